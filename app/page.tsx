@@ -1,0 +1,59 @@
+import { redirect } from "next/navigation";
+import { getSession } from "@/lib/auth";
+import { loadWorkspace } from "@/lib/auth/active-org";
+import { OrgSwitcher } from "@/components/org-switcher";
+import { SignOutButton } from "@/components/sign-out-button";
+
+export const dynamic = "force-dynamic";
+
+/** The Voice Operations page: one page, a server shell with client islands per panel. */
+export default async function VoiceOperationsPage() {
+  const session = await getSession();
+  if (!session) redirect("/login");
+  const { memberships, active } = await loadWorkspace(session);
+
+  return (
+    <div className="min-h-screen">
+      <header className="border-b border-slate-200 bg-white">
+        <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-4 px-6 py-3">
+          <h1 className="text-lg font-semibold">Voice Operations</h1>
+          {active ? (
+            <dl className="flex flex-wrap items-center gap-x-4 gap-y-1 text-sm" aria-label="Current organization">
+              <div className="flex items-center gap-1">
+                <dt className="sr-only">Organization</dt>
+                <dd data-testid="org-name">
+                  {memberships.length > 1 ? (
+                    <OrgSwitcher options={memberships} activeOrgId={active.orgId} />
+                  ) : (
+                    active.orgName
+                  )}
+                </dd>
+              </div>
+              <div className="flex items-center gap-1">
+                <dt className="text-muted">Plan</dt>
+                <dd data-testid="org-plan" className="rounded bg-slate-100 px-2 py-0.5 font-medium capitalize">{active.plan}</dd>
+              </div>
+              <div className="flex items-center gap-1">
+                <dt className="text-muted">Role</dt>
+                <dd data-testid="org-role" className="rounded bg-slate-100 px-2 py-0.5 font-medium capitalize">{active.role}</dd>
+              </div>
+            </dl>
+          ) : null}
+          <div className="ml-auto flex items-center gap-3 text-sm">
+            <span className="text-muted">{session.email}</span>
+            <SignOutButton />
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto max-w-6xl px-6 py-6">
+        {active ? (
+          <p className="text-sm text-muted">Calls for {active.orgName} appear here.</p>
+        ) : (
+          <p role="status" className="rounded border border-amber-300 bg-amber-50 p-4 text-sm">
+            You are not a member of any organization yet. Ask an owner or admin to add you.
+          </p>
+        )}
+      </main>
+    </div>
+  );
+}

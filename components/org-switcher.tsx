@@ -1,0 +1,39 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+
+export interface OrgOption {
+  orgId: string;
+  orgName: string;
+}
+
+export function OrgSwitcher({ options, activeOrgId }: { options: OrgOption[]; activeOrgId: string }) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <span>
+      <label htmlFor="org-switcher" className="sr-only">Organization</label>
+      <select
+        id="org-switcher"
+        defaultValue={activeOrgId}
+        onChange={async (event) => {
+          setError(null);
+          const res = await fetch("/api/session/org", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ orgId: event.target.value }),
+          }).catch(() => null);
+          if (!res?.ok) setError("Could not switch organization.");
+          router.refresh();
+        }}
+        className="rounded border border-slate-300 bg-white px-2 py-1 text-sm"
+      >
+        {options.map((o) => (
+          <option key={o.orgId} value={o.orgId}>{o.orgName}</option>
+        ))}
+      </select>
+      {error ? <span role="alert" className="ml-2 text-sm text-danger">{error}</span> : null}
+    </span>
+  );
+}

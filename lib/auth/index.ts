@@ -1,0 +1,44 @@
+import "server-only";
+import { cookies } from "next/headers";
+import { config } from "@/lib/config";
+import { UnauthenticatedError } from "@/lib/errors";
+import type { AuthAdapter } from "@/lib/auth/adapter";
+import type { Session } from "@/lib/auth/claims";
+import type { CookieJar } from "@/lib/auth/cookie-jar";
+import { localAuth } from "@/lib/auth/local";
+import { supabaseAuth } from "@/lib/auth/supabase";
+
+export type { Session } from "@/lib/auth/claims";
+
+/** The adapter for this deployment, chosen once from the config. */
+export function auth(): AuthAdapter {
+  return config().auth === "supabase" ? supabaseAuth : localAuth;
+}
+
+/**
+ * The request's cookies as a jar. Writes fail silently in Server Components (Next forbids them
+ * there); the proxy has already refreshed what needed refreshing.
+ */
+export async function requestCookieJar(): Promise<CookieJar> {
+  const store = await cookies();
+  return {
+    getAll: () => store.getAll().map(({ name, value }) => ({ name, value })),
+    set: (name, value, options) => {
+      try {
+        store.set(name, value, options);
+      } catch {
+        // Server Component render: read-only cookies.
+      }
+    },
+  };
+}
+
+export async function getSession(): Promise<Session | null> {
+  return auth().getSession(await requestCookieJar());
+}
+
+export async function requireSession(): Promise<Session> {
+  const session = await getSession();
+  if (!session) throw new UnauthenticatedError();
+  return session;
+}

@@ -1,0 +1,59 @@
+import { z } from "zod";
+
+/**
+ * The plan snapshot: the modulations a call runs with, copied from the organization's voice
+ * config (and the request's toggles) when the call is created and stored in `calls.plan`.
+ * Everything downstream (LaML, webhooks, jobs, the UI) reads this, never today's org config.
+ * Pure: safe for client bundles and tests.
+ */
+export const e164Schema = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15551234567");
+
+export const surveyQuestionSchema = z.object({
+  id: z.string().min(1).max(64),
+  prompt: z.string().min(1).max(500),
+  /** Lowest and highest accepted keypad digit (0–9). */
+  min: z.number().int().min(0).max(9),
+  max: z.number().int().min(0).max(9),
+}).refine((q) => q.min <= q.max, { message: "min must not exceed max" });
+
+export const surveySchema = z.object({
+  id: z.string().min(1).max(64),
+  version: z.number().int().min(1),
+  questions: z.array(surveyQuestionSchema).min(1).max(10),
+  thankYou: z.string().min(1).max(500).default("Thank you for your answers. Goodbye."),
+});
+
+export const shopperScriptSchema = z.object({
+  id: z.string().min(1).max(64),
+  version: z.number().int().min(1),
+  title: z.string().min(1).max(200),
+  /** Lines spoken to the called party, in order. */
+  lines: z.array(z.string().min(1).max(1000)).min(1).max(50),
+});
+
+export const flowSchema = z.enum(["direct", "bridge"]);
+
+export const callPlanSchema = z.object({
+  flow: flowSchema,
+  /** Caller id presented to the called party. */
+  from: e164Schema,
+  /** The party the call is about. */
+  to: e164Schema,
+  /** Bridge flow: the operator's phone, dialled first. */
+  operatorPhone: e164Schema.nullable(),
+  record: z.boolean(),
+  transcribe: z.boolean(),
+  translate: z.object({ languages: z.array(z.string().min(2).max(10)).min(1) }).nullable(),
+  /** Spoken to every party before recording starts; present exactly when `record` is true. */
+  disclosure: z.string().min(1).max(500).nullable(),
+  survey: surveySchema.nullable(),
+  shopperScript: shopperScriptSchema.nullable(),
+  /** voice_configs.version the snapshot was taken from. */
+  configVersion: z.number().int().min(1),
+});
+
+export type CallPlan = z.infer<typeof callPlanSchema>;
+export type Survey = z.infer<typeof surveySchema>;
+export type SurveyQuestion = z.infer<typeof surveyQuestionSchema>;
+export type ShopperScript = z.infer<typeof shopperScriptSchema>;
+export type Flow = z.infer<typeof flowSchema>;

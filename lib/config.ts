@@ -1,0 +1,190 @@
+import { z } from "zod";
+
+/**
+ * The one view of the environment. Read lazily (first call), validated with zod, and the only
+ * place that decides which adapters run: embedded (local auth, filesystem storage, SSE) when no
+ * Supabase variable is set, supabase when all of them are. A partial set is an error that names
+ * what is missing, so a half-configured deploy fails at start instead of at the first request.
+ *
+ * Not `server-only`: the dev orchestrator, the worker and the tests read it too. It never holds
+ * anything a browser bundle may see; client code receives values through props.
+ */
+
+const SUPABASE_VARS = [
+  "NEXT_PUBLIC_SUPABASE_URL",
+  "NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY",
+  "SUPABASE_SECRET_KEY",
+] as const;
+
+const SIGNALWIRE_VARS = [
+  "SIGNALWIRE_PROJECT_ID",
+  "SIGNALWIRE_API_TOKEN",
+  "SIGNALWIRE_SPACE_URL",
+  "SIGNALWIRE_SIGNING_KEY",
+  "SIGNALWIRE_FROM_NUMBER",
+] as const;
+
+const optionalUrl = z.url().optional();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  PUBLIC_BASE_URL: z.url().default("http://127.0.0.1:3000"),
+  SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters").optional(),
+  STORAGE_DIR: z.string().min(1).default(".data/storage"),
+  STORAGE_BUCKET: z.string().min(1).default("recordings"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SENTRY_DSN: optionalUrl,
+  NEXT_PUBLIC_SUPABASE_URL: optionalUrl,
+  NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: z.string().min(1).optional(),
+  SUPABASE_SECRET_KEY: z.string().min(1).optional(),
+  SIGNALWIRE_PROJECT_ID: z.string().min(1).optional(),
+  SIGNALWIRE_API_TOKEN: z.string().min(1).optional(),
+  SIGNALWIRE_SPACE_URL: z
+    .string()
+    .regex(/^[a-z0-9.-]+$/i, "SIGNALWIRE_SPACE_URL is a host name such as example.signalwire.com")
+    .optional(),
+  SIGNALWIRE_SIGNING_KEY: z.string().min(1).optional(),
+  SIGNALWIRE_FROM_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, "SIGNALWIRE_FROM_NUMBER must be E.164").optional(),
+  /** Where the SignalWire SDK's requests go instead of https://<space>. Set only by the embedded
+   * default (the simulator); when set, the page says "simulated carrier". */
+  CARRIER_SIMULATOR_URL: optionalUrl,
+  /** Seconds a non-terminal call may sit before the reconciler asks the provider about it. */
+  RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(10).default(900),
+  /** Run the job worker inside the app process (embedded default) or not (`npm run worker`). */
+  JOBS_IN_PROCESS: z.enum(["true", "false"]).optional(),
+});
+
+export type Mode = "embedded" | "supabase";
+
+export interface Config {
+  mode: Mode;
+  nodeEnv: "development" | "production" | "test";
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  publicBaseUrl: string;
+  sessionSecret: string | undefined;
+  storage: { kind: "filesystem"; dir: string } | { kind: "supabase"; bucket: string };
+  realtime: "sse" | "supabase";
+  auth: "local" | "supabase";
+  supabase: { url: string; publishableKey: string; secretKey: string } | undefined;
+  telephony:
+    | {
+        projectId: string;
+        apiToken: string;
+        spaceUrl: string;
+        signingKey: string;
+        fromNumber: string;
+        /** Set when the carrier is the simulator; undefined against the real SignalWire. */
+        simulatorUrl: string | undefined;
+      }
+    | undefined;
+  reconcileAfterSeconds: number;
+  jobsInProcess: boolean;
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  sentryDsn: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function missingOf(env: Record<string, unknown>, names: readonly string[]): string[] {
+  return names.filter((name) => !env[name]);
+}
+
+/** Parse an environment into a Config. Pure: tests call it with their own objects. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment: ${problems.join("; ")}`);
+  }
+  const e = parsed.data;
+
+  const supabaseMissing = missingOf(e, SUPABASE_VARS);
+  if (supabaseMissing.length > 0 && supabaseMissing.length < SUPABASE_VARS.length) {
+    throw new ConfigError(
+      `Supabase mode needs all of ${SUPABASE_VARS.join(", ")}; missing: ${supabaseMissing.join(", ")}`,
+    );
+  }
+  const mode: Mode = supabaseMissing.length === 0 ? "supabase" : "embedded";
+  if (mode === "supabase" && !e.DATABASE_URL) {
+    throw new ConfigError(
+      "Supabase mode needs DATABASE_URL (the project's pooler connection string); missing: DATABASE_URL",
+    );
+  }
+
+  const signalwireMissing = missingOf(e, SIGNALWIRE_VARS);
+  if (signalwireMissing.length > 0 && signalwireMissing.length < SIGNALWIRE_VARS.length) {
+    throw new ConfigError(
+      `SignalWire needs all of ${SIGNALWIRE_VARS.join(", ")}; missing: ${signalwireMissing.join(", ")}`,
+    );
+  }
+  if (mode === "supabase" && e.CARRIER_SIMULATOR_URL) {
+    throw new ConfigError("CARRIER_SIMULATOR_URL is for the embedded default only; unset it in Supabase mode");
+  }
+  const telephony =
+    signalwireMissing.length === 0
+      ? {
+          projectId: e.SIGNALWIRE_PROJECT_ID!,
+          apiToken: e.SIGNALWIRE_API_TOKEN!,
+          spaceUrl: e.SIGNALWIRE_SPACE_URL!,
+          signingKey: e.SIGNALWIRE_SIGNING_KEY!,
+          fromNumber: e.SIGNALWIRE_FROM_NUMBER!,
+          simulatorUrl: e.CARRIER_SIMULATOR_URL,
+        }
+      : undefined;
+
+  const supabase =
+    mode === "supabase"
+      ? {
+          url: e.NEXT_PUBLIC_SUPABASE_URL!,
+          publishableKey: e.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY!,
+          secretKey: e.SUPABASE_SECRET_KEY!,
+        }
+      : undefined;
+
+  return {
+    mode,
+    nodeEnv: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ""),
+    sessionSecret: e.SESSION_SECRET,
+    storage: mode === "supabase" ? { kind: "supabase", bucket: e.STORAGE_BUCKET } : { kind: "filesystem", dir: e.STORAGE_DIR },
+    realtime: mode === "supabase" ? "supabase" : "sse",
+    auth: mode === "supabase" ? "supabase" : "local",
+    supabase,
+    telephony,
+    reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
+    jobsInProcess: e.JOBS_IN_PROCESS ? e.JOBS_IN_PROCESS === "true" : mode === "embedded",
+    logLevel: e.LOG_LEVEL,
+    sentryDsn: e.SENTRY_DSN,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed on first use. */
+export function config(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** Forget the parsed configuration (tests that change process.env). */
+export function resetConfig(): void {
+  cached = undefined;
+}
+
+/** The database URL, or a clear error when none is configured. */
+export function requireDatabaseUrl(): string {
+  const url = config().databaseUrl;
+  if (!url) {
+    throw new ConfigError(
+      "DATABASE_URL is not set. `npm run dev` starts an embedded Postgres and sets it for you; otherwise set it.",
+    );
+  }
+  return url;
+}

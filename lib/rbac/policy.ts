@@ -1,0 +1,60 @@
+/**
+ * Roles × actions × plans: the table in DESIGN §4 as data, and the one source for the UI
+ * (hidden or upgrade-prompted controls), the API (403 or 404) and, through the same cells in
+ * supabase/migrations/*_create_access_model.sql, RLS. A test walks every cell of both.
+ * Safe for client bundles: data and pure functions only.
+ */
+export const PLANS = ["base", "pro", "insights", "global"] as const;
+export type Plan = (typeof PLANS)[number];
+
+export const ROLES = ["owner", "admin", "operator", "analyst", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+const ALL: readonly Role[] = ROLES;
+const NOT_VIEWER: readonly Role[] = ["owner", "admin", "operator", "analyst"];
+const MANAGERS: readonly Role[] = ["owner", "admin"];
+const CALLERS: readonly Role[] = ["owner", "admin", "operator"];
+
+export const POLICY = {
+  "operations.view": { roles: ALL, plan: "base", label: "See the Voice Operations page" },
+  "numbers.view": { roles: NOT_VIEWER, plan: "base", label: "See unmasked phone numbers" },
+  "calls.place": { roles: CALLERS, plan: "base", label: "Place calls" },
+  "voice_config.update": { roles: MANAGERS, plan: "base", label: "Change the voice configuration" },
+  "members.manage": { roles: MANAGERS, plan: "base", label: "Manage members" },
+  "recording.enable": { roles: MANAGERS, plan: "pro", label: "Recording and transcription" },
+  "recording.play": { roles: NOT_VIEWER, plan: "pro", label: "Playing recordings and reading transcripts" },
+  "translation.enable": { roles: MANAGERS, plan: "global", label: "Translation" },
+  "translation.read": { roles: NOT_VIEWER, plan: "global", label: "Reading translations" },
+  "survey.enable": { roles: MANAGERS, plan: "insights", label: "Surveys and shopper scripts" },
+  "survey.read": { roles: NOT_VIEWER, plan: "insights", label: "Reading survey and shopper results" },
+  "shopper.run": { roles: CALLERS, plan: "insights", label: "Shopper calls" },
+  "evidence.export": { roles: ["owner", "admin", "analyst"], plan: "base", label: "Exporting and verifying evidence" },
+} as const satisfies Record<string, { roles: readonly Role[]; plan: Plan; label: string }>;
+
+export type Action = keyof typeof POLICY;
+export const ACTIONS = Object.keys(POLICY) as Action[];
+
+export function planAtLeast(plan: Plan, required: Plan): boolean {
+  return PLANS.indexOf(plan) >= PLANS.indexOf(required);
+}
+
+export function roleAllows(role: Role, action: Action): boolean {
+  return (POLICY[action].roles as readonly Role[]).includes(role);
+}
+
+export function planAllows(plan: Plan, action: Action): boolean {
+  return planAtLeast(plan, POLICY[action].plan);
+}
+
+/** One cell: may this role, in an organization on this plan, take this action? */
+export function allows(role: Role, plan: Plan, action: Action): boolean {
+  return roleAllows(role, action) && planAllows(plan, action);
+}
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
+}
+
+export function isPlan(value: unknown): value is Plan {
+  return typeof value === "string" && (PLANS as readonly string[]).includes(value);
+}

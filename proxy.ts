@@ -1,0 +1,60 @@
+import { NextResponse, type NextRequest } from "next/server";
+import { auth } from "@/lib/auth";
+import type { CookieJar } from "@/lib/auth/cookie-jar";
+import { isApiPath, isPublicPath } from "@/lib/auth/gate";
+import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
+
+/**
+ * Next 16's proxy (formerly middleware.ts): gives every request an id, refreshes the session
+ * (Supabase tokens are rotated here and written back as cookies), and turns away requests
+ * without a session: 401 JSON for the API, a redirect to /login for pages. Route handlers still
+ * verify the session themselves; this is the first gate, not the only one.
+ */
+export async function proxy(request: NextRequest) {
+  const requestId = requestIdFrom(request.headers);
+  const forwarded = new Headers(request.headers);
+  forwarded.set(REQUEST_ID_HEADER, requestId);
+  const { pathname } = request.nextUrl;
+
+  const written: { name: string; value: string; options?: Parameters<CookieJar["set"]>[2] }[] = [];
+  const jar: CookieJar = {
+    getAll: () => request.cookies.getAll().map(({ name, value }) => ({ name, value })),
+    set: (name, value, options) => {
+      request.cookies.set(name, value);
+      written.push({ name, value, options });
+    },
+  };
+
+  const finish = (response: NextResponse) => {
+    for (const { name, value, options } of written) response.cookies.set(name, value, options);
+    response.headers.set(REQUEST_ID_HEADER, requestId);
+    return response;
+  };
+
+  if (isPublicPath(pathname)) {
+    return finish(NextResponse.next({ request: { headers: forwarded } }));
+  }
+
+  const claims = await auth().refresh(jar).catch(() => null);
+  if (!claims) {
+    if (isApiPath(pathname)) {
+      return finish(
+        NextResponse.json(
+          { error: { code: "unauthenticated", message: "Sign in to continue.", requestId } },
+          { status: 401 },
+        ),
+      );
+    }
+    const login = new URL("/login", request.url);
+    if (pathname !== "/") login.searchParams.set("next", pathname + request.nextUrl.search);
+    return finish(NextResponse.redirect(login));
+  }
+
+  // Refreshed cookies must reach this request's handlers too: rebuild the forwarded Cookie header.
+  if (written.length > 0) forwarded.set("cookie", request.cookies.toString());
+  return finish(NextResponse.next({ request: { headers: forwarded } }));
+}
+
+export const config = {
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|robots.txt).*)"],
+};

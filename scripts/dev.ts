@@ -1,0 +1,148 @@
+/**
+ * `npm run dev`: the whole embedded default in one command. Starts a real Postgres (unless
+ * DATABASE_URL is set), applies migrations, seeds the demo organizations, starts the carrier
+ * simulator, then Next.js; prints the URL and the demo sign-ins. Ctrl-C stops everything.
+ *
+ *   --production      run `next start` on the existing build instead of `next dev`
+ *   --port N          app port (default PORT or 3000)
+ *   --data-dir DIR    where Postgres data, storage and the session secret live (default .data)
+ *   --fresh           delete the data directory first (tests)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { EmbeddedPostgresError, portIsFree, startEmbeddedPostgres, type EmbeddedDatabase } from "@/lib/db/embedded";
+import { connect } from "@/lib/db/client";
+import { migrate } from "@/lib/db/migrate";
+import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from "@/lib/db/seed";
+
+const { values: args } = parseArgs({
+  options: {
+    production: { type: "boolean", default: false },
+    port: { type: "string" },
+    "data-dir": { type: "string", default: ".data" },
+    fresh: { type: "boolean", default: false },
+  },
+});
+
+const port = Number(args.port ?? process.env.PORT ?? 3000);
+const host = "127.0.0.1";
+const dataDir = path.resolve(args["data-dir"]!);
+const pgPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329 + (port - 3000));
+
+function fail(message: string): never {
+  console.error(`\n✖ ${message}\n`);
+  process.exit(1);
+}
+
+async function sessionSecret(): Promise<string> {
+  if (process.env.SESSION_SECRET) return process.env.SESSION_SECRET;
+  const file = path.join(dataDir, "session-secret");
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  const secret = randomBytes(48).toString("base64url");
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`Next.js exited with code ${child.exitCode} before it was ready`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`Next.js did not answer ${url} within ${timeoutMs / 1000}s`);
+}
+
+let embedded: EmbeddedDatabase | undefined;
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(port) || port <= 0) fail(`--port must be a port number, not ${args.port}`);
+  if (!(await portIsFree(port, host))) {
+    fail(`Port ${port} is in use. Stop whatever holds it (another \`npm run dev\`?) or pass --port / set PORT.`);
+  }
+  if (args.production && !existsSync(path.resolve(".next", "BUILD_ID"))) {
+    fail("No production build found: run `npm run build` first.");
+  }
+  if (args.fresh) await rm(dataDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o755 });
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    console.log(`• starting embedded Postgres (data in ${path.relative(process.cwd(), dataDir) || "."}/pg, port ${pgPort})`);
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port: pgPort, ephemeral: args.fresh });
+    databaseUrl = embedded.url;
+  } else {
+    console.log("• using DATABASE_URL");
+  }
+
+  const db = connect(databaseUrl, 2);
+  const applied = await migrate(db);
+  console.log(`• migrations: ${applied.length ? `applied ${applied.length}` : "up to date"}`);
+  const seeding = Boolean(embedded) || process.env.SEED_DEMO === "true";
+  if (seeding) {
+    await seedDemo(db);
+    console.log("• demo data seeded");
+  }
+  await db.end();
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: await sessionSecret(),
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://${host}:${port}`,
+    STORAGE_DIR: process.env.STORAGE_DIR ?? path.join(dataDir, "storage"),
+    NODE_ENV: args.production ? "production" : "development",
+  };
+
+  const nextBin = path.resolve("node_modules", "next", "dist", "bin", "next");
+  const nextArgs = args.production ? ["start", "--hostname", host, "--port", String(port)] : ["dev", "--hostname", host, "--port", String(port)];
+  const child = spawn(process.execPath, [nextBin, ...nextArgs], { env, stdio: "inherit" });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\n• stopping Next.js and Postgres");
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      const force = setTimeout(() => child.kill("SIGKILL"), 5000);
+      child.once("exit", () => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    await embedded?.stop().catch(() => {});
+    console.log("• stopped");
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  process.on("exit", () => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  child.on("exit", (code) => void stop(code ?? 1));
+
+  const url = `http://${host}:${port}`;
+  await waitForHttp(`${url}/api/health/ready`, child, args.production ? 60_000 : 180_000);
+  console.log(`\n✔ Verbatim is running at ${url}`);
+  if (seeding) {
+    console.log(`  Demo sign-ins (password "${DEMO_PASSWORD}"):`);
+    for (const user of DEMO_USERS) console.log(`    ${user.email.padEnd(22)} ${user.role}`);
+  }
+  console.log("  Ctrl-C stops the app and the database.\n");
+}
+
+main().catch(async (err: unknown) => {
+  await embedded?.stop().catch(() => {});
+  fail(err instanceof EmbeddedPostgresError || err instanceof Error ? err.message : String(err));
+});

@@ -1,0 +1,287 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Claims } from "@/lib/auth/claims";
+import { sql } from "@/lib/db/client";
+import { withUser, type Tx } from "@/lib/db";
+import { allows, ROLES, type Plan, type Role } from "@/lib/rbac/policy";
+import { createOrg, createUser, insertCall, insertCallEvent, member } from "@/tests/support/fixtures";
+
+/**
+ * RLS as the roles themselves: `authenticated` with real claims, and `anon`. Every write is
+ * attempted in a transaction that is rolled back, so each attempt sees the same rows.
+ */
+
+class Rollback extends Error {
+  constructor(readonly count: number) {
+    super("rollback");
+  }
+}
+
+interface Attempt {
+  ok: boolean;
+  /** Rows returned or affected. */
+  count: number;
+  error?: string;
+}
+
+async function attempt(claims: Claims, fn: (tx: Tx) => Promise<number>): Promise<Attempt> {
+  try {
+    await withUser(claims, async (tx) => {
+      throw new Rollback(await fn(tx));
+    });
+    throw new Error("unreachable");
+  } catch (err) {
+    if (err instanceof Rollback) return { ok: true, count: err.count };
+    return { ok: false, count: 0, error: (err as Error).message };
+  }
+}
+
+async function asAnon(fn: (tx: Tx) => Promise<number>): Promise<Attempt> {
+  try {
+    await sql().begin(async (tx) => {
+      await tx`select set_config('role', 'anon', true)`;
+      throw new Rollback(await fn(tx));
+    });
+    throw new Error("unreachable");
+  } catch (err) {
+    if (err instanceof Rollback) return { ok: true, count: err.count };
+    return { ok: false, count: 0, error: (err as Error).message };
+  }
+}
+
+/** Allowed means the statement ran and touched a row; denied means an error or nothing touched. */
+const succeeded = (a: Attempt) => a.ok && a.count > 0;
+
+interface Org {
+  id: string;
+  plan: Plan;
+  members: Record<Role, { userId: string; claims: Claims }>;
+  callId: string;
+}
+
+async function makeOrg(plan: Plan): Promise<Org> {
+  const id = await createOrg(plan);
+  const members = {} as Org["members"];
+  for (const role of ROLES) members[role] = await member(id, role);
+  await sql()`insert into public.voice_configs (organization_id) values (${id})`;
+  const callId = await insertCall(id, members.operator.userId);
+  await insertCallEvent(id, callId);
+  return { id, plan, members, callId };
+}
+
+let a: Org; // global plan: every feature available, so only the role decides
+let aBase: Org; // base plan: plan gates decide
+let b: Org; // the other organization
+
+beforeAll(async () => {
+  a = await makeOrg("global");
+  aBase = await makeOrg("base");
+  b = await makeOrg("global");
+});
+
+type Op = {
+  name: string;
+  /** Who may, as a function of role and plan (from DESIGN §4 via lib/rbac). */
+  expected: (role: Role, plan: Plan) => boolean;
+  run: (tx: Tx, org: Org, self: { userId: string }) => Promise<number>;
+};
+
+const count = (rows: { count: number }) => rows.count;
+
+const OPS: Op[] = [
+  {
+    name: "organizations: select",
+    expected: () => true,
+    run: async (tx, org) => count(await tx`select id from public.organizations where id = ${org.id}`),
+  },
+  {
+    name: "organizations: update plan",
+    expected: () => false,
+    run: async (tx, org) => count(await tx`update public.organizations set plan = 'global' where id = ${org.id}`),
+  },
+  {
+    name: "organizations: delete",
+    expected: () => false,
+    run: async (tx, org) => count(await tx`delete from public.organizations where id = ${org.id}`),
+  },
+  {
+    name: "org_members: select",
+    expected: () => true,
+    run: async (tx, org) => count(await tx`select user_id from public.org_members where organization_id = ${org.id}`),
+  },
+  {
+    name: "org_members: add an operator",
+    expected: (role, plan) => allows(role, plan, "members.manage"),
+    run: async (tx, org) => {
+      const newcomer = await createUserOutside();
+      return count(await tx`insert into public.org_members (organization_id, user_id, role) values (${org.id}, ${newcomer}, 'operator') returning 1`);
+    },
+  },
+  {
+    name: "org_members: add an owner",
+    expected: (role, plan) => role === "owner" && allows(role, plan, "members.manage"),
+    run: async (tx, org) => {
+      const newcomer = await createUserOutside();
+      return count(await tx`insert into public.org_members (organization_id, user_id, role) values (${org.id}, ${newcomer}, 'owner') returning 1`);
+    },
+  },
+  {
+    name: "org_members: change the viewer's role",
+    expected: (role, plan) => allows(role, plan, "members.manage"),
+    run: async (tx, org) =>
+      count(await tx`update public.org_members set role = 'analyst' where organization_id = ${org.id} and user_id = ${org.members.viewer.userId}`),
+  },
+  {
+    name: "org_members: remove the viewer",
+    expected: (role, plan) => allows(role, plan, "members.manage"),
+    run: async (tx, org) =>
+      count(await tx`delete from public.org_members where organization_id = ${org.id} and user_id = ${org.members.viewer.userId}`),
+  },
+  {
+    name: "voice_configs: select",
+    expected: () => true,
+    run: async (tx, org) => count(await tx`select 1 from public.voice_configs where organization_id = ${org.id}`),
+  },
+  {
+    name: "voice_configs: change the caller id",
+    expected: (role, plan) => allows(role, plan, "voice_config.update"),
+    run: async (tx, org) =>
+      count(await tx`update public.voice_configs set caller_id = '+15550109999' where organization_id = ${org.id}`),
+  },
+  {
+    name: "voice_configs: enable recording",
+    expected: (role, plan) => allows(role, plan, "voice_config.update") && allows(role, plan, "recording.enable"),
+    run: async (tx, org) => count(await tx`update public.voice_configs set record = true where organization_id = ${org.id}`),
+  },
+  {
+    name: "voice_configs: enable translation",
+    expected: (role, plan) => allows(role, plan, "voice_config.update") && allows(role, plan, "translation.enable"),
+    run: async (tx, org) =>
+      count(await tx`update public.voice_configs set translate = true, translate_languages = '{es}' where organization_id = ${org.id}`),
+  },
+  {
+    name: "voice_configs: assign a survey",
+    expected: (role, plan) => allows(role, plan, "voice_config.update") && allows(role, plan, "survey.enable"),
+    run: async (tx, org) =>
+      count(await tx`update public.voice_configs set survey = '{"id":"s","version":1,"questions":[]}' where organization_id = ${org.id}`),
+  },
+  {
+    name: "calls: select",
+    expected: () => true,
+    run: async (tx, org) => count(await tx`select id from public.calls where organization_id = ${org.id}`),
+  },
+  {
+    name: "calls: insert as oneself",
+    expected: (role, plan) => allows(role, plan, "calls.place"),
+    run: async (tx, org, self) =>
+      count(await tx`
+        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+        values (${org.id}, ${self.userId}, 'direct', '+15550100000', '+15550100002', ${crypto.randomUUID()}, '{}'::jsonb, ${org.plan})
+        returning id`),
+  },
+  {
+    name: "calls: insert on someone else's behalf",
+    expected: () => false,
+    run: async (tx, org, self) =>
+      count(await tx`
+        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+        values (${org.id}, ${self.userId === org.members.owner.userId ? org.members.admin.userId : org.members.owner.userId}, 'direct', '+15550100000', '+15550100002', ${crypto.randomUUID()}, '{}'::jsonb, ${org.plan})
+        returning id`),
+  },
+  {
+    name: "calls: update status",
+    expected: () => false,
+    run: async (tx, org) => count(await tx`update public.calls set status = 'completed' where id = ${org.callId}`),
+  },
+  {
+    name: "calls: delete",
+    expected: () => false,
+    run: async (tx, org) => count(await tx`delete from public.calls where id = ${org.callId}`),
+  },
+  {
+    name: "call_events: select",
+    expected: () => true,
+    run: async (tx, org) => count(await tx`select id from public.call_events where call_id = ${org.callId}`),
+  },
+  {
+    name: "call_events: insert",
+    expected: () => false,
+    run: async (tx, org) =>
+      count(await tx`insert into public.call_events (organization_id, call_id, kind) values (${org.id}, ${org.callId}, 'state.changed') returning id`),
+  },
+  {
+    name: "call_events: delete",
+    expected: () => false,
+    run: async (tx, org) => count(await tx`delete from public.call_events where call_id = ${org.callId}`),
+  },
+];
+
+// A user that exists but belongs to no organization (made outside the attempt's transaction
+// would be visible; made inside as `authenticated` is impossible, so use the service pool).
+async function createUserOutside(): Promise<string> {
+  return createUser();
+}
+
+describe("RLS: each role can do exactly what DESIGN §4 allows, in its own organization", () => {
+  for (const op of OPS) {
+    for (const role of ROLES) {
+      for (const which of ["global", "base"] as const) {
+        it(`${op.name} — ${role} on the ${which} plan`, async () => {
+          const org = which === "global" ? a : aBase;
+          const self = org.members[role];
+          const result = await attempt(self.claims, (tx) => op.run(tx, org, self));
+          expect(succeeded(result), JSON.stringify(result)).toBe(op.expected(role, org.plan));
+        });
+      }
+    }
+  }
+});
+
+describe("RLS: nobody reaches another organization's rows", () => {
+  for (const op of OPS) {
+    for (const role of ROLES) {
+      it(`${op.name} on B — as ${role} of A`, async () => {
+        const self = a.members[role];
+        const result = await attempt(self.claims, (tx) => op.run(tx, b, self));
+        expect(succeeded(result), JSON.stringify(result)).toBe(false);
+      });
+    }
+  }
+
+  it("a signed-in user with no membership sees no organization, member, config, call or event", async () => {
+    const outsider = await member(await createOrg("base"), "owner");
+    for (const org of [a, b]) {
+      for (const op of OPS) {
+        const result = await attempt(outsider.claims, (tx) => op.run(tx, org, outsider));
+        expect(succeeded(result), `${op.name}: ${JSON.stringify(result)}`).toBe(false);
+      }
+    }
+  });
+});
+
+describe("RLS: anon sees nothing and writes nothing", () => {
+  for (const table of ["organizations", "org_members", "voice_configs", "calls", "call_events"]) {
+    it(`anon: select from ${table}`, async () => {
+      const result = await asAnon(async (tx) => count(await tx.unsafe(`select * from public.${table}`)));
+      expect(succeeded(result), JSON.stringify(result)).toBe(false);
+    });
+  }
+  for (const op of OPS) {
+    it(`anon: ${op.name}`, async () => {
+      const result = await asAnon((tx) => op.run(tx, a, { userId: a.members.owner.userId }));
+      expect(succeeded(result), JSON.stringify(result)).toBe(false);
+    });
+  }
+});
+
+describe("append-only call events", () => {
+  it("the service role has no grant to update or delete them", async () => {
+    const { asService } = await import("@/lib/db");
+    await expect(asService((tx) => tx`update public.call_events set kind = 'x.y' where call_id = ${a.callId}`)).rejects.toThrow(/permission denied/);
+    await expect(asService((tx) => tx`delete from public.call_events where call_id = ${a.callId}`)).rejects.toThrow(/permission denied/);
+  });
+
+  it("even the table owner is refused by the trigger", async () => {
+    await expect(sql()`update public.call_events set kind = 'x.y' where call_id = ${a.callId}`).rejects.toThrow(/append-only/);
+    await expect(sql()`delete from public.call_events where call_id = ${a.callId}`).rejects.toThrow(/append-only/);
+  });
+});
