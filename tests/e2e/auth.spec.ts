@@ -1,0 +1,143 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import { DEMO_PASSWORD, freshIp, readmeSignIn, signIn } from "./support";
+
+test("the README's sign-in works in the browser and shows organization, plan and role", async ({ page }) => {
+  const { email, password } = readmeSignIn();
+  await signIn(page, email, password);
+  await expect(page.getByRole("heading", { name: "Voice Operations" })).toBeVisible();
+  await expect(page.getByTestId("org-name")).toHaveText("Acme Health");
+  await expect(page.getByTestId("org-plan")).toHaveText("global");
+  await expect(page.getByTestId("org-role")).toHaveText("owner");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL("**/login");
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("each demo role sees its own role and plan", async ({ page }) => {
+  await signIn(page, "viewer@acme.test");
+  await expect(page.getByTestId("org-role")).toHaveText("viewer");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL("**/login");
+  await signIn(page, "owner@borealis.test");
+  await expect(page.getByTestId("org-name")).toHaveText("Borealis Realty");
+  await expect(page.getByTestId("org-plan")).toHaveText("base");
+});
+
+test("a wrong password shows a generic message and stays on /login", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill("operator@acme.test");
+  await page.getByLabel("Password").fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("main").getByRole("alert")).toHaveText("Email or password is incorrect.");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("the page without a session redirects to /login", async ({ page }) => {
+  const res = await page.request.get("/", { maxRedirects: 0 });
+  expect(res.status()).toBe(307);
+  expect(res.headers()["location"]).toMatch(/\/login$/);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+/** Every route handler under app/api, with each HTTP method it exports. */
+function apiRoutes(): { path: string; method: string }[] {
+  const routes: { path: string; method: string }[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const full = path.join(dir, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (entry === "route.ts") {
+        const urlPath = "/" + path.relative("app", dir).split(path.sep)
+          .map((seg) => (seg.startsWith("[") ? "00000000-0000-4000-8000-000000000000" : seg)).join("/");
+        const source = readFileSync(full, "utf8");
+        for (const m of source.matchAll(/export const (GET|POST|PUT|PATCH|DELETE)\b/g)) routes.push({ path: urlPath, method: m[1]! });
+      }
+    }
+  };
+  walk("app/api");
+  return routes;
+}
+
+const PUBLIC = [/^\/api\/health\//, /^\/api\/webhooks\//, /^\/api\/laml\//, /^\/api\/auth\/sign-in$/];
+
+test("every API route without a session answers 401 with the error body", async ({ request }) => {
+  const routes = apiRoutes().filter((r) => !PUBLIC.some((p) => p.test(r.path)));
+  expect(routes.length).toBeGreaterThan(3);
+  for (const { path: url, method } of routes) {
+    const res = await request.fetch(url, { method, data: method === "GET" ? undefined : {} });
+    expect(res.status(), `${method} ${url}`).toBe(401);
+    const body = await res.json();
+    expect(body.error.code, `${method} ${url}`).toBe("unauthenticated");
+    expect(body.error.requestId).toBeTruthy();
+  }
+});
+
+test("a wrong password is a generic 401; the 11th failure within a minute is 429", async ({ request }) => {
+  const ip = freshIp();
+  for (let i = 0; i < 10; i++) {
+    const res = await request.post("/api/auth/sign-in", {
+      data: { email: "analyst@acme.test", password: `wrong-${i}` },
+      headers: { "x-forwarded-for": ip },
+    });
+    expect(res.status()).toBe(401);
+    expect((await res.json()).error.message).toBe("Email or password is incorrect.");
+  }
+  const eleventh = await request.post("/api/auth/sign-in", {
+    data: { email: "analyst@acme.test", password: DEMO_PASSWORD() },
+    headers: { "x-forwarded-for": ip },
+  });
+  expect(eleventh.status()).toBe(429);
+  expect(Number(eleventh.headers()["retry-after"])).toBeGreaterThan(0);
+});
+
+test("a session cookie edited by hand is rejected", async ({ request, playwright }) => {
+  const res = await request.post("/api/auth/sign-in", {
+    data: { email: "admin@acme.test", password: DEMO_PASSWORD() },
+    headers: { "x-forwarded-for": freshIp() },
+  });
+  expect(res.ok()).toBe(true);
+  const cookie = res.headersArray().find((h) => h.name.toLowerCase() === "set-cookie" && h.value.startsWith("verbatim-session="))!;
+  expect(cookie.value).toMatch(/HttpOnly/i);
+  expect(cookie.value).toMatch(/SameSite=lax/i);
+  const token = cookie.value.split(";")[0]!.slice("verbatim-session=".length);
+  expect((await request.get("/api/me")).status()).toBe(200);
+
+  const [h, p, s] = token.split(".");
+  const claims = JSON.parse(Buffer.from(p!, "base64url").toString());
+  claims.sub = "00000000-0000-4000-8000-0000000a0001"; // the owner
+  const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.${s}`;
+  const stranger = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  const me = await stranger.get("/api/me", { headers: { cookie: `verbatim-session=${forged}` } });
+  expect(me.status()).toBe(401);
+  await stranger.dispose();
+});
+
+test("sign-out revokes the session server-side", async ({ playwright }) => {
+  const ctx = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  const res = await ctx.post("/api/auth/sign-in", {
+    data: { email: "operator@acme.test", password: DEMO_PASSWORD() },
+    headers: { "x-forwarded-for": freshIp() },
+  });
+  const token = res.headersArray().find((h) => h.value.startsWith("verbatim-session="))!.value.split(";")[0]!;
+  expect((await ctx.post("/api/auth/sign-out")).status()).toBe(204);
+  const replay = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  expect((await replay.get("/api/me", { headers: { cookie: token } })).status()).toBe(401);
+  await Promise.all([ctx.dispose(), replay.dispose()]);
+});
+
+test("switching to another organization's id answers 404", async ({ request }) => {
+  await request.post("/api/auth/sign-in", {
+    data: { email: "owner@acme.test", password: DEMO_PASSWORD() },
+    headers: { "x-forwarded-for": freshIp() },
+  });
+  const borealis = "00000000-0000-4000-8000-00000000b001";
+  const res = await request.post("/api/session/org", { data: { orgId: borealis } });
+  expect(res.status()).toBe(404);
+  const members = await request.get("/api/members", { headers: { "x-organization-id": borealis } });
+  expect(members.status()).toBe(404);
+});

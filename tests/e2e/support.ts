@@ -1,0 +1,37 @@
+import { readFileSync } from "node:fs";
+import type { APIRequestContext, Page } from "@playwright/test";
+
+/** The demo sign-in exactly as the README gives it, so the README cannot drift from the app. */
+export function readmeSignIn(): { email: string; password: string } {
+  const readme = readFileSync("README.md", "utf8");
+  const email = readme.match(/`(owner@acme\.test)`/)?.[1];
+  const password = readme.match(/password `([^`]+)`/)?.[1];
+  if (!email || !password) throw new Error("README.md no longer states the demo sign-in (owner@acme.test, password `…`)");
+  return { email, password };
+}
+
+export const DEMO_PASSWORD = () => readmeSignIn().password;
+
+export async function signIn(page: Page, email: string, password = DEMO_PASSWORD()): Promise<void> {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL((url) => url.pathname === "/");
+}
+
+let ipCounter = 0;
+/** A distinct client address per test, so rate limits in one test do not leak into another. */
+export function freshIp(): string {
+  ipCounter += 1;
+  return `10.${Math.floor(Math.random() * 200) + 1}.${ipCounter % 250}.${Math.floor(Math.random() * 250) + 1}`;
+}
+
+export async function apiSignIn(request: APIRequestContext, email: string, password = DEMO_PASSWORD()) {
+  const res = await request.post("/api/auth/sign-in", {
+    data: { email, password },
+    headers: { "x-forwarded-for": freshIp() },
+  });
+  if (!res.ok()) throw new Error(`sign-in as ${email} failed: ${res.status()} ${await res.text()}`);
+  return res;
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig } from "@/lib/config";
+
+const supabase = {
+  NEXT_PUBLIC_SUPABASE_URL: "https://abc.supabase.co",
+  NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY: "sb_publishable_x",
+  SUPABASE_SECRET_KEY: "sb_secret_x",
+  DATABASE_URL: "postgres://u:p@db.example.com:6543/postgres",
+};
+
+describe("config", () => {
+  it("is embedded with local adapters when no Supabase variable is set", () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({ mode: "embedded", auth: "local", realtime: "sse", storage: { kind: "filesystem" } });
+    expect(c.publicBaseUrl).toBe("http://127.0.0.1:3000");
+  });
+
+  it("is supabase with Supabase adapters when all are set", () => {
+    const c = parseConfig(supabase);
+    expect(c).toMatchObject({ mode: "supabase", auth: "supabase", realtime: "supabase", storage: { kind: "supabase" } });
+    expect(c.jobsInProcess).toBe(false);
+  });
+
+  it("names the missing variables of a partial Supabase set", () => {
+    expect(() => parseConfig({ NEXT_PUBLIC_SUPABASE_URL: "https://abc.supabase.co" })).toThrow(ConfigError);
+    expect(() => parseConfig({ NEXT_PUBLIC_SUPABASE_URL: "https://abc.supabase.co" })).toThrow(
+      /missing: NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY, SUPABASE_SECRET_KEY/,
+    );
+    const { DATABASE_URL: _omit, ...noDb } = supabase;
+    expect(() => parseConfig(noDb)).toThrow(/missing: DATABASE_URL/);
+  });
+
+  it("names the missing variables of a partial SignalWire set", () => {
+    expect(() => parseConfig({ SIGNALWIRE_PROJECT_ID: "p", SIGNALWIRE_API_TOKEN: "t" })).toThrow(
+      /missing: SIGNALWIRE_SPACE_URL, SIGNALWIRE_SIGNING_KEY, SIGNALWIRE_FROM_NUMBER/,
+    );
+  });
+
+  it("rejects malformed values with the variable's name", () => {
+    expect(() => parseConfig({ PUBLIC_BASE_URL: "not a url" })).toThrow(/PUBLIC_BASE_URL/);
+    expect(() => parseConfig({ SESSION_SECRET: "short" })).toThrow(/SESSION_SECRET/);
+  });
+
+  it("trims a trailing slash from the public base URL (signatures are computed over it)", () => {
+    expect(parseConfig({ PUBLIC_BASE_URL: "https://app.example.com/" }).publicBaseUrl).toBe("https://app.example.com");
+  });
+});

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { ACTIONS, allows, planAtLeast, POLICY, ROLES } from "@/lib/rbac/policy";
+
+describe("policy table (DESIGN §4)", () => {
+  it("orders plans base < pro < insights < global", () => {
+    expect(planAtLeast("pro", "base")).toBe(true);
+    expect(planAtLeast("insights", "pro")).toBe(true);
+    expect(planAtLeast("global", "insights")).toBe(true);
+    expect(planAtLeast("pro", "insights")).toBe(false);
+  });
+
+  it("matches the design table's cells", () => {
+    expect(ROLES.filter((r) => allows(r, "base", "calls.place"))).toEqual(["owner", "admin", "operator"]);
+    expect(ROLES.filter((r) => allows(r, "global", "voice_config.update"))).toEqual(["owner", "admin"]);
+    expect(allows("owner", "base", "recording.enable")).toBe(false);
+    expect(allows("owner", "pro", "recording.enable")).toBe(true);
+    expect(ROLES.filter((r) => allows(r, "pro", "recording.play"))).toEqual(["owner", "admin", "operator", "analyst"]);
+    expect(allows("admin", "insights", "translation.enable")).toBe(false);
+    expect(allows("admin", "global", "translation.enable")).toBe(true);
+    expect(allows("operator", "insights", "shopper.run")).toBe(true);
+    expect(allows("analyst", "insights", "shopper.run")).toBe(false);
+    expect(ROLES.filter((r) => allows(r, "base", "evidence.export"))).toEqual(["owner", "admin", "analyst"]);
+    expect(ROLES.filter((r) => allows(r, "base", "numbers.view"))).not.toContain("viewer");
+  });
+
+  it("gives every role the page and every action a label", () => {
+    for (const role of ROLES) expect(allows(role, "base", "operations.view")).toBe(true);
+    for (const action of ACTIONS) expect(POLICY[action].label.length).toBeGreaterThan(3);
+  });
+});
