@@ -3,19 +3,24 @@ import { createServerClient } from "@supabase/ssr";
 import { isAuthApiError } from "@supabase/supabase-js";
 import { config } from "@/lib/config";
 import { RateLimitedError, UnauthenticatedError, UnavailableError } from "@/lib/errors";
+import { logger } from "@/lib/log";
 import type { AuthAdapter } from "@/lib/auth/adapter";
 import { claimsSchema, sessionFromClaims, type Claims } from "@/lib/auth/claims";
-import type { CookieJar } from "@/lib/auth/cookie-jar";
+import { secureCookies, type CookieJar } from "@/lib/auth/cookie-jar";
+import { assertSignInAllowed, recordSignInFailure, recordSignInSuccess } from "@/lib/auth/sign-in-limiter";
 
 /**
- * Production sign-in through Supabase Auth: a fresh @supabase/ssr server client per request,
- * claims from `auth.getClaims()` (verified against the project's JWKS; never `getSession()`
- * for authorization). Refreshed tokens are written back through the jar.
+ * Production sign-in through Supabase Auth: a fresh @supabase/ssr server client per request.
+ * The proxy's check (`refresh`) verifies the access token with `auth.getClaims()` (against the
+ * project's JWKS, no round trip) and rotates tokens; `getSession`, which authorizes route
+ * handlers, also asks Supabase whether the session still exists, so a copied cookie stops
+ * working at sign-out, as with the local adapter. Never authorize from `getSession()` alone.
  */
 export function supabaseServerClient(jar: CookieJar) {
   const supabase = config().supabase;
   if (!supabase) throw new Error("Supabase auth adapter used without Supabase configuration");
   return createServerClient(supabase.url, supabase.publishableKey, {
+    cookieOptions: { httpOnly: true, secure: secureCookies(config().publicBaseUrl), sameSite: "lax", path: "/" },
     cookies: {
       getAll: () => jar.getAll(),
       setAll: (cookies) => {
@@ -25,8 +30,10 @@ export function supabaseServerClient(jar: CookieJar) {
   });
 }
 
-async function verifiedClaims(jar: CookieJar): Promise<Claims | null> {
-  const { data, error } = await supabaseServerClient(jar).auth.getClaims();
+type Client = ReturnType<typeof supabaseServerClient>;
+
+async function verifiedClaims(client: Client): Promise<Claims | null> {
+  const { data, error } = await client.auth.getClaims();
   if (error || !data) return null;
   const parsed = claimsSchema.safeParse(data.claims);
   return parsed.success ? parsed.data : null;
@@ -35,31 +42,49 @@ async function verifiedClaims(jar: CookieJar): Promise<Claims | null> {
 export const supabaseAuth: AuthAdapter = {
   kind: "supabase",
 
-  refresh: verifiedClaims,
+  refresh: (jar) => verifiedClaims(supabaseServerClient(jar)),
 
   async getSession(jar) {
-    const claims = await verifiedClaims(jar);
-    return claims ? sessionFromClaims(claims) : null;
+    const client = supabaseServerClient(jar);
+    const claims = await verifiedClaims(client);
+    if (!claims) return null;
+    // Revocation: getClaims trusts a well-signed token until it expires; the Auth server knows
+    // whether its session was ended.
+    const { error } = await client.auth.getUser();
+    return error ? null : sessionFromClaims(claims);
   },
 
-  async signIn(jar, { email, password }) {
+  async signIn(jar, { email, password, ip }) {
+    // Supabase limits /token per client IP, and every request comes from this server: the
+    // per-IP and per-email limit must be ours.
+    await assertSignInAllowed(ip, email);
     const { data, error } = await supabaseServerClient(jar).auth.signInWithPassword({ email, password });
     if (error) {
       if (isAuthApiError(error) && error.status === 429) {
         throw new RateLimitedError("Too many sign-in attempts. Try again in a minute.", 60);
       }
       if (isAuthApiError(error) && error.status >= 400 && error.status < 500) {
+        await recordSignInFailure(ip, email);
         throw new UnauthenticatedError("Email or password is incorrect.");
       }
       throw new UnavailableError("The sign-in service did not answer. Try again shortly.");
     }
+    await recordSignInSuccess(email);
     const claims = claimsSchema.safeParse(decodePayload(data.session.access_token));
     if (!claims.success) throw new UnauthenticatedError("Email or password is incorrect.");
     return sessionFromClaims(claims.data);
   },
 
   async signOut(jar) {
-    await supabaseServerClient(jar).auth.signOut();
+    const client = supabaseServerClient(jar);
+    const { error } = await client.auth.signOut();
+    if (error) {
+      // The library keeps the session when the server call fails: clear our cookies anyway,
+      // and say that the server-side revocation did not happen.
+      await client.auth.signOut({ scope: "local" });
+      logger().warn({ err: error.message }, "Supabase sign-out failed; cookies cleared locally");
+      throw new UnavailableError("Signed out on this device, but the sign-in service did not confirm. Try again shortly.");
+    }
   },
 };
 
