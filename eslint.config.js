@@ -12,6 +12,14 @@ const config = [
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    // Production code never knows the simulator is there: only scripts and tests may reach it.
+    files: ["app/**", "components/**", "lib/**", "proxy.ts", "instrumentation*.ts"],
+    ignores: ["lib/simulator/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@/lib/simulator", "@/lib/simulator/*"], message: "Production code must not import the carrier simulator." }] }],
+    },
+  },
 ];
 
 export default config;

@@ -2,7 +2,7 @@ import * as Sentry from "@sentry/nextjs";
 
 /**
  * Runs once per server process. Sentry starts only when SENTRY_DSN is set; without it nothing
- * is sent anywhere.
+ * is sent anywhere. The in-process job worker starts here in the embedded default.
  */
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
@@ -11,6 +11,10 @@ export async function register() {
   if (sentryDsn) {
     Sentry.init({ dsn: sentryDsn, environment: nodeEnv, tracesSampleRate: 0.1 });
   }
+  // The embedded default runs background jobs in this process (JOBS_IN_PROCESS); production
+  // usually runs `npm run worker` instead. Failing to start is logged, never fatal.
+  const { startInProcessWorker } = await import("@/lib/jobs/worker");
+  await startInProcessWorker();
 }
 
 export const onRequestError = Sentry.captureRequestError;

@@ -17,7 +17,9 @@ import { parseArgs } from "node:util";
 import { EmbeddedPostgresError, portIsFree, startEmbeddedPostgres, type EmbeddedDatabase } from "@/lib/db/embedded";
 import { connect } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
+import { installJobSchema } from "@/lib/jobs/schema";
 import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from "@/lib/db/seed";
+import { startCarrierSimulator, type CarrierSimulator } from "@/lib/simulator";
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +49,28 @@ async function sessionSecret(): Promise<string> {
   return secret;
 }
 
+interface CarrierCredentials {
+  projectId: string;
+  apiToken: string;
+  signingKey: string;
+}
+
+/** The simulated carrier's credentials, made once per data directory (the benchmark reads them). */
+async function carrierCredentials(): Promise<CarrierCredentials> {
+  const file = path.join(dataDir, "carrier.json");
+  if (existsSync(file)) {
+    const { projectId, apiToken, signingKey } = JSON.parse(await readFile(file, "utf8")) as CarrierCredentials;
+    return { projectId, apiToken, signingKey };
+  }
+  const credentials = {
+    projectId: crypto.randomUUID(),
+    apiToken: `PT${randomBytes(24).toString("hex")}`,
+    signingKey: `PSK_${randomBytes(24).toString("base64url")}`,
+  };
+  await writeFile(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
+  return credentials;
+}
+
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -63,6 +87,7 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
 }
 
 let embedded: EmbeddedDatabase | undefined;
+let carrier: CarrierSimulator | undefined;
 
 async function main(): Promise<void> {
   if (!Number.isInteger(port) || port <= 0) fail(`--port must be a port number, not ${args.port}`);
@@ -86,6 +111,7 @@ async function main(): Promise<void> {
 
   const db = connect(databaseUrl, 2);
   const applied = await migrate(db);
+  await installJobSchema(databaseUrl);
   console.log(`• migrations: ${applied.length ? `applied ${applied.length}` : "up to date"}`);
   const seeding = Boolean(embedded) || process.env.SEED_DEMO === "true";
   if (seeding) {
@@ -94,14 +120,42 @@ async function main(): Promise<void> {
   }
   await db.end();
 
+  const publicBaseUrl = process.env.PUBLIC_BASE_URL ?? `http://${host}:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
     SESSION_SECRET: await sessionSecret(),
-    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://${host}:${port}`,
+    PUBLIC_BASE_URL: publicBaseUrl,
     STORAGE_DIR: process.env.STORAGE_DIR ?? path.join(dataDir, "storage"),
     NODE_ENV: args.production ? "production" : "development",
+    NEXT_TELEMETRY_DISABLED: "1",
   };
+
+  // No SignalWire account configured: the simulator stands in, behind the real SDK.
+  if (!process.env.SIGNALWIRE_PROJECT_ID) {
+    const credentials = await carrierCredentials();
+    const simulatorPort = Number(process.env.CARRIER_SIMULATOR_PORT ?? 3990 + (port - 3000));
+    if (!(await portIsFree(simulatorPort, host))) {
+      throw new Error(`Port ${simulatorPort} (carrier simulator) is in use. Stop whatever holds it or set CARRIER_SIMULATOR_PORT.`);
+    }
+    carrier = await startCarrierSimulator({
+      port: simulatorPort,
+      host,
+      ...credentials,
+      audioDir: path.join(dataDir, "carrier-audio"),
+      delayMs: Number(process.env.CARRIER_SIMULATOR_DELAY_MS ?? 700),
+    });
+    await writeFile(path.join(dataDir, "carrier.json"), JSON.stringify({ ...credentials, url: carrier.url }, null, 2), { mode: 0o600 });
+    Object.assign(env, {
+      SIGNALWIRE_PROJECT_ID: credentials.projectId,
+      SIGNALWIRE_API_TOKEN: credentials.apiToken,
+      SIGNALWIRE_SIGNING_KEY: credentials.signingKey,
+      SIGNALWIRE_SPACE_URL: "simulated.signalwire.invalid",
+      SIGNALWIRE_FROM_NUMBER: "+14155550100",
+      CARRIER_SIMULATOR_URL: carrier.url,
+    });
+    console.log(`• carrier simulator at ${carrier.url} (calls are simulated)`);
+  }
 
   const nextBin = path.resolve("node_modules", "next", "dist", "bin", "next");
   const nextArgs = args.production ? ["start", "--hostname", host, "--port", String(port)] : ["dev", "--hostname", host, "--port", String(port)];
@@ -121,6 +175,7 @@ async function main(): Promise<void> {
         resolve();
       });
     });
+    await carrier?.stop().catch(() => {});
     await embedded?.stop().catch(() => {});
     console.log("• stopped");
     process.exit(code);
@@ -143,6 +198,7 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err: unknown) => {
+  await carrier?.stop().catch(() => {});
   await embedded?.stop().catch(() => {});
   fail(err instanceof EmbeddedPostgresError || err instanceof Error ? err.message : String(err));
 });

@@ -4,7 +4,7 @@
  * Pure, so tests cover it without a server.
  */
 const PUBLIC_EXACT = ["/login", "/api/auth/sign-in"];
-const PUBLIC_PREFIXES = ["/api/health/", "/api/webhooks/", "/api/laml/"];
+const PUBLIC_PREFIXES = ["/api/health/", "/api/webhooks/", "/api/laml/", "/api/storage/"];
 
 export function isPublicPath(pathname: string): boolean {
   return PUBLIC_EXACT.includes(pathname) || PUBLIC_PREFIXES.some((p) => pathname.startsWith(p));

@@ -3,6 +3,7 @@ import type { TestProject } from "vitest/node";
 import { connect } from "@/lib/db/client";
 import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
+import { installJobSchema } from "@/lib/jobs/schema";
 import { rm } from "node:fs/promises";
 
 /**
@@ -13,13 +14,15 @@ import { rm } from "node:fs/promises";
 export const TEMPLATE_DB = "verbatim_template";
 
 export default async function setup(project: TestProject) {
-  const dataDir = path.resolve(".test-data/vitest-pg");
-  await rm(dataDir, { recursive: true, force: true });
   const port = Number(process.env.TEST_PG_PORT ?? 54410);
+  // One directory per port, so runs on different ports never delete each other's cluster.
+  const dataDir = path.resolve(`.test-data/vitest-pg-${port}`);
+  await rm(dataDir, { recursive: true, force: true });
   const server = await startEmbeddedPostgres({ dataDir, port, database: TEMPLATE_DB, ephemeral: true });
   const db = connect(server.url, 1);
   await migrate(db);
   await db.end();
+  await installJobSchema(server.url);
   project.provide("pgAdminUrl", server.urlFor("postgres"));
   project.provide("pgTemplate", TEMPLATE_DB);
   return async () => {

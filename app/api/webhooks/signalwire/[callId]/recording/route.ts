@@ -1,0 +1,10 @@
+import { handleRecordingCallback } from "@/lib/calls/provider-events";
+import { config } from "@/lib/config";
+import { signalwireRoute } from "@/lib/telephony/webhook-route";
+
+/** SignalWire recording status callback: a pending recording and its ingest job, once. */
+export const POST = signalwireRoute(async (tx, { callId, form }, { log }) => {
+  const { stored } = await handleRecordingCallback(tx, callId, form, { simulatorUrl: config().telephony?.simulatorUrl });
+  log.info({ callId, recordingSid: form.RecordingSid, recordingStatus: form.RecordingStatus, stored }, "recording callback");
+  return new Response(null, { status: 204 });
+});

@@ -1,0 +1,247 @@
+import "server-only";
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import type { Session } from "@/lib/auth/claims";
+import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/api-types";
+import { callPlanSchema, type CallPlan } from "@/lib/calls/plan";
+import { findCall, viewFor } from "@/lib/calls/queries";
+import { config } from "@/lib/config";
+import { asService, withUser, type Tx } from "@/lib/db";
+import { ConflictError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
+import type { Logger } from "@/lib/log";
+import { authorize, check, type Membership } from "@/lib/rbac/authorize";
+import { signalwire } from "@/lib/telephony/client";
+import { callUrls } from "@/lib/telephony/urls";
+import { readVoiceConfig } from "@/lib/voice-config/voice-config";
+
+/**
+ * Placing a call, in the order DESIGN §5 gives: validate, authorize, snapshot the plan, insert
+ * the call as `queued` — all before anything is dialled — then ask SignalWire to dial.
+ * An Idempotency-Key makes a repeated request return the first call without a second dial.
+ * A create-call request is not idempotent at the provider, so an ambiguous failure (timeout,
+ * 5xx) is never retried: the call is marked `dial_outcome_unknown` and the reconciler settles it.
+ */
+
+export interface PlaceCallResult {
+  call: CallSummary;
+  /** True when the Idempotency-Key had already been used: nothing was dialled this time. */
+  replayed: boolean;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{8,255}$/;
+
+export function normalizeNumber(input: string, field: string): string {
+  const parsed = parsePhoneNumberFromString(input.trim());
+  if (!parsed || !parsed.isValid()) {
+    throw new UnprocessableError(
+      `${field} ${JSON.stringify(input)} is not a valid phone number. Use international format, such as +14155550100.`,
+      "invalid_number",
+      { field },
+    );
+  }
+  return parsed.number;
+}
+
+/**
+ * The snapshot: the org's defaults with this request's toggles. Any modulation may be turned
+ * off; turning one on that the defaults leave off needs its "enable" permission; and every
+ * modulation in use must be on the organization's plan today.
+ */
+export function snapshotPlan(
+  membership: Membership,
+  defaults: VoiceConfigView,
+  request: PlaceCallRequest & { to: string },
+  fromNumber: string,
+): CallPlan {
+  const orgId = membership.orgId;
+  const flow = request.flow ?? defaults.flow;
+  const want = {
+    record: request.record ?? defaults.record,
+    transcribe: request.transcribe ?? defaults.transcribe,
+    translate: request.translate ?? defaults.translate,
+    survey: request.survey ?? Boolean(defaults.survey),
+    shopperScript: request.shopperScript ?? Boolean(defaults.shopperScript),
+  };
+
+  if ((want.record && !defaults.record) || (want.transcribe && !defaults.transcribe)) check(membership, "recording.enable", orgId);
+  if (want.translate && !defaults.translate) check(membership, "translation.enable", orgId);
+  if (want.survey && !defaults.survey) check(membership, "survey.enable", orgId);
+  if (want.record || want.transcribe) {
+    check({ ...membership, role: "owner" }, "recording.enable", orgId); // the plan, whoever asks
+  }
+  if (want.translate) check({ ...membership, role: "owner" }, "translation.enable", orgId);
+  if (want.survey) check({ ...membership, role: "owner" }, "survey.enable", orgId);
+  if (want.shopperScript) check(membership, "shopper.run", orgId);
+
+  if (want.transcribe && !want.record) throw new UnprocessableError("Transcription needs recording: turn recording on.", "invalid_modulations");
+  if (want.translate && !want.transcribe) throw new UnprocessableError("Translation needs transcription: turn transcription on.", "invalid_modulations");
+  if (want.survey && !defaults.survey) throw new UnprocessableError("This organization has no survey configured.", "invalid_modulations");
+  if (want.shopperScript && !defaults.shopperScript) {
+    throw new UnprocessableError("This organization has no shopper script configured.", "invalid_modulations");
+  }
+  if (flow === "bridge" && (want.survey || want.shopperScript)) {
+    throw new UnprocessableError("Surveys and shopper scripts run on direct calls: choose the direct flow.", "invalid_modulations");
+  }
+
+  let operatorPhone: string | null = null;
+  if (flow === "bridge") {
+    const given = request.operatorPhone ?? defaults.operatorPhone;
+    if (!given) throw new UnprocessableError("The bridge flow calls your phone first: give an operator phone number.", "operator_phone_required");
+    operatorPhone = normalizeNumber(given, "Operator phone");
+    if (operatorPhone === request.to) {
+      throw new UnprocessableError("The operator phone and the number to call are the same.", "invalid_number");
+    }
+  }
+
+  return callPlanSchema.parse({
+    flow,
+    from: fromNumber,
+    to: request.to,
+    operatorPhone,
+    record: want.record,
+    transcribe: want.transcribe,
+    translate: want.translate ? { languages: defaults.translateLanguages } : null,
+    disclosure: want.record ? defaults.disclosureText : null,
+    survey: want.survey ? defaults.survey : null,
+    shopperScript: want.shopperScript ? defaults.shopperScript : null,
+    configVersion: defaults.version,
+  });
+}
+
+interface ExistingCall {
+  id: string;
+  toNumber: string;
+  flow: string;
+}
+
+async function findByKey(tx: Tx, orgId: string, key: string): Promise<ExistingCall | undefined> {
+  const [row] = await tx<ExistingCall[]>`
+    select id, to_number as "toNumber", flow from public.calls where organization_id = ${orgId} and idempotency_key = ${key}`;
+  return row;
+}
+
+function replay(existing: ExistingCall, to: string, flow: string | undefined): string {
+  if (existing.toNumber !== to || (flow && existing.flow !== flow)) {
+    throw new ConflictError(
+      "This Idempotency-Key was already used for a different call. Send a new key for a new call.",
+      "idempotency_key_reused",
+    );
+  }
+  return existing.id;
+}
+
+/** Provider outcome of the create request, as our classification. */
+type DialFailure =
+  | { kind: "rejected"; code: string; message: string; status: number }
+  | { kind: "ambiguous"; message: string };
+
+interface RestErrorLike {
+  status?: number;
+  code?: number | string;
+  message?: string;
+}
+
+export function classifyDialError(err: unknown): DialFailure {
+  const e = (err ?? {}) as RestErrorLike;
+  const status = typeof e.status === "number" ? e.status : undefined;
+  const providerMessage = typeof e.message === "string" ? e.message : "unknown error";
+  if (status === undefined || status >= 500 || status === 408) {
+    return { kind: "ambiguous", message: `No clear answer from the carrier (${status ?? providerMessage}).` };
+  }
+  if (status === 401 || status === 403) {
+    return { kind: "rejected", code: "carrier_credentials_rejected", status: 502, message: "The carrier rejected our credentials. An owner must check the SignalWire settings." };
+  }
+  if ([21211, 21214, 21217, 21401, 21407].includes(Number(e.code))) {
+    return { kind: "rejected", code: "invalid_number", status: 422, message: `The carrier refused the number: ${providerMessage}` };
+  }
+  if (status === 429) {
+    return { kind: "rejected", code: "carrier_rate_limited", status: 502, message: "The carrier is limiting our requests. Try again in a minute." };
+  }
+  return { kind: "rejected", code: "carrier_refused", status: 502, message: `The carrier refused the call: ${providerMessage}` };
+}
+
+export async function placeCall(
+  session: Session,
+  orgId: string,
+  request: PlaceCallRequest,
+  idempotencyKey: string | null,
+  log: Logger,
+): Promise<PlaceCallResult> {
+  if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new ValidationError("Send an Idempotency-Key header (8–255 visible characters, e.g. a UUID) with each new call.");
+  }
+  const telephony = config().telephony;
+  const to = normalizeNumber(request.to, "The number to call");
+
+  const created = await withUser(session.claims, async (tx) => {
+    const membership = await authorize(session, "calls.place", orgId, tx);
+    const existing = await findByKey(tx, orgId, idempotencyKey);
+    if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, plan: null };
+    if (!telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
+
+    const defaults = await readVoiceConfig(tx, { orgId });
+    const plan = snapshotPlan(membership, defaults, { ...request, to }, defaults.callerId ?? telephony.fromNumber);
+    const rows = await tx<{ id: string }[]>`
+      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+      values (${orgId}, ${session.userId}, ${plan.flow}, ${plan.from}, ${plan.to}, ${idempotencyKey}, ${tx.json(plan as never)}, ${membership.plan})
+      on conflict (organization_id, idempotency_key) do nothing
+      returning id`;
+    if (!rows[0]) {
+      // A concurrent request with the same key won the insert: answer with its call.
+      const winner = await findByKey(tx, orgId, idempotencyKey);
+      return { membership, callId: replay(winner!, to, request.flow), replayed: true, plan: null };
+    }
+    return { membership, callId: rows[0].id, replayed: false, plan };
+  });
+
+  if (!created.replayed && created.plan) await dial(created.callId, orgId, created.plan, log);
+
+  const call = await withUser(session.claims, (tx) => findCall(tx, { orgId, callId: created.callId, view: viewFor(created.membership) }));
+  return { call: call!, replayed: created.replayed };
+}
+
+async function dial(callId: string, orgId: string, plan: CallPlan, log: Logger): Promise<void> {
+  const urls = callUrls(config().publicBaseUrl, callId);
+  try {
+    const resource = await signalwire().calls.create({
+      // Bridge: the operator is dialled by REST and the target by the LaML's <Dial>; direct:
+      // only the target, by REST. Never the same party twice.
+      to: plan.flow === "bridge" ? plan.operatorPhone! : plan.to,
+      from: plan.from,
+      url: urls.laml("start"),
+      method: "POST",
+      statusCallback: urls.status(),
+      statusCallbackMethod: "POST",
+      statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
+      timeout: 30,
+      timeLimit: 3600,
+    });
+    await asService(async (tx) => {
+      await tx`update public.calls set provider_call_sid = coalesce(provider_call_sid, ${resource.sid}), updated_at = now()
+               where id = ${callId} and organization_id = ${orgId}`;
+      await tx`insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
+               values (${orgId}, ${callId}, 'call.dialled', 'call.dialled', ${tx.json({ CallSid: resource.sid })})
+               on conflict do nothing`;
+    });
+    log.info({ callId, orgId, callSid: resource.sid }, "call dialled");
+  } catch (err) {
+    const failure = classifyDialError(err);
+    const dialError =
+      failure.kind === "ambiguous"
+        ? { code: "dial_outcome_unknown", message: `${failure.message} The call is being checked with the carrier; it will not be dialled again.` }
+        : { code: failure.code, message: failure.message };
+    await asService(async (tx) => {
+      await tx`update public.calls set dial_error = ${tx.json(dialError)},
+                 status = ${failure.kind === "ambiguous" ? tx`status` : tx`'failed'`}, updated_at = now(),
+                 ended_at = ${failure.kind === "ambiguous" ? null : new Date()}
+               where id = ${callId} and organization_id = ${orgId}`;
+      await tx`insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
+               values (${orgId}, ${callId}, 'call.dial_failed', 'call.dial_failed', ${tx.json(dialError)})
+               on conflict do nothing`;
+    });
+    log.warn({ callId, orgId, code: dialError.code, err }, "dialling failed");
+    if (failure.kind === "rejected") {
+      if (failure.status === 422) throw new UnprocessableError(failure.message, failure.code, { callId });
+      throw new ProviderError(failure.message, failure.code, { callId });
+    }
+  }
+}

@@ -1,0 +1,264 @@
+import "server-only";
+import type { Tx } from "@/lib/db";
+import { ConflictError, NotFoundError, ValidationError } from "@/lib/errors";
+import { enqueue } from "@/lib/jobs/enqueue";
+import { callPlanSchema, type CallPlan } from "@/lib/calls/plan";
+import { advance, fromProviderStatus, isFinal, type CallStatus } from "@/lib/calls/state-machine";
+import { evaluateAnswer, nextSurveyStep, type AnswerResult } from "@/lib/calls/survey";
+import type { LamlInput } from "@/lib/telephony/laml";
+
+/**
+ * What provider callbacks do to our rows. Every function runs inside the caller's service
+ * transaction, locks the call row first (so concurrent callbacks for one call serialize), stores
+ * the callback once in `call_events` (a repeat is a no-op: the dedupe key is provider identity +
+ * status + sequence, never the call sid alone), and only then changes state. The result of any
+ * order of any number of repeats equals that of one in-order delivery (tests/integration/
+ * callbacks-property.test.ts).
+ */
+
+export interface WebhookCall {
+  id: string;
+  orgId: string;
+  status: CallStatus;
+  providerCallSid: string | null;
+  plan: CallPlan;
+}
+
+/** The call a webhook URL names, locked for this transaction. Unknown id → 404. */
+export async function lockCall(tx: Tx, callId: string, orgId?: string): Promise<WebhookCall> {
+  const rows = await tx<{ id: string; orgId: string; status: CallStatus; providerCallSid: string | null; plan: unknown }[]>`
+    select id, organization_id as "orgId", status::text as status, provider_call_sid as "providerCallSid", plan
+    from public.calls
+    where id = ${callId} ${orgId ? tx`and organization_id = ${orgId}` : tx``}
+    for update`;
+  const row = rows[0];
+  if (!row) throw new NotFoundError("No such call.");
+  return { ...row, plan: callPlanSchema.parse(row.plan) };
+}
+
+/** A callback's CallSid must be this call's; the first one we hear of is adopted. */
+function checkCallSid(call: WebhookCall, callSid: string | undefined): void {
+  if (callSid && call.providerCallSid && call.providerCallSid !== callSid) {
+    throw new ConflictError("The CallSid does not belong to this call.", "call_sid_mismatch");
+  }
+}
+
+/** Provider fields worth keeping on the timeline; anything that is a URL is a secret or noise. */
+export function storableFields(form: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, value] of Object.entries(form)) {
+    if (/url$/i.test(key) || key === "AccountSid") continue;
+    kept[key] = value.slice(0, 500);
+  }
+  return kept;
+}
+
+function parseTimestamp(value: string | undefined): Date | null {
+  if (!value) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+export function parseCount(value: string | undefined): number | null {
+  if (value === undefined || !/^\d{1,9}$/.test(value)) return null;
+  return Number(value);
+}
+
+async function insertEvent(
+  tx: Tx,
+  call: WebhookCall,
+  e: { kind: string; dedupeKey: string; payload: Record<string, unknown>; occurredAt: Date | null },
+): Promise<boolean> {
+  const rows = await tx`
+    insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload, occurred_at)
+    values (${call.orgId}, ${call.id}, ${e.kind}, ${e.dedupeKey}, ${tx.json(e.payload as never)}, coalesce(${e.occurredAt}, now()))
+    on conflict (call_id, dedupe_key) do nothing
+    returning id`;
+  return rows.length > 0;
+}
+
+export interface StatusEventInput {
+  /** Known to the reconciler; a webhook knows only the call id in its URL. */
+  orgId?: string;
+  callId: string;
+  providerCallSid: string;
+  providerStatus: string;
+  occurredAt: Date | null;
+  sequence: string | null;
+  durationSeconds: number | null;
+  source: "webhook" | "reconciler";
+  payload: Record<string, string>;
+}
+
+/** Store a status report once and move the call forward by the state machine, never back. */
+export async function applyStatusEvent(tx: Tx, input: StatusEventInput): Promise<{ stored: boolean; status: CallStatus }> {
+  const call = await lockCall(tx, input.callId, input.orgId);
+  checkCallSid(call, input.providerCallSid);
+  const stored = await insertEvent(tx, call, {
+    kind: input.source === "webhook" ? "provider.status" : "reconcile.status",
+    dedupeKey: `status:${input.providerCallSid}:${input.providerStatus}:${input.sequence ?? ""}`,
+    payload: input.payload,
+    occurredAt: input.occurredAt,
+  });
+  if (!stored) return { stored, status: call.status };
+
+  const incoming = fromProviderStatus(input.providerStatus);
+  const next = incoming ? advance(call.status, incoming) : call.status;
+  const becameFinal = !isFinal(call.status) && isFinal(next);
+  // answered_at is the earliest "in progress" report whatever order reports come in, so a late
+  // `answered` after `completed` still records when the call was answered.
+  const answered = incoming === "in_progress" ? (input.occurredAt ?? new Date()) : null;
+  await tx`
+    update public.calls set
+      status = ${next},
+      provider_call_sid = coalesce(provider_call_sid, ${input.providerCallSid}),
+      answered_at = case when ${answered}::timestamptz is null then answered_at
+                         else least(coalesce(answered_at, ${answered}::timestamptz), ${answered}::timestamptz) end,
+      ended_at = case when ${becameFinal} then coalesce(${input.occurredAt}, now()) else ended_at end,
+      duration_seconds = case when ${becameFinal} then ${input.durationSeconds} else duration_seconds end,
+      updated_at = now()
+    where id = ${call.id} and organization_id = ${call.orgId}`;
+  return { stored, status: next };
+}
+
+/** A status callback's form → applyStatusEvent. */
+export async function handleStatusCallback(tx: Tx, callId: string, form: Record<string, string>) {
+  const callSid = form.CallSid;
+  const status = form.CallStatus;
+  if (!callSid || !status) throw new ValidationError("CallSid and CallStatus are required.");
+  return applyStatusEvent(tx, {
+    callId,
+    providerCallSid: callSid,
+    providerStatus: status,
+    occurredAt: parseTimestamp(form.Timestamp),
+    sequence: form.SequenceNumber ?? null,
+    durationSeconds: parseCount(form.CallDuration),
+    source: "webhook",
+    payload: storableFields(form),
+  });
+}
+
+/** Where a recording may be fetched from: https always; http only from the configured simulator. */
+export function acceptableRecordingUrl(value: string, simulatorUrl: string | undefined): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  if (url.protocol === "https:") return true;
+  return Boolean(simulatorUrl) && url.origin === new URL(simulatorUrl!).origin;
+}
+
+/**
+ * A recording callback: `completed` makes a pending recordings row and enqueues the ingest job
+ * (keyed by RecordingSid, so a repeat never ingests twice); `absent` records that the provider
+ * captured nothing. The RecordingUrl goes only into the job payload, never a table.
+ */
+export async function handleRecordingCallback(
+  tx: Tx,
+  callId: string,
+  form: Record<string, string>,
+  opts: { simulatorUrl: string | undefined },
+): Promise<{ stored: boolean }> {
+  const sid = form.RecordingSid;
+  const status = form.RecordingStatus;
+  if (!sid || !status) throw new ValidationError("RecordingSid and RecordingStatus are required.");
+  const call = await lockCall(tx, callId);
+  checkCallSid(call, form.CallSid);
+  if (status === "completed" && !acceptableRecordingUrl(form.RecordingUrl ?? "", opts.simulatorUrl)) {
+    throw new ValidationError("RecordingUrl is missing or not an https URL.");
+  }
+  const stored = await insertEvent(tx, call, {
+    kind: "provider.recording",
+    dedupeKey: `recording:${sid}:${status}`,
+    payload: storableFields(form),
+    occurredAt: parseTimestamp(form.RecordingStartTime),
+  });
+  if (!stored) return { stored };
+
+  const duration = parseCount(form.RecordingDuration);
+  const channels = parseCount(form.RecordingChannels);
+  if (status === "completed") {
+    const [row] = await tx<{ id: string; status: string }[]>`
+      insert into public.recordings (organization_id, call_id, provider_recording_sid, status, duration_seconds, channels)
+      values (${call.orgId}, ${call.id}, ${sid}, 'pending', ${duration}, ${channels && channels <= 2 ? channels : null})
+      on conflict (provider_recording_sid) do update set provider_recording_sid = excluded.provider_recording_sid
+      returning id, status`;
+    if (row && row.status === "pending") {
+      await enqueue(tx, "ingest_recording", {
+        recordingId: row.id,
+        orgId: call.orgId,
+        callId: call.id,
+        recordingSid: sid,
+        recordingUrl: form.RecordingUrl!,
+        ...(duration !== null ? { durationSeconds: duration } : {}),
+      }, { jobKey: `ingest:${sid}` });
+    }
+  } else if (status === "absent") {
+    await tx`
+      insert into public.recordings (organization_id, call_id, provider_recording_sid, status)
+      values (${call.orgId}, ${call.id}, ${sid}, 'absent')
+      on conflict (provider_recording_sid) do nothing`;
+  }
+  return { stored };
+}
+
+/**
+ * A survey Gather action: store the answer (once per question), then say what comes next —
+ * the next question, a single re-prompt after an answer out of range, or the thank-you.
+ * A repeated delivery answers with the same next step and stores nothing new.
+ */
+export async function handleGather(
+  tx: Tx,
+  callId: string,
+  at: { question: number; attempt: 1 | 2 },
+  form: Record<string, string>,
+): Promise<{ plan: CallPlan; next: LamlInput }> {
+  const call = await lockCall(tx, callId);
+  checkCallSid(call, form.CallSid);
+  const survey = call.plan.survey;
+  const question = survey?.questions[at.question];
+  if (!survey || !question) throw new NotFoundError("This call has no such survey question.");
+
+  await insertEvent(tx, call, {
+    kind: "provider.gather",
+    dedupeKey: `gather:${form.CallSid ?? ""}:${at.question}:${at.attempt}`,
+    payload: { ...storableFields(form), question: at.question, attempt: at.attempt },
+    occurredAt: null,
+  });
+
+  const [existing] = await tx<{ answer: string }[]>`
+    select answer from public.survey_answers where call_id = ${call.id} and question_index = ${at.question}`;
+  let result: AnswerResult;
+  if (existing) {
+    result = existing.answer === "invalid" ? { kind: "invalid" } : { kind: "accepted", value: Number(existing.answer) };
+  } else {
+    result = evaluateAnswer(question, form.Digits, at.attempt);
+    if (result.kind !== "reprompt") {
+      await tx`
+        insert into public.survey_answers
+          (organization_id, call_id, survey_id, survey_version, question_index, question_id, answer, digits, attempts)
+        values (${call.orgId}, ${call.id}, ${survey.id}, ${survey.version}, ${at.question}, ${question.id},
+                ${result.kind === "accepted" ? String(result.value) : "invalid"}, ${form.Digits ?? null}, ${at.attempt})
+        on conflict (call_id, question_index) do nothing`;
+    }
+  }
+  return { plan: call.plan, next: nextSurveyStep(call.plan, at.question, result) };
+}
+
+/** The Dial action of the bridge flow: the target leg's outcome goes on the timeline. */
+export async function handleDialResult(tx: Tx, callId: string, form: Record<string, string>): Promise<CallPlan> {
+  const call = await lockCall(tx, callId);
+  checkCallSid(call, form.CallSid);
+  if (form.DialCallStatus) {
+    await insertEvent(tx, call, {
+      kind: "provider.dial",
+      dedupeKey: `dial:${form.DialCallSid ?? form.CallSid ?? ""}:${form.DialCallStatus}`,
+      payload: storableFields(form),
+      occurredAt: null,
+    });
+  }
+  return call.plan;
+}

@@ -1,0 +1,10 @@
+import "server-only";
+
+/**
+ * What the rest of the app needs from the job system: enqueue inside a transaction, and the
+ * task names and payloads. The worker itself (graphile-worker, the task list, the crontab) is
+ * in lib/jobs/worker.ts, so route bundles that only enqueue never load it.
+ */
+export { enqueue, type EnqueueOptions } from "@/lib/jobs/enqueue";
+export { TASK_NAMES, type TaskName, type TaskPayloads, type IngestRecordingPayload, type ReconcileCallsPayload } from "@/lib/jobs/task-names";
+export { listFailedJobs, type FailedJob } from "@/lib/jobs/failed";

@@ -1,0 +1,467 @@
+import "server-only";
+import type { PendingQuery, Row } from "postgres";
+import { applyStatusEvent } from "@/lib/calls/provider-events";
+import { callPlanSchema } from "@/lib/calls/plan";
+import { config, ConfigError } from "@/lib/config";
+import { asService, type Sql, type Tx } from "@/lib/db";
+import { sql as sharedSql } from "@/lib/db/client";
+import { enqueue } from "@/lib/jobs/enqueue";
+import { carrierView, type CarrierView, type ProviderCall, type ProviderRecording } from "@/lib/jobs/tasks/carrier-view";
+import { logger, type Logger } from "@/lib/log";
+import { signalwire } from "@/lib/telephony/client";
+
+/**
+ * `reconcile_calls`: compare the carrier's view with ours and record what is missing. Runs every
+ * minute from the crontab and on demand (`requestReconcile`). Callbacks are advisory (a
+ * provider tries a status callback three times, then gives up), so this is what guarantees a
+ * call reaches its final state and an expected recording is either stored or reported missing.
+ *
+ *  1. Stale open calls (non-final, with a provider sid, untouched for RECONCILE_AFTER_SECONDS):
+ *     fetch the call and apply its status as a `reconciler` event. A 404 fails the call.
+ *  2. Lost dials (still `queued`, no sid, dial_error `dial_outcome_unknown`: the create-call
+ *     request timed out): never dial again; search the carrier for the call by To/From/time.
+ *     Exactly one unknown match is adopted; none fails the call under the synthetic provider
+ *     sid `none:<callId>` (applyStatusEvent needs one; it marks "the carrier has no such
+ *     call" and can never collide with a real sid); several are left for a person, noted once.
+ *  3. Recordings that never came (completed, plan.record, ended long enough ago, no recordings
+ *     row at all): list the call's recordings at the carrier; each becomes a `pending` row
+ *     and an `ingest_recording` job (keyed `ingest:<RecordingSid>`, like the webhook's); none
+ *     becomes a `missing` row and a `recording.missing` event.
+ *
+ * Selection reads across organizations (that is the job); every write names the call's
+ * organization. Each call is settled in its own transaction after re-checking, under the row
+ * lock, that it still qualifies, so concurrent runs and racing webhooks change nothing twice;
+ * one call's error is logged and does not stop the run. A second run changes nothing.
+ */
+
+export const BATCH_SIZE = 100;
+/** How far before our row's creation a carrier call may have been created and still be ours. */
+const CLOCK_SKEW_MS = 60_000;
+const OPEN_STATUSES = ["queued", "initiated", "ringing", "in_progress"] as const;
+
+export interface ReconcileOptions {
+  db?: Sql;
+  /**
+   * The carrier; by default the SignalWire client from lib/telephony/client.ts. Null means
+   * telephony is not configured: the run does nothing.
+   */
+  carrier?: CarrierView | null;
+  thresholdSeconds?: number;
+  batchSize?: number;
+  log?: Logger;
+}
+
+export interface ReconcileReport {
+  staleChecked: number;
+  statusesApplied: number;
+  callsNotFound: number;
+  lostDialsChecked: number;
+  adopted: number;
+  ambiguous: number;
+  recordingChecks: number;
+  recordingsQueued: number;
+  recordingsMissing: number;
+  errors: number;
+}
+
+function emptyReport(): ReconcileReport {
+  return {
+    staleChecked: 0,
+    statusesApplied: 0,
+    callsNotFound: 0,
+    lostDialsChecked: 0,
+    adopted: 0,
+    ambiguous: 0,
+    recordingChecks: 0,
+    recordingsQueued: 0,
+    recordingsMissing: 0,
+    errors: 0,
+  };
+}
+
+/** The synthetic provider sid for a call the carrier never had. */
+export function notFoundSid(callId: string): string {
+  return `none:${callId}`;
+}
+
+/** The configured carrier, or null when telephony is not configured (the reconciler idles). */
+export function defaultCarrier(): CarrierView | null {
+  const telephony = config().telephony;
+  try {
+    const client = signalwire();
+    const origin = telephony?.simulatorUrl ?? `https://${telephony?.spaceUrl}`;
+    return carrierView(client, origin.replace(/\/+$/, ""));
+  } catch (err) {
+    if (err instanceof ConfigError) return null;
+    throw err;
+  }
+}
+
+/** Enqueue an on-demand run (deduplicated with any run already waiting). */
+export async function requestReconcile(tx: Tx, reason: string): Promise<void> {
+  await enqueue(tx, "reconcile_calls", { reason }, { jobKey: "reconcile_calls", maxAttempts: 1 });
+}
+
+// ---- pure decisions -------------------------------------------------------------------------
+
+export type LostDialDecision =
+  | { kind: "adopt"; call: ProviderCall }
+  | { kind: "not_found" }
+  | { kind: "ambiguous"; sids: string[] };
+
+/**
+ * Which carrier call, if any, is the one our timed-out create request made. Candidates created
+ * before our row (minus clock skew) are someone else's, and so are sids another of our calls
+ * already holds.
+ */
+export function decideLostDial(candidates: ProviderCall[], ourCreatedAt: Date, knownSids: ReadonlySet<string>): LostDialDecision {
+  const earliest = ourCreatedAt.getTime() - CLOCK_SKEW_MS;
+  const ours = candidates.filter(
+    (c) => !knownSids.has(c.sid) && (c.dateCreated === null || c.dateCreated.getTime() >= earliest),
+  );
+  if (ours.length === 1) return { kind: "adopt", call: ours[0]! };
+  if (ours.length === 0) return { kind: "not_found" };
+  return { kind: "ambiguous", sids: ours.map((c) => c.sid) };
+}
+
+/** The number the create-call request dialled: the operator in the bridge flow, else the target. */
+export function dialledNumber(plan: unknown, toNumber: string): string {
+  const parsed = callPlanSchema.safeParse(plan);
+  if (parsed.success && parsed.data.flow === "bridge" && parsed.data.operatorPhone) return parsed.data.operatorPhone;
+  return toNumber;
+}
+
+/** The media URL of a recording resource: its `uri` without `.json`, on the API origin. */
+export function recordingMediaUrl(origin: string, uri: string): string {
+  const path = uri.replace(/\.json$/, "");
+  if (/^https?:\/\//i.test(path)) return path;
+  return `${origin.replace(/\/+$/, "")}${path.startsWith("/") ? "" : "/"}${path}`;
+}
+
+/** When the carrier says the call ended (or started), for the event's occurred_at. */
+export function occurredAtOf(call: ProviderCall): Date | null {
+  return call.endTime ?? call.startTime ?? null;
+}
+
+export function statusPayload(call: ProviderCall): Record<string, string> {
+  const payload: Record<string, string> = { CallSid: call.sid, CallStatus: call.status, Source: "reconciler" };
+  if (call.durationSeconds !== null) payload.CallDuration = String(call.durationSeconds);
+  if (call.startTime) payload.StartTime = call.startTime.toISOString();
+  if (call.endTime) payload.EndTime = call.endTime.toISOString();
+  return payload;
+}
+
+/** Recordings still being produced are not settled yet; look again on the next run. */
+export function recordingsSettled(recordings: ProviderRecording[]): boolean {
+  return recordings.every((r) => r.status === null || r.status === "completed" || r.status === "absent" || r.status === "failed");
+}
+
+// ---- the run --------------------------------------------------------------------------------
+
+export async function reconcileCalls(options: ReconcileOptions = {}): Promise<ReconcileReport> {
+  const log = options.log ?? logger().child({ task: "reconcile_calls" });
+  const report = emptyReport();
+  const carrier = options.carrier === undefined ? defaultCarrier() : options.carrier;
+  if (!carrier) {
+    log.debug("reconcile_calls: telephony is not configured; nothing to reconcile");
+    return report;
+  }
+  const db = options.db ?? sharedSql();
+  const threshold = options.thresholdSeconds ?? config().reconcileAfterSeconds;
+  const limit = options.batchSize ?? BATCH_SIZE;
+  const ctx: RunContext = { db, carrier, threshold, log, report };
+
+  const settle = async (callId: string, what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      report.errors += 1;
+      log.error({ callId, err: err instanceof Error ? err.message : String(err) }, `reconcile_calls: ${what} failed for one call`);
+    }
+  };
+
+  for (const call of await staleOpenCalls(db, threshold, limit)) await settle(call.id, "status check", () => checkStaleCall(ctx, call));
+  for (const call of await lostDials(db, threshold, limit)) await settle(call.id, "lost dial search", () => checkLostDial(ctx, call));
+  for (const call of await callsMissingRecordings(db, threshold, limit)) {
+    await settle(call.id, "recording check", () => checkRecordings(ctx, call));
+  }
+
+  const changed = report.statusesApplied + report.adopted + report.callsNotFound + report.recordingsQueued + report.recordingsMissing;
+  log[changed > 0 || report.errors > 0 ? "info" : "debug"]({ ...report }, "reconcile_calls finished");
+  return report;
+}
+
+interface RunContext {
+  db: Sql;
+  carrier: CarrierView;
+  threshold: number;
+  log: Logger;
+  report: ReconcileReport;
+}
+
+interface StaleCall {
+  id: string;
+  orgId: string;
+  sid: string;
+}
+
+async function staleOpenCalls(db: Sql, threshold: number, limit: number): Promise<StaleCall[]> {
+  return asService(
+    (tx) => tx<StaleCall[]>`
+      select id, organization_id as "orgId", provider_call_sid as sid
+      from public.calls
+      where status in ${tx(OPEN_STATUSES)}
+        and provider_call_sid is not null
+        and updated_at < now() - make_interval(secs => ${threshold})
+      order by updated_at
+      limit ${limit}`,
+    db,
+  );
+}
+
+/** Lock the call and re-check a condition; false when it no longer qualifies. */
+async function stillQualifies(tx: Tx, callId: string, orgId: string, condition: PendingQuery<Row[]>): Promise<boolean> {
+  const rows = await tx`
+    select 1 from public.calls
+    where id = ${callId} and organization_id = ${orgId} and ${condition}
+    for update`;
+  return rows.length > 0;
+}
+
+async function checkStaleCall(ctx: RunContext, call: StaleCall): Promise<void> {
+  ctx.report.staleChecked += 1;
+  const remote = await ctx.carrier.fetchCall(call.sid);
+  await asService(async (tx) => {
+    const open = await stillQualifies(tx, call.id, call.orgId, tx`status in ${tx(OPEN_STATUSES)} and provider_call_sid = ${call.sid}`);
+    if (!open) return;
+    if (!remote) {
+      await applyStatusEvent(tx, {
+        orgId: call.orgId,
+        callId: call.id,
+        providerCallSid: call.sid,
+        providerStatus: "failed",
+        occurredAt: null,
+        sequence: null,
+        durationSeconds: null,
+        source: "reconciler",
+        payload: { CallSid: call.sid, CallStatus: "failed", Source: "reconciler", Reason: "The carrier has no such call (HTTP 404)." },
+      });
+      ctx.report.callsNotFound += 1;
+      ctx.log.warn({ callId: call.id, orgId: call.orgId }, "reconcile_calls: the carrier does not know this call; marked failed");
+      return;
+    }
+    const result = await applyStatusEvent(tx, {
+      orgId: call.orgId,
+      callId: call.id,
+      providerCallSid: call.sid,
+      providerStatus: remote.status,
+      occurredAt: occurredAtOf(remote),
+      sequence: null,
+      durationSeconds: remote.durationSeconds,
+      source: "reconciler",
+      payload: statusPayload(remote),
+    });
+    if (result.stored) ctx.report.statusesApplied += 1;
+  }, ctx.db);
+}
+
+interface LostDial {
+  id: string;
+  orgId: string;
+  fromNumber: string;
+  toNumber: string;
+  plan: unknown;
+  createdAt: Date;
+}
+
+async function lostDials(db: Sql, threshold: number, limit: number): Promise<LostDial[]> {
+  const rows = await asService(
+    (tx) => tx<(Omit<LostDial, "createdAt"> & { createdAt: string })[]>`
+      select id, organization_id as "orgId", from_number as "fromNumber", to_number as "toNumber", plan,
+             created_at::text as "createdAt"
+      from public.calls
+      where status = 'queued'
+        and provider_call_sid is null
+        and dial_error->>'code' = 'dial_outcome_unknown'
+        and updated_at < now() - make_interval(secs => ${threshold})
+      order by updated_at
+      limit ${limit}`,
+    db,
+  );
+  return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
+}
+
+async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
+  ctx.report.lostDialsChecked += 1;
+  const to = dialledNumber(call.plan, call.toNumber);
+  const candidates = await ctx.carrier.findCalls({
+    to,
+    from: call.fromNumber,
+    startTimeAfter: new Date(call.createdAt.getTime() - CLOCK_SKEW_MS),
+    limit: 20,
+  });
+  await asService(async (tx) => {
+    const lost = await stillQualifies(tx, call.id, call.orgId, tx`status = 'queued' and provider_call_sid is null`);
+    if (!lost) return;
+    const sids = candidates.map((c) => c.sid);
+    const known = sids.length
+      ? await tx<{ sid: string }[]>`select provider_call_sid as sid from public.calls where provider_call_sid in ${tx(sids)}`
+      : [];
+    const decision = decideLostDial(candidates, call.createdAt, new Set(known.map((k) => k.sid)));
+
+    if (decision.kind === "adopt") {
+      const match = decision.call;
+      await tx`update public.calls set provider_call_sid = ${match.sid}, updated_at = now()
+               where id = ${call.id} and organization_id = ${call.orgId} and provider_call_sid is null`;
+      await insertEvent(tx, call, "reconcile.adopted", "reconcile.adopted", {
+        CallSid: match.sid,
+        CallStatus: match.status,
+        Reason: "The create-call request timed out; the carrier had exactly one matching call.",
+      });
+      await applyStatusEvent(tx, {
+        orgId: call.orgId,
+        callId: call.id,
+        providerCallSid: match.sid,
+        providerStatus: match.status,
+        occurredAt: occurredAtOf(match),
+        sequence: null,
+        durationSeconds: match.durationSeconds,
+        source: "reconciler",
+        payload: statusPayload(match),
+      });
+      ctx.report.adopted += 1;
+      ctx.log.info({ callId: call.id, orgId: call.orgId, callSid: match.sid }, "reconcile_calls: adopted the carrier's call after a lost dial");
+    } else if (decision.kind === "not_found") {
+      const sid = notFoundSid(call.id);
+      await insertEvent(tx, call, "reconcile.not_found", "reconcile.not_found", {
+        Reason: "The create-call request timed out and the carrier has no matching call.",
+        SearchedTo: to,
+        SearchedFrom: call.fromNumber,
+      });
+      await applyStatusEvent(tx, {
+        orgId: call.orgId,
+        callId: call.id,
+        providerCallSid: sid,
+        providerStatus: "failed",
+        occurredAt: null,
+        sequence: null,
+        durationSeconds: null,
+        source: "reconciler",
+        payload: { CallSid: sid, CallStatus: "failed", Source: "reconciler", Reason: "not_found" },
+      });
+      ctx.report.callsNotFound += 1;
+      ctx.log.warn({ callId: call.id, orgId: call.orgId }, "reconcile_calls: lost dial not found at the carrier; marked failed");
+    } else {
+      // Several unknown calls to the same number in the window: guessing could attach someone
+      // else's call (and its recording) to this one. Noted once; looked at again after the
+      // threshold, not every minute.
+      await insertEvent(tx, call, "reconcile.ambiguous", "reconcile.ambiguous", {
+        Reason: "The create-call request timed out and the carrier has several matching calls.",
+        CandidateSids: decision.sids.join(","),
+      });
+      await tx`update public.calls set updated_at = now() where id = ${call.id} and organization_id = ${call.orgId}`;
+      ctx.report.ambiguous += 1;
+      ctx.log.warn({ callId: call.id, orgId: call.orgId, candidates: decision.sids.length }, "reconcile_calls: lost dial is ambiguous; left for a person");
+    }
+  }, ctx.db);
+}
+
+interface RecordedCall {
+  id: string;
+  orgId: string;
+  sid: string | null;
+}
+
+async function callsMissingRecordings(db: Sql, threshold: number, limit: number): Promise<RecordedCall[]> {
+  return asService(
+    (tx) => tx<RecordedCall[]>`
+      select c.id, c.organization_id as "orgId", c.provider_call_sid as sid
+      from public.calls c
+      where c.status = 'completed'
+        and (c.plan->>'record')::boolean is true
+        and coalesce(c.ended_at, c.updated_at) < now() - make_interval(secs => ${threshold})
+        and not exists (select 1 from public.recordings r where r.call_id = c.id and r.organization_id = c.organization_id)
+      order by coalesce(c.ended_at, c.updated_at)
+      limit ${limit}`,
+    db,
+  );
+}
+
+async function checkRecordings(ctx: RunContext, call: RecordedCall): Promise<void> {
+  ctx.report.recordingChecks += 1;
+  const recordings = call.sid && !call.sid.startsWith("none:") ? await ctx.carrier.listRecordings(call.sid) : [];
+  if (!recordingsSettled(recordings)) return;
+  await asService(async (tx) => {
+    const qualifies = await stillQualifies(
+      tx,
+      call.id,
+      call.orgId,
+      tx`not exists (select 1 from public.recordings r where r.call_id = ${call.id} and r.organization_id = ${call.orgId})`,
+    );
+    if (!qualifies) return;
+
+    let rows = 0;
+    for (const recording of recordings) {
+      if (recording.status === "absent" || recording.status === "failed") {
+        await tx`insert into public.recordings (organization_id, call_id, provider_recording_sid, status, error)
+                 values (${call.orgId}, ${call.id}, ${recording.sid}, 'absent', ${`The carrier reports the recording ${recording.status}.`})
+                 on conflict (provider_recording_sid) do nothing`;
+        rows += 1;
+        continue;
+      }
+      const channels = recording.channels !== null && recording.channels >= 1 && recording.channels <= 2 ? recording.channels : null;
+      const [inserted] = await tx<{ id: string }[]>`
+        insert into public.recordings (organization_id, call_id, provider_recording_sid, status, duration_seconds, channels)
+        values (${call.orgId}, ${call.id}, ${recording.sid}, 'pending', ${recording.durationSeconds}, ${channels})
+        on conflict (provider_recording_sid) do nothing
+        returning id`;
+      if (!inserted) continue;
+      rows += 1;
+      await insertEvent(tx, call, "reconcile.recording_found", `reconcile.recording_found:${recording.sid}`, {
+        RecordingSid: recording.sid,
+        Reason: "No recording callback arrived; the carrier lists this recording.",
+      });
+      await enqueue(
+        tx,
+        "ingest_recording",
+        {
+          recordingId: inserted.id,
+          orgId: call.orgId,
+          callId: call.id,
+          recordingSid: recording.sid,
+          recordingUrl: recordingMediaUrl(ctx.carrier.mediaOrigin, recording.uri),
+          ...(recording.durationSeconds !== null ? { durationSeconds: recording.durationSeconds } : {}),
+        },
+        { jobKey: `ingest:${recording.sid}` },
+      );
+      ctx.report.recordingsQueued += 1;
+    }
+    if (rows > 0) return;
+
+    const [missing] = await tx<{ id: string }[]>`
+      insert into public.recordings (organization_id, call_id, provider_recording_sid, status, error)
+      values (${call.orgId}, ${call.id}, null, 'missing', 'Recording was on for this call, but the carrier has no recording of it.')
+      on conflict do nothing
+      returning id`;
+    if (!missing) return;
+    await insertEvent(tx, call, "recording.missing", "recording.missing", {
+      recordingId: missing.id,
+      Reason: "Recording was on for this call, but no recording arrived and the carrier lists none.",
+    });
+    ctx.report.recordingsMissing += 1;
+    ctx.log.warn({ callId: call.id, orgId: call.orgId }, "reconcile_calls: expected recording is missing");
+  }, ctx.db);
+}
+
+async function insertEvent(
+  tx: Tx,
+  call: { id: string; orgId: string },
+  kind: string,
+  dedupeKey: string,
+  payload: Record<string, string>,
+): Promise<void> {
+  await tx`
+    insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
+    values (${call.orgId}, ${call.id}, ${kind}, ${dedupeKey}, ${tx.json(payload)})
+    on conflict (call_id, dedupe_key) do nothing`;
+}

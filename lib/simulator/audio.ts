@@ -1,0 +1,221 @@
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+
+/**
+ * Real speech for simulated recordings: espeak-ng speaks the text, sox turns it into what a
+ * carrier hands out (8 kHz, 16-bit PCM WAV, mono or one party per channel). Real audio, not
+ * silence or noise, so the transcriber stand-in and any human listening get words, and hashes
+ * cover bytes the same shape as production's.
+ *
+ * Synthesis costs tens of milliseconds per line and the same few sentences recur, so results
+ * are cached on disk under `audioDir` by a hash of everything that shapes the output (text,
+ * channels, voices, rate, format version). Files are written to a temporary name and renamed,
+ * so concurrent calls never read half a file. Both tools run through execFile with the text in
+ * a file, never on a shell command line.
+ */
+
+const run = promisify(execFile);
+
+const SAMPLE_RATE = 8000;
+/** The calling side and the called side sound different, so a listener can tell them apart. */
+const CALLER_VOICE = "en-us";
+const CALLEE_VOICE = "en-us+f3";
+const WORDS_PER_MINUTE = 160;
+/** Silence between two parties' turns. */
+const TURN_GAP_SECONDS = 0.6;
+const FORMAT_VERSION = 1;
+
+export const INSTALL_HINT = "install espeak-ng and sox (apt-get install -y espeak-ng sox)";
+
+export class AudioToolsMissingError extends Error {
+  override name = "AudioToolsMissingError";
+}
+
+export interface SpeechAudio {
+  /** The cached file (shared by every recording of the same text). */
+  path: string;
+  bytes: Buffer;
+  sha256: string;
+  durationSeconds: number;
+  sampleRate: number;
+  channels: 1 | 2;
+}
+
+export interface SpeechOptions {
+  channels: 1 | 2;
+  audioDir: string;
+}
+
+/**
+ * One text: spoken by the called party (channel 2 in stereo, channel 1 left silent, as a
+ * dual-channel recording of a party that only listens would be).
+ * Two texts `[caller, callee]`: a turn each, one after the other; in stereo each party on its
+ * own channel (channel 1 the caller, as in a carrier's dual-channel recording), in mono mixed
+ * into one.
+ */
+export async function speechWav(text: string | readonly [string, string], options: SpeechOptions): Promise<SpeechAudio> {
+  const turns = typeof text === "string" ? ([null, text] as const) : text;
+  const key = createHash("sha256")
+    .update(JSON.stringify({ v: FORMAT_VERSION, turns, channels: options.channels, CALLER_VOICE, CALLEE_VOICE, WORDS_PER_MINUTE, SAMPLE_RATE }))
+    .digest("hex");
+  const target = path.join(options.audioDir, `${key}.wav`);
+
+  let pending = inFlight.get(target);
+  if (!pending) {
+    pending = readOrSynthesize(target, turns, options).finally(() => inFlight.delete(target));
+    inFlight.set(target, pending);
+  }
+  const bytes = await pending;
+  const info = wavInfo(bytes);
+  return {
+    path: target,
+    bytes,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    durationSeconds: info.durationSeconds,
+    sampleRate: info.sampleRate,
+    channels: options.channels,
+  };
+}
+
+/** Same file requested twice at once: synthesize it once. */
+const inFlight = new Map<string, Promise<Buffer>>();
+
+async function readOrSynthesize(
+  target: string,
+  turns: readonly [string | null, string],
+  options: SpeechOptions,
+): Promise<Buffer> {
+  try {
+    return await readFile(target);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  await mkdir(options.audioDir, { recursive: true });
+  const work = await mkdtemp(path.join(options.audioDir, ".work-"));
+  try {
+    const [callerText, calleeText] = turns;
+    const callee = await speakLine(work, "callee", calleeText, CALLEE_VOICE);
+    const out = path.join(work, "out.wav");
+    if (callerText === null) {
+      if (options.channels === 1) {
+        await rename(callee.file, out);
+      } else {
+        const silence = path.join(work, "silence.wav");
+        await sox(["-n", ...PCM, silence, "trim", "0", callee.seconds.toFixed(4)]);
+        await sox(["-M", silence, callee.file, out]);
+      }
+    } else {
+      const caller = await speakLine(work, "caller", callerText, CALLER_VOICE);
+      // The callee answers after the caller's turn and a short gap, on either layout.
+      const delayed = path.join(work, "callee-delayed.wav");
+      if (options.channels === 2) {
+        await sox([callee.file, delayed, "pad", (caller.seconds + TURN_GAP_SECONDS).toFixed(4)]);
+        // -M pads the shorter input with silence, so the caller's channel runs to the end too.
+        await sox(["-M", caller.file, delayed, out]);
+      } else {
+        await sox([callee.file, delayed, "pad", TURN_GAP_SECONDS.toFixed(4)]);
+        await sox([caller.file, delayed, out]);
+      }
+    }
+    const bytes = await readFile(out);
+    await rename(out, target);
+    return bytes;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** 8 kHz, mono, 16-bit signed PCM. */
+const PCM = ["-r", String(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer"];
+
+async function speakLine(work: string, name: string, text: string, voice: string): Promise<{ file: string; seconds: number }> {
+  const textFile = path.join(work, `${name}.txt`);
+  const raw = path.join(work, `${name}-raw.wav`);
+  const file = path.join(work, `${name}.wav`);
+  await writeFile(textFile, text);
+  await tool("espeak-ng", ["-v", voice, "-s", String(WORDS_PER_MINUTE), "-f", textFile, "-w", raw]);
+  await sox([raw, ...PCM, file]);
+  return { file, seconds: wavInfo(await readFile(file)).durationSeconds };
+}
+
+/** -V1: failures only (resampling speech can clip a sample, which is not worth a warning);
+ * -D: no dither, so the same text always gives the same bytes. */
+function sox(args: string[]): Promise<void> {
+  return tool("sox", ["-V1", "-D", ...args]);
+}
+
+async function tool(command: string, args: string[]): Promise<void> {
+  try {
+    await run(command, args, { timeout: 30_000 });
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException & { stderr?: string };
+    if (err.code === "ENOENT") throw new AudioToolsMissingError(`${command} was not found: ${INSTALL_HINT}`);
+    throw new Error(`${command} failed: ${(err.stderr ?? err.message).trim()}`, { cause: error });
+  }
+}
+
+/** Fails fast, naming the fix, when either tool is missing (the CLI calls it at start). */
+export async function checkAudioTools(): Promise<void> {
+  await tool("espeak-ng", ["--version"]);
+  await tool("sox", ["--version"]);
+}
+
+export interface WavInfo {
+  sampleRate: number;
+  channels: number;
+  bitsPerSample: number;
+  dataBytes: number;
+  durationSeconds: number;
+}
+
+/** Reads a RIFF/WAVE header by walking its chunks (sox and taggers may add chunks). */
+export function wavInfo(bytes: Buffer): WavInfo {
+  if (bytes.length < 12 || bytes.toString("ascii", 0, 4) !== "RIFF" || bytes.toString("ascii", 8, 12) !== "WAVE") {
+    throw new Error("Not a RIFF/WAVE file");
+  }
+  let offset = 12;
+  let format: { channels: number; sampleRate: number; bitsPerSample: number } | undefined;
+  while (offset + 8 <= bytes.length) {
+    const id = bytes.toString("ascii", offset, offset + 4);
+    const size = bytes.readUInt32LE(offset + 4);
+    if (id === "fmt ") {
+      format = {
+        channels: bytes.readUInt16LE(offset + 10),
+        sampleRate: bytes.readUInt32LE(offset + 12),
+        bitsPerSample: bytes.readUInt16LE(offset + 22),
+      };
+    } else if (id === "data") {
+      if (!format) throw new Error("WAV data chunk before its fmt chunk");
+      const dataBytes = Math.min(size, bytes.length - offset - 8);
+      const bytesPerSecond = format.sampleRate * format.channels * (format.bitsPerSample / 8);
+      return { ...format, dataBytes, durationSeconds: dataBytes / bytesPerSecond };
+    }
+    offset += 8 + size + (size % 2);
+  }
+  throw new Error("WAV file has no data chunk");
+}
+
+/**
+ * The same audio with a LIST/INFO comment chunk naming the recording. Two calls that heard the
+ * same synthetic sentence must still yield different files, as real recordings always do, or a
+ * store that keys anything by content hash would merge them. The chunk goes after `data`, so
+ * readers that assume the canonical 44-byte header still find the samples where they expect.
+ */
+export function tagWav(bytes: Buffer, comment: string): Buffer {
+  const text = Buffer.from(`${comment}\0`, "utf8");
+  const padded = text.length % 2 === 0 ? text : Buffer.concat([text, Buffer.alloc(1)]);
+  const icmt = Buffer.alloc(8);
+  icmt.write("ICMT", 0, "ascii");
+  icmt.writeUInt32LE(text.length, 4);
+  const list = Buffer.alloc(12);
+  list.write("LIST", 0, "ascii");
+  list.writeUInt32LE(4 + 8 + padded.length, 4);
+  list.write("INFO", 8, "ascii");
+  const base = bytes.length % 2 === 0 ? bytes : Buffer.concat([bytes, Buffer.alloc(1)]);
+  const out = Buffer.concat([base, list, icmt, padded]);
+  out.writeUInt32LE(out.length - 8, 4);
+  return out;
+}

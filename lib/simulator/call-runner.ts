@@ -1,0 +1,279 @@
+import { createHash, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { speechWav, tagWav } from "./audio";
+import {
+  API_VERSION,
+  recordingPath,
+  rfc2822,
+  type CallStatus,
+  type RecordingRecord,
+  type SimulatedCall,
+  type WebhookKind,
+} from "./call-model";
+import { parseLaml } from "./laml-parser";
+import { LamlFailure, playLeg, type Leg, type PlayerEnv, type RecordingSpec } from "./laml-player";
+import { callerLineOf, digitsOf, replyOf, shuffled, type Scenario } from "./scenarios";
+import { sendWebhook, type HttpMethod } from "./webhook-sender";
+
+/**
+ * The life of one simulated call: status callbacks in the order the provider sends them, the
+ * LaML conversation once answered, recordings and their callbacks, and the delivery quirks a
+ * scenario asks for. Callbacks for one call go out one after another (each waits for the
+ * previous one's retries), so they arrive in order unless the scenario says `reorder`; calls run
+ * concurrently.
+ *
+ * Failure choices: a status or recording callback the app answers with non-2xx (or not at all)
+ * is tried 3 times, then given up and logged, and the call goes on, as the provider does. A LaML
+ * request that fails (non-2xx, timeout, not LaML) ends the call: after the answer the call has
+ * already been reported in-progress, so it ends `completed` with the error kept on the call
+ * (the provider would play an application-error message and hang up) rather than moving
+ * backwards to `failed`.
+ */
+
+const STATUS_ATTEMPTS = 3;
+/** What a `silent` call that "completed" reports as its duration. */
+const SILENT_CALL_SECONDS = 5;
+
+export interface RunnerContext {
+  /** The simulator's own URL, the base of every RecordingUrl. */
+  baseUrl: string;
+  signingKey: string;
+  audioDir: string;
+  delayMs: number;
+  webhookTimeoutMs: number;
+  retryDelayMs: number;
+  /** Aborted by stop(). */
+  signal: AbortSignal;
+  recordings: Map<string, RecordingRecord>;
+  scenarioFor(number: string): Scenario;
+  log(line: string): void;
+}
+
+type StatusEvent = "initiated" | "ringing" | "answered" | "completed";
+
+export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<void> {
+  const scenario = call.scenario;
+  const callSignal = AbortSignal.any([ctx.signal, call.controller.signal]);
+  const copies = scenario.duplicate ? 2 : 1;
+  const held: Array<Record<string, string>> = [];
+  const clock = { seconds: 0 };
+  const sender = { signingKey: ctx.signingKey, timeoutMs: ctx.webhookTimeoutMs, retryDelayMs: ctx.retryDelayMs };
+  const log = (line: string) => ctx.log(`call ${call.sid} → ${call.to}: ${line}`);
+
+  const pause = () => sleep(ctx.delayMs, undefined, { signal: callSignal });
+
+  const setStatus = (status: CallStatus) => {
+    call.status = status;
+    call.dateUpdated = new Date();
+  };
+
+  /** Callbacks are not cancelled by a hang-up (the provider still reports it), only by stop(). */
+  const deliver = async (kind: WebhookKind, url: string, method: HttpMethod, params: Record<string, string>) => {
+    for (let copy = 0; copy < copies; copy += 1) {
+      const outcome = await sendWebhook({ url, method, params }, { ...sender, attempts: STATUS_ATTEMPTS, signal: ctx.signal });
+      call.webhooks.push({ kind, url, method, params, attempts: outcome.attempts, status: outcome.status, ok: outcome.ok, error: outcome.error, at: new Date().toISOString() });
+      if (!outcome.ok) log(`${kind} callback to ${url} given up after ${outcome.attempts} attempts (${outcome.error})`);
+    }
+  };
+
+  const status = async (event: StatusEvent, callStatus: string, extra: Record<string, string> = {}) => {
+    if (scenario.kind === "silent" || !call.statusCallback || !call.statusCallbackEvents.has(event)) return;
+    const params: Record<string, string> = {
+      CallSid: call.sid,
+      AccountSid: call.accountSid,
+      From: call.from,
+      To: call.to,
+      CallStatus: callStatus,
+      Direction: "outbound-api",
+      ApiVersion: API_VERSION,
+      Timestamp: rfc2822(new Date()),
+      SequenceNumber: String(call.sequence),
+      CallbackSource: "call-progress-events",
+      ...extra,
+    };
+    call.sequence += 1;
+    if (scenario.reorder) {
+      held.push(params);
+      return;
+    }
+    await deliver("status", call.statusCallback, call.statusCallbackMethod, params);
+  };
+
+  const finish = async (final: CallStatus, seconds: number) => {
+    call.endTime = new Date();
+    call.durationSeconds = seconds;
+    setStatus(final);
+    log(`${final} after ${seconds} s`);
+    await status("completed", final, { CallDuration: String(seconds) });
+    if (held.length > 0 && call.statusCallback) {
+      const order = shuffled(held, scenario.seed ?? 1);
+      held.length = 0;
+      for (const params of order) await deliver("status", call.statusCallback, call.statusCallbackMethod, params);
+    }
+  };
+
+  const makeRecording: PlayerEnv["makeRecording"] = async (_leg, spec) => {
+    const audio = await speechWav(spec.text, { channels: spec.channels, audioDir: ctx.audioDir });
+    const sid = randomUUID();
+    const bytes = tagWav(audio.bytes, `Verbatim carrier simulator: recording ${sid} of call ${call.sid}`);
+    const recording: RecordingRecord = {
+      sid,
+      callSid: call.sid,
+      channels: spec.channels,
+      durationSeconds: Math.max(1, Math.round(audio.durationSeconds)),
+      source: spec.source,
+      audio: bytes,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      createdAt: new Date(),
+      downloads: 0,
+    };
+    ctx.recordings.set(sid, recording);
+    call.recordingSids.push(sid);
+    const url = `${ctx.baseUrl}${recordingPath(call.accountSid, sid)}`;
+    log(`recording ${sid} (${recording.channels} ch, ${recording.durationSeconds} s, ${spec.source})`);
+    if (spec.callbackUrl && wantsCompleted(spec.callbackEvents)) {
+      await deliver("recording", spec.callbackUrl, spec.callbackMethod, {
+        AccountSid: call.accountSid,
+        CallSid: call.sid,
+        RecordingSid: sid,
+        RecordingUrl: url,
+        RecordingStatus: "completed",
+        RecordingDuration: String(recording.durationSeconds),
+        RecordingChannels: String(recording.channels),
+        RecordingSource: spec.source,
+        RecordingStartTime: rfc2822(recording.createdAt),
+      });
+    }
+    return { recording, url };
+  };
+
+  const env: PlayerEnv = {
+    async fetchDocument(_leg, kind, url, method, params) {
+      const outcome = await sendWebhook({ url, method, params }, { ...sender, attempts: 1, signal: callSignal });
+      call.webhooks.push({ kind, url, method, params, attempts: outcome.attempts, status: outcome.status, ok: outcome.ok, error: outcome.error, at: new Date().toISOString() });
+      if (!outcome.ok) throw new LamlFailure(`${kind} request to ${url} failed: ${outcome.error}`);
+      try {
+        return parseLaml(outcome.body);
+      } catch (error) {
+        throw new LamlFailure(`${kind} answer from ${url} is not LaML: ${(error as Error).message}`);
+      }
+    },
+    pause,
+    makeRecording,
+    scenarioFor: ctx.scenarioFor,
+    newSid: randomUUID,
+    log: ctx.log,
+  };
+
+  try {
+    await pause();
+    if (scenario.kind === "silent") {
+      await runSilent(call, scenario.finalStatus ?? "completed", pause, setStatus);
+      return;
+    }
+    log("initiated");
+    await status("initiated", "initiated");
+    if (scenario.kind === "failed") {
+      await pause();
+      await finish("failed", 0);
+      return;
+    }
+    await pause();
+    setStatus("ringing");
+    await status("ringing", "ringing");
+    if (scenario.kind === "busy" || scenario.kind === "no-answer") {
+      await pause();
+      await finish(scenario.kind, 0);
+      return;
+    }
+    await pause();
+    call.startTime = new Date();
+    setStatus("in-progress");
+    log("answered");
+    // SignalWire reports the answer as `in-progress` (and, separately, `answered`).
+    await status("answered", "in-progress");
+
+    const params: Record<string, string> = {
+      CallSid: call.sid,
+      AccountSid: call.accountSid,
+      From: call.from,
+      To: call.to,
+      CallStatus: "in-progress",
+      Direction: "outbound-api",
+      ApiVersion: API_VERSION,
+    };
+    if (call.machineDetection) params.AnsweredBy = "human";
+    const leg: Leg = { call, params, scenario, digits: digitsOf(scenario), clock, heard: [], kind: "call" };
+    try {
+      await pause();
+      await playLeg(leg, env, { url: call.url, method: call.method, inline: call.twiml }, "laml");
+    } catch (error) {
+      if (callSignal.aborted) throw error;
+      call.error = (error as Error).message;
+      log(`ended after an error: ${call.error}`);
+    }
+    await pause();
+    await finish("completed", callSeconds(clock));
+    if (call.record) await recordWholeCall(leg);
+  } catch (error) {
+    if (ctx.signal.aborted) return;
+    if (call.controller.signal.aborted) {
+      // Hung up through the REST API: an answered call completes, an unanswered one is canceled.
+      await finish(call.status === "in-progress" ? "completed" : "canceled", call.startTime ? callSeconds(clock) : 0);
+      return;
+    }
+    call.error = (error as Error).message;
+    log(`simulator error: ${call.error}`);
+    await finish(call.startTime ? "completed" : "failed", call.startTime ? callSeconds(clock) : 0);
+  }
+
+  /** Record=true on the REST create: the whole call, app side then the party's reply. */
+  async function recordWholeCall(leg: Leg): Promise<void> {
+    if (call.recordingSids.length > 0) call.warnings.push("Recording was requested on the REST call and again in LaML");
+    const spec: RecordingSpec = {
+      text: [leg.heard.join(" ") || callerLineOf(scenario), replyOf(scenario)],
+      channels: call.recordingChannels,
+      source: "OutboundAPI",
+      callbackUrl: call.recordingStatusCallback,
+      callbackMethod: call.recordingStatusCallbackMethod,
+      callbackEvents: [...call.recordingStatusCallbackEvents].join(" ") || undefined,
+    };
+    try {
+      await makeRecording(leg, spec);
+    } catch (error) {
+      call.error = (error as Error).message;
+      log(`recording failed: ${call.error}`);
+    }
+  }
+}
+
+/** No webhooks at all; only GET Calls/{sid} shows the call moving on. */
+async function runSilent(
+  call: SimulatedCall,
+  final: CallStatus,
+  pause: () => Promise<void>,
+  setStatus: (status: CallStatus) => void,
+): Promise<void> {
+  if (final === "queued") return;
+  await pause();
+  setStatus("ringing");
+  await pause();
+  const answered = final === "completed";
+  if (answered) {
+    call.startTime = new Date();
+    setStatus("in-progress");
+    await pause();
+  }
+  call.endTime = new Date();
+  call.durationSeconds = answered ? SILENT_CALL_SECONDS : 0;
+  setStatus(final);
+}
+
+function callSeconds(clock: { seconds: number }): number {
+  return Math.max(1, Math.ceil(clock.seconds));
+}
+
+/** recordingStatusCallbackEvent is space separated; absent means "completed" only. */
+function wantsCompleted(events: string | undefined): boolean {
+  return !events || events.split(/[\s,]+/).includes("completed");
+}

@@ -1,0 +1,129 @@
+import { z } from "zod";
+
+/**
+ * What the far end of a simulated call does. The simulator picks one per call from the `To`
+ * number: an explicit `setScenario(to, …)` wins, then the reserved numbers below, then
+ * `answered`. A `<Dial><Number>` target is looked up the same way, so dialling a reserved busy
+ * number from a bridge flow gives DialCallStatus=busy.
+ *
+ *   answered   the party picks up; LaML runs. `reply` is what they say into any recording
+ *              (Record verb, the called side of a Dial, or a REST-level recording); `callerLine`
+ *              is what they say when they are the calling side of a bridged <Dial>; `digits` are
+ *              keyed into successive <Gather>s (none left → no input).
+ *   survey     `answered` with a digit list required: the after-call survey flows.
+ *   busy       initiated → ringing → busy (no LaML is fetched).
+ *   no-answer  initiated → ringing → no-answer.
+ *   failed     initiated → failed (the carrier could not place the call).
+ *   silent     the create is accepted and no webhook is ever sent: callbacks are lost, so only
+ *              the REST API knows what happened. `finalStatus` is what GET Calls/{sid} reports
+ *              once the call would have ended ("completed" by default; "queued" models a call
+ *              stuck at the carrier). For the reconciler and for benchmarks.
+ *
+ * Delivery options apply to every scenario:
+ *   duplicate  every status and recording callback is delivered twice (same SequenceNumber),
+ *              as carriers do when they retry after a lost acknowledgement.
+ *   reorder    status callbacks are held until the call ends and then delivered in a shuffled
+ *              order derived from `seed` (default 1); their SequenceNumbers keep the true order.
+ *              A shuffle that happens to equal the true order is rotated, so the delivery
+ *              always differs. LaML, Gather, Record and Dial requests stay in call order:
+ *              they are request/response steps of the call itself.
+ */
+
+export const DEFAULT_REPLY = "Hello, this is the front desk. Yes, we have appointments on Tuesday.";
+export const DEFAULT_CALLER_LINE = "Hi, I am calling to ask whether you have any appointments next week.";
+
+const delivery = {
+  duplicate: z.boolean().optional(),
+  reorder: z.boolean().optional(),
+  seed: z.number().int().optional(),
+};
+const digit = z.string().regex(/^[0-9*#]+$/, "digits are DTMF keys 0-9, * and #");
+
+export const scenarioSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("answered"),
+    reply: z.string().min(1).optional(),
+    callerLine: z.string().min(1).optional(),
+    digits: z.array(digit).optional(),
+    ...delivery,
+  }),
+  z.object({
+    kind: z.literal("survey"),
+    digits: z.array(digit),
+    reply: z.string().min(1).optional(),
+    callerLine: z.string().min(1).optional(),
+    ...delivery,
+  }),
+  z.object({ kind: z.enum(["busy", "no-answer", "failed"]), ...delivery }),
+  z.object({
+    kind: z.literal("silent"),
+    finalStatus: z.enum(["completed", "busy", "no-answer", "failed", "queued"]).optional(),
+    ...delivery,
+  }),
+]);
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioKind = Scenario["kind"];
+
+/**
+ * Reserved `To` numbers, in the +1 500 555 xxxx range carriers keep for test credentials: valid
+ * E.164 to libphonenumber-js (so the app's own validation lets them through from the page) and
+ * never a real subscriber.
+ *
+ *   +15005550001  busy              +15005550005  survey, keys 3, 5, 9
+ *   +15005550002  no-answer         +15005550006  answered, every callback delivered twice
+ *   +15005550003  failed            +15005550007  answered, status callbacks reordered
+ *   +15005550004  silent (no webhooks at all)
+ */
+export const RESERVED_NUMBERS: Readonly<Record<string, Scenario>> = {
+  "+15005550001": { kind: "busy" },
+  "+15005550002": { kind: "no-answer" },
+  "+15005550003": { kind: "failed" },
+  "+15005550004": { kind: "silent" },
+  "+15005550005": { kind: "survey", digits: ["3", "5", "9"] },
+  "+15005550006": { kind: "answered", duplicate: true },
+  "+15005550007": { kind: "answered", reorder: true },
+};
+
+export function scenarioFor(to: string, overrides: ReadonlyMap<string, Scenario>): Scenario {
+  return overrides.get(to) ?? RESERVED_NUMBERS[to] ?? { kind: "answered" };
+}
+
+/** The words a party says into a recording, whatever the scenario kind. */
+export function replyOf(scenario: Scenario): string {
+  return (scenario.kind === "answered" || scenario.kind === "survey") && scenario.reply ? scenario.reply : DEFAULT_REPLY;
+}
+
+export function callerLineOf(scenario: Scenario): string {
+  return (scenario.kind === "answered" || scenario.kind === "survey") && scenario.callerLine
+    ? scenario.callerLine
+    : DEFAULT_CALLER_LINE;
+}
+
+export function digitsOf(scenario: Scenario): string[] {
+  return (scenario.kind === "answered" || scenario.kind === "survey") && scenario.digits ? [...scenario.digits] : [];
+}
+
+/** mulberry32: tiny, seedable, and the same on every machine, which is the point here. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A deterministic permutation of `items` that differs from the input when it can. */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const out = [...items];
+  const next = random(seed);
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  if (out.length > 1 && out.every((item, i) => item === items[i])) out.push(out.shift()!);
+  return out;
+}

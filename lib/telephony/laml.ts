@@ -1,0 +1,206 @@
+import { RestClient } from "@signalwire/compatibility-api";
+import type { CallPlan, Survey } from "@/lib/calls/plan";
+import { callUrls, type CallUrls } from "@/lib/telephony/urls";
+
+/**
+ * The LaML SignalWire runs for a call: a pure function of the plan snapshot and the step, so the
+ * same call always gets the same document, whenever and however often SignalWire asks.
+ *
+ * Direct flow: SignalWire dials the target and fetches `start` when they answer. Disclosure, then
+ * the shopper script, then one <Record> whose action (`after-record`) continues into the survey.
+ * Bridge flow: SignalWire dials the operator (the REST call's `to`) and fetches `start` when they
+ * answer; one <Dial> to the target carries the recording, and the target hears the disclosure
+ * through the <Number url> whisper before the two are connected.
+ */
+
+export type LamlInput =
+  | { step: "start" }
+  | { step: "whisper" }
+  | { step: "after-record" }
+  | { step: "after-dial" }
+  /** `question` is 0-based, as in the gather URL; `reprompt` first apologises for a bad answer. */
+  | { step: "survey"; question: number; attempt: 1 | 2; reprompt?: boolean }
+  | { step: "survey-done" };
+
+export interface LamlContext {
+  callId: string;
+  baseUrl: string;
+}
+
+/** Thrown when the plan and the requested step cannot produce a safe document. */
+export class LamlPlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LamlPlanError";
+  }
+}
+
+export const REPROMPT_TEXT = "Sorry, that is not a valid answer.";
+
+// "absent" as well as "completed": a recording that never materialises must still reach us, or
+// the call waits for an artifact forever.
+const RECORDING_EVENTS: ("completed" | "absent")[] = ["completed", "absent"];
+
+type VoiceResponse = InstanceType<typeof RestClient.LaML.VoiceResponse>;
+
+export function buildLaml(plan: CallPlan, input: LamlInput, ctx: LamlContext): string {
+  const urls = callUrls(ctx.baseUrl, ctx.callId);
+  const response = new RestClient.LaML.VoiceResponse();
+  if (plan.flow === "bridge") {
+    bridgeLaml(response, plan, input, urls);
+  } else {
+    directLaml(response, plan, input, urls);
+  }
+  return response.toString();
+}
+
+/** The step that opens the survey, or null when the plan has none. */
+export function surveyStart(plan: CallPlan): LamlInput | null {
+  return plan.survey ? { step: "survey", question: 0, attempt: 1 } : null;
+}
+
+function directLaml(response: VoiceResponse, plan: CallPlan, input: LamlInput, urls: CallUrls): void {
+  switch (input.step) {
+    case "start": {
+      const disclosure = requireDisclosure(plan);
+      if (disclosure !== null) response.say(disclosure);
+      if (plan.shopperScript) {
+        plan.shopperScript.lines.forEach((line, i) => {
+          if (i > 0) response.pause({ length: 1 });
+          response.say(line);
+        });
+      }
+      if (plan.record) {
+        // The document ends here: SignalWire never runs verbs after <Record>; it posts to the
+        // action when the recording stops, and that answer (after-record) carries the call on.
+        response.record({
+          action: urls.laml("after-record"),
+          method: "POST",
+          recordingStatusCallback: urls.recording(),
+          recordingStatusCallbackMethod: "POST",
+          recordingStatusCallbackEvent: RECORDING_EVENTS,
+          playBeep: false,
+          maxLength: 600,
+          timeout: 10,
+          finishOnKey: "#",
+          trim: "do-not-trim",
+        });
+        return;
+      }
+      continueWithSurvey(response, plan, urls);
+      return;
+    }
+    case "after-record":
+      continueWithSurvey(response, plan, urls);
+      return;
+    case "survey": {
+      const survey = requireSurvey(plan);
+      if (!Number.isInteger(input.question) || input.question < 0 || input.question >= survey.questions.length) {
+        throw new LamlPlanError(
+          `Survey question ${input.question} does not exist: survey ${survey.id} v${survey.version} has ${survey.questions.length}.`,
+        );
+      }
+      if (input.reprompt) response.say(REPROMPT_TEXT);
+      askQuestion(response, survey, input.question, input.attempt, urls);
+      return;
+    }
+    case "survey-done":
+      response.say(requireSurvey(plan).thankYou);
+      response.hangup();
+      return;
+    case "whisper":
+    case "after-dial":
+      throw new LamlPlanError(`Step "${input.step}" belongs to the bridge flow; this call uses the direct flow.`);
+  }
+}
+
+function bridgeLaml(response: VoiceResponse, plan: CallPlan, input: LamlInput, urls: CallUrls): void {
+  // The API refuses these before dialling; in a bridge there is no leg on which a survey or a
+  // script could be played to the target alone, so refuse here too rather than drop them silently.
+  if (plan.survey) throw new LamlPlanError("A bridge call cannot carry a survey; use the direct flow.");
+  if (plan.shopperScript) throw new LamlPlanError("A bridge call cannot carry a shopper script; use the direct flow.");
+  // The operator is the REST call's `to`; dialling them again from LaML would ring them twice.
+  if (plan.operatorPhone === null) throw new LamlPlanError("A bridge call needs the operator's phone.");
+  if (plan.operatorPhone === plan.to) {
+    throw new LamlPlanError("A bridge call cannot dial the operator's own phone as the target.");
+  }
+
+  switch (input.step) {
+    case "start": {
+      const disclosure = requireDisclosure(plan);
+      if (disclosure !== null) response.say(disclosure);
+      const dial = response.dial({
+        callerId: plan.from,
+        answerOnBridge: true,
+        action: urls.laml("after-dial"),
+        method: "POST",
+        timeout: 30,
+        ...(plan.record
+          ? {
+              // Dual channel keeps operator and target apart for transcription.
+              record: "record-from-answer-dual" as const,
+              recordingStatusCallback: urls.recording(),
+              recordingStatusCallbackMethod: "POST",
+              recordingStatusCallbackEvent: RECORDING_EVENTS,
+            }
+          : {}),
+      });
+      // Recording starts on answer, but the whisper plays before the bridge, so the target hears
+      // the disclosure before a word of theirs reaches the recording.
+      dial.number(plan.record ? { url: urls.laml("whisper"), method: "POST" } : {}, plan.to);
+      return;
+    }
+    case "whisper": {
+      // Only reachable through the <Number url> set when recording; without recording there is
+      // nothing to tell the target, and an empty document simply connects them.
+      const disclosure = requireDisclosure(plan);
+      if (disclosure !== null) response.say(disclosure);
+      return;
+    }
+    case "after-dial":
+      response.hangup();
+      return;
+    case "after-record":
+    case "survey":
+    case "survey-done":
+      throw new LamlPlanError(`Step "${input.step}" belongs to the direct flow; this call uses the bridge flow.`);
+  }
+}
+
+/** The disclosure to say, or null when not recording; never records without one. */
+function requireDisclosure(plan: CallPlan): string | null {
+  if (!plan.record) return null;
+  if (plan.disclosure === null) {
+    throw new LamlPlanError("This call records but its plan has no disclosure; refusing to record undisclosed.");
+  }
+  return plan.disclosure;
+}
+
+function requireSurvey(plan: CallPlan): Survey {
+  if (!plan.survey) throw new LamlPlanError("This call's plan has no survey.");
+  return plan.survey;
+}
+
+function continueWithSurvey(response: VoiceResponse, plan: CallPlan, urls: CallUrls): void {
+  if (plan.survey) {
+    askQuestion(response, plan.survey, 0, 1, urls);
+  } else {
+    response.hangup();
+  }
+}
+
+function askQuestion(response: VoiceResponse, survey: Survey, question: number, attempt: 1 | 2, urls: CallUrls): void {
+  const q = survey.questions[question];
+  if (!q) throw new LamlPlanError(`Survey ${survey.id} v${survey.version} has no question ${question}.`);
+  // actionOnEmptyResult makes SignalWire post even on silence, so the gather route always
+  // answers with the next document; nothing may follow the Gather or it would run instead.
+  const gather = response.gather({
+    input: ["dtmf"],
+    numDigits: 1,
+    timeout: 6,
+    action: urls.gather(question, attempt),
+    method: "POST",
+    actionOnEmptyResult: true,
+  });
+  gather.say(q.prompt);
+}

@@ -1,0 +1,61 @@
+import "server-only";
+import { RestClient } from "@signalwire/compatibility-api";
+import { config, ConfigError } from "@/lib/config";
+import { SignatureError, UnsupportedMediaTypeError, ValidationError } from "@/lib/errors";
+import { readText } from "@/lib/http/route";
+
+/**
+ * Verify a SignalWire webhook with the SDK's own `validateRequest`: HMAC over the exact public
+ * URL (PUBLIC_BASE_URL + path + query, never the Host header, which proxies rewrite) plus the
+ * sorted form fields, keyed by the project's Signing Key (not the API token). There is no way
+ * to switch this off.
+ */
+export const WEBHOOK_LIMIT_BYTES = 64 * 1024;
+
+export type FormParams = Record<string, string | string[]>;
+
+export function publicUrlOf(req: Request): string {
+  const url = new URL(req.url);
+  return `${config().publicBaseUrl}${url.pathname}${url.search}`;
+}
+
+function formParams(raw: string): FormParams {
+  const params: FormParams = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    const existing = params[key];
+    if (existing === undefined) params[key] = value;
+    else params[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return params;
+}
+
+/** Read the form body once, verify the signature, and return the fields (first value of each). */
+export async function verifiedForm(req: Request): Promise<Record<string, string>> {
+  const signingKey = config().telephony?.signingKey;
+  if (!signingKey) throw new ConfigError("SIGNALWIRE_SIGNING_KEY is not configured; webhooks cannot be verified.");
+
+  const signature = req.headers.get("x-signalwire-signature") ?? req.headers.get("x-twilio-signature");
+  let params: FormParams = {};
+  if (req.method === "POST") {
+    const type = (req.headers.get("content-type") ?? "").toLowerCase();
+    const raw = await readText(req, WEBHOOK_LIMIT_BYTES);
+    if (raw.length > 0 && !type.startsWith("application/x-www-form-urlencoded")) {
+      throw new UnsupportedMediaTypeError("SignalWire webhooks are form-encoded (application/x-www-form-urlencoded).");
+    }
+    params = formParams(raw);
+  }
+  if (!signature) throw new SignatureError("The X-SignalWire-Signature header is missing.");
+  if (!RestClient.validateRequest(signingKey, signature, publicUrlOf(req), params)) {
+    throw new SignatureError();
+  }
+  const flat: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params)) flat[key] = Array.isArray(value) ? value[0]! : value;
+  return flat;
+}
+
+/** A required form field, or a 400 naming it. */
+export function field(form: Record<string, string>, name: string): string {
+  const value = form[name];
+  if (value === undefined || value === "") throw new ValidationError(`The ${name} field is missing.`);
+  return value;
+}

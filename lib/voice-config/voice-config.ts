@@ -1,0 +1,117 @@
+import "server-only";
+import type { Session } from "@/lib/auth/claims";
+import type { Capability, VoiceConfigResponse, VoiceConfigView } from "@/lib/calls/api-types";
+import { shopperScriptSchema, surveySchema, type Flow } from "@/lib/calls/plan";
+import { withUser, type Tx } from "@/lib/db";
+import { NotFoundError, UnprocessableError } from "@/lib/errors";
+import { authorize, check, type Membership } from "@/lib/rbac/authorize";
+import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
+import { carrierKind } from "@/lib/telephony/client";
+
+/**
+ * The organization's default modulations. Read by every member; changed by owners and admins
+ * within what the plan includes (checked here for a clear message, and again by RLS).
+ */
+
+interface VoiceConfigRow {
+  flow: Flow;
+  callerId: string | null;
+  operatorPhone: string | null;
+  record: boolean;
+  transcribe: boolean;
+  translate: boolean;
+  translateLanguages: string[];
+  survey: unknown;
+  shopperScript: unknown;
+  disclosureText: string;
+  version: number;
+  updatedAt: string;
+}
+
+export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Promise<VoiceConfigView> {
+  const [row] = await tx<VoiceConfigRow[]>`
+    select flow, caller_id as "callerId", operator_phone as "operatorPhone", record, transcribe, translate,
+           translate_languages as "translateLanguages", survey, shopper_script as "shopperScript",
+           disclosure_text as "disclosureText", version, updated_at::text as "updatedAt"
+    from public.voice_configs where organization_id = ${orgId}`;
+  if (!row) throw new NotFoundError("This organization has no voice configuration.");
+  return {
+    ...row,
+    survey: row.survey ? surveySchema.parse(row.survey) : null,
+    shopperScript: row.shopperScript ? shopperScriptSchema.parse(row.shopperScript) : null,
+  };
+}
+
+const CAPABILITY_ACTIONS = [
+  "calls.place",
+  "voice_config.update",
+  "recording.enable",
+  "recording.play",
+  "translation.enable",
+  "survey.enable",
+  "shopper.run",
+  "numbers.view",
+] as const satisfies readonly Action[];
+
+export function capability(membership: Membership, action: Action): Capability {
+  if (!roleAllows(membership.role, action)) return { allowed: false, reason: "role", requiredPlan: null };
+  if (!planAllows(membership.plan, action)) return { allowed: false, reason: "plan", requiredPlan: POLICY[action].plan };
+  return { allowed: true, reason: null, requiredPlan: null };
+}
+
+export async function getVoiceConfig(session: Session, orgId: string): Promise<VoiceConfigResponse> {
+  return withUser(session.claims, async (tx) => {
+    const membership = await authorize(session, "operations.view", orgId, tx);
+    const config = await readVoiceConfig(tx, { orgId });
+    const capabilities = Object.fromEntries(
+      CAPABILITY_ACTIONS.map((action) => [action, capability(membership, action)]),
+    ) as VoiceConfigResponse["capabilities"];
+    return { config, capabilities, carrier: carrierKind() };
+  });
+}
+
+export interface VoiceConfigUpdate {
+  flow?: Flow;
+  callerId?: string | null;
+  operatorPhone?: string | null;
+  record?: boolean;
+  transcribe?: boolean;
+  translate?: boolean;
+  translateLanguages?: string[];
+  survey?: VoiceConfigView["survey"];
+  shopperScript?: VoiceConfigView["shopperScript"];
+  disclosureText?: string;
+}
+
+/**
+ * Apply a partial update. Turning a modulation on needs its permission (role and plan);
+ * the result must be coherent (transcription needs recording, translation needs transcription
+ * and at least one language).
+ */
+export async function updateVoiceConfig(session: Session, orgId: string, update: VoiceConfigUpdate): Promise<VoiceConfigResponse> {
+  await withUser(session.claims, async (tx) => {
+    const membership = await authorize(session, "voice_config.update", orgId, tx);
+    const current = await readVoiceConfig(tx, { orgId });
+    const next = { ...current, ...update };
+
+    const turnedOn = (key: "record" | "transcribe" | "translate") => next[key] && !current[key];
+    if (turnedOn("record") || turnedOn("transcribe")) check(membership, "recording.enable", orgId);
+    if (turnedOn("translate") || (next.translate && update.translateLanguages)) check(membership, "translation.enable", orgId);
+    if (update.survey || update.shopperScript) check(membership, "survey.enable", orgId);
+    if (next.transcribe && !next.record) throw new UnprocessableError("Transcription needs recording: turn recording on too.", "invalid_modulations");
+    if (next.translate && !next.transcribe) throw new UnprocessableError("Translation needs transcription: turn transcription on too.", "invalid_modulations");
+    if (next.translate && next.translateLanguages.length === 0) {
+      throw new UnprocessableError("Choose at least one language to translate into.", "invalid_modulations");
+    }
+
+    await tx`
+      update public.voice_configs set
+        flow = ${next.flow}, caller_id = ${next.callerId}, operator_phone = ${next.operatorPhone},
+        record = ${next.record}, transcribe = ${next.transcribe}, translate = ${next.translate},
+        translate_languages = ${next.translateLanguages}, survey = ${next.survey ? tx.json(next.survey as never) : null},
+        shopper_script = ${next.shopperScript ? tx.json(next.shopperScript as never) : null},
+        disclosure_text = ${next.disclosureText}, version = version + 1, updated_at = now(), updated_by = ${session.userId}
+      where organization_id = ${orgId}`;
+  });
+  return getVoiceConfig(session, orgId);
+}

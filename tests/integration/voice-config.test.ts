@@ -1,0 +1,65 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { sessionFromClaims, type Session } from "@/lib/auth/claims";
+import { sql } from "@/lib/db/client";
+import { ForbiddenError, NotFoundError, PlanRequiredError, UnprocessableError } from "@/lib/errors";
+import { getVoiceConfig, updateVoiceConfig } from "@/lib/voice-config/voice-config";
+import { createOrg, member } from "@/tests/support/fixtures";
+import { configureSignalWire } from "@/tests/support/signalwire";
+
+configureSignalWire({ CARRIER_SIMULATOR_URL: "http://127.0.0.1:3999" });
+
+let base: string;
+let global: string;
+const as: Record<string, Session> = {};
+
+beforeAll(async () => {
+  base = await createOrg("base");
+  global = await createOrg("global");
+  await sql()`insert into public.voice_configs (organization_id) values (${base}), (${global})`;
+  as.baseOwner = sessionFromClaims((await member(base, "owner")).claims);
+  as.globalAdmin = sessionFromClaims((await member(global, "admin")).claims);
+  as.globalOperator = sessionFromClaims((await member(global, "operator")).claims);
+  as.globalViewer = sessionFromClaims((await member(global, "viewer")).claims);
+});
+
+const survey = { id: "csat", version: 1, thankYou: "Thanks.", questions: [{ id: "q1", prompt: "Rate us 1 to 5.", min: 1, max: 5 }] };
+
+describe("voice config", () => {
+  it("every member reads it, with capabilities saying what their role and plan allow and why not", async () => {
+    const viewer = await getVoiceConfig(as.globalViewer!, global);
+    expect(viewer.carrier).toBe("simulated");
+    expect(viewer.capabilities["calls.place"]).toEqual({ allowed: false, reason: "role", requiredPlan: null });
+    const owner = await getVoiceConfig(as.baseOwner!, base);
+    expect(owner.capabilities["recording.enable"]).toEqual({ allowed: false, reason: "plan", requiredPlan: "pro" });
+    expect(owner.capabilities["translation.enable"]).toEqual({ allowed: false, reason: "plan", requiredPlan: "global" });
+    expect(owner.capabilities["calls.place"].allowed).toBe(true);
+  });
+
+  it("another organization's config is 404", async () => {
+    await expect(getVoiceConfig(as.baseOwner!, global)).rejects.toThrow(NotFoundError);
+  });
+
+  it("a base-plan owner cannot enable recording: 403 with the plan that unlocks it", async () => {
+    const err = await updateVoiceConfig(as.baseOwner!, base, { record: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(PlanRequiredError);
+    expect(err.message).toMatch(/Upgrade to pro/);
+    expect((await getVoiceConfig(as.baseOwner!, base)).config.record).toBe(false);
+  });
+
+  it("operators cannot change it", async () => {
+    await expect(updateVoiceConfig(as.globalOperator!, global, { callerId: "+14155550111" })).rejects.toThrow(ForbiddenError);
+  });
+
+  it("an admin on the global plan enables modulations; the version moves on", async () => {
+    const before = (await getVoiceConfig(as.globalAdmin!, global)).config.version;
+    const after = await updateVoiceConfig(as.globalAdmin!, global, {
+      record: true, transcribe: true, translate: true, translateLanguages: ["es"], survey, disclosureText: "Recorded.",
+    });
+    expect(after.config).toMatchObject({ record: true, transcribe: true, translate: true, translateLanguages: ["es"], survey, version: before + 1 });
+  });
+
+  it("incoherent combinations are 422", async () => {
+    await expect(updateVoiceConfig(as.globalAdmin!, global, { record: false, transcribe: true, translate: false })).rejects.toThrow(UnprocessableError);
+    await expect(updateVoiceConfig(as.globalAdmin!, global, { translate: true, translateLanguages: [] })).rejects.toThrow(/language/);
+  });
+});

@@ -1,0 +1,78 @@
+import { randomUUID } from "node:crypto";
+import { resetConfig } from "@/lib/config";
+import { asService } from "@/lib/db";
+import type { CallPlan } from "@/lib/calls/plan";
+import { signWebhook } from "@/lib/simulator";
+
+/**
+ * SignalWire as the tests see it: credentials in the environment, and webhook requests signed
+ * by the SDK's own signing function over the PUBLIC url, while the request itself arrives at
+ * the app's internal address (as behind a proxy), so verification against PUBLIC_BASE_URL and
+ * not the Host header is what is exercised.
+ */
+export const PUBLIC_BASE_URL = "https://verbatim.example.com";
+export const INTERNAL_ORIGIN = "http://10.0.0.7:3000";
+export const SIGNING_KEY = "PSK_test_signing_key_0123456789abcdef";
+
+export function configureSignalWire(extra: Record<string, string> = {}): void {
+  Object.assign(process.env, {
+    PUBLIC_BASE_URL,
+    SIGNALWIRE_PROJECT_ID: "11111111-2222-4333-8444-555555555555",
+    SIGNALWIRE_API_TOKEN: "PT_test_api_token",
+    SIGNALWIRE_SPACE_URL: "example.signalwire.com",
+    SIGNALWIRE_SIGNING_KEY: SIGNING_KEY,
+    SIGNALWIRE_FROM_NUMBER: "+14155550100",
+    ...extra,
+  });
+  resetConfig();
+}
+
+export interface SignedOptions {
+  key?: string;
+  /** Sign over this URL instead of the one requested. */
+  signedUrl?: string;
+  /** Change the body after signing. */
+  tamper?: (params: Record<string, string>) => Record<string, string>;
+  header?: "x-signalwire-signature" | "x-twilio-signature" | null;
+  contentType?: string;
+}
+
+export function signedRequest(pathAndQuery: string, params: Record<string, string>, opts: SignedOptions = {}): Request {
+  const signature = signWebhook(opts.key ?? SIGNING_KEY, opts.signedUrl ?? `${PUBLIC_BASE_URL}${pathAndQuery}`, params);
+  const sent = opts.tamper ? opts.tamper({ ...params }) : params;
+  const headers = new Headers({ "content-type": opts.contentType ?? "application/x-www-form-urlencoded" });
+  if (opts.header !== null) headers.set(opts.header ?? "x-signalwire-signature", signature);
+  return new Request(`${INTERNAL_ORIGIN}${pathAndQuery}`, {
+    method: "POST",
+    headers,
+    body: new URLSearchParams(sent).toString(),
+  });
+}
+
+export const ctx = <P>(params: P) => ({ params: Promise.resolve(params) });
+
+export function planFor(overrides: Partial<CallPlan> = {}): CallPlan {
+  return {
+    flow: "direct",
+    from: "+14155550100",
+    to: "+14155550199",
+    operatorPhone: null,
+    record: true,
+    transcribe: false,
+    translate: null,
+    disclosure: "This call is recorded.",
+    survey: null,
+    shopperScript: null,
+    configVersion: 1,
+    ...overrides,
+  };
+}
+
+/** A queued call row as POST /api/calls leaves it, before any callback. */
+export async function queuedCall(orgId: string, userId: string, plan: CallPlan = planFor()): Promise<string> {
+  const [row] = await asService((tx) => tx<{ id: string }[]>`
+    insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+    values (${orgId}, ${userId}, ${plan.flow}, ${plan.from}, ${plan.to}, ${randomUUID()}, ${tx.json(plan as never)}, 'global')
+    returning id`);
+  return row!.id;
+}
