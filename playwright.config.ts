@@ -41,6 +41,7 @@ export default defineConfig({
     reuseExistingServer: false,
     stdout: "ignore",
     stderr: "pipe",
-    env: { NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn" },
+    // Slow enough pacing that a person (and the test) can see each status on the page.
+    env: { NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", CARRIER_SIMULATOR_DELAY_MS: "1200" },
   },
 });

@@ -28,7 +28,7 @@ export async function proxy(request: NextRequest) {
   const finish = (response: NextResponse) => {
     for (const { name, value, options } of written) response.cookies.set(name, value, options);
     // A response that sets session cookies must never be cached by a shared cache.
-    if (written.length > 0) response.headers.set("cache-control", "private, no-cache, no-store, must-revalidate, max-age=0");
+    if (written.length > 0) response.headers.set("cache-control", "private, no-cache, no-store, no-transform, must-revalidate, max-age=0");
     response.headers.set(REQUEST_ID_HEADER, requestId);
     return response;
   };

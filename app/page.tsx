@@ -3,6 +3,26 @@ import { getSession } from "@/lib/auth";
 import { loadWorkspace } from "@/lib/auth/active-org";
 import { OrgSwitcher } from "@/components/org-switcher";
 import { SignOutButton } from "@/components/sign-out-button";
+import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-operations";
+import type { Session } from "@/lib/auth/claims";
+import { listCalls, viewFor } from "@/lib/calls/queries";
+import { config } from "@/lib/config";
+import { withUser } from "@/lib/db";
+import type { Membership } from "@/lib/rbac/authorize";
+import { getVoiceConfig } from "@/lib/voice-config/voice-config";
+
+/** The first page of calls, read under RLS; a failure leaves the panel to load and say so itself. */
+async function initialCalls(session: Session, active: Membership) {
+  return withUser(session.claims, (tx) => listCalls(tx, { orgId: active.orgId, limit: 50, view: viewFor(active) })).catch(() => undefined);
+}
+
+/** Only public values reach the browser: the Supabase URL and publishable key, never secrets. */
+function realtimeTransport(): VoiceOperationsProps["realtime"] {
+  const cfg = config();
+  return cfg.realtime === "supabase" && cfg.supabase
+    ? { kind: "supabase", url: cfg.supabase.url, publishableKey: cfg.supabase.publishableKey, tokenUrl: "/api/realtime/token" }
+    : { kind: "sse" };
+}
 
 export const dynamic = "force-dynamic";
 
@@ -11,6 +31,9 @@ export default async function VoiceOperationsPage() {
   const session = await getSession();
   if (!session) redirect("/login");
   const { memberships, active } = await loadWorkspace(session);
+  const [voiceConfig, calls] = active
+    ? await Promise.all([getVoiceConfig(session, active.orgId).catch(() => undefined), initialCalls(session, active)])
+    : [undefined, undefined];
 
   return (
     <div className="min-h-screen">
@@ -47,7 +70,13 @@ export default async function VoiceOperationsPage() {
       </header>
       <main className="mx-auto max-w-6xl px-6 py-6">
         {active ? (
-          <p className="text-sm text-muted">Calls for {active.orgName} appear here.</p>
+          <VoiceOperations
+            key={active.orgId}
+            orgId={active.orgId}
+            realtime={realtimeTransport()}
+            initialConfig={voiceConfig}
+            initialCalls={calls}
+          />
         ) : (
           <p role="status" className="rounded border border-amber-300 bg-amber-50 p-4 text-sm">
             You are not a member of any organization yet. Ask an owner or admin to add you.

@@ -42,7 +42,6 @@ interface CallRow {
   durationSeconds: number | null;
   plan: unknown;
   dialError: { code: string; message: string } | null;
-  cursorAt: string;
 }
 
 interface RecordingRow {
@@ -101,9 +100,8 @@ function summary(row: CallRow, view: CallView, recording: RecordingRow | undefin
 
 const CALL_COLUMNS = (tx: Tx) => tx`
   c.id, c.status::text as status, c.flow, c.to_number as "toNumber", c.from_number as "fromNumber",
-  to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "cursorAt",
-  c.created_at::text as "createdAt", c.updated_at::text as "updatedAt", c.answered_at::text as "answeredAt",
-  c.ended_at::text as "endedAt", c.duration_seconds as "durationSeconds", c.plan, c.dial_error as "dialError"`;
+  to_json(c.created_at) #>> '{}' as "createdAt", to_json(c.updated_at) #>> '{}' as "updatedAt",
+  to_json(c.answered_at) #>> '{}' as "answeredAt", to_json(c.ended_at) #>> '{}' as "endedAt", c.duration_seconds as "durationSeconds", c.plan, c.dial_error as "dialError"`;
 
 async function latestRecordings(tx: Tx, orgId: string, callIds: string[]): Promise<Map<string, RecordingRow>> {
   if (callIds.length === 0) return new Map();
@@ -117,7 +115,7 @@ async function latestRecordings(tx: Tx, orgId: string, callIds: string[]): Promi
 }
 
 function encodeCursor(row: CallRow): string {
-  return Buffer.from(`${row.cursorAt}|${row.id}`).toString("base64url");
+  return Buffer.from(`${row.createdAt}|${row.id}`).toString("base64url");
 }
 
 function decodeCursor(cursor: string): { at: string; id: string } {
@@ -181,7 +179,7 @@ export async function getCallDetail(
   if (!call) return null;
   const [planRow] = await tx<{ plan: unknown }[]>`select plan from public.calls where id = ${callId} and organization_id = ${orgId}`;
   const events = await tx<{ id: string; kind: string; occurredAt: string; payload: Record<string, unknown> }[]>`
-    select id::text, kind, occurred_at::text as "occurredAt", payload
+    select id::text, kind, to_json(occurred_at) #>> '{}' as "occurredAt", payload
     from public.call_events where organization_id = ${orgId} and call_id = ${callId}
     order by occurred_at, id`;
   const recordings = view.recordings

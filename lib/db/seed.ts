@@ -8,9 +8,9 @@ import type { Plan, Role } from "@/lib/rbac/policy";
  */
 export const DEMO_PASSWORD = "verbatim-demo";
 
-export const DEMO_ORGS: { id: string; name: string; plan: Plan }[] = [
-  { id: "00000000-0000-4000-8000-00000000a001", name: "Acme Health", plan: "global" },
-  { id: "00000000-0000-4000-8000-00000000b001", name: "Borealis Realty", plan: "base" },
+export const DEMO_ORGS: { id: string; name: string; plan: Plan; record: boolean }[] = [
+  { id: "00000000-0000-4000-8000-00000000a001", name: "Acme Health", plan: "global", record: true },
+  { id: "00000000-0000-4000-8000-00000000b001", name: "Borealis Realty", plan: "base", record: false },
 ];
 
 export const DEMO_USERS: { id: string; email: string; org: string; role: Role }[] = [
@@ -28,7 +28,7 @@ export async function seedDemo(db: Sql): Promise<void> {
     for (const org of DEMO_ORGS) {
       await tx`insert into public.organizations (id, name, plan) values (${org.id}, ${org.name}, ${org.plan})
                on conflict (id) do nothing`;
-      await tx`insert into public.voice_configs (organization_id) values (${org.id}) on conflict do nothing`;
+      await tx`insert into public.voice_configs (organization_id, record) values (${org.id}, ${org.record}) on conflict do nothing`;
     }
     for (const user of DEMO_USERS) {
       await tx`insert into auth.users (id, email, encrypted_password, email_confirmed_at)

@@ -32,7 +32,7 @@ export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Pro
   const [row] = await tx<VoiceConfigRow[]>`
     select flow, caller_id as "callerId", operator_phone as "operatorPhone", record, transcribe, translate,
            translate_languages as "translateLanguages", survey, shopper_script as "shopperScript",
-           disclosure_text as "disclosureText", version, updated_at::text as "updatedAt"
+           disclosure_text as "disclosureText", version, to_json(updated_at) #>> '{}' as "updatedAt"
     from public.voice_configs where organization_id = ${orgId}`;
   if (!row) throw new NotFoundError("This organization has no voice configuration.");
   return {

@@ -63,7 +63,8 @@ function apiRoutes(): { path: string; method: string }[] {
   return routes;
 }
 
-const PUBLIC = [/^\/api\/health\//, /^\/api\/webhooks\//, /^\/api\/laml\//, /^\/api\/auth\/sign-in$/];
+// Public by design: probes, sign-in, and endpoints authorized by a signature instead of a session.
+const PUBLIC = [/^\/api\/health\//, /^\/api\/webhooks\//, /^\/api\/laml\//, /^\/api\/storage\//, /^\/api\/auth\/sign-in$/];
 
 test("every API route without a session answers 401 with the error body", async ({ request }) => {
   const routes = apiRoutes().filter((r) => !PUBLIC.some((p) => p.test(r.path)));
@@ -77,20 +78,22 @@ test("every API route without a session answers 401 with the error body", async 
   }
 });
 
-test("a wrong password is a generic 401; the 11th failure within a minute is 429", async ({ request }) => {
+test("a wrong password is a generic 401; the 11th failure within a minute is 429", async ({ request, playwright }) => {
+  // A member of its own, so locking it out for a minute disturbs no other test.
+  const owner = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  await owner.post("/api/auth/sign-in", { data: { email: "owner@acme.test", password: DEMO_PASSWORD() }, headers: { "x-forwarded-for": freshIp() } });
+  const email = `lockout-${Date.now()}@acme.test`;
+  const password = "the right password 123";
+  expect((await owner.post("/api/members", { data: { email, role: "analyst", password } })).status()).toBe(201);
+  await owner.dispose();
+
   const ip = freshIp();
   for (let i = 0; i < 10; i++) {
-    const res = await request.post("/api/auth/sign-in", {
-      data: { email: "analyst@acme.test", password: `wrong-${i}` },
-      headers: { "x-forwarded-for": ip },
-    });
+    const res = await request.post("/api/auth/sign-in", { data: { email, password: `wrong-${i}` }, headers: { "x-forwarded-for": ip } });
     expect(res.status()).toBe(401);
     expect((await res.json()).error.message).toBe("Email or password is incorrect.");
   }
-  const eleventh = await request.post("/api/auth/sign-in", {
-    data: { email: "analyst@acme.test", password: DEMO_PASSWORD() },
-    headers: { "x-forwarded-for": ip },
-  });
+  const eleventh = await request.post("/api/auth/sign-in", { data: { email, password }, headers: { "x-forwarded-for": freshIp() } });
   expect(eleventh.status()).toBe(429);
   expect(Number(eleventh.headers()["retry-after"])).toBeGreaterThan(0);
 });

@@ -1,0 +1,20 @@
+import { requireSession, requestCookieJar } from "@/lib/auth";
+import { supabaseServerClient } from "@/lib/auth/supabase";
+import { config } from "@/lib/config";
+import { NotFoundError, UnauthenticatedError } from "@/lib/errors";
+import { route } from "@/lib/http/route";
+
+export const dynamic = "force-dynamic";
+
+/**
+ * Supabase mode only: the signed-in user's access token for the browser's Realtime client.
+ * Session cookies are httpOnly, so the browser cannot read the token itself; private channels
+ * are then authorized by RLS on realtime.messages with this token. Never cached.
+ */
+export const GET = route(async () => {
+  if (config().realtime !== "supabase") throw new NotFoundError("Live updates use server-sent events here.");
+  await requireSession();
+  const { data } = await supabaseServerClient(await requestCookieJar()).auth.getSession();
+  if (!data.session) throw new UnauthenticatedError();
+  return Response.json({ accessToken: data.session.access_token }, { headers: { "cache-control": "private, no-store" } });
+});

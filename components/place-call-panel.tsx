@@ -1,0 +1,322 @@
+"use client";
+
+import { useId, useRef, useState, type FormEvent } from "react";
+import useSWR, { useSWRConfig } from "swr";
+import { ApiError, apiFetch, callListKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
+import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/api-types";
+import type { Flow } from "@/lib/calls/plan";
+import { POLICY } from "@/lib/rbac/policy";
+
+type Modulation = "record" | "transcribe" | "translate" | "survey" | "shopperScript";
+
+const MODULATIONS: { id: Modulation; label: string; capability: keyof VoiceConfigResponse["capabilities"] }[] = [
+  { id: "record", label: "Record", capability: "recording.enable" },
+  { id: "transcribe", label: "Transcribe", capability: "recording.enable" },
+  { id: "translate", label: "Translate", capability: "translation.enable" },
+  { id: "survey", label: "After-call survey", capability: "survey.enable" },
+  { id: "shopperScript", label: "Shopper script", capability: "shopper.run" },
+];
+
+export interface ToggleView {
+  checked: boolean;
+  disabled: boolean;
+  /** Shown next to a disabled toggle: why it cannot be used. */
+  reason: string | null;
+  /** What to send: undefined leaves it to the organization's default (a toggle the role may not change). */
+  send: boolean | undefined;
+}
+
+function capitalise(word: string): string {
+  return word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+function defaults(config: VoiceConfigResponse["config"]): Record<Modulation, boolean> {
+  return {
+    record: config.record,
+    transcribe: config.transcribe,
+    translate: config.translate,
+    survey: config.survey !== null,
+    shopperScript: config.shopperScript !== null,
+  };
+}
+
+function notConfigured(id: Modulation, config: VoiceConfigResponse["config"]): string | null {
+  if (id === "translate" && config.translateLanguages.length === 0) return "No translation languages are configured";
+  if (id === "survey" && config.survey === null) return "No survey is configured";
+  if (id === "shopperScript" && config.shopperScript === null) return "No shopper script is configured";
+  return null;
+}
+
+function dependencyUnmet(id: Modulation, resolved: Partial<Record<Modulation, ToggleView>>, flow: Flow): string | null {
+  if (id === "transcribe" && !resolved.record?.checked) return "Needs recording";
+  if (id === "translate" && !resolved.transcribe?.checked) return "Needs transcription";
+  if ((id === "survey" || id === "shopperScript") && flow === "bridge") return "Only on direct calls";
+  return null;
+}
+
+/**
+ * What each modulation toggle shows and sends. Plan first (the feature is not there at all),
+ * then configuration, then dependencies on other toggles, then the role (the organization's
+ * default applies and is shown, but this person cannot change it). Whatever is forced off is
+ * sent as `false`: the API applies the organization's default to an omitted flag, and turning
+ * something off needs no permission, so an unusable default must not reach the plan snapshot
+ * (a survey default on a bridge call, a recording default after a downgrade).
+ */
+export function toggleViews(
+  response: VoiceConfigResponse,
+  choices: Record<Modulation, boolean>,
+  flow: Flow,
+): Record<Modulation, ToggleView> {
+  const orgDefaults = defaults(response.config);
+  const resolved: Partial<Record<Modulation, ToggleView>> = {};
+  for (const { id, capability } of MODULATIONS) {
+    const cap: Capability = response.capabilities[capability];
+    const roleLocked = !cap.allowed && cap.reason === "role";
+    const planLocked = !cap.allowed && !roleLocked;
+    const missing = notConfigured(id, response.config);
+    const unmet = dependencyUnmet(id, resolved, flow);
+    let view: ToggleView;
+    if (planLocked) {
+      view = {
+        checked: false,
+        disabled: true,
+        reason: cap.requiredPlan ? `Needs the ${capitalise(cap.requiredPlan)} plan` : "Not included in this plan",
+        send: false,
+      };
+    } else if (missing) {
+      view = { checked: false, disabled: true, reason: missing, send: false };
+    } else if (unmet) {
+      view = { checked: false, disabled: true, reason: unmet, send: false };
+    } else if (roleLocked) {
+      view = { checked: orgDefaults[id], disabled: true, reason: "Your role cannot change this", send: undefined };
+    } else {
+      view = { checked: choices[id], disabled: false, reason: null, send: choices[id] };
+    }
+    resolved[id] = view;
+  }
+  return resolved as Record<Modulation, ToggleView>;
+}
+
+function listOf(items: readonly string[]): string {
+  return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+}
+
+/** Spaces, dots, dashes and brackets are how people write numbers; the API wants E.164. */
+function normaliseNumber(value: string): string {
+  return value.replace(/[\s().-]/g, "");
+}
+
+/** crypto.randomUUID exists only in secure contexts; a plain-http LAN address is not one. */
+function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Whether a failed submission may have been carried out anyway, so a retry of the same form
+ * must reuse its Idempotency-Key (the server then answers with the call it already made instead
+ * of dialling twice). A 502 is the server saying the dial failed and the call is recorded as
+ * such: a new attempt is a new call.
+ */
+function outcomeUnknown(err: unknown): boolean {
+  return err instanceof ApiError && (err.network || (err.status >= 500 && err.status !== 502));
+}
+
+function CarrierNote({ carrier }: { carrier: VoiceConfigResponse["carrier"] }) {
+  if (carrier === "simulated") {
+    return (
+      <div className="mt-2 text-sm">
+        <span data-testid="carrier" className="inline-block rounded-full border border-amber-400 bg-amber-100 px-2.5 py-0.5 text-xs font-semibold text-amber-900">
+          simulated carrier
+        </span>
+        <p className="mt-1 text-muted">No real phone rings: a built-in simulator answers and sends the provider callbacks.</p>
+      </div>
+    );
+  }
+  if (carrier === "unconfigured") {
+    return (
+      <p data-testid="carrier" className="mt-2 rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+        Telephony is not configured, so calls cannot be placed. Set the SignalWire variables and restart.
+      </p>
+    );
+  }
+  return <p data-testid="carrier" className="mt-1 text-sm text-muted">Carrier: SignalWire</p>;
+}
+
+export function PlaceCallPanel({ orgId, initialConfig }: { orgId: string; initialConfig?: VoiceConfigResponse }) {
+  const { data, error, isLoading, mutate } = useSWR<VoiceConfigResponse, ApiError>(voiceConfigKey(orgId), swrFetcher, {
+    fallbackData: initialConfig,
+  });
+
+  return (
+    <section aria-labelledby="place-call-heading" className="rounded-lg border border-slate-200 bg-white p-5 shadow-sm">
+      <h2 id="place-call-heading" className="text-base font-semibold">Place a call</h2>
+      {data ? (
+        <>
+          <CarrierNote carrier={data.carrier} />
+          {data.capabilities["calls.place"].allowed ? (
+            <PlaceCallForm key={orgId} orgId={orgId} config={data} />
+          ) : (
+            <p className="mt-3 text-sm text-muted">
+              {data.capabilities["calls.place"].reason === "role"
+                ? `Your role can watch calls but not place them; ${listOf(POLICY["calls.place"].roles.map((r) => r + "s"))} can.`
+                : "This organization's plan does not include placing calls."}
+            </p>
+          )}
+        </>
+      ) : error ? (
+        <div role="alert" className="mt-3 rounded border border-red-200 bg-red-50 p-3 text-sm text-danger">
+          <p>Could not load the voice configuration: {errorMessage(error)}</p>
+          <button type="button" onClick={() => void mutate()}
+            className="mt-2 rounded border border-red-300 bg-white px-3 py-1 font-medium text-danger hover:bg-red-100">
+            Retry
+          </button>
+        </div>
+      ) : isLoading ? (
+        <p role="status" className="mt-3 text-sm text-muted">Loading the voice configuration…</p>
+      ) : null}
+    </section>
+  );
+}
+
+function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigResponse }) {
+  const { mutate } = useSWRConfig();
+  const id = useId();
+  const [to, setTo] = useState("");
+  const [flow, setFlow] = useState<Flow>(config.config.flow);
+  const [operatorPhone, setOperatorPhone] = useState(config.config.operatorPhone ?? "");
+  const [choices, setChoices] = useState<Record<Modulation, boolean>>(() => defaults(config.config));
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [placed, setPlaced] = useState<string | null>(null);
+  // The key of a submission whose outcome is unknown, with the exact body it was sent with.
+  const retry = useRef<{ body: string; key: string } | null>(null);
+
+  const views = toggleViews(config, choices, flow);
+  const unconfigured = config.carrier === "unconfigured";
+
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (pending) return;
+    setError(null);
+    setPlaced(null);
+    const number = normaliseNumber(to);
+    if (!number) {
+      setError("Enter the phone number to call, in E.164 form such as +15551234567.");
+      return;
+    }
+    if (flow === "bridge" && !normaliseNumber(operatorPhone)) {
+      setError("Enter the operator's phone number for a bridge call.");
+      return;
+    }
+    const request: PlaceCallRequest = { to: number, flow };
+    if (flow === "bridge") request.operatorPhone = normaliseNumber(operatorPhone);
+    for (const { id: mod } of MODULATIONS) {
+      const send = views[mod].send;
+      if (send !== undefined) request[mod] = send;
+    }
+    const body = JSON.stringify(request);
+    const key = retry.current?.body === body ? retry.current.key : newIdempotencyKey();
+    retry.current = { body, key };
+
+    setPending(true);
+    try {
+      const { call } = await apiFetch<{ call: CallSummary }>("/api/calls", {
+        orgId,
+        method: "POST",
+        body: request,
+        headers: { "idempotency-key": key },
+      });
+      retry.current = null;
+      setTo("");
+      // 202: recorded, but the carrier's answer was ambiguous; the call says what happened.
+      setPlaced(call.dialError ? `Call to ${call.to}: ${call.dialError.message}` : `Call to ${call.to} placed.`);
+    } catch (err) {
+      if (!outcomeUnknown(err)) retry.current = null;
+      setError(errorMessage(err));
+    } finally {
+      setPending(false);
+      // Even a failed dial is a recorded call; either way the list may have changed.
+      void mutate(callListKey(orgId));
+    }
+  }
+
+  const numberHint = `${id}-number-hint`;
+  return (
+    <form onSubmit={onSubmit} noValidate className="mt-4">
+      <fieldset disabled={unconfigured} className="space-y-4 disabled:opacity-60">
+        <div>
+          <label htmlFor={`${id}-number`} className="block text-sm font-medium">Phone number</label>
+          <input id={`${id}-number`} name="to" type="tel" inputMode="tel" autoComplete="off" required
+            value={to} onChange={(e) => setTo(e.target.value)} aria-describedby={numberHint}
+            placeholder="+15551234567"
+            className="mt-1 w-full rounded border border-slate-300 px-3 py-2 font-mono" />
+          <p id={numberHint} className="mt-1 text-xs text-muted">International format (E.164): + and country code, e.g. +15551234567.</p>
+        </div>
+
+        <fieldset>
+          <legend className="text-sm font-medium">Flow</legend>
+          <div className="mt-1 flex flex-wrap gap-4 text-sm">
+            <label className="inline-flex items-center gap-2">
+              <input type="radio" name="flow" value="direct" checked={flow === "direct"} onChange={() => setFlow("direct")} />
+              Direct
+            </label>
+            <label className="inline-flex items-center gap-2">
+              <input type="radio" name="flow" value="bridge" checked={flow === "bridge"} onChange={() => setFlow("bridge")} />
+              Bridge (ring the operator first)
+            </label>
+          </div>
+        </fieldset>
+
+        {flow === "bridge" ? (
+          <div>
+            <label htmlFor={`${id}-operator`} className="block text-sm font-medium">Operator phone</label>
+            <input id={`${id}-operator`} name="operatorPhone" type="tel" inputMode="tel" autoComplete="tel" required
+              value={operatorPhone} onChange={(e) => setOperatorPhone(e.target.value)}
+              aria-describedby={`${id}-operator-hint`}
+              className="mt-1 w-full rounded border border-slate-300 px-3 py-2 font-mono" />
+            <p id={`${id}-operator-hint`} className="mt-1 text-xs text-muted">Dialled first; the call is connected once you answer.</p>
+          </div>
+        ) : null}
+
+        <fieldset>
+          <legend className="text-sm font-medium">Modulations</legend>
+          <ul className="mt-1 space-y-1.5 text-sm">
+            {MODULATIONS.map(({ id: mod, label }) => {
+              const view = views[mod];
+              const inputId = `${id}-${mod}`;
+              const reasonId = `${inputId}-reason`;
+              return (
+                <li key={mod}>
+                  <label htmlFor={inputId} className={`inline-flex items-center gap-2 ${view.disabled ? "text-muted" : ""}`}>
+                    <input id={inputId} type="checkbox" checked={view.checked} disabled={view.disabled}
+                      aria-describedby={view.reason ? reasonId : undefined}
+                      onChange={(e) => setChoices((c) => ({ ...c, [mod]: e.target.checked }))} />
+                    {label}
+                  </label>
+                  {view.reason ? <p id={reasonId} className="ml-6 text-xs text-muted">{view.reason}</p> : null}
+                </li>
+              );
+            })}
+          </ul>
+        </fieldset>
+
+        {/* Both regions stay mounted so screen readers announce what appears in them. */}
+        <div className="min-h-5 text-sm">
+          <p role="alert" aria-live="assertive" className="text-danger">{error}</p>
+          <p role="status" className="text-green-800">{pending ? "Placing the call…" : placed}</p>
+        </div>
+
+        {/* The name stays "Place call" while pending: disabled says it is busy, the status says why. */}
+        <button type="submit" disabled={pending || unconfigured} aria-busy={pending}
+          className="w-full rounded bg-accent px-4 py-2 font-medium text-white hover:bg-blue-800 disabled:opacity-60">
+          Place call
+        </button>
+      </fieldset>
+    </form>
+  );
+}

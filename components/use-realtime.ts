@@ -1,0 +1,61 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { useSWRConfig } from "swr";
+import { callDetailKey, callListKey, isOrgKey } from "@/components/call-api";
+import { createCoalescer } from "@/lib/realtime/coalesce";
+import { subscribeRealtime, type ConnectionState, type RealtimeTransport } from "@/lib/realtime/client";
+
+export type { ConnectionState, RealtimeTransport } from "@/lib/realtime/client";
+
+/** Quiet time before refetching: one refetch per burst of callbacks, not one per row change. */
+const DEBOUNCE_MS = 250;
+
+/**
+ * Wire live updates to SWR: a notice revalidates the call list and that call's detail, never
+ * merges data by hand (the API decides what this person may see). Each time the connection
+ * becomes live, including the first time, everything is revalidated once: whatever changed
+ * while we were not listening (between the server render and the subscription, or during an
+ * outage) produced notices nobody received.
+ */
+export function useRealtime({ orgId, transport }: { orgId: string; transport: RealtimeTransport }): ConnectionState {
+  const { mutate } = useSWRConfig();
+  const [state, setState] = useState<ConnectionState>("connecting");
+
+  // Depend on the transport's values, not its identity: a server refresh sends an equal but new
+  // object, which must not tear down a healthy connection.
+  const kind = transport.kind;
+  const url = transport.kind === "supabase" ? transport.url : null;
+  const publishableKey = transport.kind === "supabase" ? transport.publishableKey : null;
+  const tokenUrl = transport.kind === "supabase" ? transport.tokenUrl : undefined;
+
+  useEffect(() => {
+    const coalescer = createCoalescer(
+      ({ callIds, all }) => {
+        void mutate(callListKey(orgId));
+        if (all) {
+          void mutate((key) => isOrgKey(key, orgId));
+          return;
+        }
+        for (const id of callIds) void mutate(callDetailKey(orgId, id));
+      },
+      { waitMs: DEBOUNCE_MS },
+    );
+    const unsubscribe = subscribeRealtime({
+      orgId,
+      transport:
+        kind === "supabase" && url && publishableKey ? { kind, url, publishableKey, tokenUrl } : { kind: "sse" },
+      onNotice: (notice) => coalescer.add(notice.callId),
+      onState: (next) => {
+        setState(next);
+        if (next === "live") coalescer.add(null);
+      },
+    });
+    return () => {
+      unsubscribe();
+      coalescer.cancel();
+    };
+  }, [orgId, kind, url, publishableKey, tokenUrl, mutate]);
+
+  return state;
+}
