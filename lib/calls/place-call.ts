@@ -8,7 +8,7 @@ import { config } from "@/lib/config";
 import { asService, withUser, type Tx } from "@/lib/db";
 import { ConflictError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
 import type { Logger } from "@/lib/log";
-import { authorize, check, type Membership } from "@/lib/rbac/authorize";
+import { authorize, check, requirePlan, type Membership } from "@/lib/rbac/authorize";
 import { signalwire } from "@/lib/telephony/client";
 import { callUrls } from "@/lib/telephony/urls";
 import { readVoiceConfig } from "@/lib/voice-config/voice-config";
@@ -65,11 +65,9 @@ export function snapshotPlan(
   if ((want.record && !defaults.record) || (want.transcribe && !defaults.transcribe)) check(membership, "recording.enable", orgId);
   if (want.translate && !defaults.translate) check(membership, "translation.enable", orgId);
   if (want.survey && !defaults.survey) check(membership, "survey.enable", orgId);
-  if (want.record || want.transcribe) {
-    check({ ...membership, role: "owner" }, "recording.enable", orgId); // the plan, whoever asks
-  }
-  if (want.translate) check({ ...membership, role: "owner" }, "translation.enable", orgId);
-  if (want.survey) check({ ...membership, role: "owner" }, "survey.enable", orgId);
+  if (want.record || want.transcribe) requirePlan(membership, "recording.enable");
+  if (want.translate) requirePlan(membership, "translation.enable");
+  if (want.survey) requirePlan(membership, "survey.enable");
   if (want.shopperScript) check(membership, "shopper.run", orgId);
 
   if (want.transcribe && !want.record) throw new UnprocessableError("Transcription needs recording: turn recording on.", "invalid_modulations");

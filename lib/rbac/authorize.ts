@@ -56,6 +56,17 @@ export function check(membership: Membership | null, action: Action, orgId: stri
   return membership;
 }
 
+/**
+ * The plan half of a check only: whoever asks, the organization's plan must include the action
+ * (a call may run the org's recording default, but not on a plan that no longer includes it).
+ */
+export function requirePlan(membership: Membership, action: Action): void {
+  if (!planAllows(membership.plan, action)) {
+    logger().child({ action, orgId: membership.orgId }).warn({ reason: "plan", plan: membership.plan }, "authorization denied");
+    throw new PlanRequiredError(POLICY[action].label, POLICY[action].plan, membership.plan);
+  }
+}
+
 /** For routes and server code: resolve the caller's membership and check the action. */
 export async function authorize(session: Session, action: Action, orgId: string, tx?: Tx): Promise<Membership> {
   if (!UUID.test(orgId)) return check(null, action, orgId);

@@ -130,3 +130,31 @@ test("a base-plan organization sees recording disabled with the plan that unlock
   expect(res.status()).toBe(403);
   expect((await res.json()).error).toMatchObject({ code: "plan_required", requiredPlan: "pro" });
 });
+
+test("malformed, oversized and unexpected request bodies get clear 4xx errors and place nothing", async ({ page }) => {
+  await signIn(page, "operator@acme.test");
+  const before = ((await (await page.request.get("/api/calls?limit=200")).json()) as { calls: unknown[] }).calls.length;
+  const post = (data: string, contentType = "application/json") =>
+    page.request.post("/api/calls", { data, headers: { "content-type": contentType, "idempotency-key": crypto.randomUUID() } });
+
+  const cases: [string, Awaited<ReturnType<typeof post>>, number, string][] = [
+    ["not JSON", await post("{to:"), 400, "invalid_request"],
+    ["wrong type", await post("to=+14155550126", "application/x-www-form-urlencoded"), 415, "unsupported_media_type"],
+    ["unknown field", await post(JSON.stringify({ to: "+14155550126", priority: "high" })), 400, "invalid_request"],
+    ["missing number", await post(JSON.stringify({})), 400, "invalid_request"],
+    ["oversized", await post(JSON.stringify({ to: "+14155550126", pad: "x".repeat(20_000) })), 413, "payload_too_large"],
+    ["invalid number", await post(JSON.stringify({ to: "+1555123" })), 422, "invalid_number"],
+  ];
+  for (const [name, res, status, code] of cases) {
+    expect(res.status(), name).toBe(status);
+    const body = await res.json();
+    expect(body.error.code, name).toBe(code);
+    expect(body.error.message.length, name).toBeGreaterThan(5);
+  }
+  const noKey = await page.request.post("/api/calls", { data: { to: "+14155550126" } });
+  expect(noKey.status()).toBe(400);
+  expect((await noKey.json()).error.message).toMatch(/Idempotency-Key/);
+
+  const after = ((await (await page.request.get("/api/calls?limit=200")).json()) as { calls: unknown[] }).calls.length;
+  expect(after).toBe(before);
+});
