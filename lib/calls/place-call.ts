@@ -2,7 +2,7 @@ import "server-only";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Session } from "@/lib/auth/claims";
 import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/api-types";
-import { callPlanSchema, type CallPlan } from "@/lib/calls/plan";
+import { callPlanSchema, dialledNumber, type CallPlan } from "@/lib/calls/plan";
 import { findCall, viewFor } from "@/lib/calls/queries";
 import { config } from "@/lib/config";
 import { asService, withUser, type Tx } from "@/lib/db";
@@ -203,7 +203,7 @@ async function dial(callId: string, orgId: string, plan: CallPlan, log: Logger):
     const resource = await signalwire().calls.create({
       // Bridge: the operator is dialled by REST and the target by the LaML's <Dial>; direct:
       // only the target, by REST. Never the same party twice.
-      to: plan.flow === "bridge" ? plan.operatorPhone! : plan.to,
+      to: dialledNumber(plan),
       from: plan.from,
       url: urls.laml("start"),
       method: "POST",

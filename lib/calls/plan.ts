@@ -57,3 +57,8 @@ export type Survey = z.infer<typeof surveySchema>;
 export type SurveyQuestion = z.infer<typeof surveyQuestionSchema>;
 export type ShopperScript = z.infer<typeof shopperScriptSchema>;
 export type Flow = z.infer<typeof flowSchema>;
+
+/** The number the REST create-call dials: the operator in the bridge flow, else the target. */
+export function dialledNumber(plan: Pick<CallPlan, "flow" | "to" | "operatorPhone">): string {
+  return plan.flow === "bridge" && plan.operatorPhone ? plan.operatorPhone : plan.to;
+}

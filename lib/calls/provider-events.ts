@@ -64,15 +64,57 @@ export function parseCount(value: string | undefined): number | null {
   return Number(value);
 }
 
-async function insertEvent(
+/** Append to a call's timeline once per dedupe key; false when the key was already there. */
+export async function insertCallEvent(
   tx: Tx,
-  call: WebhookCall,
-  e: { kind: string; dedupeKey: string; payload: Record<string, unknown>; occurredAt: Date | null },
+  call: { id: string; orgId: string },
+  e: { kind: string; dedupeKey: string; payload: Record<string, unknown>; occurredAt?: Date | null },
 ): Promise<boolean> {
   const rows = await tx`
     insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload, occurred_at)
-    values (${call.orgId}, ${call.id}, ${e.kind}, ${e.dedupeKey}, ${tx.json(e.payload as never)}, coalesce(${e.occurredAt}, now()))
+    values (${call.orgId}, ${call.id}, ${e.kind}, ${e.dedupeKey}, ${tx.json(e.payload as never)}, coalesce(${e.occurredAt ?? null}, now()))
     on conflict (call_id, dedupe_key) do nothing
+    returning id`;
+  return rows.length > 0;
+}
+
+export interface ReportedRecording {
+  sid: string;
+  /** The provider's media URL without extension: a secret, it goes only into the job. */
+  url: string;
+  durationSeconds: number | null;
+  channels: number | null;
+}
+
+/**
+ * A recording the provider has: a pending row and its ingest job, once per RecordingSid
+ * whoever reports it (the callback or the reconciler). Returns the row id when it is pending.
+ */
+export async function registerRecording(tx: Tx, call: { id: string; orgId: string }, r: ReportedRecording): Promise<string | null> {
+  const channels = r.channels !== null && r.channels >= 1 && r.channels <= 2 ? r.channels : null;
+  const [row] = await tx<{ id: string; status: string }[]>`
+    insert into public.recordings (organization_id, call_id, provider_recording_sid, status, duration_seconds, channels)
+    values (${call.orgId}, ${call.id}, ${r.sid}, 'pending', ${r.durationSeconds}, ${channels})
+    on conflict (provider_recording_sid) do update set provider_recording_sid = excluded.provider_recording_sid
+    returning id, status`;
+  if (!row || row.status !== "pending") return null;
+  await enqueue(tx, "ingest_recording", {
+    recordingId: row.id,
+    orgId: call.orgId,
+    callId: call.id,
+    recordingSid: r.sid,
+    recordingUrl: r.url,
+    ...(r.durationSeconds !== null ? { durationSeconds: r.durationSeconds } : {}),
+  }, { jobKey: `ingest:${r.sid}` });
+  return row.id;
+}
+
+/** A recording the provider reports it could not capture. */
+export async function registerAbsentRecording(tx: Tx, call: { id: string; orgId: string }, sid: string, error: string | null): Promise<boolean> {
+  const rows = await tx`
+    insert into public.recordings (organization_id, call_id, provider_recording_sid, status, error)
+    values (${call.orgId}, ${call.id}, ${sid}, 'absent', ${error})
+    on conflict (provider_recording_sid) do nothing
     returning id`;
   return rows.length > 0;
 }
@@ -94,7 +136,7 @@ export interface StatusEventInput {
 export async function applyStatusEvent(tx: Tx, input: StatusEventInput): Promise<{ stored: boolean; status: CallStatus }> {
   const call = await lockCall(tx, input.callId, input.orgId);
   checkCallSid(call, input.providerCallSid);
-  const stored = await insertEvent(tx, call, {
+  const stored = await insertCallEvent(tx, call, {
     kind: input.source === "webhook" ? "provider.status" : "reconcile.status",
     dedupeKey: `status:${input.providerCallSid}:${input.providerStatus}:${input.sequence ?? ""}`,
     payload: input.payload,
@@ -170,7 +212,7 @@ export async function handleRecordingCallback(
   if (status === "completed" && !acceptableRecordingUrl(form.RecordingUrl ?? "", opts.simulatorUrl)) {
     throw new ValidationError("RecordingUrl is missing or not an https URL.");
   }
-  const stored = await insertEvent(tx, call, {
+  const stored = await insertCallEvent(tx, call, {
     kind: "provider.recording",
     dedupeKey: `recording:${sid}:${status}`,
     payload: storableFields(form),
@@ -178,29 +220,15 @@ export async function handleRecordingCallback(
   });
   if (!stored) return { stored };
 
-  const duration = parseCount(form.RecordingDuration);
-  const channels = parseCount(form.RecordingChannels);
   if (status === "completed") {
-    const [row] = await tx<{ id: string; status: string }[]>`
-      insert into public.recordings (organization_id, call_id, provider_recording_sid, status, duration_seconds, channels)
-      values (${call.orgId}, ${call.id}, ${sid}, 'pending', ${duration}, ${channels && channels <= 2 ? channels : null})
-      on conflict (provider_recording_sid) do update set provider_recording_sid = excluded.provider_recording_sid
-      returning id, status`;
-    if (row && row.status === "pending") {
-      await enqueue(tx, "ingest_recording", {
-        recordingId: row.id,
-        orgId: call.orgId,
-        callId: call.id,
-        recordingSid: sid,
-        recordingUrl: form.RecordingUrl!,
-        ...(duration !== null ? { durationSeconds: duration } : {}),
-      }, { jobKey: `ingest:${sid}` });
-    }
+    await registerRecording(tx, call, {
+      sid,
+      url: form.RecordingUrl!,
+      durationSeconds: parseCount(form.RecordingDuration),
+      channels: parseCount(form.RecordingChannels),
+    });
   } else if (status === "absent") {
-    await tx`
-      insert into public.recordings (organization_id, call_id, provider_recording_sid, status)
-      values (${call.orgId}, ${call.id}, ${sid}, 'absent')
-      on conflict (provider_recording_sid) do nothing`;
+    await registerAbsentRecording(tx, call, sid, null);
   }
   return { stored };
 }
@@ -222,7 +250,7 @@ export async function handleGather(
   const question = survey?.questions[at.question];
   if (!survey || !question) throw new NotFoundError("This call has no such survey question.");
 
-  await insertEvent(tx, call, {
+  await insertCallEvent(tx, call, {
     kind: "provider.gather",
     dedupeKey: `gather:${form.CallSid ?? ""}:${at.question}:${at.attempt}`,
     payload: { ...storableFields(form), question: at.question, attempt: at.attempt },
@@ -253,7 +281,7 @@ export async function handleDialResult(tx: Tx, callId: string, form: Record<stri
   const call = await lockCall(tx, callId);
   checkCallSid(call, form.CallSid);
   if (form.DialCallStatus) {
-    await insertEvent(tx, call, {
+    await insertCallEvent(tx, call, {
       kind: "provider.dial",
       dedupeKey: `dial:${form.DialCallSid ?? form.CallSid ?? ""}:${form.DialCallStatus}`,
       payload: storableFields(form),

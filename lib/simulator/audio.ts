@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
+import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
 
 /**
  * Real speech for simulated recordings: espeak-ng speaks the text, sox turns it into what a
@@ -166,36 +167,15 @@ export async function checkAudioTools(): Promise<void> {
 export interface WavInfo {
   sampleRate: number;
   channels: number;
-  bitsPerSample: number;
-  dataBytes: number;
   durationSeconds: number;
 }
 
-/** Reads a RIFF/WAVE header by walking its chunks (sox and taggers may add chunks). */
+/** The header facts the simulator reports, through the same parser recording ingest uses. */
 export function wavInfo(bytes: Buffer): WavInfo {
-  if (bytes.length < 12 || bytes.toString("ascii", 0, 4) !== "RIFF" || bytes.toString("ascii", 8, 12) !== "WAVE") {
-    throw new Error("Not a RIFF/WAVE file");
-  }
-  let offset = 12;
-  let format: { channels: number; sampleRate: number; bitsPerSample: number } | undefined;
-  while (offset + 8 <= bytes.length) {
-    const id = bytes.toString("ascii", offset, offset + 4);
-    const size = bytes.readUInt32LE(offset + 4);
-    if (id === "fmt ") {
-      format = {
-        channels: bytes.readUInt16LE(offset + 10),
-        sampleRate: bytes.readUInt32LE(offset + 12),
-        bitsPerSample: bytes.readUInt16LE(offset + 22),
-      };
-    } else if (id === "data") {
-      if (!format) throw new Error("WAV data chunk before its fmt chunk");
-      const dataBytes = Math.min(size, bytes.length - offset - 8);
-      const bytesPerSecond = format.sampleRate * format.channels * (format.bitsPerSample / 8);
-      return { ...format, dataBytes, durationSeconds: dataBytes / bytesPerSecond };
-    }
-    offset += 8 + size + (size % 2);
-  }
-  throw new Error("WAV file has no data chunk");
+  const header = parseWavHeader(bytes);
+  const durationSeconds = header ? wavDurationSeconds(header, bytes.length) : null;
+  if (!header || durationSeconds === null) throw new Error("Not a RIFF/WAVE file with audio data");
+  return { sampleRate: header.sampleRate, channels: header.channels, durationSeconds };
 }
 
 /**

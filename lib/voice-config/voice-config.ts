@@ -1,7 +1,7 @@
 import "server-only";
 import type { Session } from "@/lib/auth/claims";
 import type { Capability, VoiceConfigResponse, VoiceConfigView } from "@/lib/calls/api-types";
-import { shopperScriptSchema, surveySchema, type Flow } from "@/lib/calls/plan";
+import { shopperScriptSchema, surveySchema } from "@/lib/calls/plan";
 import { withUser, type Tx } from "@/lib/db";
 import { NotFoundError, UnprocessableError } from "@/lib/errors";
 import { authorize, check, type Membership } from "@/lib/rbac/authorize";
@@ -13,20 +13,8 @@ import { carrierKind } from "@/lib/telephony/client";
  * within what the plan includes (checked here for a clear message, and again by RLS).
  */
 
-interface VoiceConfigRow {
-  flow: Flow;
-  callerId: string | null;
-  operatorPhone: string | null;
-  record: boolean;
-  transcribe: boolean;
-  translate: boolean;
-  translateLanguages: string[];
-  survey: unknown;
-  shopperScript: unknown;
-  disclosureText: string;
-  version: number;
-  updatedAt: string;
-}
+/** The view as the database returns it: the survey and script still unchecked JSON. */
+type VoiceConfigRow = Omit<VoiceConfigView, "survey" | "shopperScript"> & { survey: unknown; shopperScript: unknown };
 
 export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Promise<VoiceConfigView> {
   const [row] = await tx<VoiceConfigRow[]>`
@@ -70,18 +58,7 @@ export async function getVoiceConfig(session: Session, orgId: string): Promise<V
   });
 }
 
-export interface VoiceConfigUpdate {
-  flow?: Flow;
-  callerId?: string | null;
-  operatorPhone?: string | null;
-  record?: boolean;
-  transcribe?: boolean;
-  translate?: boolean;
-  translateLanguages?: string[];
-  survey?: VoiceConfigView["survey"];
-  shopperScript?: VoiceConfigView["shopperScript"];
-  disclosureText?: string;
-}
+export type VoiceConfigUpdate = Partial<Omit<VoiceConfigView, "version" | "updatedAt">>;
 
 /**
  * Apply a partial update. Turning a modulation on needs its permission (role and plan);

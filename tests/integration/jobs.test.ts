@@ -18,7 +18,6 @@ import { taskList } from "@/lib/jobs/task-list";
 import { scrub } from "@/lib/jobs/tasks/ingest-recording";
 import {
   decideLostDial,
-  dialledNumber,
   notFoundSid,
   reconcileCalls,
   recordingMediaUrl,
@@ -26,11 +25,13 @@ import {
 } from "@/lib/jobs/tasks/reconcile-calls";
 import type { ProviderCall } from "@/lib/jobs/tasks/carrier-view";
 import { startInProcessWorker, startWorker } from "@/lib/jobs/worker";
-import { startCarrierSimulator, type CarrierSimulator } from "@/lib/simulator";
+import type { CarrierSimulator } from "@/lib/simulator";
 import { signalwire } from "@/lib/telephony/client";
 import { logger } from "@/lib/log";
 import { resetStorage } from "@/lib/storage";
+import { dialledNumber, type CallPlan } from "@/lib/calls/plan";
 import { createOrg, createUser, insertCall, member } from "@/tests/support/fixtures";
+import { clearSignalWire, configureSignalWire, startTestCarrier } from "@/tests/support/signalwire";
 
 /**
  * The job system against the throwaway database: jobs enqueued inside a service transaction,
@@ -415,9 +416,8 @@ describe("reconcile_calls: decisions", () => {
       shopperScript: null,
       configVersion: 1,
     };
-    expect(dialledNumber(plan, "+15550001111")).toBe("+15550003333");
-    expect(dialledNumber({ ...plan, flow: "direct", operatorPhone: null }, "+15550001111")).toBe("+15550001111");
-    expect(dialledNumber({ record: true }, "+15550001111")).toBe("+15550001111");
+    expect(dialledNumber(plan as CallPlan)).toBe("+15550003333");
+    expect(dialledNumber({ ...(plan as CallPlan), flow: "direct", operatorPhone: null })).toBe("+15550001111");
   });
 
   it("builds the media URL from the resource uri on the API origin", () => {
@@ -436,42 +436,19 @@ describe("reconcile_calls: decisions", () => {
 });
 
 describe("reconcile_calls against the carrier simulator", () => {
-  const PROJECT_ID = "5d6c2f0e-1b7a-4c3d-9e8f-0a1b2c3d4e5f";
-  const API_TOKEN = "PTreconcile-token-0123456789abcdef";
-  const SIGNING_KEY = "PSKreconcile-signing-key-0123456789";
   const FROM = "+12025550199";
   const THRESHOLD = 60;
   let sim: CarrierSimulator;
   let counter = 0;
 
   beforeAll(async () => {
-    sim = await startCarrierSimulator({
-      port: 0,
-      projectId: PROJECT_ID,
-      apiToken: API_TOKEN,
-      signingKey: SIGNING_KEY,
-      audioDir: path.resolve(".test-data/carrier-audio"),
-      delayMs: 10,
-      webhookTimeoutMs: 300,
-      retryDelayMs: 5,
-    });
-    Object.assign(process.env, {
-      SIGNALWIRE_PROJECT_ID: PROJECT_ID,
-      SIGNALWIRE_API_TOKEN: API_TOKEN,
-      SIGNALWIRE_SPACE_URL: "example.signalwire.com",
-      SIGNALWIRE_SIGNING_KEY: SIGNING_KEY,
-      SIGNALWIRE_FROM_NUMBER: FROM,
-      CARRIER_SIMULATOR_URL: sim.url,
-    });
-    resetConfig();
+    sim = await startTestCarrier({ delayMs: 10, webhookTimeoutMs: 300, retryDelayMs: 5 });
+    configureSignalWire({ SIGNALWIRE_FROM_NUMBER: FROM, CARRIER_SIMULATOR_URL: sim.url });
   });
 
   afterAll(async () => {
     await sim?.stop();
-    for (const name of ["SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_API_TOKEN", "SIGNALWIRE_SPACE_URL", "SIGNALWIRE_SIGNING_KEY", "SIGNALWIRE_FROM_NUMBER", "CARRIER_SIMULATOR_URL"]) {
-      delete process.env[name];
-    }
-    resetConfig();
+    clearSignalWire();
   });
 
   /** A fresh number per scenario, in the 555-01xx fictional range. */

@@ -1,14 +1,13 @@
 import { createServer, type Server } from "node:http";
-import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionFromClaims } from "@/lib/auth/claims";
 import { placeCall, classifyDialError } from "@/lib/calls/place-call";
 import { sql } from "@/lib/db/client";
 import { ForbiddenError, NotFoundError, PlanRequiredError, ProviderError, UnprocessableError, ConflictError, ValidationError } from "@/lib/errors";
-import { startCarrierSimulator, type CarrierSimulator } from "@/lib/simulator";
+import type { CarrierSimulator } from "@/lib/simulator";
 import { createOrg, member } from "@/tests/support/fixtures";
-import { configureSignalWire } from "@/tests/support/signalwire";
+import { configureSignalWire, startTestCarrier } from "@/tests/support/signalwire";
 
 /**
  * Placing calls through the real SignalWire SDK, whose requests the simulator answers as
@@ -16,21 +15,13 @@ import { configureSignalWire } from "@/tests/support/signalwire";
  * these tests are about what happens before and at the dial.
  */
 const log = pino({ level: "silent" });
-const PROJECT = "11111111-2222-4333-8444-555555555555";
 let sim: CarrierSimulator;
 let acme: string;
 let borealis: string;
 const sessions: Record<string, ReturnType<typeof sessionFromClaims>> = {};
 
 beforeAll(async () => {
-  sim = await startCarrierSimulator({
-    port: 0,
-    projectId: PROJECT,
-    apiToken: "PT_test_api_token",
-    signingKey: "PSK_test_signing_key_0123456789abcdef",
-    audioDir: path.resolve(".test-data/carrier-audio"),
-    delayMs: 0,
-  });
+  sim = await startTestCarrier();
   configureSignalWire({ CARRIER_SIMULATOR_URL: sim.url });
   acme = await createOrg("global");
   borealis = await createOrg("base");

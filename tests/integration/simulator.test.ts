@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import path from "node:path";
 import { RestClient } from "@signalwire/compatibility-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCarrierSimulator, type CarrierSimulator } from "@/lib/simulator";
+import type { CarrierSimulator } from "@/lib/simulator";
+import { API_TOKEN, PROJECT_ID, SIGNING_KEY, startTestCarrier } from "@/tests/support/signalwire";
 import { originHttpClient } from "@/lib/telephony/origin-http-client";
 import { callUrls } from "@/lib/telephony/urls";
 
@@ -14,9 +14,6 @@ import { callUrls } from "@/lib/telephony/urls";
  * the SDK's own validateRequest, the way the real routes will.
  */
 
-const PROJECT_ID = "7b0a3c52-4f5e-4d8e-9c61-2f1d3e4a5b6c";
-const API_TOKEN = "PTtest-api-token-0123456789abcdef";
-const SIGNING_KEY = "PSKtest-signing-key-fedcba9876543210";
 const FROM = "+12025550100";
 
 interface Received {
@@ -171,15 +168,7 @@ const statusesOf = (callId: string) => forCall(callId, "status").map((r) => r.pa
 
 beforeAll(async () => {
   await startApp();
-  sim = await startCarrierSimulator({
-    port: 0,
-    projectId: PROJECT_ID,
-    apiToken: API_TOKEN,
-    signingKey: SIGNING_KEY,
-    audioDir: path.resolve(".test-data/carrier-audio"),
-    delayMs: 5,
-    retryDelayMs: 5,
-  });
+  sim = await startTestCarrier({ delayMs: 5, retryDelayMs: 5 });
 });
 
 afterAll(async () => {

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { resetConfig } from "@/lib/config";
 import { asService } from "@/lib/db";
 import type { CallPlan } from "@/lib/calls/plan";
-import { signWebhook } from "@/lib/simulator";
+import { signWebhook, startCarrierSimulator, type CarrierSimulatorOptions } from "@/lib/simulator";
 
 /**
  * SignalWire as the tests see it: credentials in the environment, and webhook requests signed
@@ -12,19 +13,44 @@ import { signWebhook } from "@/lib/simulator";
  */
 export const PUBLIC_BASE_URL = "https://verbatim.example.com";
 export const INTERNAL_ORIGIN = "http://10.0.0.7:3000";
+export const PROJECT_ID = "11111111-2222-4333-8444-555555555555";
+export const API_TOKEN = "PT_test_api_token";
 export const SIGNING_KEY = "PSK_test_signing_key_0123456789abcdef";
+
+const SIGNALWIRE_ENV = [
+  "PUBLIC_BASE_URL", "SIGNALWIRE_PROJECT_ID", "SIGNALWIRE_API_TOKEN", "SIGNALWIRE_SPACE_URL",
+  "SIGNALWIRE_SIGNING_KEY", "SIGNALWIRE_FROM_NUMBER", "CARRIER_SIMULATOR_URL",
+];
 
 export function configureSignalWire(extra: Record<string, string> = {}): void {
   Object.assign(process.env, {
     PUBLIC_BASE_URL,
-    SIGNALWIRE_PROJECT_ID: "11111111-2222-4333-8444-555555555555",
-    SIGNALWIRE_API_TOKEN: "PT_test_api_token",
+    SIGNALWIRE_PROJECT_ID: PROJECT_ID,
+    SIGNALWIRE_API_TOKEN: API_TOKEN,
     SIGNALWIRE_SPACE_URL: "example.signalwire.com",
     SIGNALWIRE_SIGNING_KEY: SIGNING_KEY,
     SIGNALWIRE_FROM_NUMBER: "+14155550100",
     ...extra,
   });
   resetConfig();
+}
+
+export function clearSignalWire(): void {
+  for (const name of SIGNALWIRE_ENV) delete process.env[name];
+  resetConfig();
+}
+
+/** The carrier simulator with the test project's credentials, on a free port, no pacing. */
+export function startTestCarrier(options: Partial<CarrierSimulatorOptions> = {}) {
+  return startCarrierSimulator({
+    port: 0,
+    projectId: PROJECT_ID,
+    apiToken: API_TOKEN,
+    signingKey: SIGNING_KEY,
+    audioDir: path.resolve(".test-data/carrier-audio"),
+    delayMs: 0,
+    ...options,
+  });
 }
 
 export interface SignedOptions {

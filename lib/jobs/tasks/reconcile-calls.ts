@@ -1,7 +1,7 @@
 import "server-only";
 import type { PendingQuery, Row } from "postgres";
-import { applyStatusEvent } from "@/lib/calls/provider-events";
-import { callPlanSchema } from "@/lib/calls/plan";
+import { applyStatusEvent, insertCallEvent, registerAbsentRecording, registerRecording } from "@/lib/calls/provider-events";
+import { callPlanSchema, dialledNumber } from "@/lib/calls/plan";
 import { config, ConfigError } from "@/lib/config";
 import { asService, type Sql, type Tx } from "@/lib/db";
 import { sql as sharedSql } from "@/lib/db/client";
@@ -124,12 +124,6 @@ export function decideLostDial(candidates: ProviderCall[], ourCreatedAt: Date, k
   return { kind: "ambiguous", sids: ours.map((c) => c.sid) };
 }
 
-/** The number the create-call request dialled: the operator in the bridge flow, else the target. */
-export function dialledNumber(plan: unknown, toNumber: string): string {
-  const parsed = callPlanSchema.safeParse(plan);
-  if (parsed.success && parsed.data.flow === "bridge" && parsed.data.operatorPhone) return parsed.data.operatorPhone;
-  return toNumber;
-}
 
 /** The media URL of a recording resource: its `uri` without `.json`, on the API origin. */
 export function recordingMediaUrl(origin: string, uri: string): string {
@@ -293,7 +287,8 @@ async function lostDials(db: Sql, threshold: number, limit: number): Promise<Los
 
 async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
   ctx.report.lostDialsChecked += 1;
-  const to = dialledNumber(call.plan, call.toNumber);
+  const plan = callPlanSchema.safeParse(call.plan);
+  const to = plan.success ? dialledNumber(plan.data) : call.toNumber;
   const candidates = await ctx.carrier.findCalls({
     to,
     from: call.fromNumber,
@@ -313,11 +308,11 @@ async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
       const match = decision.call;
       await tx`update public.calls set provider_call_sid = ${match.sid}, updated_at = now()
                where id = ${call.id} and organization_id = ${call.orgId} and provider_call_sid is null`;
-      await insertEvent(tx, call, "reconcile.adopted", "reconcile.adopted", {
+      await insertCallEvent(tx, call, { kind: "reconcile.adopted", dedupeKey: "reconcile.adopted", payload: {
         CallSid: match.sid,
         CallStatus: match.status,
         Reason: "The create-call request timed out; the carrier had exactly one matching call.",
-      });
+      } });
       await applyStatusEvent(tx, {
         orgId: call.orgId,
         callId: call.id,
@@ -333,11 +328,11 @@ async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
       ctx.log.info({ callId: call.id, orgId: call.orgId, callSid: match.sid }, "reconcile_calls: adopted the carrier's call after a lost dial");
     } else if (decision.kind === "not_found") {
       const sid = notFoundSid(call.id);
-      await insertEvent(tx, call, "reconcile.not_found", "reconcile.not_found", {
+      await insertCallEvent(tx, call, { kind: "reconcile.not_found", dedupeKey: "reconcile.not_found", payload: {
         Reason: "The create-call request timed out and the carrier has no matching call.",
         SearchedTo: to,
         SearchedFrom: call.fromNumber,
-      });
+      } });
       await applyStatusEvent(tx, {
         orgId: call.orgId,
         callId: call.id,
@@ -355,10 +350,10 @@ async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
       // Several unknown calls to the same number in the window: guessing could attach someone
       // else's call (and its recording) to this one. Noted once; looked at again after the
       // threshold, not every minute.
-      await insertEvent(tx, call, "reconcile.ambiguous", "reconcile.ambiguous", {
+      await insertCallEvent(tx, call, { kind: "reconcile.ambiguous", dedupeKey: "reconcile.ambiguous", payload: {
         Reason: "The create-call request timed out and the carrier has several matching calls.",
         CandidateSids: decision.sids.join(","),
-      });
+      } });
       await tx`update public.calls set updated_at = now() where id = ${call.id} and organization_id = ${call.orgId}`;
       ctx.report.ambiguous += 1;
       ctx.log.warn({ callId: call.id, orgId: call.orgId, candidates: decision.sids.length }, "reconcile_calls: lost dial is ambiguous; left for a person");
@@ -403,37 +398,22 @@ async function checkRecordings(ctx: RunContext, call: RecordedCall): Promise<voi
     let rows = 0;
     for (const recording of recordings) {
       if (recording.status === "absent" || recording.status === "failed") {
-        await tx`insert into public.recordings (organization_id, call_id, provider_recording_sid, status, error)
-                 values (${call.orgId}, ${call.id}, ${recording.sid}, 'absent', ${`The carrier reports the recording ${recording.status}.`})
-                 on conflict (provider_recording_sid) do nothing`;
+        await registerAbsentRecording(tx, call, recording.sid, `The carrier reports the recording ${recording.status}.`);
         rows += 1;
         continue;
       }
-      const channels = recording.channels !== null && recording.channels >= 1 && recording.channels <= 2 ? recording.channels : null;
-      const [inserted] = await tx<{ id: string }[]>`
-        insert into public.recordings (organization_id, call_id, provider_recording_sid, status, duration_seconds, channels)
-        values (${call.orgId}, ${call.id}, ${recording.sid}, 'pending', ${recording.durationSeconds}, ${channels})
-        on conflict (provider_recording_sid) do nothing
-        returning id`;
-      if (!inserted) continue;
+      const registered = await registerRecording(tx, call, {
+        sid: recording.sid,
+        url: recordingMediaUrl(ctx.carrier.mediaOrigin, recording.uri),
+        durationSeconds: recording.durationSeconds,
+        channels: recording.channels,
+      });
+      if (!registered) continue;
       rows += 1;
-      await insertEvent(tx, call, "reconcile.recording_found", `reconcile.recording_found:${recording.sid}`, {
+      await insertCallEvent(tx, call, { kind: "reconcile.recording_found", dedupeKey: `reconcile.recording_found:${recording.sid}`, payload: {
         RecordingSid: recording.sid,
         Reason: "No recording callback arrived; the carrier lists this recording.",
-      });
-      await enqueue(
-        tx,
-        "ingest_recording",
-        {
-          recordingId: inserted.id,
-          orgId: call.orgId,
-          callId: call.id,
-          recordingSid: recording.sid,
-          recordingUrl: recordingMediaUrl(ctx.carrier.mediaOrigin, recording.uri),
-          ...(recording.durationSeconds !== null ? { durationSeconds: recording.durationSeconds } : {}),
-        },
-        { jobKey: `ingest:${recording.sid}` },
-      );
+      } });
       ctx.report.recordingsQueued += 1;
     }
     if (rows > 0) return;
@@ -444,24 +424,11 @@ async function checkRecordings(ctx: RunContext, call: RecordedCall): Promise<voi
       on conflict do nothing
       returning id`;
     if (!missing) return;
-    await insertEvent(tx, call, "recording.missing", "recording.missing", {
+    await insertCallEvent(tx, call, { kind: "recording.missing", dedupeKey: "recording.missing", payload: {
       recordingId: missing.id,
       Reason: "Recording was on for this call, but no recording arrived and the carrier lists none.",
-    });
+    } });
     ctx.report.recordingsMissing += 1;
     ctx.log.warn({ callId: call.id, orgId: call.orgId }, "reconcile_calls: expected recording is missing");
   }, ctx.db);
-}
-
-async function insertEvent(
-  tx: Tx,
-  call: { id: string; orgId: string },
-  kind: string,
-  dedupeKey: string,
-  payload: Record<string, string>,
-): Promise<void> {
-  await tx`
-    insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
-    values (${call.orgId}, ${call.id}, ${kind}, ${dedupeKey}, ${tx.json(payload)})
-    on conflict (call_id, dedupe_key) do nothing`;
 }
