@@ -146,9 +146,14 @@ export async function listCalls(
   };
 }
 
-export async function findCall(tx: Tx, { orgId, callId, view }: { orgId: string; callId: string; view: CallView }): Promise<CallSummary | null> {
+async function callRow(tx: Tx, orgId: string, callId: string): Promise<CallRow | undefined> {
   const [row] = await tx<CallRow[]>`
     select ${CALL_COLUMNS(tx)} from public.calls c where c.organization_id = ${orgId} and c.id = ${callId}`;
+  return row;
+}
+
+export async function findCall(tx: Tx, { orgId, callId, view }: { orgId: string; callId: string; view: CallView }): Promise<CallSummary | null> {
+  const row = await callRow(tx, orgId, callId);
   if (!row) return null;
   const recordings = view.recordings ? await latestRecordings(tx, orgId, [row.id]) : new Map();
   return summary(row, view, recordings.get(row.id));
@@ -175,9 +180,8 @@ export async function getCallDetail(
   tx: Tx,
   { orgId, callId, view }: { orgId: string; callId: string; view: CallView },
 ): Promise<CallDetail | null> {
-  const call = await findCall(tx, { orgId, callId, view });
-  if (!call) return null;
-  const [planRow] = await tx<{ plan: unknown }[]>`select plan from public.calls where id = ${callId} and organization_id = ${orgId}`;
+  const row = await callRow(tx, orgId, callId);
+  if (!row) return null;
   const events = await tx<{ id: string; kind: string; occurredAt: string; payload: Record<string, unknown> }[]>`
     select id::text, kind, to_json(occurred_at) #>> '{}' as "occurredAt", payload
     from public.call_events where organization_id = ${orgId} and call_id = ${callId}
@@ -192,9 +196,10 @@ export async function getCallDetail(
         select question_index as "questionIndex", question_id as "questionId", answer, attempts
         from public.survey_answers where organization_id = ${orgId} and call_id = ${callId} order by question_index`
     : null;
-  const plan: CallPlan | null = callPlanSchema.safeParse(planRow?.plan).data ?? null;
+  const plan: CallPlan | null = callPlanSchema.safeParse(row.plan).data ?? null;
   return {
-    ...call,
+    // Recordings come oldest first; the summary shows the latest, as the list does.
+    ...summary(row, view, recordings.at(-1)),
     plan: view.numbers ? plan : plan && { ...plan, to: maskNumber(plan.to), from: maskNumber(plan.from), operatorPhone: null },
     events: events.map((e): CallEventView => ({ id: Number(e.id), kind: e.kind, occurredAt: e.occurredAt, summary: eventSummary(e.kind, e.payload) })),
     recordings: recordings.map(recordingSummary),

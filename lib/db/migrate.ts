@@ -118,8 +118,12 @@ export async function migrate(db: Sql, { root = process.cwd(), log = (_: string)
  * Which migrations are applied, pending or changed. Reads our ledger, or Supabase's own
  * (`supabase_migrations.schema_migrations`, keyed by the timestamp prefix) after `supabase db push`.
  */
-export async function migrationStatus(db: Sql, root = process.cwd()): Promise<MigrationStatus> {
-  const files = await readMigrationFiles("migrations", root);
+export async function migrationStatus(
+  db: Sql,
+  root = process.cwd(),
+  files?: MigrationFile[],
+): Promise<MigrationStatus> {
+  files ??= await readMigrationFiles("migrations", root);
   const [ledgers] = await db<{ ours: boolean; theirs: boolean }[]>`
     select to_regclass('_verbatim.applied_migrations') is not null as ours,
            to_regclass('supabase_migrations.schema_migrations') is not null as theirs`;

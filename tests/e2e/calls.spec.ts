@@ -84,7 +84,7 @@ test("an operator places a call and watches it live to a playable recording the 
   expect(shown).toBe(served);
 });
 
-test("analysts and viewers cannot place calls (403); another organization's call is 404", async ({ playwright }) => {
+test("analysts and viewers cannot place calls (403); viewers see masked numbers; another organization's call is 404", async ({ playwright }) => {
   const base = test.info().project.use.baseURL;
   const as = async (email: string) => {
     const ctx = await playwright.request.newContext({ baseURL: base });
@@ -108,6 +108,21 @@ test("analysts and viewers cannot place calls (403); another organization's call
   expect(placed.status()).toBe(201);
   const callId = (await placed.json()).call.id as string;
   expect((await operator.get(`/api/calls/${callId}`)).status()).toBe(200);
+
+  // Viewers see the call, but with a masked number and no content; analysts see the number.
+  const viewer = await as("viewer@acme.test");
+  const seen = (await (await viewer.get(`/api/calls/${callId}`)).json()).call;
+  expect(seen.to).not.toContain("4155550124");
+  expect(seen.to).toMatch(/^\+1•+24$/);
+  expect(seen.plan.to).toBe(seen.to);
+  expect(seen.recording).toBeNull();
+  expect(seen.surveyAnswers).toBeNull();
+  const listed = (await (await viewer.get("/api/calls")).json()).calls.find((c: { id: string }) => c.id === callId);
+  expect(listed.to).toBe(seen.to);
+  expect((await viewer.get(`/api/calls/${callId}/recording`)).status()).toBe(403);
+  const analyst = await as("analyst@acme.test");
+  expect((await (await analyst.get(`/api/calls/${callId}`)).json()).call.to).toBe("+14155550124");
+  await Promise.all([viewer.dispose(), analyst.dispose()]);
 
   const stranger = await as("owner@borealis.test");
   for (const path of [`/api/calls/${callId}`, `/api/calls/${callId}/recording`]) {

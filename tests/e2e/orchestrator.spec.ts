@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import postgres from "postgres";
 import { expect, test } from "@playwright/test";
 
 /**
@@ -12,12 +14,15 @@ const PORT = 3200;
 const DATA = ".test-data/orchestrator";
 const BASE = `http://127.0.0.1:${PORT}`;
 
-function start(extraArgs: string[] = []): { child: ChildProcess; output: () => string } {
+function start(
+  extraArgs: string[] = [],
+  { port = PORT, dataDir = DATA, env = {} }: { port?: number; dataDir?: string; env?: Record<string, string> } = {},
+): { child: ChildProcess; output: () => string } {
   let out = "";
   const child = spawn(
     "node_modules/.bin/tsx",
-    ["--conditions=react-server", "scripts/dev.ts", "--production", "--port", String(PORT), "--data-dir", DATA, ...extraArgs],
-    { env: { ...process.env, LOG_LEVEL: "warn", NEXT_TELEMETRY_DISABLED: "1" }, stdio: ["ignore", "pipe", "pipe"] },
+    ["--conditions=react-server", "scripts/dev.ts", "--production", "--port", String(port), "--data-dir", dataDir, ...extraArgs],
+    { env: { ...process.env, LOG_LEVEL: "warn", NEXT_TELEMETRY_DISABLED: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
@@ -78,4 +83,40 @@ test("Ctrl-C stops everything cleanly and a restart keeps the data; a busy port 
   expect([0, 130]).toContain(await exited(second.child));
   for (const port of [PORT, 54329 + (PORT - 3000), 3990 + (PORT - 3000)]) expect(await portFree(port), `port ${port}`).toBe(true);
   await rm(DATA, { recursive: true, force: true });
+});
+
+test("with DATABASE_URL set, that database is used and no embedded server starts", async ({ playwright }) => {
+  // The browser tests' own embedded server (scripts/dev.ts derives its port from the app's).
+  const e2ePort = Number(new URL(test.info().project.use.baseURL!).port);
+  const adminUrl = `postgres://postgres:verbatim-local@127.0.0.1:${54329 + (e2ePort - 3000)}/postgres`;
+  const name = `external_${Date.now()}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const dataDir = ".test-data/orchestrator-external";
+  const port = PORT + 100;
+  const run = start(["--fresh"], {
+    port,
+    dataDir,
+    env: { DATABASE_URL: adminUrl.replace(/\/postgres$/, `/${name}`), SEED_DEMO: "true" },
+  });
+  try {
+    await waitFor(() => run.output().includes("Verbatim is running"), 120_000, "the start on DATABASE_URL");
+    expect(run.output()).toContain("using DATABASE_URL");
+    expect(run.output()).not.toContain("starting embedded Postgres");
+    expect(existsSync(`${dataDir}/pg`)).toBe(false);
+    const api = await playwright.request.newContext({ baseURL: `http://127.0.0.1:${port}` });
+    const res = await api.post("/api/auth/sign-in", { data: { email: "owner@acme.test", password: "verbatim-demo" }, headers: { "x-forwarded-for": "10.200.0.3" } });
+    expect(res.status()).toBe(200);
+    await api.dispose();
+    const db = postgres(adminUrl.replace(/\/postgres$/, `/${name}`), { max: 1 });
+    const [row] = await db`select count(*)::int as n from public.organizations`;
+    expect(row!.n).toBeGreaterThan(0);
+    await db.end();
+  } finally {
+    run.child.kill("SIGINT");
+    await exited(run.child);
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+    await rm(dataDir, { recursive: true, force: true });
+  }
 });
