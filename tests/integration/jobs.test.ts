@@ -580,7 +580,7 @@ describe("reconcile_calls against the carrier simulator", () => {
     const recorded = await callRow({ status: "completed", sid: recordedSid, to: recordedTo, record: true, endedAgo: 3600 });
     const unrecordedSid = await carrierCall(nextNumber());
     const missing = await callRow({ status: "completed", sid: unrecordedSid, record: true, endedAgo: 3600 });
-    const notExpected = await callRow({ status: "completed", sid: unrecordedSid.replace(/.$/, "0"), record: false, endedAgo: 3600 });
+    const notExpected = await callRow({ status: "completed", sid: randomUUID(), record: false, endedAgo: 3600 });
     const tooRecent = await callRow({ status: "completed", sid: randomUUID(), record: true, endedAgo: 5 });
 
     const report = await reconcile();
@@ -607,6 +607,66 @@ describe("reconcile_calls against the carrier simulator", () => {
     for (const untouched of [notExpected, tooRecent]) {
       expect(await sql()`select 1 from public.recordings where call_id = ${untouched}`).toHaveLength(0);
     }
+  });
+
+  it("settles recordings left pending without an ingest job: fetched again, or absent with the carrier's reason", async () => {
+    /** A pending row as a refused ingest payload leaves it: old, and no job in the queue. */
+    async function strandedPending(callId: string, sid: string) {
+      const [row] = await asService((tx) => tx<{ id: string }[]>`
+        insert into public.recordings (organization_id, call_id, provider_recording_sid, status, created_at)
+        values (${orgId}, ${callId}, ${sid}, 'pending', now() - interval '2 hours') returning id`);
+      return row!.id;
+    }
+    const recordedTo = nextNumber();
+    const recordedSid = await carrierCall(recordedTo, { record: true });
+    const carrierRecording = sim.calls().find((c) => c.sid === recordedSid)!.recordings[0]!;
+    const kept = await callRow({ status: "completed", sid: recordedSid, to: recordedTo, record: true, endedAgo: 3600 });
+    const keptRecording = await strandedPending(kept, carrierRecording.sid);
+
+    const lost = await callRow({ status: "completed", sid: randomUUID(), record: true, endedAgo: 3600 });
+    const lostSid = randomUUID();
+    const lostRecording = await strandedPending(lost, lostSid);
+
+    // A pending row whose job is still queued belongs to that job.
+    const owned = await callRow({ status: "completed", sid: randomUUID(), record: true, endedAgo: 3600 });
+    const ownedSid = randomUUID();
+    const ownedRecording = await strandedPending(owned, ownedSid);
+    await asService((tx) => enqueue(tx, "ingest_recording", {
+      recordingId: ownedRecording, orgId, callId: owned, recordingSid: ownedSid, recordingUrl: `${providerUrl}/rec/none`,
+    }, { jobKey: `ingest:${ownedSid}`, runAt: new Date(Date.now() + 3_600_000) }));
+
+    const report = await reconcile();
+    expect(report).toMatchObject({ pendingRequeued: 1, pendingAbsent: 1, errors: 0 });
+
+    expect(await jobsWithKey(`ingest:${carrierRecording.sid}`)).toHaveLength(1);
+    expect((await eventsOf(kept)).map((e) => e.kind)).toEqual(["reconcile.recording_requeued"]);
+    await runJobs();
+    expect(await recordingRow(keptRecording)).toMatchObject({ status: "stored", sha256: sim.served(carrierRecording.sid)!.sha256 });
+
+    expect(await recordingRow(lostRecording)).toMatchObject({ status: "absent", error: expect.stringContaining("HTTP 404") });
+    expect((await eventsOf(lost)).map((e) => e.kind)).toEqual(["recording.absent"]);
+
+    expect((await recordingRow(ownedRecording)).status).toBe("pending");
+    expect(await eventsOf(owned)).toEqual([]);
+    await sql()`select graphile_worker.remove_job(${`ingest:${ownedSid}`})`;
+    await asService((tx) => tx`update public.recordings set status = 'absent', error = 'test cleanup' where id = ${ownedRecording}`);
+  });
+
+  it("settles as failed a pending recording that ingest refuses even after it was queued again", async () => {
+    const to = nextNumber();
+    const sid = await carrierCall(to, { record: true });
+    const recording = sim.calls().find((c) => c.sid === sid)!.recordings[0]!;
+    const id = await callRow({ status: "completed", sid, to, record: true, endedAgo: 3600 });
+    const [row] = await asService((tx) => tx<{ id: string }[]>`
+      insert into public.recordings (organization_id, call_id, provider_recording_sid, status, created_at)
+      values (${orgId}, ${id}, ${recording.sid}, 'pending', now() - interval '2 hours') returning id`);
+    await reconcile();
+    // The requeued job vanishes without settling the row (as a refused payload would).
+    await sql()`select graphile_worker.remove_job(${`ingest:${recording.sid}`})`;
+    const report = await reconcile();
+    expect(report.pendingAbsent).toBe(1);
+    expect(await recordingRow(row!.id)).toMatchObject({ status: "failed", error: expect.stringContaining("reconciler queued it again") });
+    expect((await eventsOf(id)).map((e) => e.kind)).toEqual(["reconcile.recording_requeued", "recording.failed"]);
   });
 
   it("changes nothing on a second run", async () => {

@@ -33,6 +33,8 @@ export interface CarrierView {
   findCalls(query: { to: string; from: string; startTimeAfter: Date; limit: number }): Promise<ProviderCall[]>;
   /** GET Calls/{sid}/Recordings.json. */
   listRecordings(callSid: string): Promise<ProviderRecording[]>;
+  /** GET Recordings/{sid}.json; null when the provider answers 404. */
+  fetchRecording(sid: string): Promise<ProviderRecording | null>;
   /** Where recording media lives: https://<space>, or the simulator's URL. */
   mediaOrigin: string;
 }
@@ -78,6 +80,10 @@ export function toProviderCall(resource: SdkCall): ProviderCall {
   };
 }
 
+function toProviderRecording(r: SdkRecording): ProviderRecording {
+  return { sid: r.sid, status: r.status ?? null, uri: r.uri, durationSeconds: count(r.duration), channels: count(r.channels) };
+}
+
 function isNotFound(err: unknown): boolean {
   return (err as { status?: unknown })?.status === 404;
 }
@@ -101,13 +107,15 @@ export function carrierView(client: CompatibilityApi, mediaOrigin: string): Carr
       // The call's own Recordings subresource: the same answer as Recordings.json?CallSid=, and
       // the one both SignalWire and the simulator serve.
       const found = (await client.calls(callSid).recordings.list()) as unknown as SdkRecording[];
-      return found.map((r) => ({
-        sid: r.sid,
-        status: r.status ?? null,
-        uri: r.uri,
-        durationSeconds: count(r.duration),
-        channels: count(r.channels),
-      }));
+      return found.map(toProviderRecording);
+    },
+    async fetchRecording(sid) {
+      try {
+        return toProviderRecording((await client.recordings(sid).fetch()) as unknown as SdkRecording);
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
     },
   };
 }

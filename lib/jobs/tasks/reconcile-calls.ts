@@ -27,6 +27,11 @@ import { signalwire } from "@/lib/telephony/client";
  *     row at all): list the call's recordings at the carrier; each becomes a `pending` row
  *     and an `ingest_recording` job (keyed `ingest:<RecordingSid>`, like the webhook's); none
  *     becomes a `missing` row and a `recording.missing` event.
+ *  4. Recordings stuck `pending` (older than the threshold, with no ingest job left in the queue:
+ *     a refused or lost job payload): ask the carrier for the recording. If it still has the
+ *     audio, queue a fresh ingest job with the media URL from the carrier's own resource (the
+ *     row ends `stored`); if it answers 404, `absent` or `failed`, the row becomes `absent`
+ *     with the carrier's reason and a `recording.absent` event. Nothing stays pending for ever.
  *
  * Selection reads across organizations (that is the job); every write names the call's
  * organization. Each call is settled in its own transaction after re-checking, under the row
@@ -61,6 +66,10 @@ export interface ReconcileReport {
   recordingChecks: number;
   recordingsQueued: number;
   recordingsMissing: number;
+  pendingChecked: number;
+  pendingRequeued: number;
+  /** Settled as `absent` (the carrier has no audio) or `failed` (ingest refused it twice). */
+  pendingAbsent: number;
   errors: number;
 }
 
@@ -75,6 +84,9 @@ function emptyReport(): ReconcileReport {
     recordingChecks: 0,
     recordingsQueued: 0,
     recordingsMissing: 0,
+    pendingChecked: 0,
+    pendingRequeued: 0,
+    pendingAbsent: 0,
     errors: 0,
   };
 }
@@ -179,8 +191,13 @@ export async function reconcileCalls(options: ReconcileOptions = {}): Promise<Re
   for (const call of await callsMissingRecordings(db, threshold, limit)) {
     await settle(call.id, "recording check", () => checkRecordings(ctx, call));
   }
+  for (const recording of await stuckPendingRecordings(db, threshold, limit)) {
+    await settle(recording.callId, "pending recording check", () => settlePendingRecording(ctx, recording));
+  }
 
-  const changed = report.statusesApplied + report.adopted + report.callsNotFound + report.recordingsQueued + report.recordingsMissing;
+  const changed =
+    report.statusesApplied + report.adopted + report.callsNotFound + report.recordingsQueued + report.recordingsMissing +
+    report.pendingRequeued + report.pendingAbsent;
   log[changed > 0 || report.errors > 0 ? "info" : "debug"]({ ...report }, "reconcile_calls finished");
   return report;
 }
@@ -430,5 +447,91 @@ async function checkRecordings(ctx: RunContext, call: RecordedCall): Promise<voi
     } });
     ctx.report.recordingsMissing += 1;
     ctx.log.warn({ callId: call.id, orgId: call.orgId }, "reconcile_calls: expected recording is missing");
+  }, ctx.db);
+}
+
+interface PendingRecording {
+  id: string;
+  orgId: string;
+  callId: string;
+  sid: string;
+}
+
+/**
+ * Pending rows past the threshold whose ingest job is gone (never enqueued, refused, or lost).
+ * A job that is still waiting or retrying owns its row; graphile-worker's view is read on the
+ * owner's connection (the API roles have no grant on the queue schema).
+ */
+async function stuckPendingRecordings(db: Sql, threshold: number, limit: number): Promise<PendingRecording[]> {
+  const rows = await asService(
+    (tx) => tx<PendingRecording[]>`
+      select id, organization_id as "orgId", call_id as "callId", provider_recording_sid as sid
+      from public.recordings
+      where status = 'pending' and provider_recording_sid is not null
+        and created_at < now() - make_interval(secs => ${threshold})
+      order by created_at
+      limit ${limit}`,
+    db,
+  );
+  if (rows.length === 0) return [];
+  const queued = await db<{ key: string }[]>`
+    select key from graphile_worker.jobs where key in ${db(rows.map((r) => `ingest:${r.sid}`))}`;
+  const owned = new Set(queued.map((j) => j.key));
+  return rows.filter((r) => !owned.has(`ingest:${r.sid}`));
+}
+
+async function settlePendingRecording(ctx: RunContext, pending: PendingRecording): Promise<void> {
+  ctx.report.pendingChecked += 1;
+  const remote = await ctx.carrier.fetchRecording(pending.sid);
+  const call = { id: pending.callId, orgId: pending.orgId };
+  await asService(async (tx) => {
+    const [row] = await tx<{ status: string }[]>`
+      select status from public.recordings
+      where id = ${pending.id} and organization_id = ${pending.orgId} and call_id = ${pending.callId}
+      for update`;
+    if (row?.status !== "pending") return;
+
+    const gone = !remote ? "The carrier has no such recording (HTTP 404)." :
+      remote.status === "absent" || remote.status === "failed" ? `The carrier reports the recording ${remote.status}.` : null;
+    if (gone) {
+      const why = `The recording stayed pending without an ingest job; ${gone}`;
+      await tx`update public.recordings set status = 'absent', error = ${why}
+               where id = ${pending.id} and organization_id = ${pending.orgId} and status = 'pending'`;
+      await insertCallEvent(tx, call, { kind: "recording.absent", dedupeKey: `recording.absent:${pending.sid}`, payload: {
+        recordingId: pending.id,
+        RecordingSid: pending.sid,
+        Reason: why,
+      } });
+      ctx.report.pendingAbsent += 1;
+      ctx.log.warn({ callId: call.id, orgId: call.orgId, recordingId: pending.id }, "reconcile_calls: pending recording settled as absent");
+      return;
+    }
+    if (remote!.status !== null && remote!.status !== "completed") return; // still being produced: next run
+    // Queued again once; a second time means ingest keeps refusing it: settle it as failed.
+    const first = await insertCallEvent(tx, call, { kind: "reconcile.recording_requeued", dedupeKey: `reconcile.recording_requeued:${pending.sid}`, payload: {
+      recordingId: pending.id,
+      RecordingSid: pending.sid,
+      Reason: "The recording stayed pending without an ingest job; the carrier still has it, so it is fetched again.",
+    } });
+    if (!first) {
+      const why = "The recording stayed pending: ingest did not complete even after the reconciler queued it again.";
+      await tx`update public.recordings set status = 'failed', error = ${why}
+               where id = ${pending.id} and organization_id = ${pending.orgId} and status = 'pending'`;
+      await insertCallEvent(tx, call, { kind: "recording.failed", dedupeKey: `recording.failed:${pending.sid}`, payload: {
+        recordingId: pending.id,
+        recordingSid: pending.sid,
+        error: why,
+      } });
+      ctx.report.pendingAbsent += 1;
+      return;
+    }
+    await registerRecording(tx, call, {
+      sid: pending.sid,
+      url: recordingMediaUrl(ctx.carrier.mediaOrigin, remote!.uri),
+      durationSeconds: remote!.durationSeconds,
+      channels: remote!.channels,
+    });
+    ctx.report.pendingRequeued += 1;
+    ctx.log.info({ callId: call.id, orgId: call.orgId, recordingId: pending.id }, "reconcile_calls: pending recording queued for ingest again");
   }, ctx.db);
 }
