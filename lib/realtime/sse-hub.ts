@@ -22,9 +22,16 @@ export const MAX_QUEUED_NOTICES = 100;
 
 type Waiter = (outcome: "notice" | "closed") => void;
 
+/** Who holds a stream open: a revoked session or removed membership closes it. */
+export interface Holder {
+  userId: string;
+  sessionId: string | null;
+}
+
 /** One subscriber's bounded queue; the SSE stream pulls from it. */
 export class Subscription {
   readonly orgId: string;
+  readonly holder: Holder | null;
   private queue: RealtimeNotice[] = [];
   private waiter: Waiter | null = null;
   private closed = false;
@@ -32,8 +39,9 @@ export class Subscription {
   dropped = 0;
   private readonly onClose: (sub: Subscription) => void;
 
-  constructor(orgId: string, onClose: (sub: Subscription) => void) {
+  constructor(orgId: string, onClose: (sub: Subscription) => void, holder: Holder | null = null) {
     this.orgId = orgId;
+    this.holder = holder;
     this.onClose = onClose;
   }
 
@@ -109,8 +117,13 @@ function hub(): HubState {
   return globalForHub.verbatimRealtimeHub;
 }
 
+export type Notification =
+  | { kind: "notice"; org: string; notice: RealtimeNotice }
+  | { kind: "revoke-session"; sessionId: string; userId: string }
+  | { kind: "revoke-member"; org: string; userId: string };
+
 /** Parse a NOTIFY payload; anything unexpected is ignored rather than forwarded. */
-export function parseNotification(payload: string): { org: string; notice: RealtimeNotice } | null {
+export function parseNotification(payload: string): Notification | null {
   let value: unknown;
   try {
     value = JSON.parse(payload);
@@ -118,10 +131,29 @@ export function parseNotification(payload: string): { org: string; notice: Realt
     return null;
   }
   if (!value || typeof value !== "object") return null;
-  const { org, topic, callId } = value as Record<string, unknown>;
+  const { org, topic, callId, revoke, session, user } = value as Record<string, unknown>;
+  if (revoke === "session" && typeof session === "string" && typeof user === "string") {
+    return { kind: "revoke-session", sessionId: session, userId: user };
+  }
+  if (revoke === "member" && typeof org === "string" && typeof user === "string") return { kind: "revoke-member", org, userId: user };
   if (typeof org !== "string" || topic !== "calls") return null;
   if (callId !== null && callId !== undefined && typeof callId !== "string") return null;
-  return { org, notice: { topic, callId: callId ?? null } };
+  return { kind: "notice", org, notice: { topic, callId: callId ?? null } };
+}
+
+/** Close every stream held by a revoked session or a removed membership. Exported for tests. */
+export function revoke(what: Exclude<Notification, { kind: "notice" }>): number {
+  const doomed: Subscription[] = [];
+  const orgs = what.kind === "revoke-member" ? [hub().byOrg.get(what.org) ?? new Set<Subscription>()] : hub().byOrg.values();
+  for (const subs of orgs) {
+    for (const sub of subs) {
+      const holder = sub.holder;
+      if (!holder || holder.userId !== what.userId) continue;
+      if (what.kind === "revoke-member" || holder.sessionId === what.sessionId) doomed.push(sub);
+    }
+  }
+  for (const sub of doomed) sub.close();
+  return doomed.length;
 }
 
 /** Deliver one notice to the subscribers of its organization. Exported for tests. */
@@ -152,7 +184,8 @@ function ensureListening(): void {
           log.warn({ payloadLength: payload.length }, "ignored malformed realtime notification");
           return;
         }
-        dispatch(parsed.org, parsed.notice);
+        if (parsed.kind === "notice") dispatch(parsed.org, parsed.notice);
+        else revoke(parsed);
       },
       () => {
         state.listens += 1;
@@ -174,9 +207,10 @@ function ensureListening(): void {
 
 /**
  * Subscribe to an organization's notices. The caller must already have authorized the user for
- * `operations.view` in `orgId`. Close the subscription when the client goes away.
+ * `operations.view` in `orgId`. Close the subscription when the client goes away. With a holder,
+ * the hub closes it itself when that session is deleted or that membership removed.
  */
-export function subscribe(orgId: string): Subscription {
+export function subscribe(orgId: string, holder: Holder | null = null): Subscription {
   const state = hub();
   // First, so that a missing database configuration fails before anything is registered.
   ensureListening();
@@ -185,7 +219,7 @@ export function subscribe(orgId: string): Subscription {
     if (!subs) return;
     subs.delete(closed);
     if (subs.size === 0) state.byOrg.delete(closed.orgId);
-  });
+  }, holder);
   let subs = state.byOrg.get(orgId);
   if (!subs) {
     subs = new Set();

@@ -1,5 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { asService } from "@/lib/db";
 import { sql } from "@/lib/db/client";
+import { addMembership, createOrg, member } from "@/tests/support/fixtures";
 import { REALTIME_CHANNEL, subscribe } from "@/lib/realtime/sse-hub";
 
 const ORG_A = "00000000-0000-4000-8000-0000000000aa";
@@ -26,5 +29,54 @@ describe("realtime hub over a real LISTEN", () => {
     expect(b.drain()).toEqual([{ topic: "calls", callId: "c-2" }]);
     a.close();
     b.close();
+  });
+});
+
+describe("streams end when what authorized them ends", () => {
+  async function listening(sub: ReturnType<typeof subscribe>, org: string) {
+    // The hub's LISTEN is shared; make sure it is in place before revoking anything.
+    let outcome: string = "timeout";
+    for (let i = 0; i < 50 && outcome !== "notice"; i++) {
+      await sql()`select pg_notify(${REALTIME_CHANNEL}, ${JSON.stringify({ org, topic: "calls", callId: "warmup" })})`;
+      outcome = await sub.wait(100);
+    }
+    sub.drain();
+  }
+
+  it("closes the streams of a signed-out session, and only those", async () => {
+    const orgId = await createOrg("base");
+    const { userId } = await member(orgId, "operator");
+    const [signedOut, stillIn] = [randomUUID(), randomUUID()];
+    await asService((tx) => tx`insert into auth.sessions (id, user_id, not_after)
+                              values (${signedOut}, ${userId}, now() + interval '1 hour'), (${stillIn}, ${userId}, now() + interval '1 hour')`);
+    const doomed = subscribe(orgId, { userId, sessionId: signedOut });
+    const kept = subscribe(orgId, { userId, sessionId: stillIn });
+    await listening(kept, orgId);
+
+    const started = Date.now();
+    await asService((tx) => tx`delete from auth.sessions where id = ${signedOut}`);
+    expect(await doomed.wait(5_000)).toBe("closed");
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(kept.isClosed).toBe(false);
+    kept.close();
+  });
+
+  it("closes a removed member's streams in that organization only", async () => {
+    const orgA = await createOrg("base");
+    const orgB = await createOrg("base");
+    const { userId } = await member(orgA, "analyst");
+    await addMembership(orgB, userId, "viewer");
+    const other = await member(orgA, "viewer");
+    const inA = subscribe(orgA, { userId, sessionId: randomUUID() });
+    const inB = subscribe(orgB, { userId, sessionId: randomUUID() });
+    const colleague = subscribe(orgA, { userId: other.userId, sessionId: randomUUID() });
+    await listening(inA, orgA);
+
+    await asService((tx) => tx`delete from public.org_members where organization_id = ${orgA} and user_id = ${userId}`);
+    expect(await inA.wait(5_000)).toBe("closed");
+    expect(inB.isClosed).toBe(false);
+    expect(colleague.isClosed).toBe(false);
+    inB.close();
+    colleague.close();
   });
 });

@@ -57,10 +57,18 @@ describe("realtime hub", () => {
     notify({ org: ORG_A, topic: "calls", callId: 42 });
     expect(a.drain()).toEqual([]);
     expect(parseNotification(JSON.stringify({ org: ORG_A, topic: "calls", callId: null }))).toEqual({
+      kind: "notice",
       org: ORG_A,
       notice: { topic: "calls", callId: null },
     });
     a.close();
+  });
+
+  it("reads revocations, and never mistakes one for a notice", () => {
+    expect(parseNotification(JSON.stringify({ revoke: "session", session: "s-1", user: "u-1" }))).toEqual({ kind: "revoke-session", sessionId: "s-1", userId: "u-1" });
+    expect(parseNotification(JSON.stringify({ revoke: "member", org: ORG_A, user: "u-1" }))).toEqual({ kind: "revoke-member", org: ORG_A, userId: "u-1" });
+    expect(parseNotification(JSON.stringify({ revoke: "session", user: "u-1" }))).toBeNull();
+    expect(parseNotification(JSON.stringify({ revoke: "everyone", org: ORG_A, user: "u-1" }))).toBeNull();
   });
 
   it("keeps at most the newest notices for a subscriber that stops reading", () => {

@@ -11,9 +11,9 @@ const HEARTBEAT_MS = 15_000;
 /** Tells EventSource how long to wait before its own reconnect (the page's client has its own). */
 const RETRY_MS = 3_000;
 /**
- * Streams end after about ten minutes and the client reconnects at once. A reconnect is a new
- * request, so the session and membership are checked again: someone signed out or removed from
- * the organization stops receiving notices within minutes, not whenever the tab closes.
+ * Streams end after about ten minutes (or when the session expires, if sooner) and the client
+ * reconnects at once; a reconnect is a new request, so the session and membership are checked
+ * again. Signing out or being removed from the organization ends the stream within moments.
  */
 const MAX_STREAM_MS = 10 * 60_000;
 
@@ -36,10 +36,12 @@ export const GET = route(async (req, { log }) => {
   const orgId = requested || (await activeOrgId(session, req));
   const membership = await authorize(session, "operations.view", orgId);
 
-  const sub = subscribe(membership.orgId);
+  // Signing out (or being removed from the organization) closes the stream at once: the hub
+  // hears of it from the database. A session that simply expires ends the stream then too.
+  const sub = subscribe(membership.orgId, { userId: session.userId, sessionId: session.claims.session_id ?? null });
   const streamLog = log.child({ orgId: membership.orgId, userId: session.userId });
   // Spread the reconnects of many tabs opened at the same moment (say, after a deploy).
-  const deadline = Date.now() + MAX_STREAM_MS * (0.8 + Math.random() * 0.2);
+  const deadline = Math.min(Date.now() + MAX_STREAM_MS * (0.8 + Math.random() * 0.2), session.claims.exp * 1000);
 
   const stop = () => {
     if (sub.isClosed) return;
@@ -64,6 +66,8 @@ export const GET = route(async (req, { log }) => {
         }
         const outcome = await sub.wait(Math.min(HEARTBEAT_MS, remaining));
         if (outcome === "closed") {
+          // Revoked (or cancelled): a reconnect re-checks the session and membership.
+          controller.enqueue(encoder.encode(frame("reauth", {})));
           controller.close();
         } else if (outcome === "timeout") {
           controller.enqueue(encoder.encode(": heartbeat\n\n"));
