@@ -2,6 +2,7 @@ import "server-only";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Session } from "@/lib/auth/claims";
 import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/api-types";
+import { describeProblem, MODULATION_IDS, MODULATIONS, modulationProblem, type ModulationSet } from "@/lib/calls/modulations";
 import { callPlanSchema, dialledNumber, type CallPlan } from "@/lib/calls/plan";
 import { findCall, viewFor } from "@/lib/calls/queries";
 import { config } from "@/lib/config";
@@ -43,8 +44,9 @@ export function normalizeNumber(input: string, field: string): string {
 
 /**
  * The snapshot: the org's defaults with this request's toggles. Any modulation may be turned
- * off; turning one on that the defaults leave off needs its "enable" permission; and every
- * modulation in use must be on the organization's plan today.
+ * off; turning one on that the defaults leave off needs its "enable" permission; every
+ * modulation in use must be on the organization's plan today, and its prerequisites and flows
+ * hold (lib/calls/modulations.ts, the same rules SQL enforces on the stored snapshot).
  */
 export function snapshotPlan(
   membership: Membership,
@@ -54,30 +56,33 @@ export function snapshotPlan(
 ): CallPlan {
   const orgId = membership.orgId;
   const flow = request.flow ?? defaults.flow;
-  const want = {
-    record: request.record ?? defaults.record,
-    transcribe: request.transcribe ?? defaults.transcribe,
-    translate: request.translate ?? defaults.translate,
-    survey: request.survey ?? Boolean(defaults.survey),
-    shopperScript: request.shopperScript ?? Boolean(defaults.shopperScript),
+  const orgDefault: ModulationSet = {
+    record: defaults.record,
+    transcribe: defaults.transcribe,
+    translate: defaults.translate,
+    survey: Boolean(defaults.survey),
+    shopperScript: Boolean(defaults.shopperScript),
+  };
+  const want: ModulationSet = {
+    record: request.record ?? orgDefault.record,
+    transcribe: request.transcribe ?? orgDefault.transcribe,
+    translate: request.translate ?? orgDefault.translate,
+    survey: request.survey ?? orgDefault.survey,
+    shopperScript: request.shopperScript ?? orgDefault.shopperScript,
   };
 
-  if ((want.record && !defaults.record) || (want.transcribe && !defaults.transcribe)) check(membership, "recording.enable", orgId);
-  if (want.translate && !defaults.translate) check(membership, "translation.enable", orgId);
-  if (want.survey && !defaults.survey) check(membership, "survey.enable", orgId);
-  if (want.record || want.transcribe) requirePlan(membership, "recording.enable");
-  if (want.translate) requirePlan(membership, "translation.enable");
-  if (want.survey) requirePlan(membership, "survey.enable");
-  if (want.shopperScript) check(membership, "shopper.run", orgId);
-
-  if (want.transcribe && !want.record) throw new UnprocessableError("Transcription needs recording: turn recording on.", "invalid_modulations");
-  if (want.translate && !want.transcribe) throw new UnprocessableError("Translation needs transcription: turn transcription on.", "invalid_modulations");
+  for (const id of MODULATION_IDS) {
+    if (!want[id]) continue;
+    const rule = MODULATIONS[id];
+    if (!orgDefault[id]) check(membership, rule.enable, orgId);
+    requirePlan(membership, rule.enable);
+    if (rule.run) check(membership, rule.run, orgId);
+  }
+  const problem = modulationProblem(want, flow);
+  if (problem) throw new UnprocessableError(describeProblem(problem), "invalid_modulations");
   if (want.survey && !defaults.survey) throw new UnprocessableError("This organization has no survey configured.", "invalid_modulations");
   if (want.shopperScript && !defaults.shopperScript) {
     throw new UnprocessableError("This organization has no shopper script configured.", "invalid_modulations");
-  }
-  if (flow === "bridge" && (want.survey || want.shopperScript)) {
-    throw new UnprocessableError("Surveys and shopper scripts run on direct calls: choose the direct flow.", "invalid_modulations");
   }
 
   let operatorPhone: string | null = null;

@@ -1,6 +1,7 @@
 import "server-only";
 import type { Session } from "@/lib/auth/claims";
 import type { Capability, VoiceConfigResponse, VoiceConfigView } from "@/lib/calls/api-types";
+import { describeProblem, modulationProblem } from "@/lib/calls/modulations";
 import { shopperScriptSchema, surveySchema } from "@/lib/calls/plan";
 import { withUser, type Tx } from "@/lib/db";
 import { NotFoundError, UnprocessableError } from "@/lib/errors";
@@ -75,8 +76,13 @@ export async function updateVoiceConfig(session: Session, orgId: string, update:
     if (turnedOn("record") || turnedOn("transcribe")) check(membership, "recording.enable", orgId);
     if (turnedOn("translate") || (next.translate && update.translateLanguages)) check(membership, "translation.enable", orgId);
     if (update.survey || update.shopperScript) check(membership, "survey.enable", orgId);
-    if (next.transcribe && !next.record) throw new UnprocessableError("Transcription needs recording: turn recording on too.", "invalid_modulations");
-    if (next.translate && !next.transcribe) throw new UnprocessableError("Translation needs transcription: turn transcription on too.", "invalid_modulations");
+    const problem = modulationProblem(
+      { record: next.record, transcribe: next.transcribe, translate: next.translate, survey: next.survey !== null, shopperScript: next.shopperScript !== null },
+      // Flows are a property of each call: the org's default flow may be bridge while a survey
+      // is configured for the direct calls it also places.
+      null,
+    );
+    if (problem) throw new UnprocessableError(describeProblem(problem), "invalid_modulations");
     if (next.translate && next.translateLanguages.length === 0) {
       throw new UnprocessableError("Choose at least one language to translate into.", "invalid_modulations");
     }

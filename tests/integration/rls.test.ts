@@ -156,7 +156,10 @@ const OPS: Op[] = [
     name: "voice_configs: enable translation",
     expected: (role, plan) => allows(role, plan, "voice_config.update") && allows(role, plan, "translation.enable"),
     run: async (tx, org) =>
-      count(await tx`update public.voice_configs set translate = true, translate_languages = '{es}' where organization_id = ${org.id}`),
+      // Translation needs transcription and recording (lib/calls/modulations.ts; the database
+      // refuses it alone). On every plan that includes translation, recording is included too.
+      count(await tx`update public.voice_configs set record = true, transcribe = true, translate = true, translate_languages = '{es}'
+                     where organization_id = ${org.id}`),
   },
   {
     name: "voice_configs: assign a survey",
