@@ -15,15 +15,15 @@ import { sql } from "@/lib/db/client";
 import { enqueue, listFailedJobs } from "@/lib/jobs";
 import { graphileLogger } from "@/lib/jobs/graphile-log";
 import { taskList } from "@/lib/jobs/task-list";
-import { scrub } from "@/lib/jobs/tasks/ingest-recording";
+import { scrub } from "@/lib/calls/recording-ingest";
 import {
   decideLostDial,
   notFoundSid,
   reconcileCalls,
   recordingMediaUrl,
   recordingsSettled,
-} from "@/lib/jobs/tasks/reconcile-calls";
-import type { ProviderCall } from "@/lib/jobs/tasks/carrier-view";
+} from "@/lib/calls/reconcile";
+import type { ProviderCall } from "@/lib/telephony/carrier-view";
 import { startInProcessWorker, startWorker } from "@/lib/jobs/worker";
 import type { CarrierSimulator } from "@/lib/simulator";
 import { signalwire } from "@/lib/telephony/client";

@@ -4,7 +4,7 @@ import type { CompatibilityApi } from "@signalwire/compatibility-api";
 /**
  * The reconciler's view of the carrier: the three REST reads it makes, over the real SignalWire
  * SDK client (pointed at the simulator in the embedded default through its `httpClient`). Kept
- * narrow so the decisions in reconcile-calls.ts are plain functions of plain values.
+ * narrow so the decisions in lib/calls/reconcile.ts are plain functions of plain values.
  */
 export interface ProviderCall {
   sid: string;

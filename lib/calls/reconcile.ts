@@ -6,7 +6,7 @@ import { config, ConfigError } from "@/lib/config";
 import { asService, type Sql, type Tx } from "@/lib/db";
 import { sql as sharedSql } from "@/lib/db/client";
 import { enqueue } from "@/lib/jobs/enqueue";
-import { carrierView, type CarrierView, type ProviderCall, type ProviderRecording } from "@/lib/jobs/tasks/carrier-view";
+import { carrierView, type CarrierView, type ProviderCall, type ProviderRecording } from "@/lib/telephony/carrier-view";
 import { logger, type Logger } from "@/lib/log";
 import { signalwire } from "@/lib/telephony/client";
 
