@@ -9,7 +9,7 @@ import { listCalls, viewFor } from "@/lib/calls/queries";
 import { config } from "@/lib/config";
 import { withUser } from "@/lib/db";
 import type { Membership } from "@/lib/rbac/authorize";
-import { getVoiceConfig } from "@/lib/voice-config/voice-config";
+import { getVoiceConfig } from "@/lib/calls/voice-config";
 
 /** The first page of calls, read under RLS; a failure leaves the panel to load and say so itself. */
 async function initialCalls(session: Session, active: Membership) {

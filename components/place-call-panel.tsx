@@ -3,7 +3,7 @@
 import { useId, useRef, useState, type FormEvent } from "react";
 import useSWR, { useSWRConfig } from "swr";
 import { ApiError, apiFetch, callListKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
-import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/api-types";
+import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { MODULATION_IDS, MODULATIONS, unmetFor, type Modulation, type ModulationSet } from "@/lib/calls/modulations";
 import type { Flow } from "@/lib/calls/plan";
 import { POLICY } from "@/lib/rbac/policy";

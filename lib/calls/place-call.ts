@@ -1,7 +1,7 @@
 import "server-only";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Session } from "@/lib/auth/claims";
-import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/api-types";
+import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/contracts";
 import { describeProblem, MODULATION_IDS, MODULATIONS, modulationProblem, type ModulationSet } from "@/lib/calls/modulations";
 import { callPlanSchema, dialledNumber, type CallPlan } from "@/lib/calls/plan";
 import { findCall, viewFor } from "@/lib/calls/queries";
@@ -12,7 +12,7 @@ import type { Logger } from "@/lib/log";
 import { authorize, check, requirePlan, type Membership } from "@/lib/rbac/authorize";
 import { signalwire } from "@/lib/telephony/client";
 import { callUrls } from "@/lib/telephony/urls";
-import { readVoiceConfig } from "@/lib/voice-config/voice-config";
+import { readVoiceConfig } from "@/lib/calls/voice-config";
 
 /**
  * Placing a call, in the order DESIGN §5 gives: validate, authorize, snapshot the plan, insert

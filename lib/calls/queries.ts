@@ -1,5 +1,5 @@
 import "server-only";
-import type { CallDetail, CallEventView, CallSummary, RecordingSummary, SurveyAnswerView } from "@/lib/calls/api-types";
+import type { CallDetail, CallEventView, CallSummary, RecordingSummary, SurveyAnswerView } from "@/lib/calls/contracts";
 import { callPlanSchema, type CallPlan, type Flow } from "@/lib/calls/plan";
 import type { CallStatus } from "@/lib/calls/state-machine";
 import type { Tx } from "@/lib/db";

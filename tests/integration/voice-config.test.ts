@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { sessionFromClaims, type Session } from "@/lib/auth/claims";
 import { sql } from "@/lib/db/client";
 import { ForbiddenError, NotFoundError, PlanRequiredError, UnprocessableError } from "@/lib/errors";
-import { getVoiceConfig, updateVoiceConfig } from "@/lib/voice-config/voice-config";
+import { getVoiceConfig, updateVoiceConfig } from "@/lib/calls/voice-config";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { configureSignalWire } from "@/tests/support/signalwire";
 

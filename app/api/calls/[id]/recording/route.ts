@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { requireSession } from "@/lib/auth";
 import { activeOrgId } from "@/lib/auth/active-org";
-import type { RecordingUrlResponse } from "@/lib/calls/api-types";
+import type { RecordingUrlResponse } from "@/lib/calls/contracts";
 import { withUser } from "@/lib/db";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import { route } from "@/lib/http/route";

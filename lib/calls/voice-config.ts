@@ -1,6 +1,6 @@
 import "server-only";
 import type { Session } from "@/lib/auth/claims";
-import type { Capability, VoiceConfigResponse, VoiceConfigView } from "@/lib/calls/api-types";
+import { CAPABILITY_ACTIONS, type Capability, type VoiceConfigResponse, type VoiceConfigUpdate, type VoiceConfigView } from "@/lib/calls/contracts";
 import { describeProblem, modulationProblem } from "@/lib/calls/modulations";
 import { shopperScriptSchema, surveySchema } from "@/lib/calls/plan";
 import { withUser, type Tx } from "@/lib/db";
@@ -31,16 +31,6 @@ export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Pro
   };
 }
 
-const CAPABILITY_ACTIONS = [
-  "calls.place",
-  "voice_config.update",
-  "recording.enable",
-  "recording.play",
-  "translation.enable",
-  "survey.enable",
-  "shopper.run",
-  "numbers.view",
-] as const satisfies readonly Action[];
 
 export function capability(membership: Membership, action: Action): Capability {
   if (!roleAllows(membership.role, action)) return { allowed: false, reason: "role", requiredPlan: null };
@@ -58,8 +48,6 @@ export async function getVoiceConfig(session: Session, orgId: string): Promise<V
     return { config, capabilities, carrier: carrierKind() };
   });
 }
-
-export type VoiceConfigUpdate = Partial<Omit<VoiceConfigView, "version" | "updatedAt">>;
 
 /**
  * Apply a partial update. Turning a modulation on needs its permission (role and plan);
