@@ -78,24 +78,46 @@ test("every API route without a session answers 401 with the error body", async 
   }
 });
 
-test("a wrong password is a generic 401; the 11th failure within a minute is 429", async ({ request, playwright }) => {
-  // A member of its own, so locking it out for a minute disturbs no other test.
+async function newMember(playwright: import("@playwright/test").PlaywrightWorkerArgs["playwright"], prefix: string, password: string) {
+  // A member of its own, so locking it out disturbs no other test.
   const owner = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
   await owner.post("/api/auth/sign-in", { data: { email: "owner@acme.test", password: DEMO_PASSWORD() }, headers: { "x-forwarded-for": freshIp() } });
-  const email = `lockout-${Date.now()}@acme.test`;
-  const password = "the right password 123";
+  const email = `${prefix}-${Date.now()}@acme.test`;
   expect((await owner.post("/api/members", { data: { email, role: "analyst", password } })).status()).toBe(201);
   await owner.dispose();
+  return email;
+}
 
-  const ip = freshIp();
+test("a wrong password is a generic 401; after 10 in a row from one address the next is 429, even with the right password", async ({ request, playwright }) => {
+  const password = "the right password 123";
+  const email = await newMember(playwright, "lockout", password);
   for (let i = 0; i < 10; i++) {
-    const res = await request.post("/api/auth/sign-in", { data: { email, password: `wrong-${i}` }, headers: { "x-forwarded-for": ip } });
+    const res = await request.post("/api/auth/sign-in", { data: { email, password: `wrong-${i}` } });
     expect(res.status()).toBe(401);
     expect((await res.json()).error.message).toBe("Email or password is incorrect.");
   }
-  const eleventh = await request.post("/api/auth/sign-in", { data: { email, password }, headers: { "x-forwarded-for": freshIp() } });
+  const eleventh = await request.post("/api/auth/sign-in", { data: { email, password } });
   expect(eleventh.status()).toBe(429);
-  expect(Number(eleventh.headers()["retry-after"])).toBeGreaterThan(0);
+  expect(Number(eleventh.headers()["retry-after"])).toBeGreaterThan(14 * 60);
+  expect((await eleventh.json()).error.message).toBe("Too many failed sign-ins. Try again in 15 minutes.");
+});
+
+test("a fresh X-Forwarded-For (or client-address header) on every failed sign-in does not escape the limit", async ({ request, playwright }) => {
+  const password = "the right password 456";
+  const email = await newMember(playwright, "spoofer", password);
+  for (let i = 0; i < 10; i++) {
+    const res = await request.post("/api/auth/sign-in", {
+      data: { email, password: `wrong-${i}` },
+      headers: { "x-forwarded-for": freshIp(), "x-real-ip": freshIp(), "x-verbatim-client-ip": freshIp() },
+    });
+    expect(res.status()).toBe(401);
+  }
+  const next = await request.post("/api/auth/sign-in", {
+    data: { email, password },
+    headers: { "x-forwarded-for": freshIp(), "x-verbatim-client-ip": freshIp() },
+  });
+  expect(next.status()).toBe(429);
+  expect(Number(next.headers()["retry-after"])).toBeGreaterThan(0);
 });
 
 test("a session cookie edited by hand is rejected", async ({ request, playwright }) => {
