@@ -1,3 +1,5 @@
+// Not `server-only`: scripts/server.ts imports it outside the react-server condition. It holds
+// nothing secret, and no client component imports it.
 import proxyaddr from "proxy-addr";
 import ipaddr from "ipaddr.js";
 import type { IncomingMessage } from "node:http";
