@@ -1,3 +1,4 @@
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 /**
@@ -54,7 +55,28 @@ const envSchema = z.object({
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(10).default(900),
   /** Run the job worker inside the app process (embedded default) or not (`npm run worker`). */
   JOBS_IN_PROCESS: z.enum(["true", "false"]).optional(),
+  /** How many proxies in front of the app append to X-Forwarded-For; 0 means none: the client
+   * address is the socket's peer and X-Forwarded-For is ignored. */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Comma-separated addresses, CIDRs or names (loopback, linklocal, uniquelocal) of proxies
+   * whose X-Forwarded-For entries are believed. */
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? "").split(",").map((entry) => entry.trim()).filter(Boolean))
+    .refine((entries) => entries.every(isTrustEntry), {
+      message: "TRUSTED_PROXIES is a comma list of IP addresses, CIDRs (10.0.0.0/8) or loopback, linklocal, uniquelocal",
+    }),
 });
+
+function isTrustEntry(entry: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split("/");
+  if (rest.length > 0 || !address || !ipaddr.isValid(address)) return false;
+  if (bits === undefined) return true;
+  const max = ipaddr.parse(address).kind() === "ipv4" ? 32 : 128;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
 
 export type Mode = "embedded" | "supabase";
 
@@ -84,6 +106,8 @@ export interface Config {
   jobsInProcess: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   sentryDsn: string | undefined;
+  /** Who may set the client address through X-Forwarded-For (scripts/server.ts). */
+  proxyTrust: { hops: number; proxies: string[] };
 }
 
 export class ConfigError extends Error {
@@ -162,6 +186,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     jobsInProcess: e.JOBS_IN_PROCESS ? e.JOBS_IN_PROCESS === "true" : mode === "embedded",
     logLevel: e.LOG_LEVEL,
     sentryDsn: e.SENTRY_DSN,
+    proxyTrust: { hops: e.TRUSTED_PROXY_HOPS, proxies: e.TRUSTED_PROXIES },
   };
 }
 

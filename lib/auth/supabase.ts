@@ -69,7 +69,7 @@ export const supabaseAuth: AuthAdapter = {
       }
       throw new UnavailableError("The sign-in service did not answer. Try again shortly.");
     }
-    await recordSignInSuccess(email);
+    await recordSignInSuccess(ip, email);
     const claims = claimsSchema.safeParse(decodePayload(data.session.access_token));
     if (!claims.success) throw new UnauthenticatedError("Email or password is incorrect.");
     return sessionFromClaims(claims.data);

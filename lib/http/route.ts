@@ -79,12 +79,4 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S, lim
   return parsed.data;
 }
 
-/**
- * The client address for rate limits: the right-most x-forwarded-for entry, which is the one
- * the nearest proxy (or Next itself, from the socket) added. Entries further left are whatever
- * the client claimed. See docs/adr/0004-local-auth.md.
- */
-export function clientIp(req: Request): string {
-  const hops = req.headers.get("x-forwarded-for")?.split(",").map((h) => h.trim()).filter(Boolean) ?? [];
-  return hops.at(-1) ?? req.headers.get("x-real-ip") ?? "unknown";
-}
+export { clientIp } from "@/lib/http/client-ip";
