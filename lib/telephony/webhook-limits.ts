@@ -11,7 +11,7 @@ import { Limit } from "@/lib/http/rate-limits";
 export const WEBHOOK_LIMITS = {
   /** Every request from one address, verified or not: ~330/s sustained over a minute. */
   perSource: new Limit("webhook_source", { points: 20_000, durationSeconds: 60 }),
-  /** Requests that fail verification from one address: 20 in 10 minutes block it for 10. */
+  /** Requests that fail verification from one address: past 20 in 10 minutes they are 429. */
   failedPerSource: new Limit("webhook_failed", { points: 20, durationSeconds: 600, blockSeconds: 600 }),
   /** Verified requests about one call: twice a busy call's worst case, per hour. */
   perCall: new Limit("webhook_call", { points: 300, durationSeconds: 3600 }),

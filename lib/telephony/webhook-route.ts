@@ -9,8 +9,8 @@ import { WEBHOOK_LIMITS } from "@/lib/telephony/webhook-limits";
 
 /**
  * The shape of every SignalWire endpoint: limits first (in memory, no database), then verify
- * the signature over the raw body (a bad one is 403 and nothing is read from the database, and
- * counts against the sender's address), then check the call id in the path and count the
+ * the signature over the raw body (a bad one is 403 — 429 once its address has sent too many —
+ * and nothing is read from the database), then check the call id in the path and count the
  * request against that call, then run one domain function in a service transaction. Ignored
  * events still answer 2xx; a refused request (429, Retry-After) stores nothing.
  */
@@ -19,13 +19,18 @@ export function signalwireRoute(
 ) {
   return route<{ callId: string }>(async (req, ctx) => {
     const source = clientIp(req);
-    await WEBHOOK_LIMITS.failedPerSource.assertOpen(source, "Too many unverifiable webhook requests from this address.");
     await WEBHOOK_LIMITS.perSource.consume(source, "Too many webhook requests from this address.");
     let form: Record<string, string>;
     try {
       form = await verifiedForm(req);
     } catch (err) {
-      if (!(err instanceof ConfigError)) await WEBHOOK_LIMITS.failedPerSource.penalize(source);
+      // A flood of unverifiable requests is answered 429 once over its budget. Requests that
+      // verify are never refused for others' failures: a carrier shares addresses (and the
+      // simulator shares loopback) with whoever is forging, and must not be locked out by them.
+      if (!(err instanceof ConfigError)) {
+        await WEBHOOK_LIMITS.failedPerSource.penalize(source);
+        await WEBHOOK_LIMITS.failedPerSource.assertOpen(source, "Too many unverifiable webhook requests from this address.");
+      }
       throw err;
     }
     if (!z.uuid().safeParse(ctx.params.callId).success) throw new NotFoundError("No such call.");

@@ -57,23 +57,24 @@ async function eventCount(callId: string): Promise<number> {
 }
 
 describe("webhook limits", () => {
-  it("cuts off an address after a flood of forged callbacks, even its validly signed ones; other addresses go on", async () => {
+  it("answers a flood of forged callbacks 429, and never refuses a validly signed one for it", async () => {
     const callId = await queuedCall(orgId, userId);
     const forger = "203.0.113.50";
     const { points } = WEBHOOK_LIMITS.failedPerSource.spec;
-    for (let i = 0; i < points; i++) {
-      const forged = signedRequest(statusPath(callId), statusParams("CA-forged", "completed", 9), { key: "PSK_guessed" });
-      expect((await status.POST(from(forger, forged), ctx({ callId }))).status).toBe(403);
+    const forged = () => signedRequest(statusPath(callId), statusParams("CA-forged", "completed", 9), { key: "PSK_guessed" });
+    for (let i = 0; i < points - 1; i++) {
+      expect((await status.POST(from(forger, forged()), ctx({ callId }))).status).toBe(403);
     }
-    const refused = await status.POST(from(forger, signedRequest(statusPath(callId), statusParams("CA-L1", "ringing", 1))), ctx({ callId }));
+    const refused = await status.POST(from(forger, forged()), ctx({ callId }));
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(500);
     expect((await refused.json()).error).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/Try again in \d+ seconds/) });
     expect(await eventCount(callId)).toBe(0);
 
-    const carrier = await status.POST(from("198.51.100.1", signedRequest(statusPath(callId), statusParams("CA-L1", "ringing", 1))), ctx({ callId }));
+    // The carrier behind the same address (a shared NAT, or the simulator on loopback) goes on.
+    const carrier = await status.POST(from(forger, signedRequest(statusPath(callId), statusParams("CA-L1", "ringing", 1))), ctx({ callId }));
     expect(carrier.status).toBe(204);
-    expect(await eventCount(callId)).toBeGreaterThan(0);
+    expect(await eventCount(callId)).toBe(1);
   });
 
   it("lets a real carrier's retries through and refuses replays of one call beyond them, storing nothing", async () => {
