@@ -37,7 +37,7 @@ export class ApiError extends Error {
 
 export interface ApiRequest {
   orgId: string;
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "DELETE";
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
