@@ -53,6 +53,22 @@ export async function activeOrgId(session: Session, req?: Request): Promise<stri
   );
 }
 
+/**
+ * Before a new membership appears, keep today's answer: a user with no stored choice and one
+ * membership works in that one implicitly; store it, so that joining a second organization
+ * does not leave them without one (or move them). Called in the accepting transaction.
+ */
+export async function keepActiveOrgBeforeJoining(tx: Tx, { userId }: { userId: string }): Promise<void> {
+  const memberships = await listMemberships(tx, { userId });
+  const stored = await storedChoice(tx, { userId });
+  const current = resolveActive(memberships, stored);
+  if (!current || current.orgId === stored) return;
+  await tx`
+    insert into public.user_preferences (user_id, active_organization_id, updated_at)
+    values (${userId}, ${current.orgId}, now())
+    on conflict (user_id) do update set active_organization_id = excluded.active_organization_id, updated_at = now()`;
+}
+
 /** Remember the organization the user works in; 404 for one they do not belong to. */
 export async function chooseActiveOrg(session: Session, orgId: string): Promise<Membership> {
   return withUser(session.claims, async (tx) => {

@@ -15,6 +15,7 @@ import {
 } from "@/lib/errors";
 import { logger } from "@/lib/log";
 import { mailer } from "@/lib/mail";
+import { keepActiveOrgBeforeJoining } from "@/lib/auth/active-org";
 import { hashInvitationToken, isWellFormedToken, newInvitationToken } from "@/lib/orgs/invitation-token";
 import { authorize } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
@@ -116,6 +117,13 @@ export async function revokeInvitation(session: Session, orgId: string, invitati
   if (rows.length === 0) throw new NotFoundError("Invitation not found, or no longer open.");
 }
 
+/** Thrown inside the accepting transaction so that it rolls back. */
+class Refused extends Error {
+  constructor(readonly outcome: Exclude<Outcome, "accepted">) {
+    super(outcome);
+  }
+}
+
 type Outcome = "accepted" | "not_found" | "used" | "revoked" | "expired" | "wrong_email" | "already_member" | "unauthenticated";
 
 /** Why a token cannot be used, worded for the person holding the link. */
@@ -190,15 +198,18 @@ export async function acceptInvitation(session: Session, token: string): Promise
   if (!isWellFormedToken(token)) throw refusal("not_found");
   const hash = hashInvitationToken(token);
   const result = await withUser(session.claims, async (tx) => {
+    // Rolled back with everything else when the invitation is refused.
+    await keepActiveOrgBeforeJoining(tx, { userId: session.userId });
     const [row] = await tx<{ outcome: Outcome; organizationId: string | null; role: Role | null }[]>`
       select outcome, organization_id as "organizationId", role::text as role
       from private.accept_invitation(${hash})`;
-    if (row?.outcome !== "accepted") return { row };
+    if (row?.outcome !== "accepted") throw new Refused(row?.outcome ?? "not_found");
     const [org] = await tx<{ name: string }[]>`select name from public.organizations where id = ${row.organizationId}`;
     return { row, orgName: org!.name };
+  }).catch((err: unknown) => {
+    throw err instanceof Refused ? refusal(err.outcome) : err;
   });
   const { row } = result;
-  if (!row || row.outcome !== "accepted") throw refusal(row?.outcome === "accepted" || !row ? "not_found" : row.outcome);
   return { organization: { id: row.organizationId!, name: result.orgName! }, role: row.role! };
 }
 
