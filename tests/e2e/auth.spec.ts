@@ -65,13 +65,15 @@ function apiRoutes(): { path: string; method: string }[] {
 
 // Public by design: probes, sign-in, and endpoints authorized by a signature instead of a session.
 // The invitation preview and accept endpoints are public too: the token is the credential, and
-// accepting checks the session itself (tests/integration/invitations.test.ts).
+// accepting checks the session itself (tests/integration/invitations.test.ts); so is the one
+// that adopts a Supabase email link's session (verified with Supabase before any cookie).
 const PUBLIC = [
   /^\/api\/health\//,
   /^\/api\/webhooks\//,
   /^\/api\/laml\//,
   /^\/api\/storage\//,
   /^\/api\/auth\/sign-in$/,
+  /^\/api\/auth\/session$/,
   /^\/api\/invitations\/(preview|accept)$/,
 ];
 

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AcceptInvitation } from "@/components/accept-invitation";
+import { EmailLinkSession } from "@/components/email-link-session";
 import { getSession } from "@/lib/auth";
 import { config } from "@/lib/config";
 import { AppError } from "@/lib/errors";
@@ -30,6 +31,7 @@ export default async function InvitePage({ params }: { params: Promise<{ token: 
   return (
     <main className="mx-auto flex min-h-screen max-w-md flex-col justify-center px-6">
       <h1 className="mb-4 text-2xl font-semibold">Invitation to Verbatim</h1>
+      {!session && config().auth === "supabase" ? <EmailLinkSession /> : null}
       {preview ? (
         <>
           <p className="mb-6">
