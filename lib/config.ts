@@ -25,6 +25,8 @@ const SIGNALWIRE_VARS = [
   "SIGNALWIRE_FROM_NUMBER",
 ] as const;
 
+const SMTP_VARS = ["SMTP_URL", "MAIL_FROM"] as const;
+
 const optionalUrl = z.url().optional();
 
 const envSchema = z.object({
@@ -67,6 +69,13 @@ const envSchema = z.object({
     .refine((entries) => entries.every(isTrustEntry), {
       message: "TRUSTED_PROXIES is a comma list of IP addresses, CIDRs (10.0.0.0/8) or loopback, linklocal, uniquelocal",
     }),
+  /** Outgoing mail (invitations): smtp://user:pass@host:587 or smtps://…:465. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, "SMTP_URL is smtp://user:password@host:port or smtps://…")
+    .optional(),
+  /** The From address of outgoing mail, e.g. `Verbatim <no-reply@example.com>`. */
+  MAIL_FROM: z.string().min(3).max(320).optional(),
 });
 
 function isTrustEntry(entry: string): boolean {
@@ -102,6 +111,11 @@ export interface Config {
         simulatorUrl: string | undefined;
       }
     | undefined;
+  /**
+   * How invitations reach people: SMTP when configured; Supabase Auth's own email in Supabase
+   * mode; otherwise (embedded default) the inviter is handed the link to pass on.
+   */
+  mail: { kind: "smtp"; url: string; from: string } | { kind: "supabase" } | { kind: "link" };
   reconcileAfterSeconds: number;
   jobsInProcess: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
@@ -170,6 +184,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined;
 
+  const smtpMissing = missingOf(e, SMTP_VARS);
+  if (smtpMissing.length > 0 && smtpMissing.length < SMTP_VARS.length) {
+    throw new ConfigError(`Sending mail over SMTP needs all of ${SMTP_VARS.join(", ")}; missing: ${smtpMissing.join(", ")}`);
+  }
+  const mail: Config["mail"] =
+    smtpMissing.length === 0
+      ? { kind: "smtp", url: e.SMTP_URL!, from: e.MAIL_FROM! }
+      : mode === "supabase"
+        ? { kind: "supabase" }
+        : { kind: "link" };
+
   return {
     mode,
     nodeEnv: e.NODE_ENV,
@@ -182,6 +207,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auth: mode === "supabase" ? "supabase" : "local",
     supabase,
     telephony,
+    mail,
     reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
     jobsInProcess: e.JOBS_IN_PROCESS ? e.JOBS_IN_PROCESS === "true" : mode === "embedded",
     logLevel: e.LOG_LEVEL,

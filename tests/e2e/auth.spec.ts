@@ -65,7 +65,18 @@ function apiRoutes(): { path: string; method: string }[] {
 }
 
 // Public by design: probes, sign-in, and endpoints authorized by a signature instead of a session.
-const PUBLIC = [/^\/api\/health\//, /^\/api\/webhooks\//, /^\/api\/laml\//, /^\/api\/storage\//, /^\/api\/auth\/sign-in$/];
+// The invitation preview and accept endpoints are public too: the token is the credential, and
+// accepting checks the session itself (tests/integration/invitations.test.ts); so is the one
+// that adopts a Supabase email link's session (verified with Supabase before any cookie).
+const PUBLIC = [
+  /^\/api\/health\//,
+  /^\/api\/webhooks\//,
+  /^\/api\/laml\//,
+  /^\/api\/storage\//,
+  /^\/api\/auth\/sign-in$/,
+  /^\/api\/auth\/session$/,
+  /^\/api\/invitations\/(preview|accept)$/,
+];
 
 test("every API route without a session answers 401 with the error body", async ({ request }) => {
   const routes = apiRoutes().filter((r) => !PUBLIC.some((p) => p.test(r.path)));
@@ -84,8 +95,13 @@ async function newMember(playwright: import("@playwright/test").PlaywrightWorker
   const owner = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
   await owner.post("/api/auth/sign-in", { data: { email: "owner@acme.test", password: DEMO_PASSWORD() }, headers: { "x-forwarded-for": freshIp() } });
   const email = `${prefix}-${Date.now()}@acme.test`;
-  expect((await owner.post("/api/members", { data: { email, role: "analyst", password } })).status()).toBe(201);
-  await owner.dispose();
+  const invited = await owner.post("/api/invitations", { data: { email, role: "analyst" } });
+  expect(invited.status()).toBe(201);
+  const token = ((await invited.json()).acceptUrl as string).split("/").pop()!;
+  const joiner = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  const joined = await joiner.post("/api/invitations/accept", { data: { token, password } });
+  expect(joined.status()).toBe(200);
+  await Promise.all([owner.dispose(), joiner.dispose()]);
   return email;
 }
 

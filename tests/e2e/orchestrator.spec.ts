@@ -61,8 +61,13 @@ test("Ctrl-C stops everything cleanly and a restart keeps the data; a busy port 
   const api = await playwright.request.newContext({ baseURL: BASE });
   await api.post("/api/auth/sign-in", { data: { email: "owner@acme.test", password: "verbatim-demo" }, headers: { "x-forwarded-for": "10.200.0.1" } });
   const email = `kept-${Date.now()}@acme.test`;
-  expect((await api.post("/api/members", { data: { email, role: "viewer", password: "kept across restarts" } })).status()).toBe(201);
-  await api.dispose();
+  const invited = await api.post("/api/invitations", { data: { email, role: "viewer" } });
+  expect(invited.status()).toBe(201);
+  const token = ((await invited.json()).acceptUrl as string).split("/").pop()!;
+  const joiner = await playwright.request.newContext({ baseURL: BASE });
+  const joined = await joiner.post("/api/invitations/accept", { data: { token, password: "kept across restarts" }, headers: { "x-forwarded-for": "10.200.0.3" } });
+  expect(joined.status()).toBe(200);
+  await Promise.all([api.dispose(), joiner.dispose()]);
 
   // A second copy on the same port fails fast with a message that says what to do.
   const clash = start();

@@ -23,6 +23,7 @@ vi.mock("next/headers", () => ({
 
 const status = await import("@/app/api/webhooks/signalwire/[callId]/status/route");
 const members = await import("@/app/api/members/route");
+const invitations = await import("@/app/api/invitations/route");
 const { WEBHOOK_LIMITS } = await import("@/lib/telephony/webhook-limits");
 const { USER_LIMIT } = await import("@/lib/auth/user-limit");
 const { createLocalUser, localAuth } = await import("@/lib/auth/local");
@@ -127,18 +128,18 @@ describe("member API limit", () => {
     // Use up the rest of the minute's budget, as a runaway client would.
     for (let i = 1; i < USER_LIMIT.spec.points; i++) await USER_LIMIT.consume(id, "");
     const newcomer = `refused-${Date.now()}@example.test`;
-    const refused = await members.POST(
-      new Request("http://app.test/api/members", {
+    const refused = await invitations.POST(
+      new Request("http://app.test/api/invitations", {
         method: "POST",
         headers,
-        body: JSON.stringify({ email: newcomer, role: "viewer", password: "a long enough password" }),
+        body: JSON.stringify({ email: newcomer, role: "viewer" }),
       }),
       ctx({}),
     );
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await refused.json()).error.code).toBe("rate_limited");
-    const [user] = await sql()`select count(*)::int as n from auth.users where email = ${newcomer}`;
-    expect(user!.n).toBe(0);
+    const [invited] = await sql()`select count(*)::int as n from public.invitations where email = ${newcomer}`;
+    expect(invited!.n).toBe(0);
   });
 });
