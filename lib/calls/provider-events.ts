@@ -44,6 +44,12 @@ function checkCallSid(call: WebhookCall, callSid: string | undefined): void {
   }
 }
 
+/** A CallSid another call already adopted is not this call's (and would violate calls' unique sid). */
+async function checkSidUnclaimed(tx: Tx, callId: string, callSid: string): Promise<void> {
+  const [other] = await tx`select 1 from public.calls where provider_call_sid = ${callSid} and id <> ${callId}`;
+  if (other) throw new ConflictError("The CallSid belongs to another call.", "call_sid_mismatch");
+}
+
 /** Append to a call's timeline once per dedupe key; false when the key was already there. */
 export async function insertCallEvent(
   tx: Tx,
@@ -132,6 +138,7 @@ async function reportedWithOtherSequence(tx: Tx, callId: string, input: StatusEv
 export async function applyStatusEvent(tx: Tx, input: StatusEventInput): Promise<{ stored: boolean; status: CallStatus }> {
   const call = await lockCall(tx, input.callId, input.orgId);
   checkCallSid(call, input.providerCallSid);
+  if (!call.providerCallSid) await checkSidUnclaimed(tx, call.id, input.providerCallSid);
   if (input.source === "webhook" && (await reportedWithOtherSequence(tx, call.id, input))) {
     return { stored: false, status: call.status };
   }

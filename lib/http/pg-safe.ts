@@ -109,7 +109,7 @@ export function findUnsafeJson(root: unknown): UnsafeJson | null {
 /** A header value worth storing: control characters removed, bounded, or undefined when empty. */
 export function storableHeader(value: string | null | undefined, maxLength = 500): string | undefined {
   if (!value) return undefined;
-  // eslint-disable-next-line no-control-regex
+   
   const cleaned = value.replace(/[\u0000-\u001f\u007f]/g, "").slice(0, maxLength).replace(LONE_SURROGATES, "\uFFFD");
   return cleaned.length > 0 ? cleaned : undefined;
 }

@@ -48,7 +48,8 @@ export async function readText(req: Request, limitBytes: number): Promise<string
     if (done) break;
     size += value.byteLength;
     if (size > limitBytes) {
-      await reader.cancel().catch(() => {});
+      // Not awaited: cancelling one branch of a tee'd body resolves only when the other is cancelled too.
+      void reader.cancel().catch(() => {});
       throw new PayloadTooLargeError(limitBytes);
     }
     chunks.push(value);
