@@ -1,7 +1,7 @@
 import "server-only";
 import { RestClient } from "@signalwire/compatibility-api";
 import { config, ConfigError } from "@/lib/config";
-import { SignatureError, UnsupportedMediaTypeError, ValidationError } from "@/lib/errors";
+import { SignatureError, UnsupportedMediaTypeError } from "@/lib/errors";
 import { isPgText } from "@/lib/http/pg-safe";
 import { readText } from "@/lib/http/route";
 
@@ -61,11 +61,4 @@ export async function verifiedForm(req: Request): Promise<Record<string, string>
     if (isPgText(key) && isPgText(first)) flat[key] = first;
   }
   return flat;
-}
-
-/** A required form field, or a 400 naming it. */
-export function field(form: Record<string, string>, name: string): string {
-  const value = form[name];
-  if (value === undefined || value === "") throw new ValidationError(`The ${name} field is missing.`);
-  return value;
 }
