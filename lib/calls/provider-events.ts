@@ -221,6 +221,11 @@ export async function handleRecordingCallback(
   if (cb.recordingStatus === "completed" && !acceptableRecordingUrl(cb.recordingUrl ?? "", opts.simulatorUrl)) {
     throw new ValidationError("RecordingUrl is missing or not an https URL.", { field: "RecordingUrl" });
   }
+  // The provider's media URL ends in the recording's own sid (…/Recordings/{RecordingSid}); one that
+  // does not was cut from another string (a re-split) or names another recording.
+  if (cb.recordingStatus === "completed" && new URL(cb.recordingUrl!).pathname.split("/").at(-1) !== cb.recordingSid) {
+    throw new ValidationError("RecordingUrl does not name this RecordingSid.", { field: "RecordingUrl" });
+  }
   const stored = await insertCallEvent(tx, call, {
     kind: "provider.recording",
     dedupeKey: `recording:${cb.recordingSid}:${cb.recordingStatus}`,

@@ -305,7 +305,10 @@ const recordingForm = formOf({
   CallSid: sid("CA"),
   RecordingSid: sid("RE"),
   RecordingStatus: fc.constantFrom("in-progress", "completed", "absent", "failed"),
-  RecordingUrl: fc.constantFrom("http://127.0.0.1:3999/api/laml/2010-04-01/Accounts/x/Recordings/r", "https://files.example.com/r", "http://169.254.169.254/"),
+  RecordingUrl: fc.oneof(
+    fc.constantFrom("-a", "-b", "-c").map((l) => `http://127.0.0.1:3999/api/laml/2010-04-01/Accounts/x/Recordings/${sidOf(`RE${l}`)}`),
+    fc.constantFrom("https://files.example.com/r", "http://169.254.169.254/"),
+  ),
   RecordingDuration: digitsText(600),
   RecordingChannels: digitsText(3),
   RecordingStartTime: rfc2822,

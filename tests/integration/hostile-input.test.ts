@@ -133,6 +133,24 @@ describe("class 4: a signature over concatenated fields cannot be re-split into 
     expect(await events(callId)).toHaveLength(1);
   });
 
+  it("a RecordingUrl cut short by a re-split (it no longer names the RecordingSid) is 400 and enqueues nothing", async () => {
+    const callId = await queuedCall(orgId, userId);
+    const recordingSid = sidOf("RE-cut");
+    const url = `http://127.0.0.1:3999/api/laml/2010-04-01/Accounts/x/Recordings/${recordingSid}`;
+    const genuine = { CallSid: sidOf("CA-cut"), RecordingSid: recordingSid, RecordingStatus: "completed", RecordingUrl: url };
+    // "…/Recordings/RE12" + a new key holding the rest of the sid, cut where it starts with a
+    // lowercase letter so that it sorts after RecordingUrl and the signed string is unchanged.
+    const cut = url.length - 32 + [...url.slice(-32)].findIndex((ch) => /[a-f]/.test(ch));
+    const forged = { ...genuine, RecordingUrl: url.slice(0, cut), [url.slice(cut)]: "" };
+    const path = `/api/webhooks/signalwire/${callId}/recording`;
+    const res = await recording.POST(resplit(path, genuine, forged), ctx({ callId }));
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toContain("RecordingUrl");
+    expect(await events(callId)).toHaveLength(0);
+    const [jobs] = await sql()`select count(*)::int as n from graphile_worker._private_jobs where key = ${`ingest:${recordingSid}`}`;
+    expect(jobs!.n).toBe(0);
+  });
+
   it("an unknown status is acknowledged and not stored; the call does not move", async () => {
     const callId = await queuedCall(orgId, userId);
     const res = await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-unknown"), { CallStatus: "ringing2" })), ctx({ callId }));
