@@ -45,6 +45,11 @@ export class Limit {
     if (res && res.consumedPoints >= this.spec.points) throw refusal(message, res);
   }
 
+  /** Forget a key's count (an operator unblocking someone; tests that drive thousands of requests). */
+  async reset(key: string): Promise<void> {
+    await this.limiter.delete(key);
+  }
+
   /** Count without refusing (failures: the refusal comes at the next request). */
   async penalize(key: string): Promise<void> {
     const res = await this.limiter.penalty(key, 1);
