@@ -1,6 +1,8 @@
 import { redirect } from "next/navigation";
 import { getSession } from "@/lib/auth";
 import { loadWorkspace } from "@/lib/auth/active-org";
+import { InviteMemberPanel } from "@/components/invite-member-panel";
+import { OrgChooser } from "@/components/org-chooser";
 import { OrgSwitcher } from "@/components/org-switcher";
 import { SignOutButton } from "@/components/sign-out-button";
 import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-operations";
@@ -9,6 +11,7 @@ import { listCalls, viewFor } from "@/lib/calls/queries";
 import { config } from "@/lib/config";
 import { withUser } from "@/lib/db";
 import type { Membership } from "@/lib/rbac/authorize";
+import { allows } from "@/lib/rbac/policy";
 import { getVoiceConfig } from "@/lib/calls/voice-config";
 
 /** The first page of calls, read under RLS; a failure leaves the panel to load and say so itself. */
@@ -70,16 +73,24 @@ export default async function VoiceOperationsPage() {
       </header>
       <main className="mx-auto max-w-6xl px-6 py-6">
         {active ? (
-          <VoiceOperations
-            key={active.orgId}
-            orgId={active.orgId}
-            realtime={realtimeTransport()}
-            initialConfig={voiceConfig}
-            initialCalls={calls}
-          />
+          <div className="space-y-6">
+            <VoiceOperations
+              key={active.orgId}
+              orgId={active.orgId}
+              realtime={realtimeTransport()}
+              initialConfig={voiceConfig}
+              initialCalls={calls}
+            />
+            {allows(active.role, active.plan, "members.manage") ? (
+              <InviteMemberPanel key={active.orgId} orgId={active.orgId} canInviteOwners={active.role === "owner"} />
+            ) : null}
+          </div>
+        ) : memberships.length > 0 ? (
+          <OrgChooser options={memberships} />
         ) : (
           <p role="status" className="rounded border border-amber-300 bg-amber-50 p-4 text-sm">
-            You are not a member of any organization yet. Ask an owner or admin to add you.
+            You are not a member of any organization yet. Ask an owner or admin to invite you, then open the link
+            in their invitation.
           </p>
         )}
       </main>

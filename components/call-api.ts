@@ -5,7 +5,7 @@ import type { CallListResponse } from "@/lib/calls/contracts";
  * How the page's client islands talk to the call API: SWR keys, the fetcher and the error type.
  * Keys are `[path, orgId]` and every request names its organization in `x-organization-id`:
  * the cache cannot show one organization's calls under another's after a switch, and a request
- * cannot land in a different organization because another tab changed the active-org cookie.
+ * cannot land in a different organization because another tab changed the stored active organization.
  */
 export const ORG_HEADER = "x-organization-id";
 export const PAGE_SIZE = 50;
@@ -37,7 +37,7 @@ export class ApiError extends Error {
 
 export interface ApiRequest {
   orgId: string;
-  method?: "GET" | "POST";
+  method?: "GET" | "POST" | "DELETE";
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;

@@ -1,3 +1,4 @@
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 
 /**
@@ -23,6 +24,8 @@ const SIGNALWIRE_VARS = [
   "SIGNALWIRE_SIGNING_KEY",
   "SIGNALWIRE_FROM_NUMBER",
 ] as const;
+
+const SMTP_VARS = ["SMTP_URL", "MAIL_FROM"] as const;
 
 const optionalUrl = z.url().optional();
 
@@ -54,7 +57,35 @@ const envSchema = z.object({
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(10).default(900),
   /** Run the job worker inside the app process (embedded default) or not (`npm run worker`). */
   JOBS_IN_PROCESS: z.enum(["true", "false"]).optional(),
+  /** How many proxies in front of the app append to X-Forwarded-For; 0 means none: the client
+   * address is the socket's peer and X-Forwarded-For is ignored. */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  /** Comma-separated addresses, CIDRs or names (loopback, linklocal, uniquelocal) of proxies
+   * whose X-Forwarded-For entries are believed. */
+  TRUSTED_PROXIES: z
+    .string()
+    .optional()
+    .transform((value) => (value ?? "").split(",").map((entry) => entry.trim()).filter(Boolean))
+    .refine((entries) => entries.every(isTrustEntry), {
+      message: "TRUSTED_PROXIES is a comma list of IP addresses, CIDRs (10.0.0.0/8) or loopback, linklocal, uniquelocal",
+    }),
+  /** Outgoing mail (invitations): smtp://user:pass@host:587 or smtps://…:465. */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, "SMTP_URL is smtp://user:password@host:port or smtps://…")
+    .optional(),
+  /** The From address of outgoing mail, e.g. `Verbatim <no-reply@example.com>`. */
+  MAIL_FROM: z.string().min(3).max(320).optional(),
 });
+
+function isTrustEntry(entry: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+  const [address, bits, ...rest] = entry.split("/");
+  if (rest.length > 0 || !address || !ipaddr.isValid(address)) return false;
+  if (bits === undefined) return true;
+  const max = ipaddr.parse(address).kind() === "ipv4" ? 32 : 128;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
 
 export type Mode = "embedded" | "supabase";
 
@@ -80,10 +111,17 @@ export interface Config {
         simulatorUrl: string | undefined;
       }
     | undefined;
+  /**
+   * How invitations reach people: SMTP when configured; Supabase Auth's own email in Supabase
+   * mode; otherwise (embedded default) the inviter is handed the link to pass on.
+   */
+  mail: { kind: "smtp"; url: string; from: string } | { kind: "supabase" } | { kind: "link" };
   reconcileAfterSeconds: number;
   jobsInProcess: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   sentryDsn: string | undefined;
+  /** Who may set the client address through X-Forwarded-For (scripts/server.ts). */
+  proxyTrust: { hops: number; proxies: string[] };
 }
 
 export class ConfigError extends Error {
@@ -146,6 +184,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         }
       : undefined;
 
+  const smtpMissing = missingOf(e, SMTP_VARS);
+  if (smtpMissing.length > 0 && smtpMissing.length < SMTP_VARS.length) {
+    throw new ConfigError(`Sending mail over SMTP needs all of ${SMTP_VARS.join(", ")}; missing: ${smtpMissing.join(", ")}`);
+  }
+  const mail: Config["mail"] =
+    smtpMissing.length === 0
+      ? { kind: "smtp", url: e.SMTP_URL!, from: e.MAIL_FROM! }
+      : mode === "supabase"
+        ? { kind: "supabase" }
+        : { kind: "link" };
+
   return {
     mode,
     nodeEnv: e.NODE_ENV,
@@ -158,10 +207,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     auth: mode === "supabase" ? "supabase" : "local",
     supabase,
     telephony,
+    mail,
     reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
     jobsInProcess: e.JOBS_IN_PROCESS ? e.JOBS_IN_PROCESS === "true" : mode === "embedded",
     logLevel: e.LOG_LEVEL,
     sentryDsn: e.SENTRY_DSN,
+    proxyTrust: { hops: e.TRUSTED_PROXY_HOPS, proxies: e.TRUSTED_PROXIES },
   };
 }
 

@@ -81,6 +81,22 @@ export class ConflictError extends AppError {
   }
 }
 
+/** Something that existed and cannot be used any more (an accepted or expired invitation, a retired endpoint). */
+export class GoneError extends AppError {
+  readonly code: string;
+  readonly status = 410;
+  constructor(message: string, code = "gone", details?: Record<string, unknown>) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+/** The request does not say which organization it is for, and there is no single answer. */
+export class OrganizationRequiredError extends AppError {
+  readonly code = "organization_required";
+  readonly status = 409;
+}
+
 export class PayloadTooLargeError extends AppError {
   readonly code = "payload_too_large";
   readonly status = 413;

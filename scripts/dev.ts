@@ -3,7 +3,7 @@
  * DATABASE_URL is set), applies migrations, seeds the demo organizations, starts the carrier
  * simulator, then Next.js; prints the URL and the demo sign-ins. Ctrl-C stops everything.
  *
- *   --production      run `next start` on the existing build instead of `next dev`
+ *   --production      serve the existing build (scripts/server.ts) instead of Turbopack dev
  *   --port N          app port (default PORT or 3000)
  *   --data-dir DIR    where Postgres data, storage and the session secret live (default .data)
  *   --fresh           delete the data directory first (tests)
@@ -87,6 +87,14 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number):
 }
 
 let embedded: EmbeddedDatabase | undefined;
+
+/** Wait for a stop step, but never longer than `ms`; a failed step is not fatal. */
+async function bounded(step: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!step) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([step.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
 let carrier: CarrierSimulator | undefined;
 
 async function main(): Promise<void> {
@@ -157,26 +165,37 @@ async function main(): Promise<void> {
     console.log(`• carrier simulator at ${carrier.url} (calls are simulated)`);
   }
 
-  const nextBin = path.resolve("node_modules", "next", "dist", "bin", "next");
-  const nextArgs = args.production ? ["start", "--hostname", host, "--port", String(port)] : ["dev", "--hostname", host, "--port", String(port)];
-  const child = spawn(process.execPath, [nextBin, ...nextArgs], { env, stdio: "inherit" });
+  // Our own server in front of Next (scripts/server.ts), in development as in production: it
+  // decides the client address from the socket. No react-server condition here: Next renders
+  // both server and client React in that process and picks its conditions itself.
+  // `node --import tsx` rather than the tsx CLI: one process, so a signal reaches it directly.
+  const serverArgs = ["--import", "tsx", "scripts/server.ts", "--hostname", host, "--port", String(port), ...(args.production ? [] : ["--dev"])];
+  const child = spawn(process.execPath, serverArgs, { env, stdio: "inherit" });
 
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log("\n• stopping Next.js and Postgres");
+    // Every step is bounded, and so is the whole: Ctrl-C never leaves a terminal hanging.
+    setTimeout(() => {
+      console.error("✖ shutdown took too long; exiting");
+      if (child.exitCode === null) child.kill("SIGKILL");
+      process.exit(code || 1);
+    }, 25_000).unref();
     if (child.exitCode === null) child.kill("SIGTERM");
     await new Promise<void>((resolve) => {
       if (child.exitCode !== null) return resolve();
       const force = setTimeout(() => child.kill("SIGKILL"), 5000);
+      const giveUp = setTimeout(resolve, 7000);
       child.once("exit", () => {
         clearTimeout(force);
+        clearTimeout(giveUp);
         resolve();
       });
     });
-    await carrier?.stop().catch(() => {});
-    await embedded?.stop().catch(() => {});
+    await bounded(carrier?.stop(), 3000);
+    await bounded(embedded?.stop(), 15_000);
     console.log("• stopped");
     process.exit(code);
   };
@@ -200,7 +219,7 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (err: unknown) => {
-  await carrier?.stop().catch(() => {});
-  await embedded?.stop().catch(() => {});
+  await bounded(carrier?.stop(), 3000);
+  await bounded(embedded?.stop(), 15_000);
   fail(err instanceof EmbeddedPostgresError || err instanceof Error ? err.message : String(err));
 });

@@ -3,7 +3,7 @@
  * Makes the first owner on an empty database: the organization, the person (a local account
  * with a password from PASSWORD or the terminal; with --existing, a person who already signed up
  * through Supabase Auth), and the owner membership. Refuses once anyone is a member: from then
- * on owners and admins add people in the app.
+ * on owners and admins invite people from the app, and they join by accepting.
  */
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const { email, org, plan } = input.data;
   const [count] = await asService((tx) => tx<{ members: number }[]>`select count(*)::int as members from public.org_members`);
   if (count!.members > 0) {
-    throw new Error("This database already has members. Owners and admins add people from the app.");
+    throw new Error("This database already has members. Owners and admins invite people from the app.");
   }
   let userId: string;
   if (values.existing) {

@@ -1,16 +1,19 @@
 import "server-only";
-import { cookies } from "next/headers";
 import type { Session } from "@/lib/auth/claims";
-import { withUser } from "@/lib/db";
-import { NotFoundError } from "@/lib/errors";
-import { listMemberships, type Membership } from "@/lib/rbac/authorize";
+import { withUser, type Tx } from "@/lib/db";
+import { OrganizationRequiredError } from "@/lib/errors";
+import { authorize, listMemberships, type Membership } from "@/lib/rbac/authorize";
 
 /**
- * The organization a request acts on: the `x-organization-id` header (API clients), else the
- * `verbatim-org` cookie (the page's switcher), else the user's first membership. Whatever is
- * chosen still goes through `authorize`, so an id the user does not belong to answers 404.
+ * The organization a request acts on, always an explicit choice, never list order:
+ * 1. the `x-organization-id` header (API clients; still checked by `authorize`, so an id the
+ *    user does not belong to answers 404);
+ * 2. else the choice the user stored (`public.user_preferences`), while they are a member;
+ * 3. else their only membership, when they have exactly one;
+ * 4. else none: API requests answer 409 `organization_required`, the page shows a chooser.
+ * Accepting an invitation never changes the stored choice; only `chooseActiveOrg` does.
+ * This module is the one writer of `public.user_preferences`.
  */
-export const ACTIVE_ORG_COOKIE = "verbatim-org";
 export const ORG_HEADER = "x-organization-id";
 
 export interface Workspace {
@@ -18,17 +21,62 @@ export interface Workspace {
   active: Membership | null;
 }
 
+async function storedChoice(tx: Tx, { userId }: { userId: string }): Promise<string | null> {
+  const [row] = await tx<{ orgId: string | null }[]>`
+    select active_organization_id as "orgId" from public.user_preferences where user_id = ${userId}`;
+  return row?.orgId ?? null;
+}
+
+export function resolveActive(memberships: Membership[], stored: string | null): Membership | null {
+  const chosen = stored ? memberships.find((m) => m.orgId === stored) : undefined;
+  if (chosen) return chosen;
+  return memberships.length === 1 ? memberships[0]! : null;
+}
+
 export async function loadWorkspace(session: Session): Promise<Workspace> {
-  const memberships = await withUser(session.claims, (tx) => listMemberships(tx, { userId: session.userId }));
-  const wanted = (await cookies()).get(ACTIVE_ORG_COOKIE)?.value;
-  const active = memberships.find((m) => m.orgId === wanted) ?? memberships[0] ?? null;
-  return { memberships, active };
+  return withUser(session.claims, async (tx) => {
+    const memberships = await listMemberships(tx, { userId: session.userId });
+    const stored = await storedChoice(tx, { userId: session.userId });
+    return { memberships, active: resolveActive(memberships, stored) };
+  });
 }
 
 export async function activeOrgId(session: Session, req?: Request): Promise<string> {
   const explicit = req?.headers.get(ORG_HEADER);
   if (explicit) return explicit;
-  const { active } = await loadWorkspace(session);
-  if (!active) throw new NotFoundError("You are not a member of any organization.");
-  return active.orgId;
+  const { memberships, active } = await loadWorkspace(session);
+  if (active) return active.orgId;
+  throw new OrganizationRequiredError(
+    memberships.length === 0
+      ? "You are not a member of any organization yet. Accept an invitation to join one."
+      : `You belong to ${memberships.length} organizations: choose one (POST /api/session/org, or the ${ORG_HEADER} header).`,
+  );
+}
+
+/**
+ * Before a new membership appears, keep today's answer: a user with no stored choice and one
+ * membership works in that one implicitly; store it, so that joining a second organization
+ * does not leave them without one (or move them). Called in the accepting transaction.
+ */
+export async function keepActiveOrgBeforeJoining(tx: Tx, { userId }: { userId: string }): Promise<void> {
+  const memberships = await listMemberships(tx, { userId });
+  const stored = await storedChoice(tx, { userId });
+  const current = resolveActive(memberships, stored);
+  if (!current || current.orgId === stored) return;
+  await tx`
+    insert into public.user_preferences (user_id, active_organization_id, updated_at)
+    values (${userId}, ${current.orgId}, now())
+    on conflict (user_id) do update set active_organization_id = excluded.active_organization_id, updated_at = now()`;
+}
+
+/** Remember the organization the user works in; 404 for one they do not belong to. */
+export async function chooseActiveOrg(session: Session, orgId: string): Promise<Membership> {
+  return withUser(session.claims, async (tx) => {
+    const membership = await authorize(session, "operations.view", orgId, tx);
+    await tx`
+      insert into public.user_preferences (user_id, active_organization_id, updated_at)
+      values (${session.userId}, ${orgId}, now())
+      on conflict (user_id) do update set active_organization_id = excluded.active_organization_id, updated_at = now()`;
+    return membership;
+  });
 }

@@ -1,10 +1,13 @@
 /**
  * Which paths need a session. Public: sign-in, health probes, and the signed provider endpoints
- * (webhooks and LaML check their own signatures and must never be redirected to /login).
+ * (webhooks and LaML check their own signatures and must never be redirected to /login), and
+ * an invitation's page, preview and accept endpoint (the token is the credential; accepting
+ * still needs a session, except to create a local account for the invitation's own email), and
+ * the endpoint that turns a Supabase email link's tokens into a session.
  * Pure, so tests cover it without a server.
  */
-const PUBLIC_EXACT = ["/login", "/api/auth/sign-in"];
-const PUBLIC_PREFIXES = ["/api/health/", "/api/webhooks/", "/api/laml/", "/api/storage/"];
+const PUBLIC_EXACT = ["/login", "/api/auth/sign-in", "/api/auth/session", "/api/invitations/preview", "/api/invitations/accept"];
+const PUBLIC_PREFIXES = ["/api/health/", "/api/webhooks/", "/api/laml/", "/api/storage/", "/invite/"];
 
 export function isPublicPath(pathname: string): boolean {
   return PUBLIC_EXACT.includes(pathname) || PUBLIC_PREFIXES.some((p) => pathname.startsWith(p));

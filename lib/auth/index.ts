@@ -7,6 +7,7 @@ import type { Session } from "@/lib/auth/claims";
 import type { CookieJar } from "@/lib/auth/cookie-jar";
 import { localAuth } from "@/lib/auth/local";
 import { supabaseAuth } from "@/lib/auth/supabase";
+import { assertUserWithinLimit } from "@/lib/auth/user-limit";
 
 export type { Session } from "@/lib/auth/claims";
 
@@ -37,8 +38,10 @@ export async function getSession(): Promise<Session | null> {
   return auth().getSession(await requestCookieJar());
 }
 
+/** The member API's entry: a verified session, counted against its user's request limit. */
 export async function requireSession(): Promise<Session> {
   const session = await getSession();
   if (!session) throw new UnauthenticatedError();
+  await assertUserWithinLimit(session.userId);
   return session;
 }

@@ -113,7 +113,7 @@ export const localAuth: AuthAdapter = {
       await recordSignInFailure(ip, normalized);
       throw new UnauthenticatedError(GENERIC_FAILURE);
     }
-    await recordSignInSuccess(normalized);
+    await recordSignInSuccess(ip, normalized);
 
     const sessionId = crypto.randomUUID();
     await asService(async (tx) => {

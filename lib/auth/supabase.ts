@@ -69,7 +69,7 @@ export const supabaseAuth: AuthAdapter = {
       }
       throw new UnavailableError("The sign-in service did not answer. Try again shortly.");
     }
-    await recordSignInSuccess(email);
+    await recordSignInSuccess(ip, email);
     const claims = claimsSchema.safeParse(decodePayload(data.session.access_token));
     if (!claims.success) throw new UnauthenticatedError("Email or password is incorrect.");
     return sessionFromClaims(claims.data);
@@ -87,6 +87,27 @@ export const supabaseAuth: AuthAdapter = {
     }
   },
 };
+
+/**
+ * Supabase's invite and magic-link emails end on our page with the session in the URL fragment
+ * (implicit flow: `#access_token=…&refresh_token=…`), which only the browser sees. The page posts
+ * the two tokens here; `setSession` asks Supabase about the access token (`/user`) before it
+ * stores anything, so a forged or revoked token writes no cookie.
+ */
+export async function adoptEmailLinkSession(
+  jar: CookieJar,
+  tokens: { accessToken: string; refreshToken: string },
+): Promise<ReturnType<typeof sessionFromClaims>> {
+  const { data, error } = await supabaseServerClient(jar).auth.setSession({
+    access_token: tokens.accessToken,
+    refresh_token: tokens.refreshToken,
+  });
+  const claims = !error && data.session ? claimsSchema.safeParse(decodePayload(data.session.access_token)) : null;
+  if (!claims?.success) {
+    throw new UnauthenticatedError("This sign-in link is no longer valid. Sign in with your password, or ask for a new invitation.");
+  }
+  return sessionFromClaims(claims.data);
+}
 
 function decodePayload(jwt: string): unknown {
   const part = jwt.split(".")[1] ?? "";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pgInt4 } from "@/lib/http/pg-safe";
 
 /**
  * The plan snapshot: the modulations a call runs with, copied from the organization's voice
@@ -18,14 +19,14 @@ export const surveyQuestionSchema = z.object({
 
 export const surveySchema = z.object({
   id: z.string().min(1).max(64),
-  version: z.number().int().min(1),
+  version: pgInt4.min(1),
   questions: z.array(surveyQuestionSchema).min(1).max(10),
   thankYou: z.string().min(1).max(500).default("Thank you for your answers. Goodbye."),
 });
 
 export const shopperScriptSchema = z.object({
   id: z.string().min(1).max(64),
-  version: z.number().int().min(1),
+  version: pgInt4.min(1),
   title: z.string().min(1).max(200),
   /** Lines spoken to the called party, in order. */
   lines: z.array(z.string().min(1).max(1000)).min(1).max(50),
@@ -49,7 +50,7 @@ export const callPlanSchema = z.object({
   survey: surveySchema.nullable(),
   shopperScript: shopperScriptSchema.nullable(),
   /** voice_configs.version the snapshot was taken from. */
-  configVersion: z.number().int().min(1),
+  configVersion: pgInt4.min(1),
 });
 
 export type CallPlan = z.infer<typeof callPlanSchema>;

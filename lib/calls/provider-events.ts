@@ -6,6 +6,7 @@ import { callPlanSchema, type CallPlan } from "@/lib/calls/plan";
 import { advance, fromProviderStatus, isFinal, type CallStatus } from "@/lib/calls/state-machine";
 import { evaluateAnswer, nextSurveyStep, type AnswerResult } from "@/lib/calls/survey";
 import type { LamlInput } from "@/lib/telephony/laml";
+import { isIgnored, parseDialCallback, parseGatherCallback, parseRecordingCallback, parseStatusCallback } from "@/lib/telephony/callbacks";
 
 /**
  * What provider callbacks do to our rows. Every function runs inside the caller's service
@@ -43,25 +44,10 @@ function checkCallSid(call: WebhookCall, callSid: string | undefined): void {
   }
 }
 
-/** Provider fields worth keeping on the timeline; anything that is a URL is a secret or noise. */
-export function storableFields(form: Record<string, string>): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [key, value] of Object.entries(form)) {
-    if (/url$/i.test(key) || key === "AccountSid") continue;
-    kept[key] = value.slice(0, 500);
-  }
-  return kept;
-}
-
-function parseTimestamp(value: string | undefined): Date | null {
-  if (!value) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : date;
-}
-
-export function parseCount(value: string | undefined): number | null {
-  if (value === undefined || !/^\d{1,9}$/.test(value)) return null;
-  return Number(value);
+/** A CallSid another call already adopted is not this call's (and would violate calls' unique sid). */
+async function checkSidUnclaimed(tx: Tx, callId: string, callSid: string): Promise<void> {
+  const [other] = await tx`select 1 from public.calls where provider_call_sid = ${callSid} and id <> ${callId}`;
+  if (other) throw new ConflictError("The CallSid belongs to another call.", "call_sid_mismatch");
 }
 
 /** Append to a call's timeline once per dedupe key; false when the key was already there. */
@@ -132,10 +118,30 @@ export interface StatusEventInput {
   payload: Record<string, string>;
 }
 
+/**
+ * A webhook status report without a SequenceNumber is the same report as one with it for the
+ * same CallSid and status (and the other way round). Without this, re-splitting a signed callback
+ * so that the field before SequenceNumber swallows it (From=+1555…SequenceNumber4) would verify
+ * and store a second row. The call row is locked, so this check and the insert cannot interleave.
+ */
+async function reportedWithOtherSequence(tx: Tx, callId: string, input: StatusEventInput): Promise<boolean> {
+  const prefix = `status:${input.providerCallSid}:${input.providerStatus}:`;
+  const rows = input.sequence === null
+    ? await tx`select 1 from public.call_events
+               where call_id = ${callId} and kind = 'provider.status' and starts_with(dedupe_key, ${prefix}) limit 1`
+    : await tx`select 1 from public.call_events
+               where call_id = ${callId} and kind = 'provider.status' and dedupe_key = ${prefix} limit 1`;
+  return rows.length > 0;
+}
+
 /** Store a status report once and move the call forward by the state machine, never back. */
 export async function applyStatusEvent(tx: Tx, input: StatusEventInput): Promise<{ stored: boolean; status: CallStatus }> {
   const call = await lockCall(tx, input.callId, input.orgId);
   checkCallSid(call, input.providerCallSid);
+  if (!call.providerCallSid) await checkSidUnclaimed(tx, call.id, input.providerCallSid);
+  if (input.source === "webhook" && (await reportedWithOtherSequence(tx, call.id, input))) {
+    return { stored: false, status: call.status };
+  }
   const stored = await insertCallEvent(tx, call, {
     kind: input.source === "webhook" ? "provider.status" : "reconcile.status",
     dedupeKey: `status:${input.providerCallSid}:${input.providerStatus}:${input.sequence ?? ""}`,
@@ -163,21 +169,25 @@ export async function applyStatusEvent(tx: Tx, input: StatusEventInput): Promise
   return { stored, status: next };
 }
 
-/** A status callback's form → applyStatusEvent. */
-export async function handleStatusCallback(tx: Tx, callId: string, form: Record<string, string>) {
-  const callSid = form.CallSid;
-  const status = form.CallStatus;
-  if (!callSid || !status) throw new ValidationError("CallSid and CallStatus are required.");
-  return applyStatusEvent(tx, {
+/**
+ * A status callback's form → applyStatusEvent. Only validated fields reach the dedupe key and
+ * the timeline; an unknown CallStatus (or a malformed SequenceNumber, which is part of the key)
+ * is acknowledged and not stored.
+ */
+export async function handleStatusCallback(tx: Tx, callId: string, form: Record<string, string>): Promise<{ stored: boolean; status?: CallStatus; ignored?: string; dropped?: string[] }> {
+  const cb = parseStatusCallback(form);
+  if (isIgnored(cb)) return { stored: false, ignored: cb.ignored };
+  const result = await applyStatusEvent(tx, {
     callId,
-    providerCallSid: callSid,
-    providerStatus: status,
-    occurredAt: parseTimestamp(form.Timestamp),
-    sequence: form.SequenceNumber ?? null,
-    durationSeconds: parseCount(form.CallDuration),
+    providerCallSid: cb.callSid,
+    providerStatus: cb.callStatus,
+    occurredAt: cb.occurredAt,
+    sequence: cb.sequence === null ? null : String(cb.sequence),
+    durationSeconds: cb.durationSeconds,
     source: "webhook",
-    payload: storableFields(form),
+    payload: cb.payload,
   });
+  return { ...result, dropped: cb.dropped };
 }
 
 /** Where a recording may be fetched from: https always; http only from the configured simulator. */
@@ -203,34 +213,38 @@ export async function handleRecordingCallback(
   callId: string,
   form: Record<string, string>,
   opts: { simulatorUrl: string | undefined },
-): Promise<{ stored: boolean }> {
-  const sid = form.RecordingSid;
-  const status = form.RecordingStatus;
-  if (!sid || !status) throw new ValidationError("RecordingSid and RecordingStatus are required.");
+): Promise<{ stored: boolean; ignored?: string; dropped?: string[] }> {
+  const cb = parseRecordingCallback(form);
+  if (isIgnored(cb)) return { stored: false, ignored: cb.ignored };
   const call = await lockCall(tx, callId);
-  checkCallSid(call, form.CallSid);
-  if (status === "completed" && !acceptableRecordingUrl(form.RecordingUrl ?? "", opts.simulatorUrl)) {
-    throw new ValidationError("RecordingUrl is missing or not an https URL.");
+  checkCallSid(call, cb.callSid);
+  if (cb.recordingStatus === "completed" && !acceptableRecordingUrl(cb.recordingUrl ?? "", opts.simulatorUrl)) {
+    throw new ValidationError("RecordingUrl is missing or not an https URL.", { field: "RecordingUrl" });
+  }
+  // The provider's media URL ends in the recording's own sid (…/Recordings/{RecordingSid}); one that
+  // does not was cut from another string (a re-split) or names another recording.
+  if (cb.recordingStatus === "completed" && new URL(cb.recordingUrl!).pathname.split("/").at(-1) !== cb.recordingSid) {
+    throw new ValidationError("RecordingUrl does not name this RecordingSid.", { field: "RecordingUrl" });
   }
   const stored = await insertCallEvent(tx, call, {
     kind: "provider.recording",
-    dedupeKey: `recording:${sid}:${status}`,
-    payload: storableFields(form),
-    occurredAt: parseTimestamp(form.RecordingStartTime),
+    dedupeKey: `recording:${cb.recordingSid}:${cb.recordingStatus}`,
+    payload: cb.payload,
+    occurredAt: cb.startedAt,
   });
-  if (!stored) return { stored };
+  if (!stored) return { stored, dropped: cb.dropped };
 
-  if (status === "completed") {
+  if (cb.recordingStatus === "completed") {
     await registerRecording(tx, call, {
-      sid,
-      url: form.RecordingUrl!,
-      durationSeconds: parseCount(form.RecordingDuration),
-      channels: parseCount(form.RecordingChannels),
+      sid: cb.recordingSid,
+      url: cb.recordingUrl!,
+      durationSeconds: cb.durationSeconds,
+      channels: cb.channels,
     });
-  } else if (status === "absent") {
-    await registerAbsentRecording(tx, call, sid, null);
+  } else if (cb.recordingStatus === "absent") {
+    await registerAbsentRecording(tx, call, cb.recordingSid, null);
   }
-  return { stored };
+  return { stored, dropped: cb.dropped };
 }
 
 /**
@@ -244,16 +258,17 @@ export async function handleGather(
   at: { question: number; attempt: 1 | 2 },
   form: Record<string, string>,
 ): Promise<{ plan: CallPlan; next: LamlInput }> {
+  const cb = parseGatherCallback(form);
   const call = await lockCall(tx, callId);
-  checkCallSid(call, form.CallSid);
+  checkCallSid(call, cb.callSid);
   const survey = call.plan.survey;
   const question = survey?.questions[at.question];
   if (!survey || !question) throw new NotFoundError("This call has no such survey question.");
 
   await insertCallEvent(tx, call, {
     kind: "provider.gather",
-    dedupeKey: `gather:${form.CallSid ?? ""}:${at.question}:${at.attempt}`,
-    payload: { ...storableFields(form), question: at.question, attempt: at.attempt },
+    dedupeKey: `gather:${cb.callSid ?? ""}:${at.question}:${at.attempt}`,
+    payload: { ...cb.payload, question: at.question, attempt: at.attempt },
     occurredAt: null,
   });
 
@@ -263,13 +278,13 @@ export async function handleGather(
   if (existing) {
     result = existing.answer === "invalid" ? { kind: "invalid" } : { kind: "accepted", value: Number(existing.answer) };
   } else {
-    result = evaluateAnswer(question, form.Digits, at.attempt);
+    result = evaluateAnswer(question, cb.digits, at.attempt);
     if (result.kind !== "reprompt") {
       await tx`
         insert into public.survey_answers
           (organization_id, call_id, survey_id, survey_version, question_index, question_id, answer, digits, attempts)
         values (${call.orgId}, ${call.id}, ${survey.id}, ${survey.version}, ${at.question}, ${question.id},
-                ${result.kind === "accepted" ? String(result.value) : "invalid"}, ${form.Digits ?? null}, ${at.attempt})
+                ${result.kind === "accepted" ? String(result.value) : "invalid"}, ${cb.digits ?? null}, ${at.attempt})
         on conflict (call_id, question_index) do nothing`;
     }
   }
@@ -278,15 +293,19 @@ export async function handleGather(
 
 /** The Dial action of the bridge flow: the target leg's outcome goes on the timeline. */
 export async function handleDialResult(tx: Tx, callId: string, form: Record<string, string>): Promise<CallPlan> {
+  const cb = parseDialCallback(form);
   const call = await lockCall(tx, callId);
-  checkCallSid(call, form.CallSid);
-  if (form.DialCallStatus) {
+  checkCallSid(call, cb.callSid);
+  // A DialCallStatus outside the documented values is acknowledged (the document is still
+  // served) and not stored.
+  if (cb.dialCallStatus) {
     await insertCallEvent(tx, call, {
       kind: "provider.dial",
-      dedupeKey: `dial:${form.DialCallSid ?? form.CallSid ?? ""}:${form.DialCallStatus}`,
-      payload: storableFields(form),
+      dedupeKey: `dial:${cb.dialCallSid ?? cb.callSid ?? ""}:${cb.dialCallStatus}`,
+      payload: cb.payload,
       occurredAt: null,
     });
   }
   return call.plan;
 }
+

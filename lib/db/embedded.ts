@@ -179,5 +179,45 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await admin.end();
   }
 
-  return { url: urlFor(database), urlFor, port: options.port, stop: () => pg.stop() };
+  return { url: urlFor(database), urlFor, port: options.port, stop: () => stopServer(pg, dataDir) };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!alive(pid)) return true;
+    await delay(100);
+  }
+  return !alive(pid);
+}
+
+/**
+ * Stop the server within seconds, whatever happened to it. The library's stop() waits for its
+ * own child's exit event forever, which never comes when that child already died (someone
+ * killed Postgres, or restarted it behind our back): bound it, then stop whatever server holds
+ * the data directory by the pid in its postmaster.pid — fast shutdown (SIGINT), then immediate
+ * (SIGQUIT), then SIGKILL.
+ */
+async function stopServer(pg: EmbeddedPostgres, dataDir: string): Promise<void> {
+  // A fast shutdown of a healthy server takes well under a second.
+  await Promise.race([pg.stop().catch(() => {}), delay(3000)]);
+  const pid = await postmasterPid(dataDir);
+  if (!pid) return;
+  for (const [signal, ms] of [["SIGINT", 3000], ["SIGQUIT", 2000], ["SIGKILL", 1000]] as const) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      return; // already gone
+    }
+    if (await waitForExit(pid, ms)) return;
+  }
 }

@@ -4,6 +4,7 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from
 import { errorResponse } from "@/lib/http/respond";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
 import { logger, type Logger } from "@/lib/log";
+import { findUnsafeJson, textProblem } from "@/lib/http/pg-safe";
 
 export interface RouteContext<P> {
   params: P;
@@ -47,7 +48,8 @@ export async function readText(req: Request, limitBytes: number): Promise<string
     if (done) break;
     size += value.byteLength;
     if (size > limitBytes) {
-      await reader.cancel().catch(() => {});
+      // Not awaited: cancelling one branch of a tee'd body resolves only when the other is cancelled too.
+      void reader.cancel().catch(() => {});
       throw new PayloadTooLargeError(limitBytes);
     }
     chunks.push(value);
@@ -57,7 +59,16 @@ export async function readText(req: Request, limitBytes: number): Promise<string
 
 export const JSON_LIMIT_BYTES = 64 * 1024;
 
-/** Read, parse and validate a JSON body; each failure is a 4xx with a message that says which. */
+function issuesOf(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+}
+
+/**
+ * Read, parse and validate a JSON body; each failure is a 4xx with a message that says which.
+ * Before the schema sees it, the whole value (keys included) is checked for what Postgres cannot
+ * hold — NUL characters, lone surrogates, non-finite numbers, absurd nesting — so no route can
+ * forget to, and nothing is written for such a body.
+ */
 export async function readJson<S extends z.ZodType>(req: Request, schema: S, limitBytes = JSON_LIMIT_BYTES): Promise<z.infer<S>> {
   const type = req.headers.get("content-type") ?? "";
   if (!type.toLowerCase().startsWith("application/json")) {
@@ -70,9 +81,13 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S, lim
   } catch {
     throw new ValidationError("The body is not valid JSON.");
   }
+  const unsafe = findUnsafeJson(value);
+  if (unsafe) {
+    throw new ValidationError(`${unsafe.path}: ${unsafe.message}`, { issues: [unsafe] });
+  }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
+    const issues = issuesOf(parsed.error);
     const first = issues[0];
     throw new ValidationError(first ? `${first.path || "body"}: ${first.message}` : "Invalid body.", { issues });
   }
@@ -80,11 +95,26 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S, lim
 }
 
 /**
- * The client address for rate limits: the right-most x-forwarded-for entry, which is the one
- * the nearest proxy (or Next itself, from the socket) added. Entries further left are whatever
- * the client claimed. See docs/adr/0004-local-auth.md.
+ * Validate a request's query string (first value of each key) the way `readJson` validates a
+ * body: every value must be text Postgres can hold, then the schema decides. 400 naming the field.
  */
-export function clientIp(req: Request): string {
-  const hops = req.headers.get("x-forwarded-for")?.split(",").map((h) => h.trim()).filter(Boolean) ?? [];
-  return hops.at(-1) ?? req.headers.get("x-real-ip") ?? "unknown";
+export function readQuery<S extends z.ZodType>(req: Request | URL, schema: S): z.infer<S> {
+  const url = req instanceof URL ? req : new URL(req.url);
+  // No prototype: a key such as __proto__ or constructor is just a key.
+  const values: Record<string, string> = Object.create(null);
+  for (const [key, value] of url.searchParams) {
+    if (Object.hasOwn(values, key)) continue;
+    const problem = textProblem(key) ?? textProblem(value);
+    if (problem) throw new ValidationError(`Query: ${textProblem(key) ? "a key" : key}: ${problem}`, { issues: [{ path: key, message: problem }] });
+    values[key] = value;
+  }
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error);
+    const first = issues[0];
+    throw new ValidationError(first ? `Query: ${first.path || "query"}: ${first.message}` : "Invalid query.", { issues });
+  }
+  return parsed.data;
 }
+
+export { clientIp } from "@/lib/http/client-ip";

@@ -1,5 +1,6 @@
 import "server-only";
 import type { CompatibilityApi } from "@signalwire/compatibility-api";
+import { PG_TIMESTAMP_MAX, PG_TIMESTAMP_MIN } from "@/lib/http/pg-safe";
 
 /**
  * The reconciler's view of the carrier: the three REST reads it makes, over the real SignalWire
@@ -58,8 +59,11 @@ interface SdkRecording {
   channels?: unknown;
 }
 
+/** A date the provider reports, within what Postgres holds and a call can have; otherwise none. */
 function date(value: unknown): Date | null {
-  return value instanceof Date && !Number.isNaN(value.getTime()) ? value : null;
+  if (!(value instanceof Date)) return null;
+  const ms = value.getTime();
+  return ms >= PG_TIMESTAMP_MIN && ms <= PG_TIMESTAMP_MAX ? value : null;
 }
 
 function count(value: unknown): number | null {

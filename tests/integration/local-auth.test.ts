@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { CookieJar, CookieOptions } from "@/lib/auth/cookie-jar";
 import { createLocalUser, issueSessionToken, localAuth, SESSION_COOKIE, verifySessionToken } from "@/lib/auth/local";
-import { MAX_FAILURES_PER_MINUTE } from "@/lib/auth/sign-in-limiter";
+import {
+  CONSECUTIVE_BLOCK_SECONDS,
+  MAX_CONSECUTIVE_FAILURES,
+  MAX_FAILURES_PER_EMAIL_PER_HOUR,
+  MAX_FAILURES_PER_IP_PER_DAY,
+} from "@/lib/auth/sign-in-limiter";
 import { sql } from "@/lib/db/client";
 import { RateLimitedError, UnauthenticatedError } from "@/lib/errors";
 
@@ -55,25 +60,70 @@ describe("local auth adapter", () => {
     await expect(unknown).rejects.toThrow("Email or password is incorrect.");
   });
 
-  it("refuses the 11th failure within a minute for one email (429), even with the right password", async () => {
+  it("after 10 consecutive failures for one email from one address, refuses that pair (429) even with the right password", async () => {
     const email = fresh();
     await createLocalUser(email, "the right password");
-    for (let i = 0; i < MAX_FAILURES_PER_MINUTE; i++) {
-      await expect(
-        localAuth.signIn(new MemoryJar(), { email, password: "nope", ip: `198.51.100.${i + 1}` }),
-      ).rejects.toThrow(UnauthenticatedError);
+    const attacker = "198.51.100.10";
+    for (let i = 0; i < MAX_CONSECUTIVE_FAILURES; i++) {
+      await expect(localAuth.signIn(new MemoryJar(), { email, password: "nope", ip: attacker })).rejects.toThrow(UnauthenticatedError);
     }
-    const eleventh = localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: "198.51.100.99" });
-    await expect(eleventh).rejects.toThrow(RateLimitedError);
+    const refused = localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: attacker });
+    await expect(refused).rejects.toThrow(RateLimitedError);
+    await expect(refused).rejects.toThrow(/Try again in 15 minutes/);
+    const err = (await refused.catch((e: unknown) => e)) as RateLimitedError;
+    expect(err.retryAfterSeconds).toBeGreaterThan(14 * 60);
+    expect(err.retryAfterSeconds).toBeLessThanOrEqual(CONSECUTIVE_BLOCK_SECONDS);
+    // Another address is a different pair: the account itself is not locked.
+    await expect(localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: "198.51.100.11" })).resolves.toBeTruthy();
   });
 
-  it("refuses the 11th failure within a minute from one IP across different emails (429)", async () => {
+  it("a successful sign-in resets the consecutive failures", async () => {
+    const email = fresh();
+    await createLocalUser(email, "the right password");
+    const address = "198.51.100.20";
+    for (let i = 0; i < MAX_CONSECUTIVE_FAILURES - 1; i++) {
+      await expect(localAuth.signIn(new MemoryJar(), { email, password: "nope", ip: address })).rejects.toThrow(UnauthenticatedError);
+    }
+    await localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: address });
+    for (let i = 0; i < MAX_CONSECUTIVE_FAILURES - 1; i++) {
+      await expect(localAuth.signIn(new MemoryJar(), { email, password: "nope", ip: address })).rejects.toThrow(UnauthenticatedError);
+    }
+    await expect(localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: address })).resolves.toBeTruthy();
+  });
+
+  it("a flood of failures for one email from many addresses locks strangers out, not the owner at an address with good history", async () => {
+    const email = fresh();
+    await createLocalUser(email, "the right password");
+    const home = "192.0.2.10";
+    await localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: home });
+    // The attacker spreads failures over addresses, staying under each pair's limit.
+    for (let i = 0; i < MAX_FAILURES_PER_EMAIL_PER_HOUR; i++) {
+      await expect(
+        localAuth.signIn(new MemoryJar(), { email, password: "nope", ip: `198.18.${Math.floor(i / 5)}.${(i % 5) + 1}` }),
+      ).rejects.toThrow(UnauthenticatedError);
+    }
+    await expect(localAuth.signIn(new MemoryJar(), { email, password: "nope", ip: "198.18.200.1" })).rejects.toThrow(RateLimitedError);
+    await expect(localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: "198.18.200.2" })).rejects.toThrow(RateLimitedError);
+    // The owner, from the address they signed in from before, still gets in.
+    await expect(localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: home })).resolves.toBeTruthy();
+    const [history] = await sql()`select count(*)::int as n from private.sign_in_history`;
+    expect(history!.n).toBeGreaterThan(0);
+    const [clear] = await sql()`select count(*)::int as n from private.sign_in_history where ip_hash = ${home} or email_hash = ${email}`;
+    expect(clear!.n).toBe(0);
+  });
+
+  it("slow brute force: 100 failures in a day from one address across emails block the address", async () => {
     const address = "192.0.2.77";
-    for (let i = 0; i < MAX_FAILURES_PER_MINUTE; i++) {
+    for (let i = 0; i < MAX_FAILURES_PER_IP_PER_DAY; i++) {
       await expect(localAuth.signIn(new MemoryJar(), { email: fresh(), password: "nope", ip: address })).rejects.toThrow(UnauthenticatedError);
     }
-    await expect(localAuth.signIn(new MemoryJar(), { email: fresh(), password: "nope", ip: address })).rejects.toThrow(RateLimitedError);
-  });
+    const email = fresh();
+    await createLocalUser(email, "the right password");
+    const refused = localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: address });
+    await expect(refused).rejects.toThrow(RateLimitedError);
+    await expect(refused).rejects.toThrow(/Try again in (23|24) hours/);
+    await expect(localAuth.signIn(new MemoryJar(), { email, password: "the right password", ip: "192.0.2.78" })).resolves.toBeTruthy();
+  }, 120_000);
 
   it("rejects a session cookie edited by hand", async () => {
     const email = fresh();

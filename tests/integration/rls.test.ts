@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Claims } from "@/lib/auth/claims";
 import { sql } from "@/lib/db/client";
@@ -56,6 +57,8 @@ interface Org {
   plan: Plan;
   members: Record<Role, { userId: string; claims: Claims }>;
   callId: string;
+  /** An open invitation, made by the service path. */
+  invitationId: string;
 }
 
 async function makeOrg(plan: Plan): Promise<Org> {
@@ -65,7 +68,13 @@ async function makeOrg(plan: Plan): Promise<Org> {
   await sql()`insert into public.voice_configs (organization_id) values (${id})`;
   const callId = await insertCall(id, members.operator.userId);
   await insertCallEvent(id, callId);
-  return { id, plan, members, callId };
+  const [inv] = await sql()<{ id: string }[]>`
+    insert into public.invitations (organization_id, email, role, token_hash, invited_by)
+    values (${id}, ${`open-${crypto.randomUUID()}@example.test`}, 'viewer', ${randomBytes(32)}, ${members.owner.userId}) returning id`;
+  // Every member has a stored choice, so "someone else's" preferences are a real row.
+  await sql()`insert into public.user_preferences (user_id, active_organization_id)
+              select user_id, organization_id from public.org_members where organization_id = ${id}`;
+  return { id, plan, members, callId, invitationId: inv!.id };
 }
 
 let a: Org; // global plan: every feature available, so only the role decides
@@ -86,6 +95,10 @@ type Op = {
 };
 
 const count = (rows: { count: number }) => rows.count;
+
+/** Another member of `org` than the caller. */
+const someoneElse = (org: Org, self: { userId: string }) =>
+  self.userId === org.members.analyst.userId ? org.members.viewer.userId : org.members.analyst.userId;
 
 const OPS: Op[] = [
   {
@@ -108,9 +121,11 @@ const OPS: Op[] = [
     expected: () => true,
     run: async (tx, org) => count(await tx`select user_id from public.org_members where organization_id = ${org.id}`),
   },
+  // Nobody is added directly any more: membership comes only from accepting an invitation
+  // (private.accept_invitation), so these inserts are denied to every role.
   {
     name: "org_members: add an operator",
-    expected: (role, plan) => allows(role, plan, "members.manage"),
+    expected: () => false,
     run: async (tx, org) => {
       const newcomer = await createUserOutside();
       return count(await tx`insert into public.org_members (organization_id, user_id, role) values (${org.id}, ${newcomer}, 'operator') returning 1`);
@@ -118,7 +133,7 @@ const OPS: Op[] = [
   },
   {
     name: "org_members: add an owner",
-    expected: (role, plan) => role === "owner" && allows(role, plan, "members.manage"),
+    expected: () => false,
     run: async (tx, org) => {
       const newcomer = await createUserOutside();
       return count(await tx`insert into public.org_members (organization_id, user_id, role) values (${org.id}, ${newcomer}, 'owner') returning 1`);
@@ -131,10 +146,113 @@ const OPS: Op[] = [
       count(await tx`update public.org_members set role = 'analyst' where organization_id = ${org.id} and user_id = ${org.members.viewer.userId}`),
   },
   {
+    name: "org_members: hand the viewer's membership to someone else",
+    expected: () => false,
+    run: async (tx, org) => {
+      const newcomer = await createUserOutside();
+      return count(await tx`update public.org_members set user_id = ${newcomer} where organization_id = ${org.id} and user_id = ${org.members.viewer.userId}`);
+    },
+  },
+  {
+    name: "org_members: move the viewer's membership to another organization",
+    expected: () => false,
+    run: async (tx, org) =>
+      count(await tx`update public.org_members set organization_id = ${org.id === b.id ? a.id : b.id} where organization_id = ${org.id} and user_id = ${org.members.viewer.userId}`),
+  },
+  {
     name: "org_members: remove the viewer",
     expected: (role, plan) => allows(role, plan, "members.manage"),
     run: async (tx, org) =>
       count(await tx`delete from public.org_members where organization_id = ${org.id} and user_id = ${org.members.viewer.userId}`),
+  },
+  {
+    name: "invitations: select",
+    expected: (role, plan) => allows(role, plan, "members.manage"),
+    run: async (tx, org) => count(await tx`select id from public.invitations where organization_id = ${org.id}`),
+  },
+  {
+    name: "invitations: invite an operator",
+    expected: (role, plan) => allows(role, plan, "members.manage"),
+    run: async (tx, org, self) =>
+      count(await tx`
+        insert into public.invitations (organization_id, email, role, token_hash, invited_by)
+        values (${org.id}, ${`rls-${crypto.randomUUID()}@example.test`}, 'operator', ${randomBytes(32)}, ${self.userId}) returning id`),
+  },
+  {
+    name: "invitations: invite an owner",
+    expected: (role, plan) => role === "owner" && allows(role, plan, "members.manage"),
+    run: async (tx, org, self) =>
+      count(await tx`
+        insert into public.invitations (organization_id, email, role, token_hash, invited_by)
+        values (${org.id}, ${`rls-${crypto.randomUUID()}@example.test`}, 'owner', ${randomBytes(32)}, ${self.userId}) returning id`),
+  },
+  {
+    name: "invitations: invite in someone else's name",
+    expected: () => false,
+    run: async (tx, org, self) =>
+      count(await tx`
+        insert into public.invitations (organization_id, email, role, token_hash, invited_by)
+        values (${org.id}, ${`rls-${crypto.randomUUID()}@example.test`}, 'viewer', ${randomBytes(32)},
+                ${self.userId === org.members.owner.userId ? org.members.admin.userId : org.members.owner.userId}) returning id`),
+  },
+  {
+    name: "invitations: insert one already accepted",
+    expected: () => false,
+    run: async (tx, org, self) =>
+      count(await tx`
+        insert into public.invitations (organization_id, email, role, token_hash, invited_by, accepted_at, accepted_by)
+        values (${org.id}, ${`rls-${crypto.randomUUID()}@example.test`}, 'viewer', ${randomBytes(32)}, ${self.userId}, now(), ${self.userId}) returning id`),
+  },
+  {
+    name: "invitations: revoke",
+    expected: (role, plan) => allows(role, plan, "members.manage"),
+    run: async (tx, org, self) =>
+      count(await tx`update public.invitations set revoked_at = now(), revoked_by = ${self.userId} where id = ${org.invitationId}`),
+  },
+  {
+    name: "invitations: change the role or token",
+    expected: () => false,
+    run: async (tx, org) =>
+      count(await tx`update public.invitations set role = 'owner', token_hash = ${randomBytes(32)} where id = ${org.invitationId}`),
+  },
+  {
+    name: "invitations: mark accepted",
+    expected: () => false,
+    run: async (tx, org, self) =>
+      count(await tx`update public.invitations set accepted_at = now(), accepted_by = ${self.userId} where id = ${org.invitationId}`),
+  },
+  {
+    name: "invitations: delete",
+    expected: () => false,
+    run: async (tx, org) => count(await tx`delete from public.invitations where id = ${org.invitationId}`),
+  },
+  {
+    name: "user_preferences: choose this organization for oneself",
+    // Only members reach here in their own organization; across organizations it is refused.
+    expected: () => true,
+    run: async (tx, org, self) =>
+      count(await tx`
+        insert into public.user_preferences (user_id, active_organization_id) values (${self.userId}, ${org.id})
+        on conflict (user_id) do update set active_organization_id = excluded.active_organization_id returning user_id`),
+  },
+  {
+    name: "user_preferences: choose for someone else",
+    expected: () => false,
+    run: async (tx, org, self) =>
+      count(await tx`
+        insert into public.user_preferences (user_id, active_organization_id)
+        values (${self.userId === org.members.owner.userId ? org.members.admin.userId : org.members.owner.userId}, ${org.id}) returning user_id`),
+  },
+  {
+    name: "user_preferences: read someone else's",
+    expected: () => false,
+    run: async (tx, org, self) => count(await tx`select user_id from public.user_preferences where user_id = ${someoneElse(org, self)}`),
+  },
+  {
+    name: "user_preferences: change someone else's",
+    expected: () => false,
+    run: async (tx, org, self) =>
+      count(await tx`update public.user_preferences set active_organization_id = null where user_id = ${someoneElse(org, self)}`),
   },
   {
     name: "voice_configs: select",
@@ -262,12 +380,17 @@ describe("RLS: nobody reaches another organization's rows", () => {
 });
 
 describe("RLS: anon sees nothing and writes nothing", () => {
-  for (const table of ["organizations", "org_members", "voice_configs", "calls", "call_events"]) {
+  for (const table of ["organizations", "org_members", "invitations", "user_preferences", "voice_configs", "calls", "call_events"]) {
     it(`anon: select from ${table}`, async () => {
       const result = await asAnon(async (tx) => count(await tx.unsafe(`select * from public.${table}`)));
       expect(succeeded(result), JSON.stringify(result)).toBe(false);
     });
   }
+  it("anon: cannot call the accept function", async () => {
+    const result = await asAnon(async (tx) => count(await tx`select * from private.accept_invitation(${randomBytes(32)})`));
+    expect(result.ok).toBe(false);
+    expect(result.error).toMatch(/permission denied/);
+  });
   for (const op of OPS) {
     it(`anon: ${op.name}`, async () => {
       const result = await asAnon((tx) => op.run(tx, a, { userId: a.members.owner.userId }));

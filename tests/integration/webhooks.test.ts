@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { configureSignalWire, ctx, INTERNAL_ORIGIN, planFor, PUBLIC_BASE_URL, queuedCall, signedRequest } from "@/tests/support/signalwire";
+import { configureSignalWire, ctx, INTERNAL_ORIGIN, planFor, PUBLIC_BASE_URL, queuedCall, sidOf, signedRequest } from "@/tests/support/signalwire";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { sql } from "@/lib/db/client";
 
@@ -38,14 +38,14 @@ async function callRow(callId: string) {
 describe("SignalWire signatures (made by the SDK's own signing function)", () => {
   it("accepts a valid signature over the public URL even though the request arrived at an internal address", async () => {
     const callId = await queuedCall(orgId, userId);
-    const res = await status.POST(signedRequest(statusPath(callId), statusParams("CA-1", "ringing", 1)), ctx({ callId }));
+    const res = await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-1"), "ringing", 1)), ctx({ callId }));
     expect(res.status).toBe(204);
-    expect(await callRow(callId)).toMatchObject({ status: "ringing", provider_call_sid: "CA-1" });
+    expect(await callRow(callId)).toMatchObject({ status: "ringing", provider_call_sid: sidOf("CA-1") });
   });
 
   it("accepts the X-Twilio-Signature alias", async () => {
     const callId = await queuedCall(orgId, userId);
-    const res = await status.POST(signedRequest(statusPath(callId), statusParams("CA-2", "ringing", 1), { header: "x-twilio-signature" }), ctx({ callId }));
+    const res = await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-2"), "ringing", 1), { header: "x-twilio-signature" }), ctx({ callId }));
     expect(res.status).toBe(204);
   });
 
@@ -60,7 +60,7 @@ describe("SignalWire signatures (made by the SDK's own signing function)", () =>
   for (const [name, opts] of rejections) {
     it(`refuses ${name} with 403 and stores nothing`, async () => {
       const callId = await queuedCall(orgId, userId);
-      const res = await status.POST(signedRequest(statusPath(callId), statusParams("CA-3", "in-progress", 2), opts), ctx({ callId }));
+      const res = await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-3"), "in-progress", 2), opts), ctx({ callId }));
       expect(res.status).toBe(403);
       expect((await res.json()).error.code).toBe("invalid_signature");
       expect(await eventsOf(callId)).toHaveLength(0);
@@ -70,11 +70,11 @@ describe("SignalWire signatures (made by the SDK's own signing function)", () =>
 
   it("checks the LaML and Gather endpoints' signatures too", async () => {
     const callId = await queuedCall(orgId, userId);
-    const bad = await lamlRoute.POST(signedRequest(`/api/laml/${callId}?step=start`, { CallSid: "CA-4" }, { key: "wrong" }), ctx({ callId }));
+    const bad = await lamlRoute.POST(signedRequest(`/api/laml/${callId}?step=start`, { CallSid: sidOf("CA-4") }, { key: "wrong" }), ctx({ callId }));
     expect(bad.status).toBe(403);
     const badGather = await gatherRoute.POST(signedRequest(`/api/laml/${callId}/gather?q=0&attempt=1`, { Digits: "3" }, { header: null }), ctx({ callId }));
     expect(badGather.status).toBe(403);
-    const good = await lamlRoute.POST(signedRequest(`/api/laml/${callId}?step=start`, { CallSid: "CA-4" }), ctx({ callId }));
+    const good = await lamlRoute.POST(signedRequest(`/api/laml/${callId}?step=start`, { CallSid: sidOf("CA-4") }), ctx({ callId }));
     expect(good.status).toBe(200);
     expect(good.headers.get("content-type")).toMatch(/application\/xml/);
     expect(await good.text()).toContain("<Say>This call is recorded.</Say>");
@@ -84,37 +84,37 @@ describe("SignalWire signatures (made by the SDK's own signing function)", () =>
 describe("bad input gets a clear error and changes nothing", () => {
   it("an unknown call id is 404; a malformed one too", async () => {
     const unknown = "00000000-0000-4000-8000-00000000dead";
-    const res = await status.POST(signedRequest(statusPath(unknown), statusParams("CA-5", "ringing", 1)), ctx({ callId: unknown }));
+    const res = await status.POST(signedRequest(statusPath(unknown), statusParams(sidOf("CA-5"), "ringing", 1)), ctx({ callId: unknown }));
     expect(res.status).toBe(404);
-    const malformed = await status.POST(signedRequest(statusPath("not-a-uuid"), statusParams("CA-5", "ringing", 1)), ctx({ callId: "not-a-uuid" }));
+    const malformed = await status.POST(signedRequest(statusPath("not-a-uuid"), statusParams(sidOf("CA-5"), "ringing", 1)), ctx({ callId: "not-a-uuid" }));
     expect(malformed.status).toBe(404);
   });
 
   it("a body that is not form-encoded is 415", async () => {
     const callId = await queuedCall(orgId, userId);
-    const res = await status.POST(signedRequest(statusPath(callId), statusParams("CA-6", "ringing", 1), { contentType: "application/json" }), ctx({ callId }));
+    const res = await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-6"), "ringing", 1), { contentType: "application/json" }), ctx({ callId }));
     expect(res.status).toBe(415);
     expect(await eventsOf(callId)).toHaveLength(0);
   });
 
   it("an oversized body is 413", async () => {
     const callId = await queuedCall(orgId, userId);
-    const res = await status.POST(signedRequest(statusPath(callId), statusParams("CA-7", "ringing", 1, { Junk: "x".repeat(70_000) })), ctx({ callId }));
+    const res = await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-7"), "ringing", 1, { Junk: "x".repeat(70_000) })), ctx({ callId }));
     expect(res.status).toBe(413);
     expect(await eventsOf(callId)).toHaveLength(0);
   });
 
   it("a signed callback without CallStatus is 400", async () => {
     const callId = await queuedCall(orgId, userId);
-    const res = await status.POST(signedRequest(statusPath(callId), { CallSid: "CA-8" }), ctx({ callId }));
+    const res = await status.POST(signedRequest(statusPath(callId), { CallSid: sidOf("CA-8") }), ctx({ callId }));
     expect(res.status).toBe(400);
     expect(await eventsOf(callId)).toHaveLength(0);
   });
 
   it("a CallSid that is not this call's is 409 and stores nothing", async () => {
     const callId = await queuedCall(orgId, userId);
-    await status.POST(signedRequest(statusPath(callId), statusParams("CA-9", "initiated", 0)), ctx({ callId }));
-    const res = await status.POST(signedRequest(statusPath(callId), statusParams("CA-other", "completed", 1)), ctx({ callId }));
+    await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-9"), "initiated", 0)), ctx({ callId }));
+    const res = await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-other"), "completed", 1)), ctx({ callId }));
     expect(res.status).toBe(409);
     expect(await eventsOf(callId)).toHaveLength(1);
     expect((await callRow(callId)).status).toBe("initiated");
@@ -130,12 +130,12 @@ describe("bad input gets a clear error and changes nothing", () => {
     const callId = await queuedCall(orgId, userId);
     const res = await recording.POST(
       signedRequest(`/api/webhooks/signalwire/${callId}/recording`, {
-        CallSid: "CA-10", RecordingSid: "RE-bad", RecordingStatus: "completed", RecordingUrl: "http://169.254.169.254/latest",
+        CallSid: sidOf("CA-10"), RecordingSid: sidOf("RE-bad"), RecordingStatus: "completed", RecordingUrl: "http://169.254.169.254/latest",
       }),
       ctx({ callId }),
     );
     expect(res.status).toBe(400);
-    const [jobs] = await sql()`select count(*)::int as n from graphile_worker._private_jobs where key = 'ingest:RE-bad'`;
+    const [jobs] = await sql()`select count(*)::int as n from graphile_worker._private_jobs where key = ${'ingest:' + sidOf("RE-bad")}`;
     expect(jobs!.n).toBe(0);
   });
 });
@@ -145,19 +145,19 @@ describe("state machine through the webhook", () => {
     const callId = await queuedCall(orgId, userId);
     for (const [s, seq] of [["ringing", 1], ["in-progress", 2], ["completed", 3], ["ringing", 1], ["busy", 4]] as const) {
       const extra: Record<string, string> = s === "completed" ? { CallDuration: "42" } : {};
-      expect((await status.POST(signedRequest(statusPath(callId), statusParams("CA-11", s, seq, extra)), ctx({ callId }))).status).toBe(204);
+      expect((await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-11"), s, seq, extra)), ctx({ callId }))).status).toBe(204);
     }
     expect(await callRow(callId)).toMatchObject({ status: "completed", duration_seconds: 42 });
     // The repeated `ringing` is stored once; the late `busy` is on the timeline but changed nothing.
     expect((await eventsOf(callId)).map((e) => e.dedupe_key)).toEqual([
-      "status:CA-11:ringing:1", "status:CA-11:in-progress:2", "status:CA-11:completed:3", "status:CA-11:busy:4",
+      `status:${sidOf("CA-11")}:ringing:1`, `status:${sidOf("CA-11")}:in-progress:2`, `status:${sidOf("CA-11")}:completed:3`, `status:${sidOf("CA-11")}:busy:4`,
     ]);
   });
 
   it("stores `answered` and `in-progress` as two events, not one", async () => {
     const callId = await queuedCall(orgId, userId);
-    await status.POST(signedRequest(statusPath(callId), statusParams("CA-12", "answered", 2)), ctx({ callId }));
-    await status.POST(signedRequest(statusPath(callId), statusParams("CA-12", "in-progress", 3)), ctx({ callId }));
+    await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-12"), "answered", 2)), ctx({ callId }));
+    await status.POST(signedRequest(statusPath(callId), statusParams(sidOf("CA-12"), "in-progress", 3)), ctx({ callId }));
     expect(await eventsOf(callId)).toHaveLength(2);
     expect((await callRow(callId)).status).toBe("in_progress");
   });
@@ -172,7 +172,7 @@ describe("survey through the Gather action", () => {
     const callId = await queuedCall(orgId, userId, planFor({ record: false, disclosure: null, survey }));
     const gather = async (q: number, attempt: number, digits: string) => {
       const res = await gatherRoute.POST(
-        signedRequest(`/api/laml/${callId}/gather?q=${q}&attempt=${attempt}`, { CallSid: "CA-13", Digits: digits }),
+        signedRequest(`/api/laml/${callId}/gather?q=${q}&attempt=${attempt}`, { CallSid: sidOf("CA-13"), Digits: digits }),
         ctx({ callId }),
       );
       expect(res.status).toBe(200);

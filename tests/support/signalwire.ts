@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 import { resetConfig } from "@/lib/config";
 import { asService } from "@/lib/db";
@@ -101,4 +101,13 @@ export async function queuedCall(orgId: string, userId: string, plan: CallPlan =
     values (${orgId}, ${userId}, ${plan.flow}, ${plan.from}, ${plan.to}, ${randomUUID()}, ${tx.json(plan as never)}, 'global')
     returning id`);
   return row!.id;
+}
+
+/**
+ * A provider sid shaped like the real ones (two letters and 32 hex digits, which SignalWire's
+ * compatibility API accepts besides its UUIDs), stable for a label so tests can name them.
+ */
+export function sidOf(label: string): string {
+  const prefix = /^[A-Z]{2}/.test(label) ? label.slice(0, 2) : "CA";
+  return prefix + createHash("sha256").update(label).digest("hex").slice(0, 32);
 }

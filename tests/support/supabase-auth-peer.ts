@@ -23,6 +23,11 @@ import {
  * - `POST /auth/v1/token?grant_type=refresh_token` — rotates the refresh token.
  * - `GET  /auth/v1/user` — the user of a Bearer token it signed, whose session is live.
  * - `POST /auth/v1/logout?scope=global|local|others` — ends sessions; 204.
+ * - `POST /auth/v1/invite?redirect_to=…` — admin only (the secret key): creates the user and
+ *   "sends" the invite email; an email that already has a user is 422 `email_exists`.
+ * - `POST /auth/v1/otp?redirect_to=…` — "sends" a magic link; with `create_user: false` an
+ *   unknown email is 422 `otp_disabled` ("Signups not allowed for otp"), as GoTrue answers.
+ * Emails are not sent: they are kept in `emails`, with the link's redirect target.
  *
  * Errors follow GoTrue's `HandleResponseError`: when the request carries
  * `X-Supabase-Api-Version: 2024-01-01` (supabase-js always sends it) the body is
@@ -103,10 +108,23 @@ export interface InjectedError {
   times?: number;
 }
 
+/** An email the peer would have sent. */
+export interface PeerEmail {
+  kind: "invite" | "magiclink";
+  to: string;
+  /** Where the link in the email leads after verification (`redirect_to`). */
+  redirectTo: string | undefined;
+}
+
 export interface SupabaseAuthPeer {
   /** The project URL to give supabase-js (`NEXT_PUBLIC_SUPABASE_URL`), e.g. http://127.0.0.1:41234. */
   readonly url: string;
   readonly publishableKey: string;
+  /** The project's secret key (`SUPABASE_SECRET_KEY`): the admin endpoints need it. */
+  readonly secretKey: string;
+  /** Emails sent, in order. */
+  readonly emails: PeerEmail[];
+  findUserByEmail(email: string): PeerUser | undefined;
   /** The `kid` of the served signing key. */
   readonly kid: string;
   /** Every request received, in order. */
@@ -161,9 +179,11 @@ async function keyPair(): Promise<{ privateKey: CryptoKey; publicJwk: JWK }> {
 }
 
 export async function startSupabaseAuthPeer(
-  options: { publishableKey?: string } = {},
+  options: { publishableKey?: string; secretKey?: string } = {},
 ): Promise<SupabaseAuthPeer> {
   const publishableKey = options.publishableKey ?? "sb_publishable_test_peer";
+  const secretKey = options.secretKey ?? "sb_secret_test_peer";
+  const emails: PeerEmail[] = [];
   const kid = randomUUID();
   const served = await keyPair();
   const foreign = await keyPair();
@@ -181,6 +201,7 @@ export async function startSupabaseAuthPeer(
   let url = "";
 
   const issuer = () => `${url}/auth/v1`;
+  const findUserByEmail = (email: string) => [...users.values()].find((u) => u.email === email.trim().toLowerCase());
 
   function userJson(user: PeerUser): Record<string, unknown> {
     const identityData = { email: user.email, email_verified: true, phone_verified: false, sub: user.id };
@@ -352,6 +373,31 @@ export async function startSupabaseAuthPeer(
       const { user } = await authenticate(req);
       return { status: 200, body: userJson(user) };
     }
+    if (method === "POST" && path === "/auth/v1/invite") {
+      // GoTrue's requireAdmin: the service key (new-style secret keys reach Auth as service_role).
+      if (headerValue(req, "apikey") !== secretKey) {
+        throw new AuthApiFailure(403, "not_admin", "User not allowed");
+      }
+      const body = await readJson(req);
+      const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+      if (!email.includes("@")) throw new AuthApiFailure(400, "validation_failed", "Unable to validate email address: invalid format");
+      if (findUserByEmail(email)) {
+        throw new AuthApiFailure(422, "email_exists", "A user with this email address has already been registered");
+      }
+      const user: PeerUser = { id: randomUUID(), email, password: randomUUID(), userMetadata: {}, createdAt: new Date().toISOString() };
+      users.set(user.id, user);
+      emails.push({ kind: "invite", to: email, redirectTo: query.get("redirect_to") ?? undefined });
+      return { status: 200, body: { ...userJson(user), email_confirmed_at: null, confirmed_at: null, invited_at: user.createdAt } };
+    }
+    if (method === "POST" && path === "/auth/v1/otp") {
+      const body = await readJson(req);
+      const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+      if (!findUserByEmail(email) && body.create_user === false) {
+        throw new AuthApiFailure(422, "otp_disabled", "Signups not allowed for otp");
+      }
+      emails.push({ kind: "magiclink", to: email, redirectTo: query.get("redirect_to") ?? undefined });
+      return { status: 200, body: {} };
+    }
     if (method === "POST" && path === "/auth/v1/logout") {
       const { user, sessionId } = await authenticate(req);
       const scope = query.get("scope") ?? "global";
@@ -388,7 +434,7 @@ export async function startSupabaseAuthPeer(
       sendError(req, res, failure);
     };
 
-    if (record.apikey !== publishableKey) {
+    if (record.apikey !== publishableKey && record.apikey !== secretKey) {
       // Supabase's API gateway, before the request reaches Auth.
       reply(401, { message: "Invalid API key", hint: "Double check your Supabase `anon` or `service_role` API key." });
       return;
@@ -419,6 +465,9 @@ export async function startSupabaseAuthPeer(
   return {
     url,
     publishableKey,
+    secretKey,
+    emails,
+    findUserByEmail,
     kid,
     requests,
     requestsTo: (method, path) => requests.filter((r) => r.method === method && r.path === path),

@@ -36,6 +36,17 @@ describe("config", () => {
     );
   });
 
+  it("chooses how invitations are delivered, and names the missing half of an SMTP set", () => {
+    expect(parseConfig({}).mail).toEqual({ kind: "link" });
+    expect(parseConfig(supabase).mail).toEqual({ kind: "supabase" });
+    const smtp = { SMTP_URL: "smtp://u:p@mail.example.com:587", MAIL_FROM: "Verbatim <no-reply@example.com>" };
+    expect(parseConfig(smtp).mail).toEqual({ kind: "smtp", url: smtp.SMTP_URL, from: smtp.MAIL_FROM });
+    expect(parseConfig({ ...supabase, ...smtp }).mail.kind).toBe("smtp");
+    expect(() => parseConfig({ SMTP_URL: smtp.SMTP_URL })).toThrow(/missing: MAIL_FROM/);
+    expect(() => parseConfig({ MAIL_FROM: smtp.MAIL_FROM })).toThrow(/missing: SMTP_URL/);
+    expect(() => parseConfig({ ...smtp, SMTP_URL: "http://mail.example.com" })).toThrow(/SMTP_URL/);
+  });
+
   it("rejects malformed values with the variable's name", () => {
     expect(() => parseConfig({ PUBLIC_BASE_URL: "not a url" })).toThrow(/PUBLIC_BASE_URL/);
     expect(() => parseConfig({ SESSION_SECRET: "short" })).toThrow(/SESSION_SECRET/);

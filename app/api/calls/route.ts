@@ -4,8 +4,7 @@ import { callListQuerySchema, placeCallRequestSchema } from "@/lib/calls/contrac
 import { placeCall } from "@/lib/calls/place-call";
 import { listCalls, viewFor } from "@/lib/calls/queries";
 import { withUser } from "@/lib/db";
-import { ValidationError } from "@/lib/errors";
-import { readJson, route } from "@/lib/http/route";
+import { readJson, readQuery, route } from "@/lib/http/route";
 import { authorize } from "@/lib/rbac/authorize";
 
 export const dynamic = "force-dynamic";
@@ -13,13 +12,10 @@ export const dynamic = "force-dynamic";
 export const GET = route(async (req) => {
   const session = await requireSession();
   const orgId = await activeOrgId(session, req);
-  const query = callListQuerySchema.safeParse(Object.fromEntries(new URL(req.url).searchParams));
-  if (!query.success) {
-    throw new ValidationError(`Query: ${query.error.issues[0]?.path.join(".")}: ${query.error.issues[0]?.message}`);
-  }
+  const query = readQuery(req, callListQuerySchema);
   const result = await withUser(session.claims, async (tx) => {
     const membership = await authorize(session, "operations.view", orgId, tx);
-    return listCalls(tx, { orgId, before: query.data.before, limit: query.data.limit, view: viewFor(membership) });
+    return listCalls(tx, { orgId, before: query.before, limit: query.limit, view: viewFor(membership) });
   });
   return Response.json(result);
 });

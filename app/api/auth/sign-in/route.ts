@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { auth, requestCookieJar } from "@/lib/auth";
+import { storableHeader } from "@/lib/http/pg-safe";
 import { clientIp, readJson, route } from "@/lib/http/route";
 
 const signInSchema = z.object({
@@ -13,7 +14,7 @@ export const POST = route(async (req, { log }) => {
     email: body.email,
     password: body.password,
     ip: clientIp(req),
-    userAgent: req.headers.get("user-agent") ?? undefined,
+    userAgent: storableHeader(req.headers.get("user-agent")),
   });
   log.info({ userId: session.userId }, "signed in");
   return Response.json({ user: { id: session.userId, email: session.email } });

@@ -1,18 +1,20 @@
 import { z } from "zod";
 import { handleDialResult, lockCall } from "@/lib/calls/provider-events";
 import { config } from "@/lib/config";
-import { UnprocessableError, ValidationError } from "@/lib/errors";
+import { UnprocessableError } from "@/lib/errors";
+import { readQuery } from "@/lib/http/route";
 import { buildLaml, LamlPlanError, type LamlInput } from "@/lib/telephony/laml";
 import { laml, signalwireRoute } from "@/lib/telephony/webhook-route";
 
-const stepSchema = z.enum(["start", "whisper", "after-record", "after-dial"]);
+const querySchema = z.object({
+  step: z.enum(["start", "whisper", "after-record", "after-dial"], { error: "step must be one of start, whisper, after-record, after-dial." }),
+});
 
 /** The LaML document for a step of the call's flow: a pure function of its plan snapshot. */
 const handler = signalwireRoute(async (tx, { callId, form, url }) => {
-  const step = stepSchema.safeParse(url.searchParams.get("step"));
-  if (!step.success) throw new ValidationError("step must be one of start, whisper, after-record, after-dial.");
-  const plan = step.data === "after-dial" ? await handleDialResult(tx, callId, form) : (await lockCall(tx, callId)).plan;
-  const input: LamlInput = { step: step.data };
+  const { step } = readQuery(url, querySchema);
+  const plan = step === "after-dial" ? await handleDialResult(tx, callId, form) : (await lockCall(tx, callId)).plan;
+  const input: LamlInput = { step };
   try {
     return laml(buildLaml(plan, input, { callId, baseUrl: config().publicBaseUrl }));
   } catch (err) {

@@ -2,9 +2,12 @@ import { handleRecordingCallback } from "@/lib/calls/provider-events";
 import { config } from "@/lib/config";
 import { signalwireRoute } from "@/lib/telephony/webhook-route";
 
-/** SignalWire recording status callback: a pending recording and its ingest job, once. */
+/**
+ * SignalWire recording status callback: a pending recording and its ingest job, once. An
+ * unknown RecordingStatus is acknowledged and not stored.
+ */
 export const POST = signalwireRoute(async (tx, { callId, form }, { log }) => {
-  const { stored } = await handleRecordingCallback(tx, callId, form, { simulatorUrl: config().telephony?.simulatorUrl });
-  log.info({ callId, recordingSid: form.RecordingSid, recordingStatus: form.RecordingStatus, stored }, "recording callback");
+  const result = await handleRecordingCallback(tx, callId, form, { simulatorUrl: config().telephony?.simulatorUrl });
+  log.info({ callId, ...result }, "recording callback");
   return new Response(null, { status: 204 });
 });

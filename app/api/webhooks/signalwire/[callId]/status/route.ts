@@ -1,9 +1,12 @@
 import { handleStatusCallback } from "@/lib/calls/provider-events";
 import { signalwireRoute } from "@/lib/telephony/webhook-route";
 
-/** SignalWire call status callback: stored once, applied forward-only. */
+/**
+ * SignalWire call status callback: stored once, applied forward-only. An unknown CallStatus is
+ * acknowledged and not stored; optional fields outside their domain are dropped.
+ */
 export const POST = signalwireRoute(async (tx, { callId, form }, { log }) => {
-  const { stored, status } = await handleStatusCallback(tx, callId, form);
-  log.info({ callId, providerStatus: form.CallStatus, sequence: form.SequenceNumber, stored, status }, "status callback");
+  const result = await handleStatusCallback(tx, callId, form);
+  log.info({ callId, sequence: form.SequenceNumber, ...result }, "status callback");
   return new Response(null, { status: 204 });
 });

@@ -1,0 +1,235 @@
+import "server-only";
+import { localAuth, createLocalUser } from "@/lib/auth/local";
+import type { Session } from "@/lib/auth/claims";
+import type { CookieJar } from "@/lib/auth/cookie-jar";
+import { config } from "@/lib/config";
+import { asService, withUser, type Tx } from "@/lib/db";
+import {
+  ConflictError,
+  ForbiddenError,
+  GoneError,
+  NotFoundError,
+  ProviderError,
+  UnauthenticatedError,
+  type AppError,
+} from "@/lib/errors";
+import { logger } from "@/lib/log";
+import { mailer } from "@/lib/mail";
+import { keepActiveOrgBeforeJoining } from "@/lib/auth/active-org";
+import { hashInvitationToken, isWellFormedToken, newInvitationToken } from "@/lib/orgs/invitation-token";
+import { authorize } from "@/lib/rbac/authorize";
+import type { Role } from "@/lib/rbac/policy";
+
+/**
+ * Invitations: the only way into an organization. This module is the one writer of
+ * `public.invitations` (create and revoke, as the inviter under RLS); acceptance is the SQL
+ * function `private.accept_invitation`, called as the invitee.
+ *
+ * The invite path never looks the invited address up: its answer, and the work behind it,
+ * are the same whether or not anyone has an account with that email.
+ */
+export interface Invitation {
+  id: string;
+  email: string;
+  role: Role;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface InviteResult {
+  invitation: Invitation;
+  /** Present only when nothing was emailed: the inviter passes the link on themselves. */
+  acceptUrl?: string;
+}
+
+export function acceptUrlFor(token: string): string {
+  return `${config().publicBaseUrl}/invite/${token}`;
+}
+
+const INVITATION_COLUMNS = (tx: Tx) =>
+  tx`id, email, role::text as role, created_at::text as "createdAt", expires_at::text as "expiresAt"`;
+
+/** A token for someone else: the holder is signed in with another address. */
+export class InvitationEmailMismatchError extends ForbiddenError {
+  override readonly code = "invitation_email_mismatch";
+}
+
+/** Owners and admins invite; only owners invite owners. Inviting an address again replaces its open invitation. */
+export async function createInvitation(
+  session: Session,
+  orgId: string,
+  input: { email: string; role: Role },
+): Promise<InviteResult> {
+  const membership = await authorize(session, "members.manage", orgId);
+  if (input.role === "owner" && membership.role !== "owner") {
+    throw new ForbiddenError("Only an owner can invite another owner.");
+  }
+  const email = input.email.trim().toLowerCase();
+  const { token, hash } = newInvitationToken();
+  const invitation = await withUser(session.claims, async (tx) => {
+    await tx`
+      update public.invitations set revoked_at = now(), revoked_by = ${session.userId}
+      where organization_id = ${orgId} and email = ${email} and accepted_at is null and revoked_at is null`;
+    const [row] = await tx<Invitation[]>`
+      insert into public.invitations (organization_id, email, role, token_hash, invited_by)
+      values (${orgId}, ${email}, ${input.role}, ${hash}, ${session.userId})
+      returning ${INVITATION_COLUMNS(tx)}`;
+    return row!;
+  });
+  const acceptUrl = acceptUrlFor(token);
+  let delivered: boolean;
+  try {
+    ({ delivered } = await mailer().sendInvitation({
+      to: email,
+      orgName: membership.orgName,
+      role: input.role,
+      inviterEmail: session.email,
+      acceptUrl,
+      expiresAt: invitation.expiresAt,
+    }));
+  } catch (err) {
+    // The link must not stay usable when nobody was told: revoke what we just made.
+    await withUser(session.claims, (tx) => tx`
+      update public.invitations set revoked_at = now(), revoked_by = ${session.userId}
+      where id = ${invitation.id} and accepted_at is null and revoked_at is null`).catch(() => {});
+    logger().error({ orgId, invitationId: invitation.id, mailer: mailer().kind, err: (err as Error).message }, "invitation email failed");
+    throw new ProviderError("The invitation email could not be sent. Try again shortly.", "mail_failed");
+  }
+  return delivered ? { invitation } : { invitation, acceptUrl };
+}
+
+/** Open invitations (not accepted, not revoked, not expired), newest first. */
+export async function listInvitations(session: Session, orgId: string): Promise<Invitation[]> {
+  await authorize(session, "members.manage", orgId);
+  return withUser(session.claims, (tx) => tx<Invitation[]>`
+    select ${INVITATION_COLUMNS(tx)} from public.invitations
+    where organization_id = ${orgId} and accepted_at is null and revoked_at is null and expires_at > now()
+    order by created_at desc, id`);
+}
+
+/** Revoke an open invitation; another organization's id, or one already closed, is 404. */
+export async function revokeInvitation(session: Session, orgId: string, invitationId: string): Promise<void> {
+  await authorize(session, "members.manage", orgId);
+  const rows = await withUser(session.claims, (tx) => tx`
+    update public.invitations set revoked_at = now(), revoked_by = ${session.userId}
+    where id = ${invitationId} and organization_id = ${orgId} and accepted_at is null and revoked_at is null
+    returning id`);
+  if (rows.length === 0) throw new NotFoundError("Invitation not found, or no longer open.");
+}
+
+/** Thrown inside the accepting transaction so that it rolls back. */
+class Refused extends Error {
+  constructor(readonly outcome: Exclude<Outcome, "accepted">) {
+    super(outcome);
+  }
+}
+
+type Outcome = "accepted" | "not_found" | "used" | "revoked" | "expired" | "wrong_email" | "already_member" | "unauthenticated";
+
+/** Why a token cannot be used, worded for the person holding the link. */
+function refusal(outcome: Exclude<Outcome, "accepted">): AppError {
+  switch (outcome) {
+    case "not_found":
+      return new NotFoundError("This invitation link is not valid. Check that you copied all of it, or ask for a new one.");
+    case "used":
+      return new GoneError("This invitation has already been used.", "invitation_used");
+    case "revoked":
+      return new GoneError("This invitation was withdrawn. Ask for a new one if you still need access.", "invitation_revoked");
+    case "expired":
+      return new GoneError("This invitation has expired. Ask for a new one.", "invitation_expired");
+    case "wrong_email":
+      return new InvitationEmailMismatchError(
+        "This invitation was sent to a different email address. Sign in with the address it was sent to, then open the link again.",
+      );
+    case "already_member":
+      return new ConflictError("You are already a member of this organization.", "already_member");
+    case "unauthenticated":
+      return new UnauthenticatedError("Sign in to accept this invitation.");
+  }
+}
+
+export interface InvitationPreview {
+  orgName: string;
+  role: Role;
+  expiresAt: string;
+}
+
+interface InvitationRow {
+  id: string;
+  organizationId: string;
+  orgName: string;
+  email: string;
+  role: Role;
+  expiresAt: string;
+  outcome: Outcome;
+}
+
+/** The open invitation for a token, read by the service path (the holder may not be signed in). */
+async function findByToken(token: string): Promise<InvitationRow> {
+  if (!isWellFormedToken(token)) throw refusal("not_found");
+  const hash = hashInvitationToken(token);
+  const [row] = await asService((tx) => tx<InvitationRow[]>`
+    select i.id, i.organization_id as "organizationId", o.name as "orgName", i.email, i.role::text as role,
+           i.expires_at::text as "expiresAt",
+           case when i.accepted_at is not null then 'used'
+                when i.revoked_at is not null then 'revoked'
+                when i.expires_at <= now() then 'expired'
+                else 'accepted' end as outcome
+    from public.invitations i join public.organizations o on o.id = i.organization_id
+    where i.token_hash = ${hash}`);
+  if (!row) throw refusal("not_found");
+  if (row.outcome !== "accepted") throw refusal(row.outcome);
+  return row;
+}
+
+/** What the accept page shows: organization and role, nothing about any account. */
+export async function previewInvitation(token: string): Promise<InvitationPreview> {
+  const row = await findByToken(token);
+  return { orgName: row.orgName, role: row.role, expiresAt: row.expiresAt };
+}
+
+export interface Accepted {
+  organization: { id: string; name: string };
+  role: Role;
+}
+
+/** Accept as the signed-in person; their active organization does not change. */
+export async function acceptInvitation(session: Session, token: string): Promise<Accepted> {
+  if (!isWellFormedToken(token)) throw refusal("not_found");
+  const hash = hashInvitationToken(token);
+  const result = await withUser(session.claims, async (tx) => {
+    // Rolled back with everything else when the invitation is refused.
+    await keepActiveOrgBeforeJoining(tx, { userId: session.userId });
+    const [row] = await tx<{ outcome: Outcome; organizationId: string | null; role: Role | null }[]>`
+      select outcome, organization_id as "organizationId", role::text as role
+      from private.accept_invitation(${hash})`;
+    if (row?.outcome !== "accepted") throw new Refused(row?.outcome ?? "not_found");
+    const [org] = await tx<{ name: string }[]>`select name from public.organizations where id = ${row.organizationId}`;
+    return { row, orgName: org!.name };
+  }).catch((err: unknown) => {
+    throw err instanceof Refused ? refusal(err.outcome) : err;
+  });
+  const { row } = result;
+  return { organization: { id: row.organizationId!, name: result.orgName! }, role: row.role! };
+}
+
+/**
+ * The embedded default's one-step join: create the local account for the invitation's own
+ * email (the body never names an email), sign in, accept. Someone whose account already exists
+ * signs in with its password the same way; a wrong password is the generic sign-in failure.
+ */
+export async function acceptInvitationWithPassword(
+  jar: CookieJar,
+  input: { token: string; password: string; ip: string; userAgent?: string },
+): Promise<{ session: Session; accepted: Accepted }> {
+  if (config().auth !== "local") throw refusal("unauthenticated");
+  const invitation = await findByToken(input.token);
+  await createLocalUser(invitation.email, input.password);
+  const session = await localAuth.signIn(jar, {
+    email: invitation.email,
+    password: input.password,
+    ip: input.ip,
+    userAgent: input.userAgent,
+  });
+  return { session, accepted: await acceptInvitation(session, input.token) };
+}

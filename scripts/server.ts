@@ -1,0 +1,67 @@
+/**
+ * The app's HTTP server: Next.js behind a plain `node:http` server (Next's custom-server API),
+ * so that the client's address comes from the socket. Next's own server copies the socket
+ * address into X-Forwarded-For only when the client sent no such header, which lets any client
+ * pick its own address; here the address is computed from the socket and X-Forwarded-For under
+ * the configured trust (TRUSTED_PROXY_HOPS, TRUSTED_PROXIES) and handed to route handlers in
+ * the private header `x-verbatim-client-ip`, which a client cannot set.
+ *
+ *   npm run serve -- [--dev] [--port N] [--hostname H]
+ *
+ * `npm run dev` and `npm start` run this for you; in production run `npm run build`, then
+ * `npm run serve` with the production environment.
+ */
+import { createServer } from "node:http";
+import { parseArgs } from "node:util";
+import next from "next";
+import { config, ConfigError } from "@/lib/config";
+import { stampClientIp, trustFor } from "@/lib/http/client-ip";
+
+const { values: args } = parseArgs({
+  options: {
+    dev: { type: "boolean", default: false },
+    port: { type: "string" },
+    hostname: { type: "string" },
+  },
+});
+
+async function main(): Promise<void> {
+  const port = Number(args.port ?? process.env.PORT ?? 3000);
+  const hostname = args.hostname ?? process.env.HOSTNAME ?? "127.0.0.1";
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new ConfigError(`--port must be a port number, not ${args.port}`);
+  const dev = args.dev;
+  // Next reads NODE_ENV itself; the production build must run as production.
+  (process.env as Record<string, string>).NODE_ENV ??= dev ? "development" : "production";
+  const trust = trustFor(config().proxyTrust);
+
+  const app = next({ dev, hostname, port, ...(dev ? { turbopack: true } : {}) });
+  const handle = app.getRequestHandler();
+  await app.prepare();
+
+  const server = createServer((req, res) => {
+    stampClientIp(req, trust);
+    handle(req, res).catch((err: unknown) => {
+      console.error(err);
+      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+      res.end("Internal Server Error");
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => resolve());
+  });
+  console.log(`• Next.js (${dev ? "development" : "production"}) listening on http://${hostname}:${port}`);
+
+  const close = () => {
+    server.close();
+    void app.close().finally(() => process.exit(0));
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.once("SIGTERM", close);
+  process.once("SIGINT", close);
+}
+
+main().catch((err: unknown) => {
+  console.error(`\n✖ ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

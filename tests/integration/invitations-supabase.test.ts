@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { sessionFromClaims } from "@/lib/auth/claims";
+import { resetConfig } from "@/lib/config";
+import { createInvitation } from "@/lib/orgs/invitations";
+import { addMembership, claimsFor, createOrg, createUser } from "@/tests/support/fixtures";
+import { Browser, call } from "@/tests/support/member-requests";
+import { startSupabaseAuthPeer, type SupabaseAuthPeer } from "@/tests/support/supabase-auth-peer";
+
+vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
+
+/**
+ * Supabase mode: invitations go out through Supabase Auth's own email, via supabase-js against
+ * the local GoTrue stand-in. A new address gets Supabase's invite; an address that already has
+ * an account (Supabase answers 422 email_exists) gets a magic link. The inviter's answer is the
+ * same either way, and carries no link: Supabase emailed it.
+ */
+let peer: SupabaseAuthPeer;
+
+beforeAll(async () => {
+  peer = await startSupabaseAuthPeer({ publishableKey: "sb_publishable_invites", secretKey: "sb_secret_invites" });
+  process.env.NEXT_PUBLIC_SUPABASE_URL = peer.url;
+  process.env.NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY = peer.publishableKey;
+  process.env.SUPABASE_SECRET_KEY = peer.secretKey;
+  process.env.PUBLIC_BASE_URL = "https://verbatim.example.com";
+  resetConfig();
+});
+
+afterAll(async () => {
+  await peer?.close();
+  for (const name of ["NEXT_PUBLIC_SUPABASE_URL", "NEXT_PUBLIC_SUPABASE_PUBLISHABLE_KEY", "SUPABASE_SECRET_KEY", "PUBLIC_BASE_URL"]) delete process.env[name];
+  resetConfig();
+});
+
+describe("invitations in Supabase mode", () => {
+  it("a new email gets Supabase's invite, an existing one a magic link; the inviter cannot tell which", async () => {
+    const org = await createOrg("base", "Supa Org");
+    const ownerId = await createUser();
+    await addMembership(org, ownerId, "owner");
+    const owner = sessionFromClaims(claimsFor(ownerId, "owner@supa.test"));
+    const existing = peer.addUser({ email: `existing-${Date.now()}@example.test`, password: "whatever password" });
+    const newcomer = `new-${Date.now()}@example.test`;
+
+    const toNew = await createInvitation(owner, org, { email: newcomer, role: "operator" });
+    const toExisting = await createInvitation(owner, org, { email: existing.email, role: "operator" });
+
+    // Same shape, no link for the inviter.
+    expect(Object.keys(toNew).sort()).toEqual(["invitation"]);
+    expect(Object.keys(toExisting).sort()).toEqual(Object.keys(toNew).sort());
+    expect(Object.keys(toExisting.invitation).sort()).toEqual(Object.keys(toNew.invitation).sort());
+
+    // What Supabase was asked, and what it sent.
+    expect(peer.requestsTo("POST", "/auth/v1/invite").map((r) => r.status)).toEqual([200, 422]);
+    expect(peer.requestsTo("POST", "/auth/v1/otp").map((r) => r.status)).toEqual([200]);
+    const link = /^https:\/\/verbatim\.example\.com\/invite\/[A-Za-z0-9_-]{43}$/;
+    expect(peer.emails).toEqual([
+      { kind: "invite", to: newcomer, redirectTo: expect.stringMatching(link) },
+      { kind: "magiclink", to: existing.email, redirectTo: expect.stringMatching(link) },
+    ]);
+    expect(peer.emails[0]!.redirectTo).not.toBe(peer.emails[1]!.redirectTo);
+    // The invite created the account at Supabase; the magic link created none.
+    expect(peer.findUserByEmail(newcomer)).toBeDefined();
+  });
+
+  it("a failure at Supabase is a 502 and leaves no usable invitation", async () => {
+    const org = await createOrg("base");
+    const ownerId = await createUser();
+    await addMembership(org, ownerId, "owner");
+    const owner = sessionFromClaims(claimsFor(ownerId));
+    peer.injectError({ method: "POST", path: "/auth/v1/invite", status: 500, errorCode: "unexpected_failure", message: "boom" });
+    const err = await createInvitation(owner, org, { email: `x-${Date.now()}@example.test`, role: "viewer" }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502, code: "mail_failed" });
+    const { sql } = await import("@/lib/db/client");
+    expect(await sql()`select 1 from public.invitations where organization_id = ${org} and revoked_at is null`).toHaveLength(0);
+  });
+
+  it("the invitee arrives from Supabase's email signed in, and accepts as the invited address", async () => {
+    const sessionRoute = await import("@/app/api/auth/session/route");
+    const accept = await import("@/app/api/invitations/accept/route");
+    const me = await import("@/app/api/me/route");
+    const org = await createOrg("base", "Supa Join");
+    const ownerId = await createUser();
+    await addMembership(org, ownerId, "owner");
+    const owner = sessionFromClaims(claimsFor(ownerId));
+    const email = `arrives-${Date.now()}@example.test`;
+    await createInvitation(owner, org, { email, role: "analyst" });
+    const sent = peer.emails.findLast((e) => e.to === email)!;
+    const token = sent.redirectTo!.split("/").pop()!;
+
+    // What Supabase's /verify puts in the fragment after the invitee clicks the email's link.
+    const invitee = peer.findUserByEmail(email)!;
+    const fragment = await peer.sessionFor(invitee);
+    const browser = new Browser();
+    const forged = await call(browser, sessionRoute.POST, {
+      method: "POST",
+      body: { accessToken: await peer.signAccessToken({ sub: invitee.id, email }, { key: "foreign-same-kid" }), refreshToken: "nope" },
+    });
+    expect(forged.status).toBe(401);
+    expect(browser.cookies.size).toBe(0);
+    const adopted = await call(browser, sessionRoute.POST, {
+      method: "POST",
+      body: { accessToken: fragment.access_token, refreshToken: fragment.refresh_token },
+    });
+    expect(adopted.status).toBe(200);
+    expect(adopted.body).toMatchObject({ user: { id: invitee.id, email } });
+
+    const joined = await call(browser, accept.POST, { method: "POST", body: { token } });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    expect(joined.body).toMatchObject({ organization: { id: org, name: "Supa Join" }, role: "analyst" });
+    expect((await call(browser, me.GET)).body).toMatchObject({ activeOrgId: org, memberships: [expect.objectContaining({ orgId: org, role: "analyst" })] });
+
+    // Someone else signed in through Supabase cannot use it.
+    const other = peer.addUser({ email: `other-${Date.now()}@example.test`, password: "x" });
+    const otherTokens = await peer.sessionFor(other);
+    const otherBrowser = new Browser();
+    await call(otherBrowser, sessionRoute.POST, { method: "POST", body: { accessToken: otherTokens.access_token, refreshToken: otherTokens.refresh_token } });
+    const second = await createInvitation(owner, org, { email: `third-${Date.now()}@example.test`, role: "viewer" });
+    expect(second).not.toHaveProperty("acceptUrl");
+    const thirdToken = peer.emails.at(-1)!.redirectTo!.split("/").pop()!;
+    const refused = await call(otherBrowser, accept.POST, { method: "POST", body: { token: thirdToken } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error?.code).toBe("invitation_email_mismatch");
+  });
+});

@@ -1,0 +1,145 @@
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { configureSignalWire, ctx, queuedCall, signedRequest } from "@/tests/support/signalwire";
+import { addMembership, createOrg, member } from "@/tests/support/fixtures";
+import { sql } from "@/lib/db/client";
+import { CLIENT_IP_HEADER } from "@/lib/http/client-ip";
+import type { CookieJar } from "@/lib/auth/cookie-jar";
+
+/**
+ * The webhook limits (per source address, per call) and the member API's per-user limit, driven
+ * through the real route handlers: refusals are 429 with Retry-After and store nothing.
+ */
+configureSignalWire();
+
+// The member API reads the session from next/headers' cookies; stand in for the request's.
+const requestCookies = new Map<string, string>();
+vi.mock("next/headers", () => ({
+  cookies: async () => ({
+    getAll: () => [...requestCookies].map(([name, value]) => ({ name, value })),
+    get: (name: string) => (requestCookies.has(name) ? { name, value: requestCookies.get(name)! } : undefined),
+    set: () => {},
+  }),
+}));
+
+const status = await import("@/app/api/webhooks/signalwire/[callId]/status/route");
+const members = await import("@/app/api/members/route");
+const invitations = await import("@/app/api/invitations/route");
+const { WEBHOOK_LIMITS } = await import("@/lib/telephony/webhook-limits");
+const { USER_LIMIT } = await import("@/lib/auth/user-limit");
+const { createLocalUser, localAuth } = await import("@/lib/auth/local");
+
+let orgId: string;
+let userId: string;
+beforeAll(async () => {
+  orgId = await createOrg("global");
+  userId = (await member(orgId, "operator")).userId;
+});
+
+const statusPath = (callId: string) => `/api/webhooks/signalwire/${callId}/status`;
+const statusParams = (sid: string, callStatus: string, seq: number) => ({
+  AccountSid: "11111111-2222-4333-8444-555555555555",
+  CallSid: sid,
+  CallStatus: callStatus,
+  SequenceNumber: String(seq),
+  Timestamp: new Date(Date.UTC(2026, 10, 21, 12, 0, seq)).toUTCString(),
+  Direction: "outbound-api",
+});
+
+/** A request as the server hands it to Next: the client address stamped in the private header. */
+function from(source: string, req: Request): Request {
+  const headers = new Headers(req.headers);
+  headers.set(CLIENT_IP_HEADER, source);
+  return new Request(req.url, { method: req.method, headers, body: req.body, duplex: "half" } as RequestInit);
+}
+
+async function eventCount(callId: string): Promise<number> {
+  const [row] = await sql()`select count(*)::int as n from public.call_events where call_id = ${callId}`;
+  return row!.n;
+}
+
+describe("webhook limits", () => {
+  it("answers a flood of forged callbacks 429, and never refuses a validly signed one for it", async () => {
+    const callId = await queuedCall(orgId, userId);
+    const forger = "203.0.113.50";
+    const { points } = WEBHOOK_LIMITS.failedPerSource.spec;
+    const forged = () => signedRequest(statusPath(callId), statusParams("CA-forged", "completed", 9), { key: "PSK_guessed" });
+    for (let i = 0; i < points - 1; i++) {
+      expect((await status.POST(from(forger, forged()), ctx({ callId }))).status).toBe(403);
+    }
+    const refused = await status.POST(from(forger, forged()), ctx({ callId }));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(500);
+    expect((await refused.json()).error).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/Try again in \d+ seconds/) });
+    expect(await eventCount(callId)).toBe(0);
+
+    // The carrier behind the same address (a shared NAT, or the simulator on loopback) goes on.
+    const carrier = await status.POST(from(forger, signedRequest(statusPath(callId), statusParams("CA-L1", "ringing", 1))), ctx({ callId }));
+    expect(carrier.status).toBe(204);
+    expect(await eventCount(callId)).toBe(1);
+  });
+
+  it("lets a real carrier's retries through and refuses replays of one call beyond them, storing nothing", async () => {
+    const callId = await queuedCall(orgId, userId);
+    const carrier = "198.51.100.2";
+    const ringing = statusParams("CA-L2", "ringing", 1);
+    const { points } = WEBHOOK_LIMITS.perCall.spec;
+    // Far more than SignalWire's 3 tries of a few dozen callbacks.
+    for (let i = 0; i < points; i++) {
+      expect((await status.POST(from(carrier, signedRequest(statusPath(callId), ringing)), ctx({ callId }))).status).toBe(204);
+    }
+    const before = await eventCount(callId);
+    const refused = await status.POST(from(carrier, signedRequest(statusPath(callId), statusParams("CA-L2", "completed", 4))), ctx({ callId }));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await eventCount(callId)).toBe(before);
+    const [call] = await sql()`select status::text from public.calls where id = ${callId}`;
+    expect(call!.status).toBe("ringing");
+
+    // Another call from the same carrier is unaffected.
+    const other = await queuedCall(orgId, userId);
+    expect((await status.POST(from(carrier, signedRequest(statusPath(other), statusParams("CA-L3", "ringing", 1))), ctx({ callId: other }))).status).toBe(204);
+  }, 60_000);
+});
+
+class MemoryJar implements CookieJar {
+  readonly cookies = new Map<string, string>();
+  getAll() {
+    return [...this.cookies].map(([name, value]) => ({ name, value }));
+  }
+  set(name: string, value: string) {
+    this.cookies.set(name, value);
+  }
+}
+
+describe("member API limit", () => {
+  it("refuses a user over the limit with 429 and Retry-After, and does not act on the request", async () => {
+    const email = `limited-${Date.now()}@example.test`;
+    const { id } = await createLocalUser(email, "a long enough password");
+    await addMembership(orgId, id, "owner");
+    const jar = new MemoryJar();
+    await localAuth.signIn(jar, { email, password: "a long enough password", ip: "192.0.2.5" });
+    requestCookies.clear();
+    for (const [name, value] of jar.cookies) requestCookies.set(name, value);
+    const headers = { "x-organization-id": orgId, "content-type": "application/json" };
+
+    const listed = await members.GET(new Request("http://app.test/api/members", { headers }), ctx({}));
+    expect(listed.status).toBe(200);
+
+    // Use up the rest of the minute's budget, as a runaway client would.
+    for (let i = 1; i < USER_LIMIT.spec.points; i++) await USER_LIMIT.consume(id, "");
+    const newcomer = `refused-${Date.now()}@example.test`;
+    const refused = await invitations.POST(
+      new Request("http://app.test/api/invitations", {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ email: newcomer, role: "viewer" }),
+      }),
+      ctx({}),
+    );
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await refused.json()).error.code).toBe("rate_limited");
+    const [invited] = await sql()`select count(*)::int as n from public.invitations where email = ${newcomer}`;
+    expect(invited!.n).toBe(0);
+  });
+});
