@@ -5,7 +5,7 @@ import useSWR, { useSWRConfig } from "swr";
 import { ApiError, apiFetch, callListKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
 import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { MODULATION_IDS, MODULATIONS, unmetFor, type Modulation, type ModulationSet } from "@/lib/calls/modulations";
-import type { Flow } from "@/lib/calls/plan";
+import type { Flow } from "@/lib/calls/snapshot";
 import { POLICY } from "@/lib/rbac/policy";
 
 /** Each toggle, in the table's order, with the capability that lets this person change it. */

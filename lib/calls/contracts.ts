@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { callPlanSchema, e164Schema, flowSchema, shopperScriptSchema, surveySchema } from "@/lib/calls/plan";
+import { modulationSnapshotSchema, e164Schema, flowSchema, shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
 import { CALL_STATUSES } from "@/lib/calls/state-machine";
 
 /**
@@ -69,7 +69,8 @@ export const surveyAnswerViewSchema = z.object({
 export type SurveyAnswerView = z.infer<typeof surveyAnswerViewSchema>;
 
 export const callDetailSchema = callSummarySchema.extend({
-  plan: callPlanSchema.nullable(),
+  /** What the call ran with: its modulation snapshot (numbers masked as above). */
+  snapshot: modulationSnapshotSchema.nullable(),
   events: z.array(callEventViewSchema),
   recordings: z.array(recordingSummarySchema),
   surveyAnswers: z.array(surveyAnswerViewSchema).nullable(),

@@ -1,4 +1,4 @@
-import type { Flow } from "@/lib/calls/plan";
+import type { Flow } from "@/lib/calls/snapshot";
 import type { Action } from "@/lib/rbac/policy";
 
 /**

@@ -3,8 +3,9 @@ import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Session } from "@/lib/auth/claims";
 import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/contracts";
 import { describeProblem, MODULATION_IDS, MODULATIONS, modulationProblem, type ModulationSet } from "@/lib/calls/modulations";
-import { callPlanSchema, dialledNumber, type CallPlan } from "@/lib/calls/plan";
+import { modulationSnapshotSchema, dialledNumber, type ModulationSnapshot } from "@/lib/calls/snapshot";
 import { findCall, viewFor } from "@/lib/calls/queries";
+import { appendCallEvent } from "@/lib/calls/timeline";
 import { config } from "@/lib/config";
 import { asService, withUser, type Tx } from "@/lib/db";
 import { ConflictError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
@@ -15,7 +16,7 @@ import { callUrls } from "@/lib/telephony/urls";
 import { readVoiceConfig } from "@/lib/calls/voice-config";
 
 /**
- * Placing a call, in the order DESIGN §5 gives: validate, authorize, snapshot the plan, insert
+ * Placing a call, in the order DESIGN §5 gives: validate, authorize, snapshot the modulations, insert
  * the call as `queued` — all before anything is dialled — then ask SignalWire to dial.
  * An Idempotency-Key makes a repeated request return the first call without a second dial.
  * A create-call request is not idempotent at the provider, so an ambiguous failure (timeout,
@@ -48,12 +49,12 @@ export function normalizeNumber(input: string, field: string): string {
  * modulation in use must be on the organization's plan today, and its prerequisites and flows
  * hold (lib/calls/modulations.ts, the same rules SQL enforces on the stored snapshot).
  */
-export function snapshotPlan(
+export function snapshotModulations(
   membership: Membership,
   defaults: VoiceConfigView,
   request: PlaceCallRequest & { to: string },
   fromNumber: string,
-): CallPlan {
+): ModulationSnapshot {
   const orgId = membership.orgId;
   const flow = request.flow ?? defaults.flow;
   const orgDefault: ModulationSet = {
@@ -95,7 +96,7 @@ export function snapshotPlan(
     }
   }
 
-  return callPlanSchema.parse({
+  return modulationSnapshotSchema.parse({
     flow,
     from: fromNumber,
     to: request.to,
@@ -178,38 +179,38 @@ export async function placeCall(
   const created = await withUser(session.claims, async (tx) => {
     const membership = await authorize(session, "calls.place", orgId, tx);
     const existing = await findByKey(tx, orgId, idempotencyKey);
-    if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, plan: null };
+    if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, snapshot: null };
     if (!telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
 
     const defaults = await readVoiceConfig(tx, { orgId });
-    const plan = snapshotPlan(membership, defaults, { ...request, to }, defaults.callerId ?? telephony.fromNumber);
+    const snapshot = snapshotModulations(membership, defaults, { ...request, to }, defaults.callerId ?? telephony.fromNumber);
     const rows = await tx<{ id: string }[]>`
-      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
-      values (${orgId}, ${session.userId}, ${plan.flow}, ${plan.from}, ${plan.to}, ${idempotencyKey}, ${tx.json(plan as never)}, ${membership.plan})
+      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
+      values (${orgId}, ${session.userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${membership.plan})
       on conflict (organization_id, idempotency_key) do nothing
       returning id`;
     if (!rows[0]) {
       // A concurrent request with the same key won the insert: answer with its call.
       const winner = await findByKey(tx, orgId, idempotencyKey);
-      return { membership, callId: replay(winner!, to, request.flow), replayed: true, plan: null };
+      return { membership, callId: replay(winner!, to, request.flow), replayed: true, snapshot: null };
     }
-    return { membership, callId: rows[0].id, replayed: false, plan };
+    return { membership, callId: rows[0].id, replayed: false, snapshot };
   });
 
-  if (!created.replayed && created.plan) await dial(created.callId, orgId, created.plan, log);
+  if (!created.replayed && created.snapshot) await dial(created.callId, orgId, created.snapshot, log);
 
   const call = await withUser(session.claims, (tx) => findCall(tx, { orgId, callId: created.callId, view: viewFor(created.membership) }));
   return { call: call!, replayed: created.replayed };
 }
 
-async function dial(callId: string, orgId: string, plan: CallPlan, log: Logger): Promise<void> {
+async function dial(callId: string, orgId: string, snapshot: ModulationSnapshot, log: Logger): Promise<void> {
   const urls = callUrls(config().publicBaseUrl, callId);
   try {
     const resource = await signalwire().calls.create({
       // Bridge: the operator is dialled by REST and the target by the LaML's <Dial>; direct:
       // only the target, by REST. Never the same party twice.
-      to: dialledNumber(plan),
-      from: plan.from,
+      to: dialledNumber(snapshot),
+      from: snapshot.from,
       url: urls.laml("start"),
       method: "POST",
       statusCallback: urls.status(),
@@ -221,9 +222,7 @@ async function dial(callId: string, orgId: string, plan: CallPlan, log: Logger):
     await asService(async (tx) => {
       await tx`update public.calls set provider_call_sid = coalesce(provider_call_sid, ${resource.sid}), updated_at = now()
                where id = ${callId} and organization_id = ${orgId}`;
-      await tx`insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
-               values (${orgId}, ${callId}, 'call.dialled', 'call.dialled', ${tx.json({ CallSid: resource.sid })})
-               on conflict do nothing`;
+      await appendCallEvent(tx, { id: callId, orgId }, "call.dialled", { CallSid: resource.sid }, { dedupeKey: "call.dialled" });
     });
     log.info({ callId, orgId, callSid: resource.sid }, "call dialled");
   } catch (err) {
@@ -237,9 +236,7 @@ async function dial(callId: string, orgId: string, plan: CallPlan, log: Logger):
                  status = ${failure.kind === "ambiguous" ? tx`status` : tx`'failed'`}, updated_at = now(),
                  ended_at = ${failure.kind === "ambiguous" ? null : new Date()}
                where id = ${callId} and organization_id = ${orgId}`;
-      await tx`insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
-               values (${orgId}, ${callId}, 'call.dial_failed', 'call.dial_failed', ${tx.json(dialError)})
-               on conflict do nothing`;
+      await appendCallEvent(tx, { id: callId, orgId }, "call.dial_failed", dialError, { dedupeKey: "call.dial_failed" });
     });
     log.warn({ callId, orgId, code: dialError.code, err }, "dialling failed");
     if (failure.kind === "rejected") {

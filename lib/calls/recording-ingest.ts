@@ -3,6 +3,7 @@ import { asService, type Sql } from "@/lib/db";
 import { sql as sharedSql } from "@/lib/db/client";
 import { isLastAttempt, type JobContext } from "@/lib/jobs/context";
 import type { IngestRecordingPayload } from "@/lib/jobs/payloads";
+import { markRecordingFailed, markRecordingStored, recordingForIngest, type IngestRow } from "@/lib/calls/recordings";
 import { storage as configuredStorage, type BlobStorage } from "@/lib/storage";
 import { assertStoragePath } from "@/lib/storage/paths";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
@@ -41,13 +42,6 @@ export class PermanentIngestError extends Error {
   override name = "PermanentIngestError";
 }
 
-interface RecordingRow {
-  id: string;
-  status: "pending" | "stored" | "failed" | "absent" | "missing";
-  durationSeconds: number | null;
-  channels: number | null;
-}
-
 export async function ingestRecording(payload: IngestRecordingPayload, job: JobContext, options: IngestOptions = {}): Promise<IngestOutcome> {
   const db = options.db ?? sharedSql();
   const log = job.log.child({ orgId: payload.orgId, callId: payload.callId, recordingId: payload.recordingId, recordingSid: payload.recordingSid });
@@ -79,31 +73,9 @@ export async function ingestRecording(payload: IngestRecordingPayload, job: JobC
       const stored = await download(payload, options);
       const durationSeconds = stored.durationSeconds ?? payload.durationSeconds ?? current.durationSeconds;
       const channels = stored.channels ?? current.channels;
-      const marked = await asService(async (tx) => {
-        const updated = await tx`
-          update public.recordings set
-            status = 'stored', storage_path = ${stored.path}, sha256 = ${stored.sha256}, bytes = ${stored.bytes},
-            duration_seconds = ${durationSeconds}, channels = ${channels}, media_type = ${MEDIA_TYPE},
-            stored_at = now(), error = null
-          where id = ${payload.recordingId} and organization_id = ${payload.orgId} and call_id = ${payload.callId}
-            and status <> 'stored'
-          returning id`;
-        if (updated.length === 0) return false;
-        await tx`
-          insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
-          values (${payload.orgId}, ${payload.callId}, 'recording.stored', ${`recording.stored:${payload.recordingSid}`},
-                  ${tx.json({
-                    recordingId: payload.recordingId,
-                    recordingSid: payload.recordingSid,
-                    sha256: stored.sha256,
-                    bytes: stored.bytes,
-                    durationSeconds,
-                    channels,
-                    mediaType: MEDIA_TYPE,
-                  })})
-          on conflict (call_id, dedupe_key) do nothing`;
-        return true;
-      }, db);
+      const marked = await asService((tx) => markRecordingStored(tx, payload, {
+        path: stored.path, sha256: stored.sha256, bytes: stored.bytes, durationSeconds, channels, mediaType: MEDIA_TYPE,
+      }), db);
       if (!marked) return "already_stored";
       log.info({ bytes: stored.bytes, sha256: stored.sha256, durationSeconds, channels }, "recording stored");
       return "stored";
@@ -124,31 +96,12 @@ export async function ingestRecording(payload: IngestRecordingPayload, job: JobC
   }
 }
 
-async function loadRecording(db: Sql, payload: IngestRecordingPayload): Promise<RecordingRow | undefined> {
-  const [row] = await asService(
-    (tx) => tx<RecordingRow[]>`
-      select id, status, duration_seconds as "durationSeconds", channels
-      from public.recordings
-      where id = ${payload.recordingId} and organization_id = ${payload.orgId} and call_id = ${payload.callId}`,
-    db,
-  );
-  return row;
+function loadRecording(db: Sql, payload: IngestRecordingPayload): Promise<IngestRow | undefined> {
+  return asService((tx) => recordingForIngest(tx, payload), db);
 }
 
 async function markFailed(db: Sql, payload: IngestRecordingPayload, message: string, attempts: number): Promise<void> {
-  await asService(async (tx) => {
-    const updated = await tx`
-      update public.recordings set status = 'failed', error = ${message}
-      where id = ${payload.recordingId} and organization_id = ${payload.orgId} and call_id = ${payload.callId}
-        and status in ('pending', 'failed')
-      returning id`;
-    if (updated.length === 0) return;
-    await tx`
-      insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
-      values (${payload.orgId}, ${payload.callId}, 'recording.failed', ${`recording.failed:${payload.recordingSid}`},
-              ${tx.json({ recordingId: payload.recordingId, recordingSid: payload.recordingSid, error: message, attempts })})
-      on conflict (call_id, dedupe_key) do nothing`;
-  }, db);
+  await asService((tx) => markRecordingFailed(tx, payload, message, attempts), db);
 }
 
 interface Downloaded {

@@ -2,7 +2,7 @@ import "server-only";
 import type { Session } from "@/lib/auth/claims";
 import { CAPABILITY_ACTIONS, type Capability, type VoiceConfigResponse, type VoiceConfigUpdate, type VoiceConfigView } from "@/lib/calls/contracts";
 import { describeProblem, modulationProblem } from "@/lib/calls/modulations";
-import { shopperScriptSchema, surveySchema } from "@/lib/calls/plan";
+import { shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
 import { withUser, type Tx } from "@/lib/db";
 import { NotFoundError, UnprocessableError } from "@/lib/errors";
 import { authorize, check, type Membership } from "@/lib/rbac/authorize";

@@ -71,13 +71,13 @@ begin
     ], null);
     flow := null;
   else
-    -- calls: the snapshot (calls.plan) is what the call runs with.
+    -- calls: the snapshot (calls.modulations) is what the call runs with.
     on_list := array_remove(array[
-      case when (row_json #>> '{plan,record}') = 'true' then 'record' end,
-      case when (row_json #>> '{plan,transcribe}') = 'true' then 'transcribe' end,
-      case when jsonb_typeof(row_json #> '{plan,translate}') = 'object' then 'translate' end,
-      case when jsonb_typeof(row_json #> '{plan,survey}') = 'object' then 'survey' end,
-      case when jsonb_typeof(row_json #> '{plan,shopperScript}') = 'object' then 'shopperScript' end
+      case when (row_json #>> '{modulations,record}') = 'true' then 'record' end,
+      case when (row_json #>> '{modulations,transcribe}') = 'true' then 'transcribe' end,
+      case when jsonb_typeof(row_json #> '{modulations,translate}') = 'object' then 'translate' end,
+      case when jsonb_typeof(row_json #> '{modulations,survey}') = 'object' then 'survey' end,
+      case when jsonb_typeof(row_json #> '{modulations,shopperScript}') = 'object' then 'shopperScript' end
     ], null);
     flow := row_json ->> 'flow';
   end if;

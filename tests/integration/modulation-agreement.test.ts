@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { asService } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { MODULATION_IDS, MODULATIONS, modulationProblem, type ModulationSet } from "@/lib/calls/modulations";
-import type { Flow } from "@/lib/calls/plan";
+import type { Flow } from "@/lib/calls/snapshot";
 import { createOrg, createUser } from "@/tests/support/fixtures";
 import { planFor, queuedCall } from "@/tests/support/signalwire";
 

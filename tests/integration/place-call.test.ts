@@ -50,8 +50,8 @@ describe("POST /api/calls → placeCall", () => {
     const { call, replayed } = await placeCall(sessions.operator!, acme, { to }, key(), log);
     expect(replayed).toBe(false);
     expect(call).toMatchObject({ status: "queued", flow: "direct", to, modulations: { record: true } });
-    const [row] = await sql()`select plan, plan_tier, provider_call_sid, created_by from public.calls where id = ${call.id}`;
-    expect(row!.plan).toMatchObject({ record: true, disclosure: "Recorded for quality.", to, from: "+14155550100" });
+    const [row] = await sql()`select modulations, plan_tier, provider_call_sid, created_by from public.calls where id = ${call.id}`;
+    expect(row!.modulations).toMatchObject({ record: true, disclosure: "Recorded for quality.", to, from: "+14155550100" });
     expect(row!.plan_tier).toBe("global");
     const dialled = createsTo(to);
     expect(dialled).toHaveLength(1);

@@ -24,7 +24,7 @@ vi.mock("next/headers", () => ({
 const status = await import("@/app/api/webhooks/signalwire/[callId]/status/route");
 const members = await import("@/app/api/members/route");
 const invitations = await import("@/app/api/invitations/route");
-const { WEBHOOK_LIMITS } = await import("@/lib/telephony/webhook-limits");
+const { WEBHOOK_LIMITS } = await import("@/lib/http/webhook-limits");
 const { USER_LIMIT } = await import("@/lib/auth/user-limit");
 const { createLocalUser, localAuth } = await import("@/lib/auth/local");
 
@@ -82,7 +82,7 @@ describe("webhook limits", () => {
     const callId = await queuedCall(orgId, userId);
     const carrier = "198.51.100.2";
     const ringing = statusParams("CA-L2", "ringing", 1);
-    const { points } = WEBHOOK_LIMITS.perCall.spec;
+    const { points } = WEBHOOK_LIMITS.perSubject.spec;
     // Far more than SignalWire's 3 tries of a few dozen callbacks.
     for (let i = 0; i < points; i++) {
       expect((await status.POST(from(carrier, signedRequest(statusPath(callId), ringing)), ctx({ callId }))).status).toBe(204);

@@ -295,7 +295,7 @@ const OPS: Op[] = [
     expected: (role, plan) => allows(role, plan, "calls.place"),
     run: async (tx, org, self) =>
       count(await tx`
-        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
         values (${org.id}, ${self.userId}, 'direct', '+15550100000', '+15550100002', ${crypto.randomUUID()}, '{}'::jsonb, ${org.plan})
         returning id`),
   },
@@ -304,7 +304,7 @@ const OPS: Op[] = [
     expected: () => false,
     run: async (tx, org, self) =>
       count(await tx`
-        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
         values (${org.id}, ${self.userId === org.members.owner.userId ? org.members.admin.userId : org.members.owner.userId}, 'direct', '+15550100000', '+15550100002', ${crypto.randomUUID()}, '{}'::jsonb, ${org.plan})
         returning id`),
   },
