@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { configureSignalWire, ctx, queuedCall, signedRequest } from "@/tests/support/signalwire";
+import { configureSignalWire, ctx, queuedCall, sidOf, signedRequest } from "@/tests/support/signalwire";
 import { addMembership, createOrg, member } from "@/tests/support/fixtures";
 import { sql } from "@/lib/db/client";
 import { CLIENT_IP_HEADER } from "@/lib/http/client-ip";
@@ -38,7 +38,8 @@ beforeAll(async () => {
 const statusPath = (callId: string) => `/api/webhooks/signalwire/${callId}/status`;
 const statusParams = (sid: string, callStatus: string, seq: number) => ({
   AccountSid: "11111111-2222-4333-8444-555555555555",
-  CallSid: sid,
+  // Shaped like a real sid: since issue 6 a malformed CallSid is 400 before any limit applies.
+  CallSid: sidOf(sid),
   CallStatus: callStatus,
   SequenceNumber: String(seq),
   Timestamp: new Date(Date.UTC(2026, 10, 21, 12, 0, seq)).toUTCString(),
