@@ -14,7 +14,8 @@ import type { Action } from "@/lib/rbac/policy";
  * 1. the session (`requireSession`, which also counts the per-user request limit);
  * 2. the organization: the active one (`x-organization-id`, the stored choice, the only
  *    membership; 409 `organization_required` otherwise), or where `options.org` says;
- * 3. the body and query, validated by their schemas, before any connection is held;
+ * 3. the body and query, validated by their schemas, before the transaction opens (a slow
+ *    upload holds no pooled connection);
  * 4. one `withUser` transaction, and `authorize(action)` inside it (another organization is
  *    404, a role or plan that may not is 403), then the handler in that same transaction.
  *
