@@ -10,7 +10,7 @@ import { config } from "@/lib/config";
 import { asService, withUser, type Tx } from "@/lib/db";
 import { ConflictError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
 import type { Logger } from "@/lib/log";
-import { authorize, check, requirePlan, type Membership } from "@/lib/rbac/authorize";
+import { check, requirePlan, type Membership } from "@/lib/rbac/authorize";
 import { signalwire } from "@/lib/telephony/client";
 import { callUrls } from "@/lib/telephony/urls";
 import { readVoiceConfig } from "@/lib/calls/voice-config";
@@ -163,13 +163,15 @@ export function classifyDialError(err: unknown): DialFailure {
   return { kind: "rejected", code: "carrier_refused", status: 502, message: `The carrier refused the call: ${providerMessage}` };
 }
 
+/** The caller was authorized for `calls.place` in `membership` (memberRoute, `transaction: false`). */
 export async function placeCall(
   session: Session,
-  orgId: string,
+  membership: Membership,
   request: PlaceCallRequest,
   idempotencyKey: string | null,
   log: Logger,
 ): Promise<PlaceCallResult> {
+  const orgId = membership.orgId;
   if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new ValidationError("Send an Idempotency-Key header (8–255 visible characters, e.g. a UUID) with each new call.");
   }
@@ -177,7 +179,6 @@ export async function placeCall(
   const to = normalizeNumber(request.to, "The number to call");
 
   const created = await withUser(session.claims, async (tx) => {
-    const membership = await authorize(session, "calls.place", orgId, tx);
     const existing = await findByKey(tx, orgId, idempotencyKey);
     if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, snapshot: null };
     if (!telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");

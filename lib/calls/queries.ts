@@ -123,6 +123,12 @@ async function callRow(tx: Tx, orgId: string, callId: string): Promise<CallRow |
   return row;
 }
 
+/** Whether the organization has this call (under RLS: whether the caller may see it). */
+export async function callExists(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<boolean> {
+  const rows = await tx`select 1 from public.calls where organization_id = ${orgId} and id = ${callId}`;
+  return rows.length > 0;
+}
+
 export async function findCall(tx: Tx, { orgId, callId, view }: { orgId: string; callId: string; view: CallView }): Promise<CallSummary | null> {
   const row = await callRow(tx, orgId, callId);
   if (!row) return null;

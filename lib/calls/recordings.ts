@@ -276,7 +276,7 @@ export async function recordingsOfCall(tx: Tx, { orgId, callId }: { orgId: strin
     from public.recordings where organization_id = ${orgId} and call_id = ${callId} order by created_at`;
 }
 
-export interface PlayableRecording {
+export interface PreferredRecording {
   status: RecordingStatus;
   storagePath: string | null;
   sha256: string | null;
@@ -285,8 +285,8 @@ export interface PlayableRecording {
 }
 
 /** The recording a player should get for a call: a stored one if any, else the newest. */
-export async function playableRecording(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<PlayableRecording | undefined> {
-  const [row] = await tx<PlayableRecording[]>`
+export async function preferredRecording(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<PreferredRecording | undefined> {
+  const [row] = await tx<PreferredRecording[]>`
     select status, storage_path as "storagePath", sha256, bytes::text as bytes, media_type as "mediaType"
     from public.recordings
     where organization_id = ${orgId} and call_id = ${callId}

@@ -38,7 +38,8 @@ beforeAll(async () => {
 const statusPath = (callId: string) => `/api/webhooks/signalwire/${callId}/status`;
 const statusParams = (sid: string, callStatus: string, seq: number) => ({
   AccountSid: "11111111-2222-4333-8444-555555555555",
-  CallSid: sid,
+  // Shaped like a real sid: since issue 6 a malformed CallSid is 400 before any limit applies.
+  CallSid: sidOf(sid),
   CallStatus: callStatus,
   SequenceNumber: String(seq),
   Timestamp: new Date(Date.UTC(2026, 10, 21, 12, 0, seq)).toUTCString(),

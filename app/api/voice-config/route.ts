@@ -1,22 +1,16 @@
-import { requireSession } from "@/lib/auth";
-import { activeOrgId } from "@/lib/auth/active-org";
 import { voiceConfigUpdateSchema } from "@/lib/calls/contracts";
-import { readJson, route } from "@/lib/http/route";
 import { getVoiceConfig, updateVoiceConfig } from "@/lib/calls/voice-config";
+import { memberRoute } from "@/lib/http/member-route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route(async (req) => {
-  const session = await requireSession();
-  return Response.json(await getVoiceConfig(session, await activeOrgId(session, req)));
+export const GET = memberRoute("operations.view", async ({ tx, membership }) => {
+  return Response.json(await getVoiceConfig(tx, { membership }));
 });
 
 /** Change the organization's defaults (owners and admins; gated modulations need their plan). */
-export const PUT = route(async (req, { log }) => {
-  const session = await requireSession();
-  const orgId = await activeOrgId(session, req);
-  const update = await readJson(req, voiceConfigUpdateSchema, 32 * 1024);
-  const result = await updateVoiceConfig(session, orgId, update);
-  log.info({ orgId, version: result.config.version }, "voice config changed");
+export const PUT = memberRoute("voice_config.update", async ({ tx, membership, body, log }) => {
+  const result = await updateVoiceConfig(tx, { membership, update: body });
+  log.info({ orgId: membership.orgId, version: result.config.version }, "voice config changed");
   return Response.json(result);
-});
+}, { body: voiceConfigUpdateSchema, bodyLimit: 32 * 1024 });
