@@ -7,7 +7,7 @@ import { createLocalUser, issueSessionToken, SESSION_COOKIE } from "@/lib/auth/l
 import { USER_LIMIT } from "@/lib/auth/user-limit";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
 import { sql } from "@/lib/db/client";
-import { signWebhook, type CarrierSimulator } from "@/lib/simulator";
+import { signWebhook, type CarrierSimulator } from "@/scripts/simulator";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
 import { testCookies } from "@/tests/support/next-headers";
 import {

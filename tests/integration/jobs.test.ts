@@ -25,7 +25,7 @@ import {
 } from "@/lib/calls/reconcile";
 import type { ProviderCall } from "@/lib/telephony/carrier-view";
 import { startInProcessWorker, startWorker } from "@/lib/jobs/worker";
-import type { CarrierSimulator } from "@/lib/simulator";
+import type { CarrierSimulator } from "@/scripts/simulator";
 import { signalwire } from "@/lib/telephony/client";
 import { logger } from "@/lib/log";
 import { resetStorage } from "@/lib/storage";

@@ -7,7 +7,7 @@ import { placeCall as placeAuthorized, classifyDialError } from "@/lib/calls/pla
 import { sql } from "@/lib/db/client";
 import { authorize } from "@/lib/rbac/authorize";
 import { ForbiddenError, NotFoundError, PlanRequiredError, ProviderError, UnprocessableError, ConflictError, ValidationError } from "@/lib/errors";
-import type { CarrierSimulator } from "@/lib/simulator";
+import type { CarrierSimulator } from "@/scripts/simulator";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { configureSignalWire, startTestCarrier } from "@/tests/support/signalwire";
 

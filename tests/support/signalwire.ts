@@ -3,7 +3,7 @@ import path from "node:path";
 import { resetConfig } from "@/lib/config";
 import { asService } from "@/lib/db";
 import type { ModulationSnapshot } from "@/lib/calls/snapshot";
-import { signWebhook, startCarrierSimulator, type CarrierSimulatorOptions } from "@/lib/simulator";
+import { signWebhook, startCarrierSimulator, type CarrierSimulatorOptions } from "@/scripts/simulator";
 
 /**
  * SignalWire as the tests see it: credentials in the environment, and webhook requests signed
