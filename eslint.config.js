@@ -13,11 +13,18 @@ const config = [
     },
   },
   {
-    // Production code never knows the simulator is there: only scripts and tests may reach it.
+    // Production code never knows the simulators are there, nor any other development or test
+    // tooling: only scripts and tests may reach scripts/ (the simulators live in scripts/simulator).
     files: ["app/**", "components/**", "lib/**", "proxy.ts", "instrumentation*.ts"],
-    ignores: ["lib/simulator/**"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ group: ["@/lib/simulator", "@/lib/simulator/*"], message: "Production code must not import the carrier simulator." }] }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["@/scripts/*", "@/scripts/**", "@/tests/*", "@/tests/**"], message: "Production code must not import development or test tooling (scripts/, tests/), the simulators included." },
+          ],
+        },
+      ],
     },
   },
 ];

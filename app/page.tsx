@@ -9,14 +9,19 @@ import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-o
 import type { Session } from "@/lib/auth/claims";
 import { listCalls, viewFor } from "@/lib/calls/queries";
 import { config } from "@/lib/config";
-import { withUser } from "@/lib/db";
-import type { Membership } from "@/lib/rbac/authorize";
+import { withMember, type Membership } from "@/lib/rbac/authorize";
 import { allows } from "@/lib/rbac/policy";
-import { getVoiceConfig } from "@/lib/voice-config/voice-config";
+import { getVoiceConfig } from "@/lib/calls/voice-config";
 
 /** The first page of calls, read under RLS; a failure leaves the panel to load and say so itself. */
 async function initialCalls(session: Session, active: Membership) {
-  return withUser(session.claims, (tx) => listCalls(tx, { orgId: active.orgId, limit: 50, view: viewFor(active) })).catch(() => undefined);
+  return withMember(session, "operations.view", active.orgId, (tx, membership) => listCalls(tx, { orgId: membership.orgId, limit: 50, view: viewFor(membership) }))
+    .catch(() => undefined);
+}
+
+/** The organization's defaults and what this member may change; a failure leaves the panel to say so. */
+async function initialConfig(session: Session, active: Membership) {
+  return withMember(session, "operations.view", active.orgId, (tx, membership) => getVoiceConfig(tx, { membership })).catch(() => undefined);
 }
 
 /** Only public values reach the browser: the Supabase URL and publishable key, never secrets. */
@@ -35,7 +40,7 @@ export default async function VoiceOperationsPage() {
   if (!session) redirect("/login");
   const { memberships, active } = await loadWorkspace(session);
   const [voiceConfig, calls] = active
-    ? await Promise.all([getVoiceConfig(session, active.orgId).catch(() => undefined), initialCalls(session, active)])
+    ? await Promise.all([initialConfig(session, active), initialCalls(session, active)])
     : [undefined, undefined];
 
   return (

@@ -1,5 +1,5 @@
 import { unstable_serialize } from "swr/infinite";
-import type { CallListResponse } from "@/lib/calls/api-types";
+import type { CallListResponse } from "@/lib/calls/contracts";
 
 /**
  * How the page's client islands talk to the call API: SWR keys, the fetcher and the error type.

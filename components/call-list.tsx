@@ -4,7 +4,7 @@ import { useRef, useState, useSyncExternalStore } from "react";
 import useSWR from "swr";
 import useSWRInfinite from "swr/infinite";
 import { ApiError, apiFetch, callPagesKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
-import type { CallListResponse, CallSummary, RecordingSummary, RecordingUrlResponse, VoiceConfigResponse } from "@/lib/calls/api-types";
+import type { CallListResponse, CallSummary, RecordingSummary, RecordingUrlResponse, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { STATUS_LABEL, type CallStatus } from "@/lib/calls/state-machine";
 
 /**

@@ -3,19 +3,17 @@
 import { useId, useRef, useState, type FormEvent } from "react";
 import useSWR, { useSWRConfig } from "swr";
 import { ApiError, apiFetch, callListKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
-import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/api-types";
-import type { Flow } from "@/lib/calls/plan";
+import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/contracts";
+import { MODULATION_IDS, MODULATIONS, unmetFor, type Modulation, type ModulationSet } from "@/lib/calls/modulations";
+import type { Flow } from "@/lib/calls/snapshot";
 import { POLICY } from "@/lib/rbac/policy";
 
-type Modulation = "record" | "transcribe" | "translate" | "survey" | "shopperScript";
-
-const MODULATIONS: { id: Modulation; label: string; capability: keyof VoiceConfigResponse["capabilities"] }[] = [
-  { id: "record", label: "Record", capability: "recording.enable" },
-  { id: "transcribe", label: "Transcribe", capability: "recording.enable" },
-  { id: "translate", label: "Translate", capability: "translation.enable" },
-  { id: "survey", label: "After-call survey", capability: "survey.enable" },
-  { id: "shopperScript", label: "Shopper script", capability: "shopper.run" },
-];
+/** Each toggle, in the table's order, with the capability that lets this person change it. */
+const TOGGLES = MODULATION_IDS.map((id) => ({
+  id,
+  label: MODULATIONS[id].label,
+  capability: (MODULATIONS[id].run ?? MODULATIONS[id].enable) as keyof VoiceConfigResponse["capabilities"],
+}));
 
 export interface ToggleView {
   checked: boolean;
@@ -48,10 +46,8 @@ function notConfigured(id: Modulation, config: VoiceConfigResponse["config"]): s
 }
 
 function dependencyUnmet(id: Modulation, resolved: Partial<Record<Modulation, ToggleView>>, flow: Flow): string | null {
-  if (id === "transcribe" && !resolved.record?.checked) return "Needs recording";
-  if (id === "translate" && !resolved.transcribe?.checked) return "Needs transcription";
-  if ((id === "survey" || id === "shopperScript") && flow === "bridge") return "Only on direct calls";
-  return null;
+  const on = Object.fromEntries(MODULATION_IDS.map((m) => [m, resolved[m]?.checked ?? false])) as ModulationSet;
+  return unmetFor(id, on, flow);
 }
 
 /**
@@ -69,7 +65,7 @@ export function toggleViews(
 ): Record<Modulation, ToggleView> {
   const orgDefaults = defaults(response.config);
   const resolved: Partial<Record<Modulation, ToggleView>> = {};
-  for (const { id, capability } of MODULATIONS) {
+  for (const { id, capability } of TOGGLES) {
     const cap: Capability = response.capabilities[capability];
     const roleLocked = !cap.allowed && cap.reason === "role";
     const planLocked = !cap.allowed && !roleLocked;
@@ -215,7 +211,7 @@ function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigRe
     }
     const request: PlaceCallRequest = { to: number, flow };
     if (flow === "bridge") request.operatorPhone = normaliseNumber(operatorPhone);
-    for (const { id: mod } of MODULATIONS) {
+    for (const { id: mod } of TOGGLES) {
       const send = views[mod].send;
       if (send !== undefined) request[mod] = send;
     }
@@ -286,7 +282,7 @@ function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigRe
         <fieldset>
           <legend className="text-sm font-medium">Modulations</legend>
           <ul className="mt-1 space-y-1.5 text-sm">
-            {MODULATIONS.map(({ id: mod, label }) => {
+            {TOGGLES.map(({ id: mod, label }) => {
               const view = views[mod];
               const inputId = `${id}-${mod}`;
               const reasonId = `${inputId}-reason`;

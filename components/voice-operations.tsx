@@ -4,7 +4,7 @@ import { CallList } from "@/components/call-list";
 import { ConnectionState } from "@/components/connection-state";
 import { PlaceCallPanel } from "@/components/place-call-panel";
 import { useRealtime, type RealtimeTransport } from "@/components/use-realtime";
-import type { CallListResponse, VoiceConfigResponse } from "@/lib/calls/api-types";
+import type { CallListResponse, VoiceConfigResponse } from "@/lib/calls/contracts";
 
 export interface VoiceOperationsProps {
   /** The organization the page shows; every request names it explicitly. */

@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { DEMO_PASSWORD } from "@/lib/db/seed";
-import { RESERVED_NUMBERS, signWebhook } from "@/lib/simulator";
+import { RESERVED_NUMBERS, signWebhook } from "@/scripts/simulator";
 
 const { values } = parseArgs({
   options: {

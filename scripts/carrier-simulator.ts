@@ -11,7 +11,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { checkAudioTools, RESERVED_NUMBERS, startCarrierSimulator } from "@/lib/simulator";
+import { checkAudioTools, RESERVED_NUMBERS, startCarrierSimulator } from "@/scripts/simulator";
 
 const { values: args } = parseArgs({
   options: {

@@ -19,7 +19,7 @@ import { connect } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
 import { installJobSchema } from "@/lib/jobs/schema";
 import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from "@/lib/db/seed";
-import { startCarrierSimulator, type CarrierSimulator } from "@/lib/simulator";
+import { startCarrierSimulator, type CarrierSimulator } from "@/scripts/simulator";
 
 const { values: args } = parseArgs({
   options: {

@@ -2,7 +2,7 @@ import "server-only";
 import type { Session } from "@/lib/auth/claims";
 import { withUser, type Tx } from "@/lib/db";
 import { OrganizationRequiredError } from "@/lib/errors";
-import { authorize, listMemberships, type Membership } from "@/lib/rbac/authorize";
+import { listMemberships, type Membership } from "@/lib/rbac/authorize";
 
 /**
  * The organization a request acts on, always an explicit choice, never list order:
@@ -69,14 +69,13 @@ export async function keepActiveOrgBeforeJoining(tx: Tx, { userId }: { userId: s
     on conflict (user_id) do update set active_organization_id = excluded.active_organization_id, updated_at = now()`;
 }
 
-/** Remember the organization the user works in; 404 for one they do not belong to. */
-export async function chooseActiveOrg(session: Session, orgId: string): Promise<Membership> {
-  return withUser(session.claims, async (tx) => {
-    const membership = await authorize(session, "operations.view", orgId, tx);
-    await tx`
-      insert into public.user_preferences (user_id, active_organization_id, updated_at)
-      values (${session.userId}, ${orgId}, now())
-      on conflict (user_id) do update set active_organization_id = excluded.active_organization_id, updated_at = now()`;
-    return membership;
-  });
+/**
+ * Remember the organization the user works in. The caller was authorized for `operations.view`
+ * in `orgId` (so one they do not belong to was 404 before this).
+ */
+export async function chooseActiveOrg(tx: Tx, { userId, orgId }: { userId: string; orgId: string }): Promise<void> {
+  await tx`
+    insert into public.user_preferences (user_id, active_organization_id, updated_at)
+    values (${userId}, ${orgId}, now())
+    on conflict (user_id) do update set active_organization_id = excluded.active_organization_id, updated_at = now()`;
 }

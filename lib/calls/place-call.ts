@@ -1,20 +1,22 @@
 import "server-only";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Session } from "@/lib/auth/claims";
-import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/api-types";
-import { callPlanSchema, dialledNumber, type CallPlan } from "@/lib/calls/plan";
+import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/contracts";
+import { describeProblem, MODULATION_IDS, MODULATIONS, modulationProblem, type ModulationSet } from "@/lib/calls/modulations";
+import { modulationSnapshotSchema, dialledNumber, type ModulationSnapshot } from "@/lib/calls/snapshot";
 import { findCall, viewFor } from "@/lib/calls/queries";
+import { appendCallEvent } from "@/lib/calls/timeline";
 import { config } from "@/lib/config";
 import { asService, withUser, type Tx } from "@/lib/db";
 import { ConflictError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
 import type { Logger } from "@/lib/log";
-import { authorize, check, requirePlan, type Membership } from "@/lib/rbac/authorize";
+import { check, requirePlan, type Membership } from "@/lib/rbac/authorize";
 import { signalwire } from "@/lib/telephony/client";
 import { callUrls } from "@/lib/telephony/urls";
-import { readVoiceConfig } from "@/lib/voice-config/voice-config";
+import { readVoiceConfig } from "@/lib/calls/voice-config";
 
 /**
- * Placing a call, in the order DESIGN §5 gives: validate, authorize, snapshot the plan, insert
+ * Placing a call, in the order DESIGN §5 gives: validate, authorize, snapshot the modulations, insert
  * the call as `queued` — all before anything is dialled — then ask SignalWire to dial.
  * An Idempotency-Key makes a repeated request return the first call without a second dial.
  * A create-call request is not idempotent at the provider, so an ambiguous failure (timeout,
@@ -43,41 +45,45 @@ export function normalizeNumber(input: string, field: string): string {
 
 /**
  * The snapshot: the org's defaults with this request's toggles. Any modulation may be turned
- * off; turning one on that the defaults leave off needs its "enable" permission; and every
- * modulation in use must be on the organization's plan today.
+ * off; turning one on that the defaults leave off needs its "enable" permission; every
+ * modulation in use must be on the organization's plan today, and its prerequisites and flows
+ * hold (lib/calls/modulations.ts, the same rules SQL enforces on the stored snapshot).
  */
-export function snapshotPlan(
+export function snapshotModulations(
   membership: Membership,
   defaults: VoiceConfigView,
   request: PlaceCallRequest & { to: string },
   fromNumber: string,
-): CallPlan {
+): ModulationSnapshot {
   const orgId = membership.orgId;
   const flow = request.flow ?? defaults.flow;
-  const want = {
-    record: request.record ?? defaults.record,
-    transcribe: request.transcribe ?? defaults.transcribe,
-    translate: request.translate ?? defaults.translate,
-    survey: request.survey ?? Boolean(defaults.survey),
-    shopperScript: request.shopperScript ?? Boolean(defaults.shopperScript),
+  const orgDefault: ModulationSet = {
+    record: defaults.record,
+    transcribe: defaults.transcribe,
+    translate: defaults.translate,
+    survey: Boolean(defaults.survey),
+    shopperScript: Boolean(defaults.shopperScript),
+  };
+  const want: ModulationSet = {
+    record: request.record ?? orgDefault.record,
+    transcribe: request.transcribe ?? orgDefault.transcribe,
+    translate: request.translate ?? orgDefault.translate,
+    survey: request.survey ?? orgDefault.survey,
+    shopperScript: request.shopperScript ?? orgDefault.shopperScript,
   };
 
-  if ((want.record && !defaults.record) || (want.transcribe && !defaults.transcribe)) check(membership, "recording.enable", orgId);
-  if (want.translate && !defaults.translate) check(membership, "translation.enable", orgId);
-  if (want.survey && !defaults.survey) check(membership, "survey.enable", orgId);
-  if (want.record || want.transcribe) requirePlan(membership, "recording.enable");
-  if (want.translate) requirePlan(membership, "translation.enable");
-  if (want.survey) requirePlan(membership, "survey.enable");
-  if (want.shopperScript) check(membership, "shopper.run", orgId);
-
-  if (want.transcribe && !want.record) throw new UnprocessableError("Transcription needs recording: turn recording on.", "invalid_modulations");
-  if (want.translate && !want.transcribe) throw new UnprocessableError("Translation needs transcription: turn transcription on.", "invalid_modulations");
+  for (const id of MODULATION_IDS) {
+    if (!want[id]) continue;
+    const rule = MODULATIONS[id];
+    if (!orgDefault[id]) check(membership, rule.enable, orgId);
+    requirePlan(membership, rule.enable);
+    if (rule.run) check(membership, rule.run, orgId);
+  }
+  const problem = modulationProblem(want, flow);
+  if (problem) throw new UnprocessableError(describeProblem(problem), "invalid_modulations");
   if (want.survey && !defaults.survey) throw new UnprocessableError("This organization has no survey configured.", "invalid_modulations");
   if (want.shopperScript && !defaults.shopperScript) {
     throw new UnprocessableError("This organization has no shopper script configured.", "invalid_modulations");
-  }
-  if (flow === "bridge" && (want.survey || want.shopperScript)) {
-    throw new UnprocessableError("Surveys and shopper scripts run on direct calls: choose the direct flow.", "invalid_modulations");
   }
 
   let operatorPhone: string | null = null;
@@ -90,7 +96,7 @@ export function snapshotPlan(
     }
   }
 
-  return callPlanSchema.parse({
+  return modulationSnapshotSchema.parse({
     flow,
     from: fromNumber,
     to: request.to,
@@ -157,13 +163,15 @@ export function classifyDialError(err: unknown): DialFailure {
   return { kind: "rejected", code: "carrier_refused", status: 502, message: `The carrier refused the call: ${providerMessage}` };
 }
 
+/** The caller was authorized for `calls.place` in `membership` (memberRoute, `transaction: false`). */
 export async function placeCall(
   session: Session,
-  orgId: string,
+  membership: Membership,
   request: PlaceCallRequest,
   idempotencyKey: string | null,
   log: Logger,
 ): Promise<PlaceCallResult> {
+  const orgId = membership.orgId;
   if (!idempotencyKey || !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new ValidationError("Send an Idempotency-Key header (8–255 visible characters, e.g. a UUID) with each new call.");
   }
@@ -171,40 +179,39 @@ export async function placeCall(
   const to = normalizeNumber(request.to, "The number to call");
 
   const created = await withUser(session.claims, async (tx) => {
-    const membership = await authorize(session, "calls.place", orgId, tx);
     const existing = await findByKey(tx, orgId, idempotencyKey);
-    if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, plan: null };
+    if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, snapshot: null };
     if (!telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
 
     const defaults = await readVoiceConfig(tx, { orgId });
-    const plan = snapshotPlan(membership, defaults, { ...request, to }, defaults.callerId ?? telephony.fromNumber);
+    const snapshot = snapshotModulations(membership, defaults, { ...request, to }, defaults.callerId ?? telephony.fromNumber);
     const rows = await tx<{ id: string }[]>`
-      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
-      values (${orgId}, ${session.userId}, ${plan.flow}, ${plan.from}, ${plan.to}, ${idempotencyKey}, ${tx.json(plan as never)}, ${membership.plan})
+      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
+      values (${orgId}, ${session.userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${membership.plan})
       on conflict (organization_id, idempotency_key) do nothing
       returning id`;
     if (!rows[0]) {
       // A concurrent request with the same key won the insert: answer with its call.
       const winner = await findByKey(tx, orgId, idempotencyKey);
-      return { membership, callId: replay(winner!, to, request.flow), replayed: true, plan: null };
+      return { membership, callId: replay(winner!, to, request.flow), replayed: true, snapshot: null };
     }
-    return { membership, callId: rows[0].id, replayed: false, plan };
+    return { membership, callId: rows[0].id, replayed: false, snapshot };
   });
 
-  if (!created.replayed && created.plan) await dial(created.callId, orgId, created.plan, log);
+  if (!created.replayed && created.snapshot) await dial(created.callId, orgId, created.snapshot, log);
 
   const call = await withUser(session.claims, (tx) => findCall(tx, { orgId, callId: created.callId, view: viewFor(created.membership) }));
   return { call: call!, replayed: created.replayed };
 }
 
-async function dial(callId: string, orgId: string, plan: CallPlan, log: Logger): Promise<void> {
+async function dial(callId: string, orgId: string, snapshot: ModulationSnapshot, log: Logger): Promise<void> {
   const urls = callUrls(config().publicBaseUrl, callId);
   try {
     const resource = await signalwire().calls.create({
       // Bridge: the operator is dialled by REST and the target by the LaML's <Dial>; direct:
       // only the target, by REST. Never the same party twice.
-      to: dialledNumber(plan),
-      from: plan.from,
+      to: dialledNumber(snapshot),
+      from: snapshot.from,
       url: urls.laml("start"),
       method: "POST",
       statusCallback: urls.status(),
@@ -216,9 +223,7 @@ async function dial(callId: string, orgId: string, plan: CallPlan, log: Logger):
     await asService(async (tx) => {
       await tx`update public.calls set provider_call_sid = coalesce(provider_call_sid, ${resource.sid}), updated_at = now()
                where id = ${callId} and organization_id = ${orgId}`;
-      await tx`insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
-               values (${orgId}, ${callId}, 'call.dialled', 'call.dialled', ${tx.json({ CallSid: resource.sid })})
-               on conflict do nothing`;
+      await appendCallEvent(tx, { id: callId, orgId }, "call.dialled", { CallSid: resource.sid }, { dedupeKey: "call.dialled" });
     });
     log.info({ callId, orgId, callSid: resource.sid }, "call dialled");
   } catch (err) {
@@ -232,9 +237,7 @@ async function dial(callId: string, orgId: string, plan: CallPlan, log: Logger):
                  status = ${failure.kind === "ambiguous" ? tx`status` : tx`'failed'`}, updated_at = now(),
                  ended_at = ${failure.kind === "ambiguous" ? null : new Date()}
                where id = ${callId} and organization_id = ${orgId}`;
-      await tx`insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
-               values (${orgId}, ${callId}, 'call.dial_failed', 'call.dial_failed', ${tx.json(dialError)})
-               on conflict do nothing`;
+      await appendCallEvent(tx, { id: callId, orgId }, "call.dial_failed", dialError, { dedupeKey: "call.dial_failed" });
     });
     log.warn({ callId, orgId, code: dialError.code, err }, "dialling failed");
     if (failure.kind === "rejected") {

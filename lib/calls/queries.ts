@@ -1,6 +1,9 @@
 import "server-only";
-import type { CallDetail, CallEventView, CallSummary, RecordingSummary, SurveyAnswerView } from "@/lib/calls/api-types";
-import { callPlanSchema, type CallPlan, type Flow } from "@/lib/calls/plan";
+import type { CallDetail, CallSummary } from "@/lib/calls/contracts";
+import { latestRecordings, recordingsOfCall, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
+import { surveyAnswersOfCall } from "@/lib/calls/survey-answers";
+import { readTimeline } from "@/lib/calls/timeline";
+import { modulationSnapshotSchema, type ModulationSnapshot, type Flow } from "@/lib/calls/snapshot";
 import type { CallStatus } from "@/lib/calls/state-machine";
 import type { Tx } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
@@ -40,18 +43,8 @@ interface CallRow {
   answeredAt: string | null;
   endedAt: string | null;
   durationSeconds: number | null;
-  plan: unknown;
+  modulations: unknown;
   dialError: { code: string; message: string } | null;
-}
-
-interface RecordingRow {
-  id: string;
-  callId: string;
-  status: RecordingSummary["status"];
-  durationSeconds: number | null;
-  channels: number | null;
-  bytes: string | null;
-  sha256: string | null;
 }
 
 /** `+15551230123` → `+1•••••••23`: the country code and the last two digits. */
@@ -61,20 +54,9 @@ export function maskNumber(e164: string): string {
   return `+${country}${"•".repeat(Math.max(digits.length - country.length - 2, 0))}${digits.slice(-2)}`;
 }
 
-function recordingSummary(row: RecordingRow): RecordingSummary {
-  return {
-    id: row.id,
-    status: row.status,
-    durationSeconds: row.durationSeconds,
-    channels: row.channels,
-    bytes: row.bytes === null ? null : Number(row.bytes),
-    sha256: row.sha256,
-  };
-}
-
 function summary(row: CallRow, view: CallView, recording: RecordingRow | undefined): CallSummary {
-  const plan = callPlanSchema.safeParse(row.plan);
-  const p = plan.success ? plan.data : null;
+  const parsed = modulationSnapshotSchema.safeParse(row.modulations);
+  const p = parsed.success ? parsed.data : null;
   return {
     id: row.id,
     status: row.status,
@@ -101,18 +83,7 @@ function summary(row: CallRow, view: CallView, recording: RecordingRow | undefin
 const CALL_COLUMNS = (tx: Tx) => tx`
   c.id, c.status::text as status, c.flow, c.to_number as "toNumber", c.from_number as "fromNumber",
   to_json(c.created_at) #>> '{}' as "createdAt", to_json(c.updated_at) #>> '{}' as "updatedAt",
-  to_json(c.answered_at) #>> '{}' as "answeredAt", to_json(c.ended_at) #>> '{}' as "endedAt", c.duration_seconds as "durationSeconds", c.plan, c.dial_error as "dialError"`;
-
-async function latestRecordings(tx: Tx, orgId: string, callIds: string[]): Promise<Map<string, RecordingRow>> {
-  if (callIds.length === 0) return new Map();
-  const rows = await tx<RecordingRow[]>`
-    select distinct on (call_id) id, call_id as "callId", status, duration_seconds as "durationSeconds",
-           channels, bytes::text as bytes, sha256
-    from public.recordings
-    where organization_id = ${orgId} and call_id = any(${callIds}::uuid[])
-    order by call_id, created_at desc`;
-  return new Map(rows.map((r) => [r.callId, r]));
-}
+  to_json(c.answered_at) #>> '{}' as "answeredAt", to_json(c.ended_at) #>> '{}' as "endedAt", c.duration_seconds as "durationSeconds", c.modulations, c.dial_error as "dialError"`;
 
 function encodeCursor(row: CallRow): string {
   return Buffer.from(`${row.createdAt}|${row.id}`).toString("base64url");
@@ -139,7 +110,7 @@ export async function listCalls(
     order by c.created_at desc, c.id desc
     limit ${limit + 1}`;
   const page = rows.slice(0, limit);
-  const recordings = view.recordings ? await latestRecordings(tx, orgId, page.map((r) => r.id)) : new Map();
+  const recordings = view.recordings ? await latestRecordings(tx, { orgId, callIds: page.map((r) => r.id) }) : new Map();
   return {
     calls: page.map((row) => summary(row, view, recordings.get(row.id))),
     nextBefore: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
@@ -152,28 +123,17 @@ async function callRow(tx: Tx, orgId: string, callId: string): Promise<CallRow |
   return row;
 }
 
+/** Whether the organization has this call (under RLS: whether the caller may see it). */
+export async function callExists(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<boolean> {
+  const rows = await tx`select 1 from public.calls where organization_id = ${orgId} and id = ${callId}`;
+  return rows.length > 0;
+}
+
 export async function findCall(tx: Tx, { orgId, callId, view }: { orgId: string; callId: string; view: CallView }): Promise<CallSummary | null> {
   const row = await callRow(tx, orgId, callId);
   if (!row) return null;
-  const recordings = view.recordings ? await latestRecordings(tx, orgId, [row.id]) : new Map();
+  const recordings = view.recordings ? await latestRecordings(tx, { orgId, callIds: [row.id] }) : new Map();
   return summary(row, view, recordings.get(row.id));
-}
-
-function eventSummary(kind: string, payload: Record<string, unknown>): string {
-  const p = payload as Record<string, string | undefined>;
-  switch (kind) {
-    case "provider.status":
-    case "reconcile.status":
-      return `Call ${p.CallStatus ?? "?"}${p.CallDuration ? ` after ${p.CallDuration}s` : ""}`;
-    case "provider.recording":
-      return `Recording ${p.RecordingStatus ?? "?"}${p.RecordingDuration ? ` (${p.RecordingDuration}s)` : ""}`;
-    case "provider.gather":
-      return `Survey question ${Number(p.question ?? 0) + 1}: ${p.Digits ? "answered" : "no answer"}`;
-    case "provider.dial":
-      return `Target leg ${p.DialCallStatus ?? "?"}`;
-    default:
-      return typeof p.message === "string" ? p.message : kind;
-  }
 }
 
 export async function getCallDetail(
@@ -182,26 +142,15 @@ export async function getCallDetail(
 ): Promise<CallDetail | null> {
   const row = await callRow(tx, orgId, callId);
   if (!row) return null;
-  const events = await tx<{ id: string; kind: string; occurredAt: string; payload: Record<string, unknown> }[]>`
-    select id::text, kind, to_json(occurred_at) #>> '{}' as "occurredAt", payload
-    from public.call_events where organization_id = ${orgId} and call_id = ${callId}
-    order by occurred_at, id`;
-  const recordings = view.recordings
-    ? await tx<RecordingRow[]>`
-        select id, call_id as "callId", status, duration_seconds as "durationSeconds", channels, bytes::text as bytes, sha256
-        from public.recordings where organization_id = ${orgId} and call_id = ${callId} order by created_at`
-    : [];
-  const answers = view.surveys
-    ? await tx<SurveyAnswerView[]>`
-        select question_index as "questionIndex", question_id as "questionId", answer, attempts
-        from public.survey_answers where organization_id = ${orgId} and call_id = ${callId} order by question_index`
-    : null;
-  const plan: CallPlan | null = callPlanSchema.safeParse(row.plan).data ?? null;
+  const events = await readTimeline(tx, { orgId, callId });
+  const recordings = view.recordings ? await recordingsOfCall(tx, { orgId, callId }) : [];
+  const answers = view.surveys ? await surveyAnswersOfCall(tx, { orgId, callId }) : null;
+  const snapshot: ModulationSnapshot | null = modulationSnapshotSchema.safeParse(row.modulations).data ?? null;
   return {
     // Recordings come oldest first; the summary shows the latest, as the list does.
     ...summary(row, view, recordings.at(-1)),
-    plan: view.numbers ? plan : plan && { ...plan, to: maskNumber(plan.to), from: maskNumber(plan.from), operatorPhone: null },
-    events: events.map((e): CallEventView => ({ id: Number(e.id), kind: e.kind, occurredAt: e.occurredAt, summary: eventSummary(e.kind, e.payload) })),
+    snapshot: view.numbers ? snapshot : snapshot && { ...snapshot, to: maskNumber(snapshot.to), from: maskNumber(snapshot.from), operatorPhone: null },
+    events,
     recordings: recordings.map(recordingSummary),
     surveyAnswers: answers,
   };

@@ -1,4 +1,4 @@
-import type { CallPlan, SurveyQuestion } from "@/lib/calls/plan";
+import type { ModulationSnapshot, SurveyQuestion } from "@/lib/calls/snapshot";
 import type { LamlInput } from "@/lib/telephony/laml";
 
 /**
@@ -23,9 +23,9 @@ export function evaluateAnswer(question: SurveyQuestion, digits: string | undefi
 }
 
 /** The document to answer the Gather for `question` (0-based) with, given how it was answered. */
-export function nextSurveyStep(plan: CallPlan, question: number, result: AnswerResult): LamlInput {
-  const survey = plan.survey;
-  if (!survey) throw new Error("This call's plan has no survey.");
+export function nextSurveyStep(snapshot: ModulationSnapshot, question: number, result: AnswerResult): LamlInput {
+  const survey = snapshot.survey;
+  if (!survey) throw new Error("This call's snapshot has no survey.");
   if (!Number.isInteger(question) || question < 0 || question >= survey.questions.length) {
     throw new Error(`Survey question ${question} does not exist: survey ${survey.id} v${survey.version} has ${survey.questions.length}.`);
   }

@@ -1,6 +1,6 @@
 import "server-only";
 import type { Tx } from "@/lib/db";
-import type { TaskName, TaskPayloads } from "@/lib/jobs/task-names";
+import type { TaskName, TaskPayloads } from "@/lib/jobs/payloads";
 
 export interface EnqueueOptions {
   /**

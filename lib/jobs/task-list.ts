@@ -1,20 +1,31 @@
 import "server-only";
-import type { TaskList } from "graphile-worker";
-import { jobContext } from "@/lib/jobs/context";
-import { ingestRecording } from "@/lib/jobs/tasks/ingest-recording";
-import { reconcileCalls } from "@/lib/jobs/tasks/reconcile-calls";
-import type { TaskName } from "@/lib/jobs/task-names";
+import type { Task, TaskList } from "graphile-worker";
+import type { z } from "zod";
+import { ingestRecording } from "@/lib/calls/recording-ingest";
+import { reconcileCalls } from "@/lib/calls/reconcile";
+import { jobContext, type JobContext } from "@/lib/jobs/context";
+import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
 
 /**
- * The worker's task list: plain modules imported here (no task directory on disk, which a
- * bundled Next server would not have). A task that throws is retried by graphile-worker with
- * exponential backoff (run_at + e^min(attempts,10) seconds) until max_attempts.
+ * The worker's task list: each task parses its payload with its schema and calls one domain
+ * function; nothing else. A payload that does not parse is logged (field names and messages,
+ * never values: an ingest payload holds a bearer URL) and dropped, since retrying cannot fix it;
+ * the reconciler settles whatever such a job left behind. A task that throws is retried by
+ * graphile-worker with exponential backoff (run_at + e^min(attempts,10) seconds).
  */
+function task<T extends TaskName>(name: T, run: (payload: z.infer<(typeof TASK_SCHEMAS)[T]>, job: JobContext) => Promise<unknown>): Task {
+  return async (raw, helpers) => {
+    const job = jobContext(helpers);
+    const parsed = TASK_SCHEMAS[name].safeParse(raw);
+    if (!parsed.success) {
+      job.log.error({ issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) }, `${name}: invalid payload, dropped`);
+      return;
+    }
+    await run(parsed.data as z.infer<(typeof TASK_SCHEMAS)[T]>, job);
+  };
+}
+
 export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
-  ingest_recording: async (payload, helpers) => {
-    await ingestRecording(payload, jobContext(helpers));
-  },
-  reconcile_calls: async (_payload, helpers) => {
-    await reconcileCalls({ log: jobContext(helpers).log });
-  },
+  ingest_recording: task("ingest_recording", (payload, job) => ingestRecording(payload, job)),
+  reconcile_calls: task("reconcile_calls", (_payload, job) => reconcileCalls({ log: job.log })),
 };

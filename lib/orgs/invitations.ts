@@ -17,7 +17,7 @@ import { logger } from "@/lib/log";
 import { mailer } from "@/lib/mail";
 import { keepActiveOrgBeforeJoining } from "@/lib/auth/active-org";
 import { hashInvitationToken, isWellFormedToken, newInvitationToken } from "@/lib/orgs/invitation-token";
-import { authorize } from "@/lib/rbac/authorize";
+import type { Membership } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
 
 /**
@@ -46,6 +46,8 @@ export function acceptUrlFor(token: string): string {
   return `${config().publicBaseUrl}/invite/${token}`;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const INVITATION_COLUMNS = (tx: Tx) =>
   tx`id, email, role::text as role, created_at::text as "createdAt", expires_at::text as "expiresAt"`;
 
@@ -54,16 +56,20 @@ export class InvitationEmailMismatchError extends ForbiddenError {
   override readonly code = "invitation_email_mismatch";
 }
 
-/** Owners and admins invite; only owners invite owners. Inviting an address again replaces its open invitation. */
+/**
+ * Owners and admins invite (the caller was authorized for `members.manage`); only owners invite
+ * owners. Inviting an address again replaces its open invitation. Not one transaction: the email
+ * goes out between the insert and the answer, and no connection waits on a mail server.
+ */
 export async function createInvitation(
   session: Session,
-  orgId: string,
+  membership: Membership,
   input: { email: string; role: Role },
 ): Promise<InviteResult> {
-  const membership = await authorize(session, "members.manage", orgId);
   if (input.role === "owner" && membership.role !== "owner") {
     throw new ForbiddenError("Only an owner can invite another owner.");
   }
+  const orgId = membership.orgId;
   const email = input.email.trim().toLowerCase();
   const { token, hash } = newInvitationToken();
   const invitation = await withUser(session.claims, async (tx) => {
@@ -99,21 +105,24 @@ export async function createInvitation(
 }
 
 /** Open invitations (not accepted, not revoked, not expired), newest first. */
-export async function listInvitations(session: Session, orgId: string): Promise<Invitation[]> {
-  await authorize(session, "members.manage", orgId);
-  return withUser(session.claims, (tx) => tx<Invitation[]>`
+export async function listInvitations(tx: Tx, { orgId }: { orgId: string }): Promise<Invitation[]> {
+  return tx<Invitation[]>`
     select ${INVITATION_COLUMNS(tx)} from public.invitations
     where organization_id = ${orgId} and accepted_at is null and revoked_at is null and expires_at > now()
-    order by created_at desc, id`);
+    order by created_at desc, id`;
 }
 
 /** Revoke an open invitation; another organization's id, or one already closed, is 404. */
-export async function revokeInvitation(session: Session, orgId: string, invitationId: string): Promise<void> {
-  await authorize(session, "members.manage", orgId);
-  const rows = await withUser(session.claims, (tx) => tx`
-    update public.invitations set revoked_at = now(), revoked_by = ${session.userId}
-    where id = ${invitationId} and organization_id = ${orgId} and accepted_at is null and revoked_at is null
-    returning id`);
+export async function revokeInvitation(
+  tx: Tx,
+  { orgId, userId, invitationId }: { orgId: string; userId: string; invitationId: string },
+): Promise<void> {
+  const rows = UUID.test(invitationId)
+    ? await tx`
+        update public.invitations set revoked_at = now(), revoked_by = ${userId}
+        where id = ${invitationId} and organization_id = ${orgId} and accepted_at is null and revoked_at is null
+        returning id`
+    : [];
   if (rows.length === 0) throw new NotFoundError("Invitation not found, or no longer open.");
 }
 
@@ -211,6 +220,22 @@ export async function acceptInvitation(session: Session, token: string): Promise
   });
   const { row } = result;
   return { organization: { id: row.organizationId!, name: result.orgName! }, role: row.role! };
+}
+
+/**
+ * `POST /api/invitations/accept`: signed in, accept as that session's verified email; signed
+ * out with a password (embedded default), create or sign in to the invitation's own account and
+ * accept in one step; signed out without one, 401. The active organization does not change.
+ */
+export async function acceptInvitationRequest(
+  session: Session | null,
+  jar: CookieJar,
+  input: { token: string; password?: string; ip: string; userAgent?: string },
+): Promise<{ accepted: Accepted; userId: string; signedIn: boolean }> {
+  if (session) return { accepted: await acceptInvitation(session, input.token), userId: session.userId, signedIn: false };
+  if (!input.password) throw new UnauthenticatedError("Sign in to accept this invitation, or create your account with a password.");
+  const { session: created, accepted } = await acceptInvitationWithPassword(jar, { ...input, password: input.password });
+  return { accepted, userId: created.userId, signedIn: true };
 }
 
 /**

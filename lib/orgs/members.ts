@@ -1,7 +1,5 @@
 import "server-only";
-import type { Session } from "@/lib/auth/claims";
-import { asService, withUser } from "@/lib/db";
-import { authorize } from "@/lib/rbac/authorize";
+import { asService, type Tx } from "@/lib/db";
 import type { Role } from "@/lib/rbac/policy";
 
 export interface Member {
@@ -11,13 +9,13 @@ export interface Member {
   createdAt: string;
 }
 
-export async function listMembers(session: Session, orgId: string): Promise<Member[]> {
-  await authorize(session, "members.manage", orgId);
-  const rows = await withUser(session.claims, (tx) => tx<{ userId: string; role: Role; createdAt: string }[]>`
+/** The organization's members with their emails; the caller was authorized for `members.manage`. */
+export async function listMembers(tx: Tx, { orgId }: { orgId: string }): Promise<Member[]> {
+  const rows = await tx<{ userId: string; role: Role; createdAt: string }[]>`
     select user_id as "userId", role::text as role, created_at::text as "createdAt"
-    from public.org_members where organization_id = ${orgId} order by created_at, user_id`);
+    from public.org_members where organization_id = ${orgId} order by created_at, user_id`;
   // Emails live in auth.users, which no API role may read: look up exactly these ids.
-  const emails = await asService((tx) => tx<{ id: string; email: string }[]>`
+  const emails = await asService((service) => service<{ id: string; email: string }[]>`
     select id, email from auth.users where id = any(${rows.map((r) => r.userId)}::uuid[])`);
   const byId = new Map(emails.map((e) => [e.id, e.email]));
   return rows.map((r) => ({ ...r, email: byId.get(r.userId) ?? null }));

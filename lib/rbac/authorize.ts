@@ -67,10 +67,26 @@ export function requirePlan(membership: Membership, action: Action): void {
   }
 }
 
-/** For routes and server code: resolve the caller's membership and check the action. */
+/**
+ * Resolve the caller's membership and check the action. Member routes reach it only through
+ * `memberRoute` (lib/http/member-route.ts); server components and tests through `withMember`.
+ */
 export async function authorize(session: Session, action: Action, orgId: string, tx?: Tx): Promise<Membership> {
   if (!UUID.test(orgId)) return check(null, action, orgId);
   const load = (t: Tx) => findMembership(t, { userId: session.userId, orgId });
   const membership = tx ? await load(tx) : await withUser(session.claims, load);
   return check(membership, action, orgId);
+}
+
+/**
+ * The member path's core: one transaction as the caller, `action` authorized inside it, then
+ * `fn` with the membership that passed. `memberRoute` is this plus HTTP; the page uses it too.
+ */
+export async function withMember<T>(
+  session: Session,
+  action: Action,
+  orgId: string,
+  fn: (tx: Tx, membership: Membership) => Promise<T>,
+): Promise<T> {
+  return withUser(session.claims, async (tx) => fn(tx, await authorize(session, action, orgId, tx)));
 }

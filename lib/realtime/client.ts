@@ -1,5 +1,5 @@
 import type { RealtimeChannel, SupabaseClient } from "@supabase/supabase-js";
-import type { RealtimeNotice } from "@/lib/calls/api-types";
+import type { RealtimeNotice } from "@/lib/calls/contracts";
 import { backoffDelay, stateAfterFailure, type ConnectionState } from "@/lib/realtime/backoff";
 
 /**

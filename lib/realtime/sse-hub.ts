@@ -1,5 +1,5 @@
 import "server-only";
-import type { RealtimeNotice } from "@/lib/calls/api-types";
+import type { RealtimeNotice } from "@/lib/calls/contracts";
 import { sql } from "@/lib/db/client";
 import { logger } from "@/lib/log";
 

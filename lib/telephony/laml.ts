@@ -1,9 +1,9 @@
 import { RestClient } from "@signalwire/compatibility-api";
-import type { CallPlan, Survey } from "@/lib/calls/plan";
+import type { ModulationSnapshot, Survey } from "@/lib/calls/snapshot";
 import { callUrls, type CallUrls } from "@/lib/telephony/urls";
 
 /**
- * The LaML SignalWire runs for a call: a pure function of the plan snapshot and the step, so the
+ * The LaML SignalWire runs for a call: a pure function of the modulation snapshot and the step, so the
  * same call always gets the same document, whenever and however often SignalWire asks.
  *
  * Direct flow: SignalWire dials the target and fetches `start` when they answer. Disclosure, then
@@ -27,11 +27,11 @@ export interface LamlContext {
   baseUrl: string;
 }
 
-/** Thrown when the plan and the requested step cannot produce a safe document. */
-export class LamlPlanError extends Error {
+/** Thrown when the snapshot and the requested step cannot produce a safe document. */
+export class LamlStepError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = "LamlPlanError";
+    this.name = "LamlStepError";
   }
 }
 
@@ -43,34 +43,34 @@ const RECORDING_EVENTS: ("completed" | "absent")[] = ["completed", "absent"];
 
 type VoiceResponse = InstanceType<typeof RestClient.LaML.VoiceResponse>;
 
-export function buildLaml(plan: CallPlan, input: LamlInput, ctx: LamlContext): string {
+export function buildLaml(snapshot: ModulationSnapshot, input: LamlInput, ctx: LamlContext): string {
   const urls = callUrls(ctx.baseUrl, ctx.callId);
   const response = new RestClient.LaML.VoiceResponse();
-  if (plan.flow === "bridge") {
-    bridgeLaml(response, plan, input, urls);
+  if (snapshot.flow === "bridge") {
+    bridgeLaml(response, snapshot, input, urls);
   } else {
-    directLaml(response, plan, input, urls);
+    directLaml(response, snapshot, input, urls);
   }
   return response.toString();
 }
 
-/** The step that opens the survey, or null when the plan has none. */
-export function surveyStart(plan: CallPlan): LamlInput | null {
-  return plan.survey ? { step: "survey", question: 0, attempt: 1 } : null;
+/** The step that opens the survey, or null when the snapshot has none. */
+export function surveyStart(snapshot: ModulationSnapshot): LamlInput | null {
+  return snapshot.survey ? { step: "survey", question: 0, attempt: 1 } : null;
 }
 
-function directLaml(response: VoiceResponse, plan: CallPlan, input: LamlInput, urls: CallUrls): void {
+function directLaml(response: VoiceResponse, snapshot: ModulationSnapshot, input: LamlInput, urls: CallUrls): void {
   switch (input.step) {
     case "start": {
-      const disclosure = requireDisclosure(plan);
+      const disclosure = requireDisclosure(snapshot);
       if (disclosure !== null) response.say(disclosure);
-      if (plan.shopperScript) {
-        plan.shopperScript.lines.forEach((line, i) => {
+      if (snapshot.shopperScript) {
+        snapshot.shopperScript.lines.forEach((line, i) => {
           if (i > 0) response.pause({ length: 1 });
           response.say(line);
         });
       }
-      if (plan.record) {
+      if (snapshot.record) {
         // The document ends here: SignalWire never runs verbs after <Record>; it posts to the
         // action when the recording stops, and that answer (after-record) carries the call on.
         response.record({
@@ -87,16 +87,16 @@ function directLaml(response: VoiceResponse, plan: CallPlan, input: LamlInput, u
         });
         return;
       }
-      continueWithSurvey(response, plan, urls);
+      continueWithSurvey(response, snapshot, urls);
       return;
     }
     case "after-record":
-      continueWithSurvey(response, plan, urls);
+      continueWithSurvey(response, snapshot, urls);
       return;
     case "survey": {
-      const survey = requireSurvey(plan);
+      const survey = requireSurvey(snapshot);
       if (!Number.isInteger(input.question) || input.question < 0 || input.question >= survey.questions.length) {
-        throw new LamlPlanError(
+        throw new LamlStepError(
           `Survey question ${input.question} does not exist: survey ${survey.id} v${survey.version} has ${survey.questions.length}.`,
         );
       }
@@ -105,37 +105,37 @@ function directLaml(response: VoiceResponse, plan: CallPlan, input: LamlInput, u
       return;
     }
     case "survey-done":
-      response.say(requireSurvey(plan).thankYou);
+      response.say(requireSurvey(snapshot).thankYou);
       response.hangup();
       return;
     case "whisper":
     case "after-dial":
-      throw new LamlPlanError(`Step "${input.step}" belongs to the bridge flow; this call uses the direct flow.`);
+      throw new LamlStepError(`Step "${input.step}" belongs to the bridge flow; this call uses the direct flow.`);
   }
 }
 
-function bridgeLaml(response: VoiceResponse, plan: CallPlan, input: LamlInput, urls: CallUrls): void {
+function bridgeLaml(response: VoiceResponse, snapshot: ModulationSnapshot, input: LamlInput, urls: CallUrls): void {
   // The API refuses these before dialling; in a bridge there is no leg on which a survey or a
   // script could be played to the target alone, so refuse here too rather than drop them silently.
-  if (plan.survey) throw new LamlPlanError("A bridge call cannot carry a survey; use the direct flow.");
-  if (plan.shopperScript) throw new LamlPlanError("A bridge call cannot carry a shopper script; use the direct flow.");
+  if (snapshot.survey) throw new LamlStepError("A bridge call cannot carry a survey; use the direct flow.");
+  if (snapshot.shopperScript) throw new LamlStepError("A bridge call cannot carry a shopper script; use the direct flow.");
   // The operator is the REST call's `to`; dialling them again from LaML would ring them twice.
-  if (plan.operatorPhone === null) throw new LamlPlanError("A bridge call needs the operator's phone.");
-  if (plan.operatorPhone === plan.to) {
-    throw new LamlPlanError("A bridge call cannot dial the operator's own phone as the target.");
+  if (snapshot.operatorPhone === null) throw new LamlStepError("A bridge call needs the operator's phone.");
+  if (snapshot.operatorPhone === snapshot.to) {
+    throw new LamlStepError("A bridge call cannot dial the operator's own phone as the target.");
   }
 
   switch (input.step) {
     case "start": {
-      const disclosure = requireDisclosure(plan);
+      const disclosure = requireDisclosure(snapshot);
       if (disclosure !== null) response.say(disclosure);
       const dial = response.dial({
-        callerId: plan.from,
+        callerId: snapshot.from,
         answerOnBridge: true,
         action: urls.laml("after-dial"),
         method: "POST",
         timeout: 30,
-        ...(plan.record
+        ...(snapshot.record
           ? {
               // Dual channel keeps operator and target apart for transcription.
               record: "record-from-answer-dual" as const,
@@ -147,13 +147,13 @@ function bridgeLaml(response: VoiceResponse, plan: CallPlan, input: LamlInput, u
       });
       // Recording starts on answer, but the whisper plays before the bridge, so the target hears
       // the disclosure before a word of theirs reaches the recording.
-      dial.number(plan.record ? { url: urls.laml("whisper"), method: "POST" } : {}, plan.to);
+      dial.number(snapshot.record ? { url: urls.laml("whisper"), method: "POST" } : {}, snapshot.to);
       return;
     }
     case "whisper": {
       // Only reachable through the <Number url> set when recording; without recording there is
       // nothing to tell the target, and an empty document simply connects them.
-      const disclosure = requireDisclosure(plan);
+      const disclosure = requireDisclosure(snapshot);
       if (disclosure !== null) response.say(disclosure);
       return;
     }
@@ -163,27 +163,27 @@ function bridgeLaml(response: VoiceResponse, plan: CallPlan, input: LamlInput, u
     case "after-record":
     case "survey":
     case "survey-done":
-      throw new LamlPlanError(`Step "${input.step}" belongs to the direct flow; this call uses the bridge flow.`);
+      throw new LamlStepError(`Step "${input.step}" belongs to the direct flow; this call uses the bridge flow.`);
   }
 }
 
 /** The disclosure to say, or null when not recording; never records without one. */
-function requireDisclosure(plan: CallPlan): string | null {
-  if (!plan.record) return null;
-  if (plan.disclosure === null) {
-    throw new LamlPlanError("This call records but its plan has no disclosure; refusing to record undisclosed.");
+function requireDisclosure(snapshot: ModulationSnapshot): string | null {
+  if (!snapshot.record) return null;
+  if (snapshot.disclosure === null) {
+    throw new LamlStepError("This call records but its snapshot has no disclosure; refusing to record undisclosed.");
   }
-  return plan.disclosure;
+  return snapshot.disclosure;
 }
 
-function requireSurvey(plan: CallPlan): Survey {
-  if (!plan.survey) throw new LamlPlanError("This call's plan has no survey.");
-  return plan.survey;
+function requireSurvey(snapshot: ModulationSnapshot): Survey {
+  if (!snapshot.survey) throw new LamlStepError("This call's snapshot has no survey.");
+  return snapshot.survey;
 }
 
-function continueWithSurvey(response: VoiceResponse, plan: CallPlan, urls: CallUrls): void {
-  if (plan.survey) {
-    askQuestion(response, plan.survey, 0, 1, urls);
+function continueWithSurvey(response: VoiceResponse, snapshot: ModulationSnapshot, urls: CallUrls): void {
+  if (snapshot.survey) {
+    askQuestion(response, snapshot.survey, 0, 1, urls);
   } else {
     response.hangup();
   }
@@ -191,7 +191,7 @@ function continueWithSurvey(response: VoiceResponse, plan: CallPlan, urls: CallU
 
 function askQuestion(response: VoiceResponse, survey: Survey, question: number, attempt: 1 | 2, urls: CallUrls): void {
   const q = survey.questions[question];
-  if (!q) throw new LamlPlanError(`Survey ${survey.id} v${survey.version} has no question ${question}.`);
+  if (!q) throw new LamlStepError(`Survey ${survey.id} v${survey.version} has no question ${question}.`);
   // actionOnEmptyResult makes SignalWire post even on silence, so the gather route always
   // answers with the next document; nothing may follow the Gather or it would run instead.
   const gather = response.gather({

@@ -114,7 +114,7 @@ test("analysts and viewers cannot place calls (403); viewers see masked numbers;
   const seen = (await (await viewer.get(`/api/calls/${callId}`)).json()).call;
   expect(seen.to).not.toContain("4155550124");
   expect(seen.to).toMatch(/^\+1•+24$/);
-  expect(seen.plan.to).toBe(seen.to);
+  expect(seen.snapshot.to).toBe(seen.to);
   expect(seen.recording).toBeNull();
   expect(seen.surveyAnswers).toBeNull();
   const listed = (await (await viewer.get("/api/calls")).json()).calls.find((c: { id: string }) => c.id === callId);

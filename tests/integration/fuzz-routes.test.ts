@@ -5,9 +5,9 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createLocalUser, issueSessionToken, SESSION_COOKIE } from "@/lib/auth/local";
 import { USER_LIMIT } from "@/lib/auth/user-limit";
-import { WEBHOOK_LIMITS } from "@/lib/telephony/webhook-limits";
+import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
 import { sql } from "@/lib/db/client";
-import { signWebhook, type CarrierSimulator } from "@/lib/simulator";
+import { signWebhook, type CarrierSimulator } from "@/scripts/simulator";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
 import { testCookies } from "@/tests/support/next-headers";
 import {
@@ -520,7 +520,7 @@ async function resetLimits(): Promise<void> {
   await USER_LIMIT.reset(ownerId);
   await WEBHOOK_LIMITS.perSource.reset("unknown");
   await WEBHOOK_LIMITS.failedPerSource.reset("unknown");
-  for (const call of calls) await WEBHOOK_LIMITS.perCall.reset(call);
+  for (const call of calls) await WEBHOOK_LIMITS.perSubject.reset(call);
 }
 
 describe("fuzzing every route that takes input", () => {

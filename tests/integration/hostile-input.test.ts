@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createLocalUser, localAuth } from "@/lib/auth/local";
 import { sql } from "@/lib/db/client";
-import { signWebhook } from "@/lib/simulator";
+import { signWebhook } from "@/scripts/simulator";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
 import { testCookies } from "@/tests/support/next-headers";
 import {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { sessionFromClaims } from "@/lib/auth/claims";
+import { sessionFromClaims, type Session } from "@/lib/auth/claims";
 import { resetConfig } from "@/lib/config";
-import { createInvitation } from "@/lib/orgs/invitations";
+import { createInvitation as inviteAuthorized } from "@/lib/orgs/invitations";
+import { authorize } from "@/lib/rbac/authorize";
+import type { Role } from "@/lib/rbac/policy";
 import { addMembership, claimsFor, createOrg, createUser } from "@/tests/support/fixtures";
 import { Browser, call } from "@/tests/support/member-requests";
 import { startSupabaseAuthPeer, type SupabaseAuthPeer } from "@/tests/support/supabase-auth-peer";
@@ -15,6 +17,10 @@ vi.mock("next/headers", async () => (await import("@/tests/support/member-reques
  * same either way, and carries no link: Supabase emailed it.
  */
 let peer: SupabaseAuthPeer;
+
+/** What POST /api/invitations does: its wrapper authorizes `members.manage`, then the invitation is made. */
+const createInvitation = async (session: Session, orgId: string, input: { email: string; role: Role }) =>
+  inviteAuthorized(session, await authorize(session, "members.manage", orgId), input);
 
 beforeAll(async () => {
   peer = await startSupabaseAuthPeer({ publishableKey: "sb_publishable_invites", secretKey: "sb_secret_invites" });

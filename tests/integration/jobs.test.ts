@@ -15,21 +15,21 @@ import { sql } from "@/lib/db/client";
 import { enqueue, listFailedJobs } from "@/lib/jobs";
 import { graphileLogger } from "@/lib/jobs/graphile-log";
 import { taskList } from "@/lib/jobs/task-list";
-import { scrub } from "@/lib/jobs/tasks/ingest-recording";
+import { scrub } from "@/lib/calls/recording-ingest";
 import {
   decideLostDial,
   notFoundSid,
   reconcileCalls,
   recordingMediaUrl,
   recordingsSettled,
-} from "@/lib/jobs/tasks/reconcile-calls";
-import type { ProviderCall } from "@/lib/jobs/tasks/carrier-view";
+} from "@/lib/calls/reconcile";
+import type { ProviderCall } from "@/lib/telephony/carrier-view";
 import { startInProcessWorker, startWorker } from "@/lib/jobs/worker";
-import type { CarrierSimulator } from "@/lib/simulator";
+import type { CarrierSimulator } from "@/scripts/simulator";
 import { signalwire } from "@/lib/telephony/client";
 import { logger } from "@/lib/log";
 import { resetStorage } from "@/lib/storage";
-import { dialledNumber, type CallPlan } from "@/lib/calls/plan";
+import { dialledNumber, type ModulationSnapshot } from "@/lib/calls/snapshot";
 import { createOrg, createUser, insertCall, member } from "@/tests/support/fixtures";
 import { clearSignalWire, configureSignalWire, startTestCarrier } from "@/tests/support/signalwire";
 
@@ -416,8 +416,8 @@ describe("reconcile_calls: decisions", () => {
       shopperScript: null,
       configVersion: 1,
     };
-    expect(dialledNumber(plan as CallPlan)).toBe("+15550003333");
-    expect(dialledNumber({ ...(plan as CallPlan), flow: "direct", operatorPhone: null })).toBe("+15550001111");
+    expect(dialledNumber(plan as ModulationSnapshot)).toBe("+15550003333");
+    expect(dialledNumber({ ...(plan as ModulationSnapshot), flow: "direct", operatorPhone: null })).toBe("+15550001111");
   });
 
   it("builds the media URL from the resource uri on the API origin", () => {
@@ -493,7 +493,7 @@ describe("reconcile_calls against the carrier simulator", () => {
       configVersion: 1,
     };
     const [inserted] = await asService((tx) => tx<{ id: string }[]>`
-      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier,
+      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier,
                                 status, provider_call_sid, dial_error, created_at, updated_at, ended_at)
       values (${orgId}, ${userId}, 'direct', ${FROM}, ${to}, ${randomUUID()},
               ${tx.json(plan)}, 'pro',

@@ -1,11 +1,13 @@
 import { createServer, type Server } from "node:http";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sessionFromClaims } from "@/lib/auth/claims";
-import { placeCall, classifyDialError } from "@/lib/calls/place-call";
+import { sessionFromClaims, type Session } from "@/lib/auth/claims";
+import type { PlaceCallRequest } from "@/lib/calls/contracts";
+import { placeCall as placeAuthorized, classifyDialError } from "@/lib/calls/place-call";
 import { sql } from "@/lib/db/client";
+import { authorize } from "@/lib/rbac/authorize";
 import { ForbiddenError, NotFoundError, PlanRequiredError, ProviderError, UnprocessableError, ConflictError, ValidationError } from "@/lib/errors";
-import type { CarrierSimulator } from "@/lib/simulator";
+import type { CarrierSimulator } from "@/scripts/simulator";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { configureSignalWire, startTestCarrier } from "@/tests/support/signalwire";
 
@@ -19,6 +21,10 @@ let sim: CarrierSimulator;
 let acme: string;
 let borealis: string;
 const sessions: Record<string, ReturnType<typeof sessionFromClaims>> = {};
+
+/** What POST /api/calls does: its wrapper authorizes `calls.place` in the organization, then the call is placed. */
+const placeCall = async (session: Session, orgId: string, request: PlaceCallRequest, idempotencyKey: string | null, logger: typeof log) =>
+  placeAuthorized(session, await authorize(session, "calls.place", orgId), request, idempotencyKey, logger);
 
 beforeAll(async () => {
   sim = await startTestCarrier();
@@ -50,8 +56,8 @@ describe("POST /api/calls → placeCall", () => {
     const { call, replayed } = await placeCall(sessions.operator!, acme, { to }, key(), log);
     expect(replayed).toBe(false);
     expect(call).toMatchObject({ status: "queued", flow: "direct", to, modulations: { record: true } });
-    const [row] = await sql()`select plan, plan_tier, provider_call_sid, created_by from public.calls where id = ${call.id}`;
-    expect(row!.plan).toMatchObject({ record: true, disclosure: "Recorded for quality.", to, from: "+14155550100" });
+    const [row] = await sql()`select modulations, plan_tier, provider_call_sid, created_by from public.calls where id = ${call.id}`;
+    expect(row!.modulations).toMatchObject({ record: true, disclosure: "Recorded for quality.", to, from: "+14155550100" });
     expect(row!.plan_tier).toBe("global");
     const dialled = createsTo(to);
     expect(dialled).toHaveLength(1);

@@ -274,7 +274,10 @@ const OPS: Op[] = [
     name: "voice_configs: enable translation",
     expected: (role, plan) => allows(role, plan, "voice_config.update") && allows(role, plan, "translation.enable"),
     run: async (tx, org) =>
-      count(await tx`update public.voice_configs set translate = true, translate_languages = '{es}' where organization_id = ${org.id}`),
+      // Translation needs transcription and recording (lib/calls/modulations.ts; the database
+      // refuses it alone). On every plan that includes translation, recording is included too.
+      count(await tx`update public.voice_configs set record = true, transcribe = true, translate = true, translate_languages = '{es}'
+                     where organization_id = ${org.id}`),
   },
   {
     name: "voice_configs: assign a survey",
@@ -292,7 +295,7 @@ const OPS: Op[] = [
     expected: (role, plan) => allows(role, plan, "calls.place"),
     run: async (tx, org, self) =>
       count(await tx`
-        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
         values (${org.id}, ${self.userId}, 'direct', '+15550100000', '+15550100002', ${crypto.randomUUID()}, '{}'::jsonb, ${org.plan})
         returning id`),
   },
@@ -301,7 +304,7 @@ const OPS: Op[] = [
     expected: () => false,
     run: async (tx, org, self) =>
       count(await tx`
-        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
         values (${org.id}, ${self.userId === org.members.owner.userId ? org.members.admin.userId : org.members.owner.userId}, 'direct', '+15550100000', '+15550100002', ${crypto.randomUUID()}, '{}'::jsonb, ${org.plan})
         returning id`),
   },

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RestClient } from "@signalwire/compatibility-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CarrierSimulator } from "@/lib/simulator";
+import type { CarrierSimulator } from "@/scripts/simulator";
 import { API_TOKEN, PROJECT_ID, SIGNING_KEY, startTestCarrier } from "@/tests/support/signalwire";
 import { originHttpClient } from "@/lib/telephony/origin-http-client";
 import { callUrls } from "@/lib/telephony/urls";

@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { sessionFromClaims, type Session } from "@/lib/auth/claims";
 import { sql } from "@/lib/db/client";
 import { ForbiddenError, NotFoundError, PlanRequiredError, UnprocessableError } from "@/lib/errors";
-import { getVoiceConfig, updateVoiceConfig } from "@/lib/voice-config/voice-config";
+import type { VoiceConfigUpdate } from "@/lib/calls/contracts";
+import { getVoiceConfig as readConfig, updateVoiceConfig as applyUpdate } from "@/lib/calls/voice-config";
+import { withMember } from "@/lib/rbac/authorize";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { configureSignalWire } from "@/tests/support/signalwire";
 
@@ -11,6 +13,12 @@ configureSignalWire({ CARRIER_SIMULATOR_URL: "http://127.0.0.1:3999" });
 let base: string;
 let global: string;
 const as: Record<string, Session> = {};
+
+/** What GET and PUT /api/voice-config do: the wrapper authorizes the action in one transaction, then the domain call. */
+const getVoiceConfig = (session: Session, orgId: string) =>
+  withMember(session, "operations.view", orgId, (tx, membership) => readConfig(tx, { membership }));
+const updateVoiceConfig = (session: Session, orgId: string, update: VoiceConfigUpdate) =>
+  withMember(session, "voice_config.update", orgId, (tx, membership) => applyUpdate(tx, { membership, update }));
 
 beforeAll(async () => {
   base = await createOrg("base");

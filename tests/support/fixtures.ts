@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Claims } from "@/lib/auth/claims";
+import { appendCallEvent } from "@/lib/calls/timeline";
 import { asService } from "@/lib/db";
 import type { Plan, Role } from "@/lib/rbac/policy";
 
@@ -42,7 +43,7 @@ let counter = 0;
 export async function insertCall(orgId: string, createdBy: string): Promise<string> {
   counter += 1;
   const [row] = await asService((tx) => tx<{ id: string }[]>`
-    insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+    insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
     values (${orgId}, ${createdBy}, 'direct', '+15550100000', '+15550100001', ${`fixture-${counter}-${randomUUID()}`},
             ${tx.json({ record: false })}, 'base')
     returning id`);
@@ -50,6 +51,5 @@ export async function insertCall(orgId: string, createdBy: string): Promise<stri
 }
 
 export async function insertCallEvent(orgId: string, callId: string): Promise<void> {
-  await asService((tx) => tx`
-    insert into public.call_events (organization_id, call_id, kind, payload) values (${orgId}, ${callId}, 'state.changed', '{}'::jsonb)`);
+  await asService((tx) => appendCallEvent(tx, { id: callId, orgId }, "call.dialled", { CallSid: randomUUID() }, { dedupeKey: "call.dialled" }));
 }

@@ -2,8 +2,8 @@ import { createHash, randomUUID } from "node:crypto";
 import path from "node:path";
 import { resetConfig } from "@/lib/config";
 import { asService } from "@/lib/db";
-import type { CallPlan } from "@/lib/calls/plan";
-import { signWebhook, startCarrierSimulator, type CarrierSimulatorOptions } from "@/lib/simulator";
+import type { ModulationSnapshot } from "@/lib/calls/snapshot";
+import { signWebhook, startCarrierSimulator, type CarrierSimulatorOptions } from "@/scripts/simulator";
 
 /**
  * SignalWire as the tests see it: credentials in the environment, and webhook requests signed
@@ -77,7 +77,7 @@ export function signedRequest(pathAndQuery: string, params: Record<string, strin
 
 export const ctx = <P>(params: P) => ({ params: Promise.resolve(params) });
 
-export function planFor(overrides: Partial<CallPlan> = {}): CallPlan {
+export function planFor(overrides: Partial<ModulationSnapshot> = {}): ModulationSnapshot {
   return {
     flow: "direct",
     from: "+14155550100",
@@ -95,9 +95,9 @@ export function planFor(overrides: Partial<CallPlan> = {}): CallPlan {
 }
 
 /** A queued call row as POST /api/calls leaves it, before any callback. */
-export async function queuedCall(orgId: string, userId: string, plan: CallPlan = planFor()): Promise<string> {
+export async function queuedCall(orgId: string, userId: string, plan: ModulationSnapshot = planFor()): Promise<string> {
   const [row] = await asService((tx) => tx<{ id: string }[]>`
-    insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+    insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
     values (${orgId}, ${userId}, ${plan.flow}, ${plan.from}, ${plan.to}, ${randomUUID()}, ${tx.json(plan as never)}, 'global')
     returning id`);
   return row!.id;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import type { CallPlan, ShopperScript, Survey } from "@/lib/calls/plan";
+import type { ModulationSnapshot, ShopperScript, Survey } from "@/lib/calls/snapshot";
 import { buildLaml, REPROMPT_TEXT, surveyStart, type LamlInput } from "@/lib/telephony/laml";
 import { callUrls } from "@/lib/telephony/urls";
 
@@ -35,7 +35,7 @@ interface Modulations {
   script: boolean;
 }
 
-function makePlan(m: Modulations): CallPlan {
+function makePlan(m: Modulations): ModulationSnapshot {
   return {
     flow: m.flow,
     from: "+15550100001",
@@ -60,7 +60,7 @@ const label = (m: Modulations) =>
   `${m.flow} ${m.record ? "record" : "no-record"} ${m.survey ? "survey" : "no-survey"} ${m.script ? "script" : "no-script"}`;
 
 /** Every document SignalWire can fetch for one call of this plan. */
-function flowInputs(plan: CallPlan): LamlInput[] {
+function flowInputs(plan: ModulationSnapshot): LamlInput[] {
   if (plan.flow === "bridge") {
     // The whisper URL is only handed out when recording.
     return [{ step: "start" }, ...(plan.record ? [{ step: "whisper" } as const] : []), { step: "after-dial" }];
@@ -154,7 +154,7 @@ function expectGolden(name: string, xml: string): void {
   expect(onDisk.equals(Buffer.from(xml, "utf8"))).toBe(true);
 }
 
-const goldenCases: { name: string; plan: CallPlan; input: LamlInput }[] = [
+const goldenCases: { name: string; plan: ModulationSnapshot; input: LamlInput }[] = [
   ...BOOLS.flatMap((record) =>
     BOOLS.flatMap((survey) =>
       BOOLS.map((script) => ({

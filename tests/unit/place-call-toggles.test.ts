@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toggleViews } from "@/components/place-call-panel";
-import type { Capability, VoiceConfigResponse } from "@/lib/calls/api-types";
+import type { Capability, VoiceConfigResponse } from "@/lib/calls/contracts";
 
 const yes: Capability = { allowed: true, reason: null, requiredPlan: null };
 const role: Capability = { allowed: false, reason: "role", requiredPlan: null };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RateLimitedError } from "@/lib/errors";
 import { Limit } from "@/lib/http/rate-limits";
-import { WEBHOOK_LIMITS } from "@/lib/telephony/webhook-limits";
+import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
 
 describe("in-memory limits", () => {
   it("refuses the request after the budget with a Retry-After within the window, per key", async () => {
@@ -29,6 +29,6 @@ describe("in-memory limits", () => {
   it("webhook budgets leave room for the benchmark's ~2,000 callbacks a minute from one address and a busy call's retries", () => {
     expect(WEBHOOK_LIMITS.perSource.spec.points / WEBHOOK_LIMITS.perSource.spec.durationSeconds).toBeGreaterThanOrEqual(300);
     // A survey call: a few dozen requests, each tried up to 3 times by SignalWire.
-    expect(WEBHOOK_LIMITS.perCall.spec.points).toBeGreaterThanOrEqual(3 * 50);
+    expect(WEBHOOK_LIMITS.perSubject.spec.points).toBeGreaterThanOrEqual(3 * 50);
   });
 });

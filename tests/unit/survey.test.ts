@@ -1,11 +1,11 @@
 import { describe, expect, test } from "vitest";
-import type { CallPlan, SurveyQuestion } from "@/lib/calls/plan";
+import type { ModulationSnapshot, SurveyQuestion } from "@/lib/calls/snapshot";
 import { evaluateAnswer, nextSurveyStep, type AnswerResult } from "@/lib/calls/survey";
 import type { LamlInput } from "@/lib/telephony/laml";
 
 const oneToFive = (id: string, prompt: string): SurveyQuestion => ({ id, prompt, min: 1, max: 5 });
 
-const plan: CallPlan = {
+const plan: ModulationSnapshot = {
   flow: "direct",
   from: "+15550100001",
   to: "+15550100002",

@@ -1,7 +1,5 @@
 import { z } from "zod";
-import { requireSession } from "@/lib/auth";
-import { activeOrgId } from "@/lib/auth/active-org";
-import { readJson, route } from "@/lib/http/route";
+import { memberRoute } from "@/lib/http/member-route";
 import { createInvitation, listInvitations } from "@/lib/orgs/invitations";
 import { ROLES } from "@/lib/rbac/policy";
 
@@ -12,18 +10,16 @@ const inviteSchema = z.object({
   role: z.enum(ROLES),
 });
 
-export const GET = route(async (req) => {
-  const session = await requireSession();
-  const invitations = await listInvitations(session, await activeOrgId(session, req));
-  return Response.json({ invitations });
+export const GET = memberRoute("members.manage", async ({ tx, orgId }) => {
+  return Response.json({ invitations: await listInvitations(tx, { orgId }) });
 });
 
-/** The same status and shape whether or not the address has an account; `acceptUrl` only when nothing was emailed. */
-export const POST = route(async (req, { log }) => {
-  const session = await requireSession();
-  const orgId = await activeOrgId(session, req);
-  const input = await readJson(req, inviteSchema);
-  const result = await createInvitation(session, orgId, input);
-  log.info({ orgId, invitationId: result.invitation.id, role: result.invitation.role }, "invitation created");
+/**
+ * The same status and shape whether or not the address has an account; `acceptUrl` only when
+ * nothing was emailed. Not one transaction: no connection waits on the mail server.
+ */
+export const POST = memberRoute("members.manage", async ({ session, membership, body, log }) => {
+  const result = await createInvitation(session, membership, body);
+  log.info({ orgId: membership.orgId, invitationId: result.invitation.id, role: result.invitation.role }, "invitation created");
   return Response.json(result, { status: 201 });
-});
+}, { body: inviteSchema, transaction: false });

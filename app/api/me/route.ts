@@ -1,11 +1,10 @@
-import { requireSession } from "@/lib/auth";
 import { loadWorkspace } from "@/lib/auth/active-org";
-import { route } from "@/lib/http/route";
+import { sessionRoute } from "@/lib/http/member-route";
 
 export const dynamic = "force-dynamic";
 
-export const GET = route(async () => {
-  const session = await requireSession();
+/** Who is signed in, their memberships and active organization (none yet is not an error here). */
+export const GET = sessionRoute(async ({ session }) => {
   const { memberships, active } = await loadWorkspace(session);
   return Response.json({ user: { id: session.userId, email: session.email }, memberships, activeOrgId: active?.orgId ?? null });
 });

@@ -1,8 +1,7 @@
-import { auth, requestCookieJar, requireSession } from "@/lib/auth";
-import { route } from "@/lib/http/route";
+import { auth, requestCookieJar } from "@/lib/auth";
+import { sessionRoute } from "@/lib/http/member-route";
 
-export const POST = route(async (_req, { log }) => {
-  const session = await requireSession();
+export const POST = sessionRoute(async ({ session, log }) => {
   await auth().signOut(await requestCookieJar());
   log.info({ userId: session.userId }, "signed out");
   return new Response(null, { status: 204 });

@@ -1,8 +1,7 @@
 import { z } from "zod";
 import { getSession, requestCookieJar } from "@/lib/auth";
-import { UnauthenticatedError } from "@/lib/errors";
 import { clientIp, readJson, route } from "@/lib/http/route";
-import { acceptInvitation, acceptInvitationWithPassword } from "@/lib/orgs/invitations";
+import { acceptInvitationRequest } from "@/lib/orgs/invitations";
 
 export const dynamic = "force-dynamic";
 
@@ -13,26 +12,14 @@ const acceptSchema = z.object({
 });
 
 /**
- * Accept an invitation. Signed in: `{ token }`, as the session's verified email. Signed out, in
- * the embedded default: `{ token, password }` creates the local account for the invitation's
- * email, signs in and accepts in one step. Public in the proxy for that reason; without a
- * session and a password it is 401. The active organization does not change.
+ * Accept an invitation: `{ token }` signed in, or `{ token, password }` signed out in the
+ * embedded default (lib/orgs/invitations.ts). Public in the proxy for that reason, so the session
+ * is optional here rather than a member route's; the active organization does not change.
  */
 export const POST = route(async (req, { log }) => {
   const body = await readJson(req, acceptSchema, 8 * 1024);
-  const session = await getSession();
-  if (session) {
-    const accepted = await acceptInvitation(session, body.token);
-    log.info({ orgId: accepted.organization.id, userId: session.userId }, "invitation accepted");
-    return Response.json(accepted);
-  }
-  if (!body.password) throw new UnauthenticatedError("Sign in to accept this invitation, or create your account with a password.");
-  const { session: created, accepted } = await acceptInvitationWithPassword(await requestCookieJar(), {
-    token: body.token,
-    password: body.password,
-    ip: clientIp(req),
-    userAgent: req.headers.get("user-agent") ?? undefined,
-  });
-  log.info({ orgId: accepted.organization.id, userId: created.userId }, "invitation accepted with a new sign-in");
-  return Response.json(accepted);
+  const userAgent = req.headers.get("user-agent") ?? undefined;
+  const result = await acceptInvitationRequest(await getSession(), await requestCookieJar(), { ...body, ip: clientIp(req), userAgent });
+  log.info({ orgId: result.accepted.organization.id, userId: result.userId }, result.signedIn ? "invitation accepted with a new sign-in" : "invitation accepted");
+  return Response.json(result.accepted);
 });

@@ -1,8 +1,8 @@
-import { requireSession, requestCookieJar } from "@/lib/auth";
+import { requestCookieJar } from "@/lib/auth";
 import { supabaseServerClient } from "@/lib/auth/supabase";
 import { config } from "@/lib/config";
 import { NotFoundError, UnauthenticatedError } from "@/lib/errors";
-import { route } from "@/lib/http/route";
+import { sessionRoute } from "@/lib/http/member-route";
 
 export const dynamic = "force-dynamic";
 
@@ -11,9 +11,8 @@ export const dynamic = "force-dynamic";
  * Session cookies are httpOnly, so the browser cannot read the token itself; private channels
  * are then authorized by RLS on realtime.messages with this token. Never cached.
  */
-export const GET = route(async () => {
+export const GET = sessionRoute(async () => {
   if (config().realtime !== "supabase") throw new NotFoundError("Live updates use server-sent events here.");
-  await requireSession();
   const { data } = await supabaseServerClient(await requestCookieJar()).auth.getSession();
   if (!data.session) throw new UnauthenticatedError();
   return Response.json({ accessToken: data.session.access_token }, { headers: { "cache-control": "private, no-store" } });

@@ -1,14 +1,14 @@
 import { z } from "zod";
-import { requireSession } from "@/lib/auth";
 import { chooseActiveOrg } from "@/lib/auth/active-org";
-import { readJson, route } from "@/lib/http/route";
+import { memberRoute } from "@/lib/http/member-route";
 
 const schema = z.object({ orgId: z.uuid() });
 
-/** Choose the organization the user works in, remembered per user (404 for one they do not belong to). */
-export const POST = route(async (req) => {
-  const session = await requireSession();
-  const { orgId } = await readJson(req, schema);
-  const membership = await chooseActiveOrg(session, orgId);
-  return Response.json({ activeOrgId: membership.orgId });
-});
+/**
+ * Choose the organization the user works in, remembered per user. The target is the body's, not
+ * the active one, and must pass `operations.view`: one they do not belong to is 404.
+ */
+export const POST = memberRoute("operations.view", async ({ tx, session, orgId }) => {
+  await chooseActiveOrg(tx, { userId: session.userId, orgId });
+  return Response.json({ activeOrgId: orgId });
+}, { body: schema, org: ({ body }) => body.orgId });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { handleGather } from "@/lib/calls/provider-events";
+import { handleGather } from "@/lib/calls/survey-answers";
 import { config } from "@/lib/config";
 import { readQuery } from "@/lib/http/route";
 import { buildLaml } from "@/lib/telephony/laml";
@@ -13,7 +13,7 @@ const querySchema = z.object({
 /** A survey Gather action: store the answer, answer with the next question (or the thank-you). */
 export const POST = signalwireRoute(async (tx, { callId, form, url }, { log }) => {
   const query = readQuery(url, querySchema);
-  const { plan, next } = await handleGather(tx, callId, { question: query.q, attempt: query.attempt }, form);
+  const { snapshot, next } = await handleGather(tx, callId, { question: query.q, attempt: query.attempt }, form);
   log.info({ callId, question: query.q, attempt: query.attempt, next: next.step }, "survey answer");
-  return laml(buildLaml(plan, next, { callId, baseUrl: config().publicBaseUrl }));
+  return laml(buildLaml(snapshot, next, { callId, baseUrl: config().publicBaseUrl }));
 });

@@ -1,4 +1,4 @@
-import { handleRecordingCallback } from "@/lib/calls/provider-events";
+import { handleRecordingCallback } from "@/lib/calls/recordings";
 import { config } from "@/lib/config";
 import { signalwireRoute } from "@/lib/telephony/webhook-route";
 

@@ -1,4 +1,4 @@
-import { handleStatusCallback } from "@/lib/calls/provider-events";
+import { handleStatusCallback } from "@/lib/calls/status";
 import { signalwireRoute } from "@/lib/telephony/webhook-route";
 
 /**

@@ -1,12 +1,23 @@
 import "server-only";
 import type { PendingQuery, Row } from "postgres";
-import { applyStatusEvent, insertCallEvent, registerAbsentRecording, registerRecording } from "@/lib/calls/provider-events";
-import { callPlanSchema, dialledNumber } from "@/lib/calls/plan";
+import {
+  lockRecording,
+  markPendingAbsent,
+  markRecordingFailed,
+  pendingRecordingsOlderThan,
+  recordMissingRecording,
+  registerAbsentRecording,
+  registerRecording,
+  type IngestTarget,
+} from "@/lib/calls/recordings";
+import { applyStatusEvent } from "@/lib/calls/status";
+import { appendCallEvent } from "@/lib/calls/timeline";
+import { modulationSnapshotSchema, dialledNumber } from "@/lib/calls/snapshot";
 import { config, ConfigError } from "@/lib/config";
 import { asService, type Sql, type Tx } from "@/lib/db";
 import { sql as sharedSql } from "@/lib/db/client";
 import { enqueue } from "@/lib/jobs/enqueue";
-import { carrierView, type CarrierView, type ProviderCall, type ProviderRecording } from "@/lib/jobs/tasks/carrier-view";
+import { carrierView, type CarrierView, type ProviderCall, type ProviderRecording } from "@/lib/telephony/carrier-view";
 import { logger, type Logger } from "@/lib/log";
 import { signalwire } from "@/lib/telephony/client";
 
@@ -23,7 +34,7 @@ import { signalwire } from "@/lib/telephony/client";
  *     Exactly one unknown match is adopted; none fails the call under the synthetic provider
  *     sid `none:<callId>` (applyStatusEvent needs one; it marks "the carrier has no such
  *     call" and can never collide with a real sid); several are left for a person, noted once.
- *  3. Recordings that never came (completed, plan.record, ended long enough ago, no recordings
+ *  3. Recordings that never came (completed, recording on in its snapshot, ended long enough ago, no recordings
  *     row at all): list the call's recordings at the carrier; each becomes a `pending` row
  *     and an `ingest_recording` job (keyed `ingest:<RecordingSid>`, like the webhook's); none
  *     becomes a `missing` row and a `recording.missing` event.
@@ -281,14 +292,14 @@ interface LostDial {
   orgId: string;
   fromNumber: string;
   toNumber: string;
-  plan: unknown;
+  modulations: unknown;
   createdAt: Date;
 }
 
 async function lostDials(db: Sql, threshold: number, limit: number): Promise<LostDial[]> {
   const rows = await asService(
     (tx) => tx<(Omit<LostDial, "createdAt"> & { createdAt: string })[]>`
-      select id, organization_id as "orgId", from_number as "fromNumber", to_number as "toNumber", plan,
+      select id, organization_id as "orgId", from_number as "fromNumber", to_number as "toNumber", modulations,
              created_at::text as "createdAt"
       from public.calls
       where status = 'queued'
@@ -304,8 +315,8 @@ async function lostDials(db: Sql, threshold: number, limit: number): Promise<Los
 
 async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
   ctx.report.lostDialsChecked += 1;
-  const plan = callPlanSchema.safeParse(call.plan);
-  const to = plan.success ? dialledNumber(plan.data) : call.toNumber;
+  const snapshot = modulationSnapshotSchema.safeParse(call.modulations);
+  const to = snapshot.success ? dialledNumber(snapshot.data) : call.toNumber;
   const candidates = await ctx.carrier.findCalls({
     to,
     from: call.fromNumber,
@@ -325,11 +336,11 @@ async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
       const match = decision.call;
       await tx`update public.calls set provider_call_sid = ${match.sid}, updated_at = now()
                where id = ${call.id} and organization_id = ${call.orgId} and provider_call_sid is null`;
-      await insertCallEvent(tx, call, { kind: "reconcile.adopted", dedupeKey: "reconcile.adopted", payload: {
+      await appendCallEvent(tx, call, "reconcile.adopted", {
         CallSid: match.sid,
         CallStatus: match.status,
         Reason: "The create-call request timed out; the carrier had exactly one matching call.",
-      } });
+      }, { dedupeKey: "reconcile.adopted" });
       await applyStatusEvent(tx, {
         orgId: call.orgId,
         callId: call.id,
@@ -345,11 +356,11 @@ async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
       ctx.log.info({ callId: call.id, orgId: call.orgId, callSid: match.sid }, "reconcile_calls: adopted the carrier's call after a lost dial");
     } else if (decision.kind === "not_found") {
       const sid = notFoundSid(call.id);
-      await insertCallEvent(tx, call, { kind: "reconcile.not_found", dedupeKey: "reconcile.not_found", payload: {
+      await appendCallEvent(tx, call, "reconcile.not_found", {
         Reason: "The create-call request timed out and the carrier has no matching call.",
         SearchedTo: to,
         SearchedFrom: call.fromNumber,
-      } });
+      }, { dedupeKey: "reconcile.not_found" });
       await applyStatusEvent(tx, {
         orgId: call.orgId,
         callId: call.id,
@@ -367,10 +378,10 @@ async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
       // Several unknown calls to the same number in the window: guessing could attach someone
       // else's call (and its recording) to this one. Noted once; looked at again after the
       // threshold, not every minute.
-      await insertCallEvent(tx, call, { kind: "reconcile.ambiguous", dedupeKey: "reconcile.ambiguous", payload: {
+      await appendCallEvent(tx, call, "reconcile.ambiguous", {
         Reason: "The create-call request timed out and the carrier has several matching calls.",
         CandidateSids: decision.sids.join(","),
-      } });
+      }, { dedupeKey: "reconcile.ambiguous" });
       await tx`update public.calls set updated_at = now() where id = ${call.id} and organization_id = ${call.orgId}`;
       ctx.report.ambiguous += 1;
       ctx.log.warn({ callId: call.id, orgId: call.orgId, candidates: decision.sids.length }, "reconcile_calls: lost dial is ambiguous; left for a person");
@@ -390,7 +401,7 @@ async function callsMissingRecordings(db: Sql, threshold: number, limit: number)
       select c.id, c.organization_id as "orgId", c.provider_call_sid as sid
       from public.calls c
       where c.status = 'completed'
-        and (c.plan->>'record')::boolean is true
+        and (c.modulations->>'record')::boolean is true
         and coalesce(c.ended_at, c.updated_at) < now() - make_interval(secs => ${threshold})
         and not exists (select 1 from public.recordings r where r.call_id = c.id and r.organization_id = c.organization_id)
       order by coalesce(c.ended_at, c.updated_at)
@@ -427,34 +438,18 @@ async function checkRecordings(ctx: RunContext, call: RecordedCall): Promise<voi
       });
       if (!registered) continue;
       rows += 1;
-      await insertCallEvent(tx, call, { kind: "reconcile.recording_found", dedupeKey: `reconcile.recording_found:${recording.sid}`, payload: {
+      await appendCallEvent(tx, call, "reconcile.recording_found", {
         RecordingSid: recording.sid,
         Reason: "No recording callback arrived; the carrier lists this recording.",
-      } });
+      }, { dedupeKey: `reconcile.recording_found:${recording.sid}` });
       ctx.report.recordingsQueued += 1;
     }
     if (rows > 0) return;
 
-    const [missing] = await tx<{ id: string }[]>`
-      insert into public.recordings (organization_id, call_id, provider_recording_sid, status, error)
-      values (${call.orgId}, ${call.id}, null, 'missing', 'Recording was on for this call, but the carrier has no recording of it.')
-      on conflict do nothing
-      returning id`;
-    if (!missing) return;
-    await insertCallEvent(tx, call, { kind: "recording.missing", dedupeKey: "recording.missing", payload: {
-      recordingId: missing.id,
-      Reason: "Recording was on for this call, but no recording arrived and the carrier lists none.",
-    } });
+    if (!(await recordMissingRecording(tx, call))) return;
     ctx.report.recordingsMissing += 1;
     ctx.log.warn({ callId: call.id, orgId: call.orgId }, "reconcile_calls: expected recording is missing");
   }, ctx.db);
-}
-
-interface PendingRecording {
-  id: string;
-  orgId: string;
-  callId: string;
-  sid: string;
 }
 
 /**
@@ -462,76 +457,49 @@ interface PendingRecording {
  * A job that is still waiting or retrying owns its row; graphile-worker's view is read on the
  * owner's connection (the API roles have no grant on the queue schema).
  */
-async function stuckPendingRecordings(db: Sql, threshold: number, limit: number): Promise<PendingRecording[]> {
-  const rows = await asService(
-    (tx) => tx<PendingRecording[]>`
-      select id, organization_id as "orgId", call_id as "callId", provider_recording_sid as sid
-      from public.recordings
-      where status = 'pending' and provider_recording_sid is not null
-        and created_at < now() - make_interval(secs => ${threshold})
-      order by created_at
-      limit ${limit}`,
-    db,
-  );
+async function stuckPendingRecordings(db: Sql, threshold: number, limit: number): Promise<IngestTarget[]> {
+  const rows = await asService((tx) => pendingRecordingsOlderThan(tx, { thresholdSeconds: threshold, limit }), db);
   if (rows.length === 0) return [];
   const queued = await db<{ key: string }[]>`
-    select key from graphile_worker.jobs where key in ${db(rows.map((r) => `ingest:${r.sid}`))}`;
+    select key from graphile_worker.jobs where key in ${db(rows.map((r) => `ingest:${r.recordingSid}`))}`;
   const owned = new Set(queued.map((j) => j.key));
-  return rows.filter((r) => !owned.has(`ingest:${r.sid}`));
+  return rows.filter((r) => !owned.has(`ingest:${r.recordingSid}`));
 }
 
-async function settlePendingRecording(ctx: RunContext, pending: PendingRecording): Promise<void> {
+async function settlePendingRecording(ctx: RunContext, pending: IngestTarget): Promise<void> {
   ctx.report.pendingChecked += 1;
-  const remote = await ctx.carrier.fetchRecording(pending.sid);
+  const remote = await ctx.carrier.fetchRecording(pending.recordingSid);
   const call = { id: pending.callId, orgId: pending.orgId };
   await asService(async (tx) => {
-    const [row] = await tx<{ status: string }[]>`
-      select status from public.recordings
-      where id = ${pending.id} and organization_id = ${pending.orgId} and call_id = ${pending.callId}
-      for update`;
-    if (row?.status !== "pending") return;
+    if ((await lockRecording(tx, pending)) !== "pending") return;
 
     const gone = !remote ? "The carrier has no such recording (HTTP 404)." :
       remote.status === "absent" || remote.status === "failed" ? `The carrier reports the recording ${remote.status}.` : null;
     if (gone) {
-      const why = `The recording stayed pending without an ingest job; ${gone}`;
-      await tx`update public.recordings set status = 'absent', error = ${why}
-               where id = ${pending.id} and organization_id = ${pending.orgId} and status = 'pending'`;
-      await insertCallEvent(tx, call, { kind: "recording.absent", dedupeKey: `recording.absent:${pending.sid}`, payload: {
-        recordingId: pending.id,
-        RecordingSid: pending.sid,
-        Reason: why,
-      } });
+      await markPendingAbsent(tx, pending, `The recording stayed pending without an ingest job; ${gone}`);
       ctx.report.pendingAbsent += 1;
-      ctx.log.warn({ callId: call.id, orgId: call.orgId, recordingId: pending.id }, "reconcile_calls: pending recording settled as absent");
+      ctx.log.warn({ callId: call.id, orgId: call.orgId, recordingId: pending.recordingId }, "reconcile_calls: pending recording settled as absent");
       return;
     }
     if (remote!.status !== null && remote!.status !== "completed") return; // still being produced: next run
     // Queued again once; a second time means ingest keeps refusing it: settle it as failed.
-    const first = await insertCallEvent(tx, call, { kind: "reconcile.recording_requeued", dedupeKey: `reconcile.recording_requeued:${pending.sid}`, payload: {
-      recordingId: pending.id,
-      RecordingSid: pending.sid,
+    const first = await appendCallEvent(tx, call, "reconcile.recording_requeued", {
+      recordingId: pending.recordingId,
+      RecordingSid: pending.recordingSid,
       Reason: "The recording stayed pending without an ingest job; the carrier still has it, so it is fetched again.",
-    } });
+    }, { dedupeKey: `reconcile.recording_requeued:${pending.recordingSid}` });
     if (!first) {
-      const why = "The recording stayed pending: ingest did not complete even after the reconciler queued it again.";
-      await tx`update public.recordings set status = 'failed', error = ${why}
-               where id = ${pending.id} and organization_id = ${pending.orgId} and status = 'pending'`;
-      await insertCallEvent(tx, call, { kind: "recording.failed", dedupeKey: `recording.failed:${pending.sid}`, payload: {
-        recordingId: pending.id,
-        recordingSid: pending.sid,
-        error: why,
-      } });
+      await markRecordingFailed(tx, pending, "The recording stayed pending: ingest did not complete even after the reconciler queued it again.");
       ctx.report.pendingAbsent += 1;
       return;
     }
     await registerRecording(tx, call, {
-      sid: pending.sid,
+      sid: pending.recordingSid,
       url: recordingMediaUrl(ctx.carrier.mediaOrigin, remote!.uri),
       durationSeconds: remote!.durationSeconds,
       channels: remote!.channels,
     });
     ctx.report.pendingRequeued += 1;
-    ctx.log.info({ callId: call.id, orgId: call.orgId, recordingId: pending.id }, "reconcile_calls: pending recording queued for ingest again");
+    ctx.log.info({ callId: call.id, orgId: call.orgId, recordingId: pending.recordingId }, "reconcile_calls: pending recording queued for ingest again");
   }, ctx.db);
 }

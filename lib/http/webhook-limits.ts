@@ -13,6 +13,6 @@ export const WEBHOOK_LIMITS = {
   perSource: new Limit("webhook_source", { points: 20_000, durationSeconds: 60 }),
   /** Requests that fail verification from one address: past 20 in 10 minutes they are 429. */
   failedPerSource: new Limit("webhook_failed", { points: 20, durationSeconds: 600, blockSeconds: 600 }),
-  /** Verified requests about one call: twice a busy call's worst case, per hour. */
-  perCall: new Limit("webhook_call", { points: 300, durationSeconds: 3600 }),
+  /** Verified requests about one subject (a call, a transcript): twice a busy call's worst case, per hour. */
+  perSubject: new Limit("webhook_subject", { points: 300, durationSeconds: 3600 }),
 };

@@ -5,7 +5,7 @@ import { PG_TIMESTAMP_MAX, PG_TIMESTAMP_MIN } from "@/lib/http/pg-safe";
 /**
  * The reconciler's view of the carrier: the three REST reads it makes, over the real SignalWire
  * SDK client (pointed at the simulator in the embedded default through its `httpClient`). Kept
- * narrow so the decisions in reconcile-calls.ts are plain functions of plain values.
+ * narrow so the decisions in lib/calls/reconcile.ts are plain functions of plain values.
  */
 export interface ProviderCall {
   sid: string;

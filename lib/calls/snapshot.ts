@@ -2,8 +2,9 @@ import { z } from "zod";
 import { pgInt4 } from "@/lib/http/pg-safe";
 
 /**
- * The plan snapshot: the modulations a call runs with, copied from the organization's voice
- * config (and the request's toggles) when the call is created and stored in `calls.plan`.
+ * The modulation snapshot: the modulations a call runs with, copied from the organization's
+ * voice config (and the request's toggles) when the call is created and stored in
+ * `calls.modulations`. (Not to be confused with the organization's billing plan.)
  * Everything downstream (LaML, webhooks, jobs, the UI) reads this, never today's org config.
  * Pure: safe for client bundles and tests.
  */
@@ -34,7 +35,7 @@ export const shopperScriptSchema = z.object({
 
 export const flowSchema = z.enum(["direct", "bridge"]);
 
-export const callPlanSchema = z.object({
+export const modulationSnapshotSchema = z.object({
   flow: flowSchema,
   /** Caller id presented to the called party. */
   from: e164Schema,
@@ -53,13 +54,13 @@ export const callPlanSchema = z.object({
   configVersion: pgInt4.min(1),
 });
 
-export type CallPlan = z.infer<typeof callPlanSchema>;
+export type ModulationSnapshot = z.infer<typeof modulationSnapshotSchema>;
 export type Survey = z.infer<typeof surveySchema>;
 export type SurveyQuestion = z.infer<typeof surveyQuestionSchema>;
 export type ShopperScript = z.infer<typeof shopperScriptSchema>;
 export type Flow = z.infer<typeof flowSchema>;
 
 /** The number the REST create-call dials: the operator in the bridge flow, else the target. */
-export function dialledNumber(plan: Pick<CallPlan, "flow" | "to" | "operatorPhone">): string {
-  return plan.flow === "bridge" && plan.operatorPhone ? plan.operatorPhone : plan.to;
+export function dialledNumber(snapshot: Pick<ModulationSnapshot, "flow" | "to" | "operatorPhone">): string {
+  return snapshot.flow === "bridge" && snapshot.operatorPhone ? snapshot.operatorPhone : snapshot.to;
 }

@@ -1,14 +1,15 @@
 import "server-only";
-import { z } from "zod";
 import { asService, type Sql } from "@/lib/db";
 import { sql as sharedSql } from "@/lib/db/client";
 import { isLastAttempt, type JobContext } from "@/lib/jobs/context";
+import type { IngestRecordingPayload } from "@/lib/jobs/payloads";
+import { markRecordingFailed, markRecordingStored, recordingForIngest, type IngestRow } from "@/lib/calls/recordings";
 import { storage as configuredStorage, type BlobStorage } from "@/lib/storage";
 import { assertStoragePath } from "@/lib/storage/paths";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
 
 /**
- * `ingest_recording`: copy a provider recording into our storage, hashing it on the way, and
+ * Recording ingest (the `ingest_recording` job): copy a provider recording into our storage, hashing it on the way, and
  * mark its row `stored`. Idempotent: a stored row is left alone, the object path is fixed by the
  * recording sid, and the row update and its `recording.stored` event commit together (the event
  * is deduplicated on the sid). Concurrent runs for one recording are serialized by an advisory
@@ -20,15 +21,6 @@ import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
  * holds the RecordingUrl: a bearer URL that must not outlive the work (and never reaches a
  * table or a log line; error messages are scrubbed of it).
  */
-
-export const ingestRecordingPayloadSchema = z.object({
-  recordingId: z.uuid(),
-  orgId: z.uuid(),
-  callId: z.uuid(),
-  recordingSid: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "RecordingSid must be letters, digits and '-'"),
-  recordingUrl: z.url({ protocol: /^https?$/ }),
-  durationSeconds: z.number().int().min(0).nullish(),
-});
 
 export type IngestOutcome = "stored" | "already_stored" | "busy" | "skipped" | "failed";
 
@@ -50,21 +42,7 @@ export class PermanentIngestError extends Error {
   override name = "PermanentIngestError";
 }
 
-interface RecordingRow {
-  id: string;
-  status: "pending" | "stored" | "failed" | "absent" | "missing";
-  durationSeconds: number | null;
-  channels: number | null;
-}
-
-export async function ingestRecording(rawPayload: unknown, job: JobContext, options: IngestOptions = {}): Promise<IngestOutcome> {
-  const parsed = ingestRecordingPayloadSchema.safeParse(rawPayload);
-  if (!parsed.success) {
-    // Retrying a malformed payload cannot help; zod's issues name fields, never their values.
-    job.log.error({ issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) }, "ingest_recording: invalid payload, dropped");
-    return "skipped";
-  }
-  const payload = parsed.data;
+export async function ingestRecording(payload: IngestRecordingPayload, job: JobContext, options: IngestOptions = {}): Promise<IngestOutcome> {
   const db = options.db ?? sharedSql();
   const log = job.log.child({ orgId: payload.orgId, callId: payload.callId, recordingId: payload.recordingId, recordingSid: payload.recordingSid });
 
@@ -95,31 +73,9 @@ export async function ingestRecording(rawPayload: unknown, job: JobContext, opti
       const stored = await download(payload, options);
       const durationSeconds = stored.durationSeconds ?? payload.durationSeconds ?? current.durationSeconds;
       const channels = stored.channels ?? current.channels;
-      const marked = await asService(async (tx) => {
-        const updated = await tx`
-          update public.recordings set
-            status = 'stored', storage_path = ${stored.path}, sha256 = ${stored.sha256}, bytes = ${stored.bytes},
-            duration_seconds = ${durationSeconds}, channels = ${channels}, media_type = ${MEDIA_TYPE},
-            stored_at = now(), error = null
-          where id = ${payload.recordingId} and organization_id = ${payload.orgId} and call_id = ${payload.callId}
-            and status <> 'stored'
-          returning id`;
-        if (updated.length === 0) return false;
-        await tx`
-          insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
-          values (${payload.orgId}, ${payload.callId}, 'recording.stored', ${`recording.stored:${payload.recordingSid}`},
-                  ${tx.json({
-                    recordingId: payload.recordingId,
-                    recordingSid: payload.recordingSid,
-                    sha256: stored.sha256,
-                    bytes: stored.bytes,
-                    durationSeconds,
-                    channels,
-                    mediaType: MEDIA_TYPE,
-                  })})
-          on conflict (call_id, dedupe_key) do nothing`;
-        return true;
-      }, db);
+      const marked = await asService((tx) => markRecordingStored(tx, payload, {
+        path: stored.path, sha256: stored.sha256, bytes: stored.bytes, durationSeconds, channels, mediaType: MEDIA_TYPE,
+      }), db);
       if (!marked) return "already_stored";
       log.info({ bytes: stored.bytes, sha256: stored.sha256, durationSeconds, channels }, "recording stored");
       return "stored";
@@ -140,31 +96,12 @@ export async function ingestRecording(rawPayload: unknown, job: JobContext, opti
   }
 }
 
-async function loadRecording(db: Sql, payload: z.infer<typeof ingestRecordingPayloadSchema>): Promise<RecordingRow | undefined> {
-  const [row] = await asService(
-    (tx) => tx<RecordingRow[]>`
-      select id, status, duration_seconds as "durationSeconds", channels
-      from public.recordings
-      where id = ${payload.recordingId} and organization_id = ${payload.orgId} and call_id = ${payload.callId}`,
-    db,
-  );
-  return row;
+function loadRecording(db: Sql, payload: IngestRecordingPayload): Promise<IngestRow | undefined> {
+  return asService((tx) => recordingForIngest(tx, payload), db);
 }
 
-async function markFailed(db: Sql, payload: z.infer<typeof ingestRecordingPayloadSchema>, message: string, attempts: number): Promise<void> {
-  await asService(async (tx) => {
-    const updated = await tx`
-      update public.recordings set status = 'failed', error = ${message}
-      where id = ${payload.recordingId} and organization_id = ${payload.orgId} and call_id = ${payload.callId}
-        and status in ('pending', 'failed')
-      returning id`;
-    if (updated.length === 0) return;
-    await tx`
-      insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload)
-      values (${payload.orgId}, ${payload.callId}, 'recording.failed', ${`recording.failed:${payload.recordingSid}`},
-              ${tx.json({ recordingId: payload.recordingId, recordingSid: payload.recordingSid, error: message, attempts })})
-      on conflict (call_id, dedupe_key) do nothing`;
-  }, db);
+async function markFailed(db: Sql, payload: IngestRecordingPayload, message: string, attempts: number): Promise<void> {
+  await asService((tx) => markRecordingFailed(tx, payload, message, attempts), db);
 }
 
 interface Downloaded {
@@ -175,7 +112,7 @@ interface Downloaded {
   durationSeconds: number | null;
 }
 
-async function download(payload: z.infer<typeof ingestRecordingPayloadSchema>, options: IngestOptions): Promise<Downloaded> {
+async function download(payload: IngestRecordingPayload, options: IngestOptions): Promise<Downloaded> {
   const headerTimeoutMs = options.headerTimeoutMs ?? 30_000;
   const downloadTimeoutMs = options.downloadTimeoutMs ?? 15 * 60_000;
   const path = `${payload.orgId}/${payload.callId}/${payload.recordingSid}.wav`;

@@ -1,0 +1,163 @@
+import { z } from "zod";
+import { modulationSnapshotSchema, e164Schema, flowSchema, shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
+import { CALL_STATUSES } from "@/lib/calls/state-machine";
+
+/**
+ * The call API's request and response bodies, each defined once as a zod schema with its type
+ * by `z.infer`: route handlers parse requests with them, the page's client islands and the
+ * tests read responses through the same types. Numbers are masked (`+1555•••0123`) for roles
+ * without `numbers.view`; recording details are present only for roles and plans with
+ * `recording.play`. Client-safe.
+ */
+
+export const placeCallRequestSchema = z.strictObject({
+  to: z.string().trim().min(1, "give the number to call").max(32),
+  flow: flowSchema.optional(),
+  operatorPhone: z.string().trim().min(1).max(32).optional(),
+  record: z.boolean().optional(),
+  transcribe: z.boolean().optional(),
+  translate: z.boolean().optional(),
+  survey: z.boolean().optional(),
+  shopperScript: z.boolean().optional(),
+});
+export type PlaceCallRequest = z.infer<typeof placeCallRequestSchema>;
+
+export const recordingSummarySchema = z.object({
+  id: z.string(),
+  status: z.enum(["pending", "stored", "failed", "absent", "missing"]),
+  durationSeconds: z.number().nullable(),
+  channels: z.number().nullable(),
+  bytes: z.number().nullable(),
+  sha256: z.string().nullable(),
+});
+export type RecordingSummary = z.infer<typeof recordingSummarySchema>;
+
+export const callSummarySchema = z.object({
+  id: z.string(),
+  status: z.enum(CALL_STATUSES),
+  flow: flowSchema,
+  to: z.string(),
+  from: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  answeredAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  durationSeconds: z.number().nullable(),
+  /** What the call ran with (the snapshot), reduced to flags for the list. */
+  modulations: z.object({ record: z.boolean(), transcribe: z.boolean(), translate: z.boolean(), survey: z.boolean(), shopperScript: z.boolean() }),
+  /** Set when dialling failed or its outcome is unknown (`{ code, message }`). */
+  dialError: z.object({ code: z.string(), message: z.string() }).nullable(),
+  recording: recordingSummarySchema.nullable(),
+});
+export type CallSummary = z.infer<typeof callSummarySchema>;
+
+export const callEventViewSchema = z.object({
+  id: z.number(),
+  kind: z.string(),
+  occurredAt: z.string(),
+  /** Provider status or other short description; never secrets such as RecordingUrl. */
+  summary: z.string(),
+});
+export type CallEventView = z.infer<typeof callEventViewSchema>;
+
+export const surveyAnswerViewSchema = z.object({
+  questionIndex: z.number(),
+  questionId: z.string(),
+  answer: z.string(),
+  attempts: z.number(),
+});
+export type SurveyAnswerView = z.infer<typeof surveyAnswerViewSchema>;
+
+export const callDetailSchema = callSummarySchema.extend({
+  /** What the call ran with: its modulation snapshot (numbers masked as above). */
+  snapshot: modulationSnapshotSchema.nullable(),
+  events: z.array(callEventViewSchema),
+  recordings: z.array(recordingSummarySchema),
+  surveyAnswers: z.array(surveyAnswerViewSchema).nullable(),
+});
+export type CallDetail = z.infer<typeof callDetailSchema>;
+
+/** GET /api/calls query. */
+export const callListQuerySchema = z.object({
+  before: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const callListResponseSchema = z.object({
+  calls: z.array(callSummarySchema),
+  /** Pass as `?before=` for the next page; null at the end. */
+  nextBefore: z.string().nullable(),
+});
+export type CallListResponse = z.infer<typeof callListResponseSchema>;
+
+export const recordingUrlResponseSchema = z.object({
+  url: z.string(),
+  expiresAt: z.string(),
+  sha256: z.string(),
+  bytes: z.number(),
+  mediaType: z.string(),
+});
+export type RecordingUrlResponse = z.infer<typeof recordingUrlResponseSchema>;
+
+/** A live-update notice: which topic changed and which call; the client refetches. */
+export const realtimeNoticeSchema = z.object({ topic: z.literal("calls"), callId: z.string().nullable() });
+export type RealtimeNotice = z.infer<typeof realtimeNoticeSchema>;
+
+export const voiceConfigViewSchema = z.object({
+  flow: flowSchema,
+  callerId: z.string().nullable(),
+  operatorPhone: z.string().nullable(),
+  record: z.boolean(),
+  transcribe: z.boolean(),
+  translate: z.boolean(),
+  translateLanguages: z.array(z.string()),
+  survey: surveySchema.nullable(),
+  shopperScript: shopperScriptSchema.nullable(),
+  disclosureText: z.string(),
+  version: z.number(),
+  updatedAt: z.string(),
+});
+export type VoiceConfigView = z.infer<typeof voiceConfigViewSchema>;
+
+/** A partial change of the organization's defaults (PUT /api/voice-config). */
+export const voiceConfigUpdateSchema = z.strictObject({
+  flow: flowSchema.optional(),
+  callerId: e164Schema.nullable().optional(),
+  operatorPhone: e164Schema.nullable().optional(),
+  record: z.boolean().optional(),
+  transcribe: z.boolean().optional(),
+  translate: z.boolean().optional(),
+  translateLanguages: z.array(z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "a language code such as es or pt-BR")).max(10).optional(),
+  survey: surveySchema.nullable().optional(),
+  shopperScript: shopperScriptSchema.nullable().optional(),
+  disclosureText: z.string().trim().min(1).max(500).optional(),
+});
+export type VoiceConfigUpdate = z.infer<typeof voiceConfigUpdateSchema>;
+
+/** Whether the caller may use a feature, and if not, why (for disabled controls with a hint). */
+export const capabilitySchema = z.object({
+  allowed: z.boolean(),
+  reason: z.enum(["role", "plan"]).nullable(),
+  /** The plan that unlocks it, when the reason is the plan. */
+  requiredPlan: z.string().nullable(),
+});
+export type Capability = z.infer<typeof capabilitySchema>;
+
+export const CAPABILITY_ACTIONS = [
+  "calls.place",
+  "voice_config.update",
+  "recording.enable",
+  "recording.play",
+  "translation.enable",
+  "survey.enable",
+  "shopper.run",
+  "numbers.view",
+] as const;
+
+export const voiceConfigResponseSchema = z.object({
+  config: voiceConfigViewSchema,
+  capabilities: z.record(z.enum(CAPABILITY_ACTIONS), capabilitySchema),
+  /** "simulated" in the embedded default: the page says so plainly. */
+  carrier: z.enum(["simulated", "signalwire", "unconfigured"]),
+});
+export type VoiceConfigResponse = z.infer<typeof voiceConfigResponseSchema>;

@@ -1,0 +1,178 @@
+import "server-only";
+import { z } from "zod";
+import type { Tx } from "@/lib/db";
+
+/**
+ * A call's timeline (`call_events`): the one module that writes it, over a catalogue of event
+ * kinds. Each kind names its payload (a zod schema) and how the page summarizes it; nothing
+ * else inserts into `call_events`, so the hash chain the evidence log will put over it has
+ * exactly one place to hook in.
+ *
+ * Appends for one call are serialized by a transaction-scoped advisory lock on the call id,
+ * taken in the same statement as the insert: two appends for one call never interleave, even
+ * from paths that did not lock the call row. A repeated event (same dedupe key) is a no-op.
+ */
+
+/** Validated provider fields as the callback parsers leave them (lib/telephony/callbacks.ts). */
+const providerFields = z.record(z.string(), z.union([z.string(), z.number()]));
+const reason = z.string().max(1000);
+
+const CATALOGUE = {
+  "call.dialled": {
+    payload: z.object({ CallSid: z.string() }),
+    summary: () => "Dialled",
+  },
+  "call.dial_failed": {
+    payload: z.object({ code: z.string(), message: z.string() }),
+    summary: (p: { message: string }) => p.message,
+  },
+  "provider.status": {
+    payload: providerFields,
+    summary: (p: Record<string, unknown>) => `Call ${p.CallStatus ?? "?"}${p.CallDuration ? ` after ${p.CallDuration}s` : ""}`,
+  },
+  "reconcile.status": {
+    payload: providerFields,
+    summary: (p: Record<string, unknown>) => `Call ${p.CallStatus ?? "?"}${p.CallDuration ? ` after ${p.CallDuration}s` : ""}`,
+  },
+  "provider.recording": {
+    payload: providerFields,
+    summary: (p: Record<string, unknown>) => `Recording ${p.RecordingStatus ?? "?"}${p.RecordingDuration ? ` (${p.RecordingDuration}s)` : ""}`,
+  },
+  "provider.gather": {
+    payload: providerFields,
+    summary: (p: Record<string, unknown>) => `Survey question ${Number(p.question ?? 0) + 1}: ${p.Digits ? "answered" : "no answer"}`,
+  },
+  "provider.dial": {
+    payload: providerFields,
+    summary: (p: Record<string, unknown>) => `Target leg ${p.DialCallStatus ?? "?"}`,
+  },
+  "recording.stored": {
+    payload: z.object({
+      recordingId: z.uuid(),
+      recordingSid: z.string(),
+      sha256: z.string(),
+      bytes: z.number(),
+      durationSeconds: z.number().nullable(),
+      channels: z.number().nullable(),
+      mediaType: z.string(),
+    }),
+    summary: () => "Recording stored",
+  },
+  "recording.failed": {
+    payload: z.object({ recordingId: z.uuid(), recordingSid: z.string(), error: z.string(), attempts: z.number().optional() }),
+    summary: (p: { error: string }) => `Recording failed: ${p.error}`,
+  },
+  "recording.missing": {
+    payload: z.object({ recordingId: z.uuid(), Reason: reason }),
+    summary: (p: { Reason: string }) => p.Reason,
+  },
+  "recording.absent": {
+    payload: z.object({ recordingId: z.uuid(), RecordingSid: z.string(), Reason: reason }),
+    summary: (p: { Reason: string }) => p.Reason,
+  },
+  "reconcile.adopted": {
+    payload: z.object({ CallSid: z.string(), CallStatus: z.string(), Reason: reason }),
+    summary: (p: { Reason: string }) => p.Reason,
+  },
+  "reconcile.not_found": {
+    payload: z.object({ Reason: reason, SearchedTo: z.string(), SearchedFrom: z.string() }),
+    summary: (p: { Reason: string }) => p.Reason,
+  },
+  "reconcile.ambiguous": {
+    payload: z.object({ Reason: reason, CandidateSids: z.string() }),
+    summary: (p: { Reason: string }) => p.Reason,
+  },
+  "reconcile.recording_found": {
+    payload: z.object({ RecordingSid: z.string(), Reason: reason }),
+    summary: (p: { Reason: string }) => p.Reason,
+  },
+  "reconcile.recording_requeued": {
+    payload: z.object({ recordingId: z.uuid(), RecordingSid: z.string(), Reason: reason }),
+    summary: (p: { Reason: string }) => p.Reason,
+  },
+} as const;
+
+type Catalogue = typeof CATALOGUE;
+export type CallEventKind = keyof Catalogue;
+export type CallEventPayload<K extends CallEventKind> = z.input<Catalogue[K]["payload"]>;
+export const CALL_EVENT_KINDS = Object.keys(CATALOGUE) as CallEventKind[];
+
+/** Every event as `{ kind, payload }`, discriminated by kind: what a reader of the timeline can rely on. */
+export const callEventSchema = z.discriminatedUnion(
+  "kind",
+  CALL_EVENT_KINDS.map((kind) => z.object({ kind: z.literal(kind), payload: CATALOGUE[kind].payload })) as unknown as [
+    z.ZodObject<{ kind: z.ZodLiteral<CallEventKind>; payload: z.ZodType }>,
+  ],
+);
+
+export interface AppendOptions {
+  /** What makes a repeat of this event a no-op (provider identity + status + sequence, …). */
+  dedupeKey: string;
+  /** When it happened, if the source says; otherwise when it was stored. */
+  occurredAt?: Date | null;
+}
+
+/**
+ * Append one event to a call's timeline; false when its dedupe key was already there. The
+ * payload is checked against the catalogue: a caller that builds the wrong shape fails loudly
+ * instead of writing it.
+ */
+export async function appendCallEvent<K extends CallEventKind>(
+  tx: Tx,
+  call: { id: string; orgId: string },
+  kind: K,
+  payload: CallEventPayload<K>,
+  options: AppendOptions,
+): Promise<boolean> {
+  const checked = CATALOGUE[kind].payload.parse(payload);
+  const rows = await tx`
+    with serialized as (select pg_advisory_xact_lock(hashtextextended(${`call_events:${call.id}`}, 0)))
+    insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload, occurred_at)
+    select ${call.orgId}, ${call.id}, ${kind}, ${options.dedupeKey}, ${tx.json(checked as never)}, coalesce(${options.occurredAt ?? null}::timestamptz, now())
+    from serialized
+    on conflict (call_id, dedupe_key) do nothing
+    returning id`;
+  return rows.length > 0;
+}
+
+/** The one-line description the page shows for an event, from the catalogue. */
+export function summarizeEvent(kind: string, payload: unknown): string {
+  const entry = (CATALOGUE as Record<string, { payload: z.ZodType; summary: (p: never) => string }>)[kind];
+  if (!entry) return kind;
+  const parsed = entry.payload.safeParse(payload);
+  return parsed.success ? entry.summary(parsed.data as never) : kind;
+}
+
+export interface TimelineEntry {
+  id: number;
+  kind: string;
+  occurredAt: string;
+  summary: string;
+}
+
+/** A call's timeline in order, summarized (no payload: provider fields stay on the server). */
+export async function readTimeline(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<TimelineEntry[]> {
+  const rows = await tx<{ id: string; kind: string; occurredAt: string; payload: unknown }[]>`
+    select id::text, kind, to_json(occurred_at) #>> '{}' as "occurredAt", payload
+    from public.call_events where organization_id = ${orgId} and call_id = ${callId}
+    order by occurred_at, id`;
+  return rows.map((e) => ({ id: Number(e.id), kind: e.kind, occurredAt: e.occurredAt, summary: summarizeEvent(e.kind, e.payload) }));
+}
+
+/**
+ * Has this CallSid already reported this status, with a sequence number other than `sequence`
+ * (or with one at all, when `sequence` is null)? Re-splitting a signed callback can make the
+ * same report arrive with and without SequenceNumber; it must not be stored twice.
+ */
+export async function statusReportedWithOtherSequence(
+  tx: Tx,
+  { callId, callSid, status, sequence }: { callId: string; callSid: string; status: string; sequence: string | null },
+): Promise<boolean> {
+  const prefix = `status:${callSid}:${status}:`;
+  const rows = sequence === null
+    ? await tx`select 1 from public.call_events
+               where call_id = ${callId} and kind = 'provider.status' and starts_with(dedupe_key, ${prefix}) limit 1`
+    : await tx`select 1 from public.call_events
+               where call_id = ${callId} and kind = 'provider.status' and dedupe_key = ${prefix} limit 1`;
+  return rows.length > 0;
+}

@@ -1,0 +1,86 @@
+import "server-only";
+import { CAPABILITY_ACTIONS, type Capability, type VoiceConfigResponse, type VoiceConfigUpdate, type VoiceConfigView } from "@/lib/calls/contracts";
+import { describeProblem, modulationProblem } from "@/lib/calls/modulations";
+import { shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
+import type { Tx } from "@/lib/db";
+import { NotFoundError, UnprocessableError } from "@/lib/errors";
+import { check, type Membership } from "@/lib/rbac/authorize";
+import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
+import { carrierKind } from "@/lib/telephony/client";
+
+/**
+ * The organization's default modulations. Read by every member; changed by owners and admins
+ * within what the plan includes (checked here for a clear message, and again by RLS).
+ */
+
+/** The view as the database returns it: the survey and script still unchecked JSON. */
+type VoiceConfigRow = Omit<VoiceConfigView, "survey" | "shopperScript"> & { survey: unknown; shopperScript: unknown };
+
+export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Promise<VoiceConfigView> {
+  const [row] = await tx<VoiceConfigRow[]>`
+    select flow, caller_id as "callerId", operator_phone as "operatorPhone", record, transcribe, translate,
+           translate_languages as "translateLanguages", survey, shopper_script as "shopperScript",
+           disclosure_text as "disclosureText", version, to_json(updated_at) #>> '{}' as "updatedAt"
+    from public.voice_configs where organization_id = ${orgId}`;
+  if (!row) throw new NotFoundError("This organization has no voice configuration.");
+  return {
+    ...row,
+    survey: row.survey ? surveySchema.parse(row.survey) : null,
+    shopperScript: row.shopperScript ? shopperScriptSchema.parse(row.shopperScript) : null,
+  };
+}
+
+
+export function capability(membership: Membership, action: Action): Capability {
+  if (!roleAllows(membership.role, action)) return { allowed: false, reason: "role", requiredPlan: null };
+  if (!planAllows(membership.plan, action)) return { allowed: false, reason: "plan", requiredPlan: POLICY[action].plan };
+  return { allowed: true, reason: null, requiredPlan: null };
+}
+
+/** The config with what the caller's role and plan allow (any member: `operations.view`). */
+export async function getVoiceConfig(tx: Tx, { membership }: { membership: Membership }): Promise<VoiceConfigResponse> {
+  const config = await readVoiceConfig(tx, { orgId: membership.orgId });
+  const capabilities = Object.fromEntries(
+    CAPABILITY_ACTIONS.map((action) => [action, capability(membership, action)]),
+  ) as VoiceConfigResponse["capabilities"];
+  return { config, capabilities, carrier: carrierKind() };
+}
+
+/**
+ * Apply a partial update (the caller was authorized for `voice_config.update`). Turning a
+ * modulation on needs its permission (role and plan); the result must be coherent
+ * (transcription needs recording, translation needs transcription and at least one language).
+ */
+export async function updateVoiceConfig(
+  tx: Tx,
+  { membership, update }: { membership: Membership; update: VoiceConfigUpdate },
+): Promise<VoiceConfigResponse> {
+  const orgId = membership.orgId;
+  const current = await readVoiceConfig(tx, { orgId });
+  const next = { ...current, ...update };
+
+  const turnedOn = (key: "record" | "transcribe" | "translate") => next[key] && !current[key];
+  if (turnedOn("record") || turnedOn("transcribe")) check(membership, "recording.enable", orgId);
+  if (turnedOn("translate") || (next.translate && update.translateLanguages)) check(membership, "translation.enable", orgId);
+  if (update.survey || update.shopperScript) check(membership, "survey.enable", orgId);
+  const problem = modulationProblem(
+    { record: next.record, transcribe: next.transcribe, translate: next.translate, survey: next.survey !== null, shopperScript: next.shopperScript !== null },
+    // Flows are a property of each call: the org's default flow may be bridge while a survey
+    // is configured for the direct calls it also places.
+    null,
+  );
+  if (problem) throw new UnprocessableError(describeProblem(problem), "invalid_modulations");
+  if (next.translate && next.translateLanguages.length === 0) {
+    throw new UnprocessableError("Choose at least one language to translate into.", "invalid_modulations");
+  }
+
+  await tx`
+    update public.voice_configs set
+      flow = ${next.flow}, caller_id = ${next.callerId}, operator_phone = ${next.operatorPhone},
+      record = ${next.record}, transcribe = ${next.transcribe}, translate = ${next.translate},
+      translate_languages = ${next.translateLanguages}, survey = ${next.survey ? tx.json(next.survey as never) : null},
+      shopper_script = ${next.shopperScript ? tx.json(next.shopperScript as never) : null},
+      disclosure_text = ${next.disclosureText}, version = version + 1, updated_at = now(), updated_by = ${membership.userId}
+    where organization_id = ${orgId}`;
+  return getVoiceConfig(tx, { membership });
+}

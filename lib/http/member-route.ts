@@ -1,0 +1,113 @@
+import "server-only";
+import type { z } from "zod";
+import { requireSession, type Session } from "@/lib/auth";
+import { activeOrgId } from "@/lib/auth/active-org";
+import type { Tx } from "@/lib/db";
+import { readJson, readQuery, route, type RouteContext } from "@/lib/http/route";
+import { authorize, withMember, type Membership } from "@/lib/rbac/authorize";
+import type { Action } from "@/lib/rbac/policy";
+
+/**
+ * The shape of every member request, as `signalwireRoute` is for webhooks: the security steps
+ * run here, in this order, before the handler sees anything, so no member route can skip one.
+ *
+ * 1. the session (`requireSession`, which also counts the per-user request limit);
+ * 2. the organization: the active one (`x-organization-id`, the stored choice, the only
+ *    membership; 409 `organization_required` otherwise), or where `options.org` says;
+ * 3. the body and query, validated by their schemas, before the transaction opens (a slow
+ *    upload holds no pooled connection);
+ * 4. one `withUser` transaction, and `authorize(action)` inside it (another organization is
+ *    404, a role or plan that may not is 403), then the handler in that same transaction.
+ *
+ * The handler maps one domain call to a response; domain functions receive the membership
+ * (or its organization) and do not authorize again, except for finer checks of their own.
+ * Errors become `{ error: { code, message, requestId } }` through `route()`.
+ */
+
+export interface SessionContext<P> extends RouteContext<P> {
+  req: Request;
+  session: Session;
+}
+
+export interface MemberContext<P, B, Q> extends SessionContext<P> {
+  membership: Membership;
+  /** `membership.orgId`: the organization the action was authorized for. */
+  orgId: string;
+  body: B;
+  query: Q;
+}
+
+export interface MemberTxContext<P, B, Q> extends MemberContext<P, B, Q> {
+  /** The caller's transaction (role `authenticated`, RLS on) in which the action was authorized. */
+  tx: Tx;
+}
+
+export interface MemberRouteOptions<B extends z.ZodType, Q extends z.ZodType> {
+  /** The JSON body's schema; read once, at most `bodyLimit` bytes. */
+  body?: B;
+  bodyLimit?: number;
+  /** The query string's schema (`readQuery`). */
+  query?: Q;
+  /**
+   * Where the organization comes from when it is not the active one (choosing the active
+   * organization names its target in the body; a stream names the page's). Still authorized.
+   */
+  org?: (input: { req: Request; session: Session; body: z.infer<B> }) => string | Promise<string>;
+  /**
+   * `false` for a handler that must not run inside one transaction (placing a call: the carrier
+   * request happens between two). The action is then authorized in a transaction of its own and
+   * the handler, given the membership, opens what it needs.
+   */
+  transaction?: boolean;
+}
+
+type Handler<P> = ReturnType<typeof route<P>>;
+type NoSchema = z.ZodUndefined;
+
+export function memberRoute<P = Record<string, never>, B extends z.ZodType = NoSchema, Q extends z.ZodType = NoSchema>(
+  action: Action,
+  handler: (ctx: MemberTxContext<P, z.infer<B>, z.infer<Q>>) => Promise<Response>,
+  options?: MemberRouteOptions<B, Q> & { transaction?: true },
+): Handler<P>;
+export function memberRoute<P = Record<string, never>, B extends z.ZodType = NoSchema, Q extends z.ZodType = NoSchema>(
+  action: Action,
+  handler: (ctx: MemberContext<P, z.infer<B>, z.infer<Q>>) => Promise<Response>,
+  options: MemberRouteOptions<B, Q> & { transaction: false },
+): Handler<P>;
+export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
+  action: Action,
+  handler: (ctx: MemberTxContext<P, z.infer<B>, z.infer<Q>>) => Promise<Response>,
+  options: MemberRouteOptions<B, Q> = {},
+): Handler<P> {
+  return route<P>(async (req, ctx) => {
+    const session = await requireSession();
+    const active = options.org ? null : await activeOrgId(session, req);
+    const body = (options.body ? await readJson(req, options.body, options.bodyLimit) : undefined) as z.infer<B>;
+    const query = (options.query ? readQuery(req, options.query) : undefined) as z.infer<Q>;
+    const orgId = active ?? (await options.org!({ req, session, body }));
+    const input = { ...ctx, req, session, body, query };
+    if (options.transaction === false) {
+      const membership = await authorize(session, action, orgId);
+      const outside = handler as (ctx: MemberContext<P, z.infer<B>, z.infer<Q>>) => Promise<Response>;
+      return outside({ ...input, membership, orgId: membership.orgId });
+    }
+    return withMember(session, action, orgId, (tx, membership) => handler({ ...input, tx, membership, orgId: membership.orgId }));
+  });
+}
+
+/**
+ * `options.org` for a client that names the organization in the query (`?orgId=`, say), the
+ * active one otherwise. Either way `memberRoute` authorizes it: another organization is 404.
+ */
+export function orgFromQuery(name: string): NonNullable<MemberRouteOptions<z.ZodType, z.ZodType>["org"]> {
+  return ({ req, session }) => new URL(req.url).searchParams.get(name) || activeOrgId(session, req);
+}
+
+/**
+ * A route that needs a signed-in person but no organization (who am I, sign out, the realtime
+ * token). Anything done in an organization is a `memberRoute`; tests/unit/route-shape.test.ts
+ * lists the few routes allowed to use this instead.
+ */
+export function sessionRoute<P = Record<string, never>>(handler: (ctx: SessionContext<P>) => Promise<Response>): Handler<P> {
+  return route<P>(async (req, ctx) => handler({ ...ctx, req, session: await requireSession() }));
+}

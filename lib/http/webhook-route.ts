@@ -1,0 +1,64 @@
+import "server-only";
+import { z } from "zod";
+import { ConfigError } from "@/lib/config";
+import { asService, type Tx } from "@/lib/db";
+import { NotFoundError } from "@/lib/errors";
+import { clientIp, route, type RouteContext } from "@/lib/http/route";
+import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
+
+/**
+ * The one shape of every provider endpoint, whatever the provider: verification is a parameter,
+ * so no provider route can skip it. In order:
+ *  1. the per-source limit (in memory, no database);
+ *  2. `verifier.verify(req)`, which reads the raw body once and proves the request came from the
+ *     provider — SignalWire's signature, AssemblyAI's per-request header — or throws (401/403;
+ *     429 once an address has sent too many unverifiable requests). Nothing has touched the
+ *     database yet;
+ *  3. the subject in the path (a call id, a transcript request id): malformed → 404, and counted
+ *     against that subject's limit;
+ *  4. one domain function in a service transaction. Ignored events still answer 2xx.
+ */
+export interface Verifier<V> {
+  /** Read the request and return what was verified; throw an AppError when it does not verify. */
+  verify(req: Request): Promise<V>;
+}
+
+export interface WebhookInput<V, P> {
+  verified: V;
+  params: P;
+  url: URL;
+}
+
+export interface WebhookOptions<P> {
+  /** The path parameter naming what the request is about (a uuid): malformed is 404. */
+  subject: keyof P & string;
+  notFound: string;
+}
+
+export function webhookRoute<V, P extends Record<string, string>>(
+  verifier: Verifier<V>,
+  options: WebhookOptions<P>,
+  handler: (tx: Tx, input: WebhookInput<V, P>, ctx: RouteContext<P>) => Promise<Response>,
+) {
+  return route<P>(async (req, ctx) => {
+    const source = clientIp(req);
+    await WEBHOOK_LIMITS.perSource.consume(source, "Too many webhook requests from this address.");
+    let verified: V;
+    try {
+      verified = await verifier.verify(req);
+    } catch (err) {
+      // A flood of unverifiable requests is answered 429 once over its budget. Requests that
+      // verify are never refused for others' failures: a provider shares addresses (and the
+      // simulators share loopback) with whoever is forging, and must not be locked out by them.
+      if (!(err instanceof ConfigError)) {
+        await WEBHOOK_LIMITS.failedPerSource.penalize(source);
+        await WEBHOOK_LIMITS.failedPerSource.assertOpen(source, "Too many unverifiable webhook requests from this address.");
+      }
+      throw err;
+    }
+    const subject = ctx.params[options.subject];
+    if (!z.uuid().safeParse(subject).success) throw new NotFoundError(options.notFound);
+    await WEBHOOK_LIMITS.perSubject.consume(subject!, "Too many webhook requests about this one item.");
+    return asService((tx) => handler(tx, { verified, params: ctx.params, url: new URL(req.url) }, ctx));
+  });
+}

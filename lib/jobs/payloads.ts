@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/**
+ * The background tasks and their payloads, one zod schema per task (types by `z.infer`).
+ * Domain code enqueues with these types; the task list parses every payload with its schema
+ * before the domain function sees it. No task implementations here, so route bundles that
+ * only enqueue never load them (or graphile-worker).
+ */
+export const ingestRecordingPayloadSchema = z.object({
+  recordingId: z.uuid(),
+  orgId: z.uuid(),
+  callId: z.uuid(),
+  recordingSid: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "RecordingSid must be letters, digits and '-'"),
+  /**
+   * The provider's RecordingUrl without extension. Fetchable without credentials, so it is a
+   * secret: it lives only in this payload (deleted with the job) and is never logged or stored
+   * in a table.
+   */
+  recordingUrl: z.url({ protocol: /^https?$/ }),
+  /** The callback's RecordingDuration, used when the WAV header cannot say. */
+  durationSeconds: z.number().int().min(0).nullish(),
+});
+export type IngestRecordingPayload = z.infer<typeof ingestRecordingPayloadSchema>;
+
+/** Every minute from the crontab (graphile-worker adds `_cron`), or on demand. */
+export const reconcileCallsPayloadSchema = z.looseObject({
+  /** Why an on-demand run was asked for; logged. */
+  reason: z.string().max(200).optional(),
+});
+export type ReconcileCallsPayload = z.infer<typeof reconcileCallsPayloadSchema>;
+
+export const TASK_SCHEMAS = {
+  ingest_recording: ingestRecordingPayloadSchema,
+  reconcile_calls: reconcileCallsPayloadSchema,
+} as const;
+
+export type TaskName = keyof typeof TASK_SCHEMAS;
+export type TaskPayloads = { [T in TaskName]: z.input<(typeof TASK_SCHEMAS)[T]> };
+export const TASK_NAMES = Object.keys(TASK_SCHEMAS) as TaskName[];
