@@ -31,7 +31,7 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { DEMO_PASSWORD } from "@/lib/db/seed";
-import { RESERVED_NUMBERS } from "@/lib/simulator";
+import { RESERVED_NUMBERS } from "@/scripts/simulator";
 
 const { values } = parseArgs({
   options: {

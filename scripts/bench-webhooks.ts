@@ -227,7 +227,7 @@ async function rawStatusCallbacks(n: number): Promise<Result> {
     if (!org) throw new Error("the demo organization is missing: is this the embedded database `npm start` seeded?");
     const batch = crypto.randomUUID();
     const calls = await db<{ id: string }[]>`
-      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier)
+      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
       select ${org.orgId}, ${org.userId}, 'direct', '+14155550100', ${SILENT}, ${batch} || '-' || g, '{"record": false}'::jsonb, 'base'
       from generate_series(1, ${n}) g
       returning id`;

@@ -1,4 +1,4 @@
--- Indexes for the reconciler's recording checks (lib/jobs/tasks/reconcile-calls.ts), which run
+-- Indexes for the reconciler's recording checks (lib/calls/reconcile.ts), which run
 -- every minute across all organizations. Its status checks already have calls_open_idx (open
 -- calls only). Without these, both recording checks read every call or every recording.
 --
@@ -6,7 +6,7 @@
 -- Still grows with the number of recorded calls (the check must see that each has a recording
 -- row), but no longer with calls that never recorded or have not ended.
 create index calls_recorded_completed_idx on public.calls ((coalesce(ended_at, updated_at)))
-  where status = 'completed' and (plan->>'record')::boolean is true;
+  where status = 'completed' and (modulations->>'record')::boolean is true;
 
 -- Recordings still pending: few at any time, whatever the size of the table.
 create index recordings_pending_idx on public.recordings (created_at)

@@ -1,8 +1,8 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "@/lib/db/client";
-import type { CarrierView } from "@/lib/jobs/tasks/carrier-view";
-import { reconcileCalls } from "@/lib/jobs/tasks/reconcile-calls";
+import type { CarrierView } from "@/lib/telephony/carrier-view";
+import { reconcileCalls } from "@/lib/calls/reconcile";
 import { createOrg, createUser } from "@/tests/support/fixtures";
 
 /**
@@ -59,7 +59,7 @@ beforeAll(async () => {
   // 4,000 calls: 3,800 final (a tenth of them recorded, each with its stored recording row),
   // 200 open, 20 of them lost dials; a handful of recordings still pending.
   await sql()`
-    insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier,
+    insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier,
                               status, provider_call_sid, dial_error, created_at, updated_at, ended_at)
     select ${orgId}, ${userId}, 'direct', '+15550100000', '+15550100001', 'plan-test-' || g,
            jsonb_build_object('record', g % 10 = 0), 'pro',
@@ -74,7 +74,7 @@ beforeAll(async () => {
   await sql()`
     insert into public.recordings (organization_id, call_id, provider_recording_sid, status, storage_path, sha256, bytes, created_at)
     select c.organization_id, c.id, 'RE' || c.provider_call_sid, 'stored', 'x/' || c.id, repeat('0', 64), 1, c.ended_at
-    from public.calls c where c.status = 'completed' and (c.plan->>'record')::boolean`;
+    from public.calls c where c.status = 'completed' and (c.modulations->>'record')::boolean`;
   await sql()`
     insert into public.recordings (organization_id, call_id, provider_recording_sid, status)
     select c.organization_id, c.id, 'REP' || c.provider_call_sid, 'pending'

@@ -106,7 +106,7 @@ describe("reading calls as a member", () => {
     const operator = await member(orgId, "operator");
     claims = operator.claims;
     await sql()`
-      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, plan, plan_tier, status)
+      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier, status)
       select ${orgId}, ${operator.userId}, 'direct', '+15550100000', '+15550100001', 'initplan-' || g, '{}'::jsonb, 'pro', 'completed'
       from generate_series(1, 3000) g`;
     await sql()`analyze public.calls`;
