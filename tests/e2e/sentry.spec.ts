@@ -43,6 +43,8 @@ async function waitForReady(url: string, timeoutMs: number): Promise<void> {
 }
 
 test.beforeAll(async () => {
+  // A second production build (with the DSN inlined) and a server: minutes on a busy 2-core machine.
+  test.setTimeout(420_000);
   ingest = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
