@@ -6,6 +6,9 @@
  */
 const nextConfig = {
   poweredByHeader: false,
+  // A second build beside the main one (tests/e2e/sentry.spec.ts builds with a Sentry DSN
+  // inlined into .test-data/); `next build` and the server read the same variable.
+  distDir: process.env.NEXT_DIST_DIR || ".next",
   // `npm test` and CI run `tsc --noEmit` as their own step; checking again inside the build
   // would double the slowest part of it on small machines.
   typescript: { ignoreBuildErrors: true },

@@ -57,6 +57,13 @@ export async function proxy(request: NextRequest) {
   return finish(NextResponse.next({ request: { headers: forwarded } }));
 }
 
+/**
+ * Machine-to-machine routes never enter the proxy: webhooks and LaML verify their own
+ * signatures, health probes and signed storage URLs need no session, and none of them has a
+ * session to refresh. Running the proxy there only cost time (it took the public-path exit
+ * anyway). Their route wrapper (lib/http/route.ts) still stamps `x-request-id` on responses.
+ * Every prefix excluded here is public in lib/auth/gate.ts (tests/unit/proxy-matcher.test.ts).
+ */
 export const config = {
-  matcher: ["/((?!_next/static|_next/image|favicon.ico|robots.txt).*)"],
+  matcher: ["/((?!_next/static|_next/image|favicon.ico|robots.txt|api/webhooks/|api/laml/|api/health/|api/storage/).*)"],
 };

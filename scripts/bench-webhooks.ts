@@ -1,16 +1,35 @@
 /**
- * `npm run bench:webhooks -- [--calls 200] [--concurrency 16] [--base-url http://127.0.0.1:3000] [--data-dir .data]`
+ * `npm run bench:webhooks -- [--calls 200] [--concurrency 16] [--base-url http://127.0.0.1:3000]
+ *   [--data-dir .data] [--database-url postgres://…]`
  *
- * Drives the status callbacks of N simulated calls against a running app (`npm run dev` or
- * `npm start`) and prints events per second and acknowledgement latency percentiles.
- * The calls are placed through the API to the simulator's silent number (the simulator accepts
- * them and sends nothing); this script then plays the carrier, signing every callback with the
- * simulated project's signing key exactly as SignalWire would: initiated, ringing, answered,
- * in-progress, completed, plus one duplicate of each, in order per call, calls in parallel.
+ * Three measurements side by side, in one invocation against a running app (`npm start` for
+ * figures worth quoting; benchmarks on a shared 2-core machine are noisy: run it several times):
+ *
+ *  (a) app    — the status callbacks of N simulated calls through the app's signed webhook
+ *               route. The calls are placed through the API to the simulator's silent number
+ *               (accepted, nothing sent back); this script then plays the carrier, signing every
+ *               callback with the simulated project's signing key exactly as SignalWire would:
+ *               initiated, ringing, answered, in-progress, completed, plus one duplicate of
+ *               each, in order per call, calls in parallel.
+ *  (b) raw    — the same database effect for the same number of callbacks, issued straight to
+ *               Postgres through the same driver (postgres.js) at the same concurrency, with a
+ *               pool the size of the app's (DATABASE_POOL_MAX, default 10), in ONE statement per
+ *               callback: a data-modifying CTE that locks the call row, inserts the event unless
+ *               its dedupe key exists, moves the status forward only, and (through the same
+ *               triggers the app's writes fire) notifies realtime. One round trip, autocommit.
+ *               Calls for it are inserted directly (queued, no sid yet), as placing them is not
+ *               what is measured. It runs as the database owner: no `set role` trip.
+ *  (c) floor  — `GET /api/health/live` on the same server, the same number of requests at the
+ *               same concurrency: what the framework costs for a route that does nothing.
+ *
+ * Prints each one's throughput and p50/p99 latency, and the ratios app/raw and app/floor
+ * (throughput). The database URL defaults to the embedded one `npm start` made for this port.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { fromProviderStatus } from "@/lib/calls/state-machine";
 import { DEMO_PASSWORD } from "@/lib/db/seed";
 import { RESERVED_NUMBERS, signWebhook } from "@/scripts/simulator";
 
@@ -21,12 +40,31 @@ const { values } = parseArgs({
     "base-url": { type: "string", default: "http://127.0.0.1:3000" },
     "data-dir": { type: "string", default: ".data" },
     duplicates: { type: "boolean", default: true },
+    "database-url": { type: "string" },
   },
 });
 const N = Number(values.calls);
 const CONCURRENCY = Number(values.concurrency);
 const BASE = values["base-url"]!.replace(/\/$/, "");
 const SILENT = Object.entries(RESERVED_NUMBERS).find(([, s]) => s.kind === "silent")![0];
+const EVENTS = ["initiated", "ringing", "answered", "in-progress", "completed"];
+const COPIES = values.duplicates ? 2 : 1;
+
+/** The embedded database `npm start` runs for this app port (scripts/dev.ts, lib/db/embedded.ts). */
+function databaseUrl(): string {
+  if (values["database-url"]) return values["database-url"];
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const appPort = Number(new URL(BASE).port || 80);
+  const pgPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329 + (appPort - 3000));
+  return `postgres://postgres:verbatim-local@127.0.0.1:${pgPort}/verbatim`;
+}
+
+interface Result {
+  name: string;
+  requests: number;
+  seconds: number;
+  latencies: number[];
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -73,22 +111,22 @@ async function main(): Promise<void> {
   const seen = (await (await fetch(`${carrier.url}/__control/calls`)).json()) as { sid: string; request: { url?: string } }[];
   const sidOf = new Map(seen.map((c) => [c.request.url?.match(/laml\/([0-9a-f-]{36})/)?.[1], c.sid]));
 
-  const events = ["initiated", "ringing", "answered", "in-progress", "completed"];
-  const latencies: number[] = [];
+  // (a) the app's webhook route
+  const appLatencies: number[] = [];
   const failures = new Map<number, number>();
-  const started = performance.now();
+  let started = performance.now();
   await pool(callIds, CONCURRENCY, async (callId) => {
     const sid = sidOf.get(callId);
     if (!sid) throw new Error(`the simulator has no record of call ${callId}`);
     const pathname = `/api/webhooks/signalwire/${callId}/status`;
-    for (const [seq, status] of events.entries()) {
+    for (const [seq, status] of EVENTS.entries()) {
       const params: Record<string, string> = {
         CallSid: sid, CallStatus: status, SequenceNumber: String(seq), Direction: "outbound-api",
         Timestamp: new Date().toUTCString(), ...(status === "completed" ? { CallDuration: "30" } : {}),
       };
       const body = new URLSearchParams(params).toString();
       const signature = signWebhook(carrier.signingKey, `${BASE}${pathname}`, params);
-      for (let copy = 0; copy < (values.duplicates ? 2 : 1); copy++) {
+      for (let copy = 0; copy < COPIES; copy++) {
         const t0 = performance.now();
         const res = await fetch(`${BASE}${pathname}`, {
           method: "POST",
@@ -96,19 +134,127 @@ async function main(): Promise<void> {
           body,
         });
         await res.arrayBuffer();
-        latencies.push(performance.now() - t0);
+        appLatencies.push(performance.now() - t0);
         if (res.status !== 204) failures.set(res.status, (failures.get(res.status) ?? 0) + 1);
       }
     }
   });
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-  console.log(`\nwebhook benchmark: ${N} calls, ${latencies.length} callbacks (${values.duplicates ? "each delivered twice" : "once each"}), concurrency ${CONCURRENCY}`);
-  console.log(`  throughput   ${(latencies.length / seconds).toFixed(0)} events/s over ${seconds.toFixed(1)} s`);
-  console.log(`  ack latency  p50 ${fmt(percentile(latencies, 50))}  p95 ${fmt(percentile(latencies, 95))}  p99 ${fmt(percentile(latencies, 99))}  max ${fmt(latencies.at(-1) ?? NaN)}`);
-  console.log(`  non-2xx      ${failures.size === 0 ? "none" : [...failures].map(([s, n]) => `${n}×${s}`).join(", ")}`);
+  const app: Result = { name: "app", requests: appLatencies.length, seconds: (performance.now() - started) / 1000, latencies: appLatencies };
+
+  // (b) the same effect, raw, one statement per callback
+  const raw = await rawStatusCallbacks(N);
+
+  // (c) the framework floor
+  const floorLatencies: number[] = [];
+  const floorRequests = Array.from({ length: app.requests }, (_, i) => i);
+  started = performance.now();
+  await pool(floorRequests, CONCURRENCY, async () => {
+    const t0 = performance.now();
+    const res = await fetch(`${BASE}/api/health/live`);
+    await res.arrayBuffer();
+    floorLatencies.push(performance.now() - t0);
+    if (res.status !== 200) failures.set(res.status, (failures.get(res.status) ?? 0) + 1);
+  });
+  const floor: Result = { name: "floor", requests: floorLatencies.length, seconds: (performance.now() - started) / 1000, latencies: floorLatencies };
+
+  const fmt = (ms: number) => `${ms.toFixed(1)} ms`.padStart(9);
+  const rate = (r: Result) => r.requests / r.seconds;
+  console.log(`\nwebhook benchmark: ${N} calls, ${app.requests} status callbacks (${values.duplicates ? "each delivered twice" : "once each"}), concurrency ${CONCURRENCY}`);
+  console.log(`  ${"".padEnd(44)} ${"req/s".padStart(7)} ${"p50".padStart(9)} ${"p99".padStart(9)}`);
+  const label: Record<string, string> = {
+    app: "(a) app: signed status webhook route",
+    raw: "(b) raw: same effect, one statement",
+    floor: "(c) floor: GET /api/health/live",
+  };
+  for (const r of [app, raw, floor]) {
+    const sorted = [...r.latencies].sort((x, y) => x - y);
+    console.log(`  ${label[r.name]!.padEnd(44)} ${rate(r).toFixed(0).padStart(7)} ${fmt(percentile(sorted, 50))} ${fmt(percentile(sorted, 99))}`);
+  }
+  console.log(`  app/raw   throughput ${(rate(app) / rate(raw)).toFixed(2)}`);
+  console.log(`  app/floor throughput ${(rate(app) / rate(floor)).toFixed(2)}`);
+  console.log(`  non-2xx   ${failures.size === 0 ? "none" : [...failures].map(([s, n]) => `${n}×${s}`).join(", ")}`);
   if (failures.size > 0) process.exitCode = 1;
+}
+
+/**
+ * One status callback as a single statement: lock the call, insert the event unless its dedupe
+ * key exists (and the CallSid matches), move the status forward only, set the sid, answered,
+ * ended and duration as applyStatusEvent does. The calls_announce / call_events_announce
+ * triggers send the realtime notices, exactly as for the app's writes.
+ */
+const STATUS_CALLBACK_SQL = `
+  with locked as (
+    select id, organization_id, status, provider_call_sid, answered_at
+    from public.calls where id = $1 for update
+  ),
+  event as (
+    insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload, occurred_at)
+    select l.organization_id, l.id, 'provider.status', $2, $3::jsonb, coalesce($4::timestamptz, now())
+    from locked l
+    where l.provider_call_sid is null or l.provider_call_sid = $5
+    on conflict (call_id, dedupe_key) do nothing
+    returning call_id
+  ),
+  decided as (
+    select l.id, l.organization_id,
+           case when coalesce(array_position('{queued,initiated,ringing,in_progress}'::public.call_status[], l.status), 5) = 5 then l.status
+                when coalesce(array_position('{queued,initiated,ringing,in_progress}'::public.call_status[], $6::public.call_status), 5)
+                   > array_position('{queued,initiated,ringing,in_progress}'::public.call_status[], l.status) then $6::public.call_status
+                else l.status end as next,
+           coalesce(array_position('{queued,initiated,ringing,in_progress}'::public.call_status[], l.status), 5) < 5 as was_open
+    from locked l join event e on e.call_id = l.id
+  )
+  update public.calls c set
+    status = d.next,
+    provider_call_sid = coalesce(c.provider_call_sid, $5),
+    answered_at = case when $6::public.call_status = 'in_progress'
+                       then least(coalesce(c.answered_at, coalesce($4::timestamptz, now())), coalesce($4::timestamptz, now()))
+                       else c.answered_at end,
+    ended_at = case when d.was_open and coalesce(array_position('{queued,initiated,ringing,in_progress}'::public.call_status[], d.next), 5) = 5
+                    then coalesce($4::timestamptz, now()) else c.ended_at end,
+    duration_seconds = case when d.was_open and coalesce(array_position('{queued,initiated,ringing,in_progress}'::public.call_status[], d.next), 5) = 5
+                            then $7::integer else c.duration_seconds end,
+    updated_at = now()
+  from decided d
+  where c.id = d.id and c.organization_id = d.organization_id`;
+
+async function rawStatusCallbacks(n: number): Promise<Result> {
+  const db = postgres(databaseUrl(), { max: Number(process.env.DATABASE_POOL_MAX ?? 10), onnotice: () => {}, types: {} });
+  try {
+    const [org] = await db<{ orgId: string; userId: string }[]>`
+      select organization_id as "orgId", user_id as "userId" from public.org_members m
+      join auth.users u on u.id = m.user_id where u.email = 'operator@acme.test' limit 1`;
+    if (!org) throw new Error("the demo organization is missing: is this the embedded database `npm start` seeded?");
+    const batch = crypto.randomUUID();
+    const calls = await db<{ id: string }[]>`
+      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
+      select ${org.orgId}, ${org.userId}, 'direct', '+14155550100', ${SILENT}, ${batch} || '-' || g, '{"record": false}'::jsonb, 'base'
+      from generate_series(1, ${n}) g
+      returning id`;
+    const latencies: number[] = [];
+    const started = performance.now();
+    await pool(calls.map((c) => c.id), CONCURRENCY, async (callId) => {
+      const sid = `CAraw${callId.replaceAll("-", "")}`;
+      for (const [seq, status] of EVENTS.entries()) {
+        const form: Record<string, string> = {
+          CallSid: sid, CallStatus: status, SequenceNumber: String(seq), Direction: "outbound-api",
+          Timestamp: new Date().toUTCString(), ...(status === "completed" ? { CallDuration: "30" } : {}),
+        };
+        const occurredAt = new Date(form.Timestamp!).toISOString();
+        for (let copy = 0; copy < COPIES; copy++) {
+          const t0 = performance.now();
+          await db.unsafe(STATUS_CALLBACK_SQL, [
+            callId, `status:${sid}:${status}:${seq}`, JSON.stringify(form), occurredAt, sid,
+            fromProviderStatus(status)!, status === "completed" ? 30 : null,
+          ], { prepare: true });
+          latencies.push(performance.now() - t0);
+        }
+      }
+    });
+    return { name: "raw", requests: latencies.length, seconds: (performance.now() - started) / 1000, latencies };
+  } finally {
+    await db.end();
+  }
 }
 
 main().catch((err: unknown) => {

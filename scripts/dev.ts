@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   if (!(await portIsFree(port, host))) {
     fail(`Port ${port} is in use. Stop whatever holds it (another \`npm run dev\`?) or pass --port / set PORT.`);
   }
-  if (args.production && !existsSync(path.resolve(".next", "BUILD_ID"))) {
+  if (args.production && !existsSync(path.resolve(process.env.NEXT_DIST_DIR || ".next", "BUILD_ID"))) {
     fail("No production build found: run `npm run build` first.");
   }
   if (args.fresh) await rm(dataDir, { recursive: true, force: true });

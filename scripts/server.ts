@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import next from "next";
 import { config, ConfigError } from "@/lib/config";
 import { stampClientIp, trustFor } from "@/lib/http/client-ip";
+import { serveMachineRoute } from "./machine-routes";
 
 const { values: args } = parseArgs({
   options: {
@@ -40,11 +41,15 @@ async function main(): Promise<void> {
 
   const server = createServer((req, res) => {
     stampClientIp(req, trust);
-    handle(req, res).catch((err: unknown) => {
-      console.error(err);
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-      res.end("Internal Server Error");
-    });
+    // Provider webhooks, LaML and liveness skip Next's router (scripts/machine-routes.ts);
+    // everything else is Next's.
+    serveMachineRoute(req, res)
+      .then((served) => (served ? undefined : handle(req, res)))
+      .catch((err: unknown) => {
+        console.error(err);
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end("Internal Server Error");
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -232,7 +232,10 @@ async function staleOpenCalls(db: Sql, threshold: number, limit: number): Promis
     (tx) => tx<StaleCall[]>`
       select id, organization_id as "orgId", provider_call_sid as sid
       from public.calls
-      where status in ${tx(OPEN_STATUSES)}
+      -- Literal statuses (= OPEN_STATUSES), not bind parameters: the planner can use the
+      -- partial index calls_open_idx only when it can prove the index predicate from the query
+      -- text itself, and it cannot from $1..$4. Bound, this scanned every call.
+      where status in ('queued', 'initiated', 'ringing', 'in_progress')
         and provider_call_sid is not null
         and updated_at < now() - make_interval(secs => ${threshold})
       order by updated_at
@@ -302,6 +305,8 @@ async function lostDials(db: Sql, threshold: number, limit: number): Promise<Los
       select id, organization_id as "orgId", from_number as "fromNumber", to_number as "toNumber", modulations,
              created_at::text as "createdAt"
       from public.calls
+      -- The literal 'queued' lets the planner prove calls_open_idx's predicate (it is one of
+      -- the open statuses), so this reads only open calls.
       where status = 'queued'
         and provider_call_sid is null
         and dial_error->>'code' = 'dial_outcome_unknown'

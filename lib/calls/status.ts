@@ -1,9 +1,10 @@
 import "server-only";
-import { checkCallSid, checkSidUnclaimed, lockCall } from "@/lib/calls/lock";
+import { checkCallSid, lockCall } from "@/lib/calls/lock";
 import type { ModulationSnapshot } from "@/lib/calls/snapshot";
-import { advance, fromProviderStatus, isFinal, type CallStatus } from "@/lib/calls/state-machine";
-import { appendCallEvent, statusReportedWithOtherSequence } from "@/lib/calls/timeline";
-import type { Tx } from "@/lib/db";
+import { fromProviderStatus, type CallStatus } from "@/lib/calls/state-machine";
+import { appendCallEvent, checkedPayload } from "@/lib/calls/timeline";
+import type { Db, Tx } from "@/lib/db";
+import { ConflictError, NotFoundError } from "@/lib/errors";
 import { isIgnored, parseDialCallback, parseStatusCallback } from "@/lib/telephony/callbacks";
 
 /**
@@ -28,44 +29,32 @@ export interface StatusEventInput {
   payload: Record<string, string>;
 }
 
-/** Store a status report once and move the call forward by the state machine, never back. */
-export async function applyStatusEvent(tx: Tx, input: StatusEventInput): Promise<{ stored: boolean; status: CallStatus }> {
-  const call = await lockCall(tx, input.callId, input.orgId);
-  checkCallSid(call, input.providerCallSid);
-  if (!call.providerCallSid) await checkSidUnclaimed(tx, call.id, input.providerCallSid);
-  // A status report without a SequenceNumber is the same report as one with it for the same
-  // CallSid and status (and the other way round): a re-split that swallows SequenceNumber
-  // (From=+1555…SequenceNumber4) must not store a second row. The row lock orders this check
-  // and the insert.
-  if (
-    input.source === "webhook" &&
-    (await statusReportedWithOtherSequence(tx, { callId: call.id, callSid: input.providerCallSid, status: input.providerStatus, sequence: input.sequence }))
-  ) {
-    return { stored: false, status: call.status };
+/**
+ * Store a status report once and move the call forward by the state machine, never back: one
+ * statement (`private.apply_status_report`), so a status callback costs one round trip. It locks
+ * the call row, checks the CallSid, refuses a re-split that drops or adds SequenceNumber, appends
+ * the report to the timeline and updates the call; the realtime notice follows from triggers.
+ * `db` may be a transaction (the reconciler) or the pool (a webhook: the statement is its own
+ * transaction).
+ */
+export async function applyStatusEvent(db: Db, input: StatusEventInput): Promise<{ stored: boolean; status: CallStatus }> {
+  const kind = input.source === "webhook" ? "provider.status" : "reconcile.status";
+  const payload = checkedPayload(kind, input.payload);
+  const [row] = await db<{ outcome: "stored" | "duplicate" | "not_found" | "sid_mismatch" | "sid_claimed"; status: CallStatus | null }[]>`
+    select outcome, status::text as status from private.apply_status_report(
+      ${input.callId}::uuid, ${input.orgId ?? null}::uuid, ${input.providerCallSid}::text, ${input.providerStatus}::text,
+      ${fromProviderStatus(input.providerStatus)}::public.call_status, ${input.sequence}::text, ${input.occurredAt}::timestamptz,
+      ${input.durationSeconds}::integer, ${kind}::text, ${db.json(payload as never)}::jsonb, ${input.source === "webhook"}::boolean)`;
+  switch (row!.outcome) {
+    case "not_found":
+      throw new NotFoundError("No such call.");
+    case "sid_mismatch":
+      throw new ConflictError("The CallSid does not belong to this call.", "call_sid_mismatch");
+    case "sid_claimed":
+      throw new ConflictError("The CallSid belongs to another call.", "call_sid_mismatch");
+    default:
+      return { stored: row!.outcome === "stored", status: row!.status! };
   }
-  const stored = await appendCallEvent(tx, call, input.source === "webhook" ? "provider.status" : "reconcile.status", input.payload, {
-    dedupeKey: `status:${input.providerCallSid}:${input.providerStatus}:${input.sequence ?? ""}`,
-    occurredAt: input.occurredAt,
-  });
-  if (!stored) return { stored, status: call.status };
-
-  const incoming = fromProviderStatus(input.providerStatus);
-  const next = incoming ? advance(call.status, incoming) : call.status;
-  const becameFinal = !isFinal(call.status) && isFinal(next);
-  // answered_at is the earliest "in progress" report whatever order reports come in, so a late
-  // `answered` after `completed` still records when the call was answered.
-  const answered = incoming === "in_progress" ? (input.occurredAt ?? new Date()) : null;
-  await tx`
-    update public.calls set
-      status = ${next},
-      provider_call_sid = coalesce(provider_call_sid, ${input.providerCallSid}),
-      answered_at = case when ${answered}::timestamptz is null then answered_at
-                         else least(coalesce(answered_at, ${answered}::timestamptz), ${answered}::timestamptz) end,
-      ended_at = case when ${becameFinal} then coalesce(${input.occurredAt}, now()) else ended_at end,
-      duration_seconds = case when ${becameFinal} then ${input.durationSeconds} else duration_seconds end,
-      updated_at = now()
-    where id = ${call.id} and organization_id = ${call.orgId}`;
-  return { stored, status: next };
 }
 
 /**
@@ -74,13 +63,13 @@ export async function applyStatusEvent(tx: Tx, input: StatusEventInput): Promise
  * is acknowledged and not stored.
  */
 export async function handleStatusCallback(
-  tx: Tx,
+  db: Db,
   callId: string,
   form: Record<string, string>,
 ): Promise<{ stored: boolean; status?: CallStatus; ignored?: string; dropped?: string[] }> {
   const cb = parseStatusCallback(form);
   if (isIgnored(cb)) return { stored: false, ignored: cb.ignored };
-  const result = await applyStatusEvent(tx, {
+  const result = await applyStatusEvent(db, {
     callId,
     providerCallSid: cb.callSid,
     providerStatus: cb.callStatus,

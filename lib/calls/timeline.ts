@@ -1,16 +1,18 @@
 import "server-only";
 import { z } from "zod";
-import type { Tx } from "@/lib/db";
+import type { Db, Tx } from "@/lib/db";
 
 /**
  * A call's timeline (`call_events`): the one module that writes it, over a catalogue of event
- * kinds. Each kind names its payload (a zod schema) and how the page summarizes it; nothing
- * else inserts into `call_events`, so the hash chain the evidence log will put over it has
- * exactly one place to hook in.
+ * kinds. Each kind names its payload (a zod schema) and how the page summarizes it. The insert
+ * itself is one SQL function, `private.append_call_event` (supabase/migrations/
+ * *_create_status_report_function.sql), called from here and from the one-statement status
+ * report; nothing else inserts into `call_events`, so the hash chain the evidence log will put
+ * over it has exactly one place to hook in.
  *
  * Appends for one call are serialized by a transaction-scoped advisory lock on the call id,
- * taken in the same statement as the insert: two appends for one call never interleave, even
- * from paths that did not lock the call row. A repeated event (same dedupe key) is a no-op.
+ * taken by that function: two appends for one call never interleave, even from paths that did
+ * not lock the call row. A repeated event (same dedupe key) is a no-op.
  */
 
 /** Validated provider fields as the callback parsers leave them (lib/telephony/callbacks.ts). */
@@ -118,21 +120,21 @@ export interface AppendOptions {
  * instead of writing it.
  */
 export async function appendCallEvent<K extends CallEventKind>(
-  tx: Tx,
+  db: Db,
   call: { id: string; orgId: string },
   kind: K,
   payload: CallEventPayload<K>,
   options: AppendOptions,
 ): Promise<boolean> {
-  const checked = CATALOGUE[kind].payload.parse(payload);
-  const rows = await tx`
-    with serialized as (select pg_advisory_xact_lock(hashtextextended(${`call_events:${call.id}`}, 0)))
-    insert into public.call_events (organization_id, call_id, kind, dedupe_key, payload, occurred_at)
-    select ${call.orgId}, ${call.id}, ${kind}, ${options.dedupeKey}, ${tx.json(checked as never)}, coalesce(${options.occurredAt ?? null}::timestamptz, now())
-    from serialized
-    on conflict (call_id, dedupe_key) do nothing
-    returning id`;
-  return rows.length > 0;
+  const [row] = await db<{ inserted: boolean }[]>`
+    select private.append_call_event(${call.orgId}::uuid, ${call.id}::uuid, ${kind}::text, ${options.dedupeKey}::text,
+                                     ${db.json(checkedPayload(kind, payload) as never)}::jsonb, ${options.occurredAt ?? null}::timestamptz) as inserted`;
+  return row!.inserted;
+}
+
+/** A payload as the catalogue defines it for its kind; a wrong shape is a programming error and throws. */
+export function checkedPayload<K extends CallEventKind>(kind: K, payload: CallEventPayload<K>): unknown {
+  return CATALOGUE[kind].payload.parse(payload);
 }
 
 /** The one-line description the page shows for an event, from the catalogue. */
@@ -157,22 +159,4 @@ export async function readTimeline(tx: Tx, { orgId, callId }: { orgId: string; c
     from public.call_events where organization_id = ${orgId} and call_id = ${callId}
     order by occurred_at, id`;
   return rows.map((e) => ({ id: Number(e.id), kind: e.kind, occurredAt: e.occurredAt, summary: summarizeEvent(e.kind, e.payload) }));
-}
-
-/**
- * Has this CallSid already reported this status, with a sequence number other than `sequence`
- * (or with one at all, when `sequence` is null)? Re-splitting a signed callback can make the
- * same report arrive with and without SequenceNumber; it must not be stored twice.
- */
-export async function statusReportedWithOtherSequence(
-  tx: Tx,
-  { callId, callSid, status, sequence }: { callId: string; callSid: string; status: string; sequence: string | null },
-): Promise<boolean> {
-  const prefix = `status:${callSid}:${status}:`;
-  const rows = sequence === null
-    ? await tx`select 1 from public.call_events
-               where call_id = ${callId} and kind = 'provider.status' and starts_with(dedupe_key, ${prefix}) limit 1`
-    : await tx`select 1 from public.call_events
-               where call_id = ${callId} and kind = 'provider.status' and dedupe_key = ${prefix} limit 1`;
-  return rows.length > 0;
 }

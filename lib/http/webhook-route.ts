@@ -1,7 +1,8 @@
 import "server-only";
 import { z } from "zod";
 import { ConfigError } from "@/lib/config";
-import { asService, type Tx } from "@/lib/db";
+import { asService, type Db } from "@/lib/db";
+import { sql } from "@/lib/db/client";
 import { NotFoundError } from "@/lib/errors";
 import { clientIp, route, type RouteContext } from "@/lib/http/route";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
@@ -16,7 +17,8 @@ import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
  *     database yet;
  *  3. the subject in the path (a call id, a transcript request id): malformed → 404, and counted
  *     against that subject's limit;
- *  4. one domain function in a service transaction. Ignored events still answer 2xx.
+ *  4. one domain function in a service transaction (or, for a one-statement domain function,
+ *     on the pool: that statement is its own transaction). Ignored events still answer 2xx.
  */
 export interface Verifier<V> {
   /** Read the request and return what was verified; throw an AppError when it does not verify. */
@@ -33,12 +35,18 @@ export interface WebhookOptions<P> {
   /** The path parameter naming what the request is about (a uuid): malformed is 404. */
   subject: keyof P & string;
   notFound: string;
+  /**
+   * `false` when the domain function is one statement that is its own transaction (a status
+   * report): the handler gets the pool, and the request costs one round trip, not begin + role +
+   * statement + commit. Default true: a service transaction.
+   */
+  transaction?: boolean;
 }
 
 export function webhookRoute<V, P extends Record<string, string>>(
   verifier: Verifier<V>,
   options: WebhookOptions<P>,
-  handler: (tx: Tx, input: WebhookInput<V, P>, ctx: RouteContext<P>) => Promise<Response>,
+  handler: (db: Db, input: WebhookInput<V, P>, ctx: RouteContext<P>) => Promise<Response>,
 ) {
   return route<P>(async (req, ctx) => {
     const source = clientIp(req);
@@ -59,6 +67,8 @@ export function webhookRoute<V, P extends Record<string, string>>(
     const subject = ctx.params[options.subject];
     if (!z.uuid().safeParse(subject).success) throw new NotFoundError(options.notFound);
     await WEBHOOK_LIMITS.perSubject.consume(subject!, "Too many webhook requests about this one item.");
-    return asService((tx) => handler(tx, { verified, params: ctx.params, url: new URL(req.url) }, ctx));
+    const input = { verified, params: ctx.params, url: new URL(req.url) };
+    if (options.transaction === false) return handler(sql(), input, ctx);
+    return asService((tx) => handler(tx, input, ctx));
   });
 }

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Tx } from "@/lib/db";
+import type { Db, Tx } from "@/lib/db";
 import type { RouteContext } from "@/lib/http/route";
 import { webhookRoute, type Verifier } from "@/lib/http/webhook-route";
 import { verifiedForm } from "@/lib/telephony/signature";
@@ -10,9 +10,20 @@ export const signalwireSignature: Verifier<Record<string, string>> = { verify: v
 /** Every SignalWire endpoint: the provider webhook shape (lib/http/webhook-route.ts) with SignalWire's signature, about one call. */
 export function signalwireRoute(
   handler: (tx: Tx, input: { callId: string; form: Record<string, string>; url: URL }, ctx: RouteContext<{ callId: string }>) => Promise<Response>,
+): ReturnType<typeof webhookRoute>;
+/** One-statement handlers (a status report): no explicit transaction, one round trip. */
+export function signalwireRoute(
+  handler: (db: Db, input: { callId: string; form: Record<string, string>; url: URL }, ctx: RouteContext<{ callId: string }>) => Promise<Response>,
+  options: { transaction: false },
+): ReturnType<typeof webhookRoute>;
+export function signalwireRoute(
+  handler: (db: Tx, input: { callId: string; form: Record<string, string>; url: URL }, ctx: RouteContext<{ callId: string }>) => Promise<Response>,
+  options: { transaction?: boolean } = {},
 ) {
-  return webhookRoute<Record<string, string>, { callId: string }>(signalwireSignature, { subject: "callId", notFound: "No such call." }, (tx, { verified, params, url }, ctx) =>
-    handler(tx, { callId: params.callId, form: verified, url }, ctx),
+  return webhookRoute<Record<string, string>, { callId: string }>(
+    signalwireSignature,
+    { subject: "callId", notFound: "No such call.", transaction: options.transaction },
+    (db, { verified, params, url }, ctx) => handler(db as Tx, { callId: params.callId, form: verified, url }, ctx),
   );
 }
 
