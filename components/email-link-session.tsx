@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
+import type { EmailLinkSessionRequest } from "@/lib/auth/contracts";
 
 type Outcome = { ok: true } | { ok: false; message: string };
 
@@ -14,7 +15,7 @@ async function adopt(fragment: URLSearchParams): Promise<Outcome> {
     const res = await fetch("/api/auth/session", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ accessToken, refreshToken }),
+      body: JSON.stringify({ accessToken, refreshToken } satisfies EmailLinkSessionRequest),
     });
     if (res.ok) return { ok: true };
     const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
