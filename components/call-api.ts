@@ -1,4 +1,5 @@
 import { unstable_serialize } from "swr/infinite";
+import { ORG_HEADER } from "@/lib/auth/contracts";
 import type { CallListResponse } from "@/lib/calls/contracts";
 
 /**
@@ -7,8 +8,8 @@ import type { CallListResponse } from "@/lib/calls/contracts";
  * the cache cannot show one organization's calls under another's after a switch, and a request
  * cannot land in a different organization because another tab changed the stored active organization.
  */
-export const ORG_HEADER = "x-organization-id";
-export const PAGE_SIZE = 50;
+
+const PAGE_SIZE = 50;
 
 export type ApiKey = readonly [path: string, orgId: string];
 

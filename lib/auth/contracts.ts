@@ -7,6 +7,12 @@ import { membershipSchema } from "@/lib/orgs/contracts";
  * type by `z.infer`. Sign-out answers 204 with no body. Client-safe: zod only.
  */
 
+/**
+ * Names the organization a request acts on, for API clients and the page's client islands; the
+ * server falls back to the user's stored choice without it (lib/auth/active-org.ts).
+ */
+export const ORG_HEADER = "x-organization-id";
+
 /** The signed-in person; `email` is absent when the identity provider has none. */
 export const sessionUserSchema = z.object({ id: z.string(), email: z.string().optional() });
 export type SessionUser = z.infer<typeof sessionUserSchema>;

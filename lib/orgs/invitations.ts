@@ -36,7 +36,7 @@ import type { Role } from "@/lib/rbac/policy";
  * The invite path never looks the invited address up: its answer, and the work behind it,
  * are the same whether or not anyone has an account with that email.
  */
-export function acceptUrlFor(token: string): string {
+function acceptUrlFor(token: string): string {
   return `${config().publicBaseUrl}/invite/${token}`;
 }
 
@@ -46,7 +46,7 @@ const INVITATION_COLUMNS = (tx: Tx) =>
   tx`id, email, role::text as role, created_at::text as "createdAt", expires_at::text as "expiresAt"`;
 
 /** A token for someone else: the holder is signed in with another address. */
-export class InvitationEmailMismatchError extends ForbiddenError {
+class InvitationEmailMismatchError extends ForbiddenError {
   override readonly code = "invitation_email_mismatch";
 }
 
@@ -186,7 +186,7 @@ export async function previewInvitation(token: string): Promise<InvitationPrevie
 }
 
 /** Accept as the signed-in person; their active organization does not change. */
-export async function acceptInvitation(session: Session, token: string): Promise<AcceptInvitationResponse> {
+async function acceptInvitation(session: Session, token: string): Promise<AcceptInvitationResponse> {
   if (!isWellFormedToken(token)) throw refusal("not_found");
   const hash = hashInvitationToken(token);
   const result = await withUser(session.claims, async (tx) => {
@@ -226,7 +226,7 @@ export async function acceptInvitationRequest(
  * email (the body never names an email), sign in, accept. Someone whose account already exists
  * signs in with its password the same way; a wrong password is the generic sign-in failure.
  */
-export async function acceptInvitationWithPassword(
+async function acceptInvitationWithPassword(
   jar: CookieJar,
   input: Required<AcceptInvitationRequest> & { ip: string; userAgent?: string },
 ): Promise<{ session: Session; accepted: AcceptInvitationResponse }> {

@@ -19,7 +19,7 @@ export async function listMemberships(tx: Tx, { userId }: { userId: string }): P
     order by o.name, o.id`;
 }
 
-export async function findMembership(tx: Tx, { userId, orgId }: { userId: string; orgId: string }): Promise<Membership | null> {
+async function findMembership(tx: Tx, { userId, orgId }: { userId: string; orgId: string }): Promise<Membership | null> {
   const [row] = await tx<Membership[]>`
     select o.id as "orgId", o.name as "orgName", o.plan::text as plan, m.role::text as role, m.user_id as "userId"
     from public.org_members m
