@@ -4,12 +4,13 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
 import type { ChooseOrgRequest } from "@/lib/auth/contracts";
+import type { ErrorBody } from "@/lib/http/contracts";
 import type { AcceptInvitationRequest, AcceptInvitationResponse } from "@/lib/orgs/contracts";
 
 async function post(path: string, body: AcceptInvitationRequest | ChooseOrgRequest): Promise<{ ok: true; data: unknown } | { ok: false; message: string }> {
   try {
     const res = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const parsed = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    const parsed = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
     if (res.ok) return { ok: true, data: parsed };
     return { ok: false, message: parsed?.error?.message ?? `The server answered ${res.status}. Try again.` };
   } catch {

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { chooseOrgResponseSchema, meResponseSchema, signedInResponseSchema } from "@/lib/auth/contracts";
+import { createLocalUser } from "@/lib/auth/local";
+import { errorBodySchema } from "@/lib/http/contracts";
 import {
   acceptInvitationResponseSchema,
   createInvitationResponseSchema,
@@ -8,7 +10,6 @@ import {
   invitationPreviewSchema,
   memberListResponseSchema,
 } from "@/lib/orgs/contracts";
-import { createLocalUser } from "@/lib/auth/local";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
 import { Browser, call, PASSWORD, signedInUser } from "@/tests/support/member-requests";
 
@@ -65,6 +66,10 @@ describe("organization and session responses parse with their schemas", () => {
     );
     const revoked = await call(owner.browser, invitation.DELETE, { method: "DELETE", orgId, params: { id: another.invitation.id } });
     expect(revoked.status).toBe(204);
+
+    const gone = await call(owner.browser, invitation.DELETE, { method: "DELETE", orgId, params: { id: another.invitation.id } });
+    expect(gone.status).toBe(404);
+    expect(errorBodySchema.parse(gone.body).error.code).toBe("not_found");
   });
 
   it("members", async () => {
