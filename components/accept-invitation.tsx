@@ -3,16 +3,14 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
+import type { ChooseOrgRequest } from "@/lib/auth/contracts";
+import type { ErrorBody } from "@/lib/http/contracts";
+import type { AcceptInvitationRequest, AcceptInvitationResponse } from "@/lib/orgs/contracts";
 
-interface Accepted {
-  organization: { id: string; name: string };
-  role: string;
-}
-
-async function post(path: string, body: unknown): Promise<{ ok: true; data: unknown } | { ok: false; message: string }> {
+async function post(path: string, body: AcceptInvitationRequest | ChooseOrgRequest): Promise<{ ok: true; data: unknown } | { ok: false; message: string }> {
   try {
     const res = await fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const parsed = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    const parsed = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
     if (res.ok) return { ok: true, data: parsed };
     return { ok: false, message: parsed?.error?.message ?? `The server answered ${res.status}. Try again.` };
   } catch {
@@ -42,14 +40,14 @@ export function AcceptInvitation({
   const ids = { password: useId(), confirm: useId() };
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [accepted, setAccepted] = useState<Accepted | null>(null);
+  const [accepted, setAccepted] = useState<AcceptInvitationResponse | null>(null);
 
-  async function accept(body: Record<string, string>) {
+  async function accept(body: Omit<AcceptInvitationRequest, "token">) {
     setPending(true);
     setError(null);
     const result = await post("/api/invitations/accept", { token, ...body });
     setPending(false);
-    if (result.ok) setAccepted(result.data as Accepted);
+    if (result.ok) setAccepted(result.data as AcceptInvitationResponse);
     else setError(result.message);
   }
 

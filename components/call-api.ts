@@ -1,5 +1,7 @@
 import { unstable_serialize } from "swr/infinite";
+import { ORG_HEADER } from "@/lib/auth/contracts";
 import type { CallListResponse } from "@/lib/calls/contracts";
+import type { ErrorBody } from "@/lib/http/contracts";
 
 /**
  * How the page's client islands talk to the call API: SWR keys, the fetcher and the error type.
@@ -7,8 +9,8 @@ import type { CallListResponse } from "@/lib/calls/contracts";
  * the cache cannot show one organization's calls under another's after a switch, and a request
  * cannot land in a different organization because another tab changed the stored active organization.
  */
-export const ORG_HEADER = "x-organization-id";
-export const PAGE_SIZE = 50;
+
+const PAGE_SIZE = 50;
 
 export type ApiKey = readonly [path: string, orgId: string];
 
@@ -65,7 +67,7 @@ export async function apiFetch<T>(path: string, { orgId, method = "GET", body, h
   }
   const parsed = (await res.json().catch(() => null)) as unknown;
   if (res.ok) return parsed as T;
-  const error = (parsed as { error?: Record<string, unknown> } | null)?.error;
+  const error: Record<string, unknown> | undefined = (parsed as Partial<ErrorBody> | null)?.error;
   const { code, message, requestId, ...details } = error ?? {};
   throw new ApiError(
     typeof message === "string" && message ? message : `The server answered ${res.status}. Try again in a moment.`,

@@ -57,7 +57,7 @@ function formatDuration(seconds: number | null): string | null {
   return `${m}:${String(s).padStart(2, "0")}`;
 }
 
-export function StatusBadge({ status }: { status: CallStatus }) {
+function StatusBadge({ status }: { status: CallStatus }) {
   return (
     <span data-testid="call-status" data-status={status}
       className={`inline-block rounded-full border px-2.5 py-0.5 text-xs font-semibold ${STATUS_STYLE[status]}`}>

@@ -2,6 +2,8 @@
 
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
+import type { EmailLinkSessionRequest } from "@/lib/auth/contracts";
+import type { ErrorBody } from "@/lib/http/contracts";
 
 type Outcome = { ok: true } | { ok: false; message: string };
 
@@ -14,10 +16,10 @@ async function adopt(fragment: URLSearchParams): Promise<Outcome> {
     const res = await fetch("/api/auth/session", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ accessToken, refreshToken }),
+      body: JSON.stringify({ accessToken, refreshToken } satisfies EmailLinkSessionRequest),
     });
     if (res.ok) return { ok: true };
-    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    const body = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
     return { ok: false, message: body?.error?.message ?? "Could not sign you in from this link." };
   } catch {
     return { ok: false, message: "Could not reach the server. Check your connection and try again." };

@@ -3,19 +3,7 @@
 import { useId, useState, type FormEvent } from "react";
 import useSWR from "swr";
 import { apiFetch, errorMessage, swrFetcher, type ApiKey } from "@/components/call-api";
-import type { Role } from "@/lib/rbac/policy";
-
-interface Invitation {
-  id: string;
-  email: string;
-  role: Role;
-  expiresAt: string;
-}
-
-interface InviteResponse {
-  invitation: Invitation;
-  acceptUrl?: string;
-}
+import type { CreateInvitationResponse, Invitation, InvitationListResponse } from "@/lib/orgs/contracts";
 
 const invitationsKey = (orgId: string): ApiKey => ["/api/invitations", orgId];
 
@@ -26,7 +14,7 @@ const invitationsKey = (orgId: string): ApiKey => ["/api/invitations", orgId];
  */
 export function InviteMemberPanel({ orgId, canInviteOwners }: { orgId: string; canInviteOwners: boolean }) {
   const ids = { email: useId(), role: useId(), heading: useId() };
-  const { data, error, mutate } = useSWR<{ invitations: Invitation[] }>(invitationsKey(orgId), swrFetcher);
+  const { data, error, mutate } = useSWR<InvitationListResponse>(invitationsKey(orgId), swrFetcher);
   const [pending, setPending] = useState(false);
   const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string; link?: string } | null>(null);
 
@@ -37,7 +25,7 @@ export function InviteMemberPanel({ orgId, canInviteOwners }: { orgId: string; c
     setPending(true);
     setMessage(null);
     try {
-      const res = await apiFetch<InviteResponse>("/api/invitations", {
+      const res = await apiFetch<CreateInvitationResponse>("/api/invitations", {
         orgId,
         method: "POST",
         body: { email: String(values.get("email") ?? "").trim(), role: values.get("role") },

@@ -2,13 +2,14 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import type { OrgOption } from "@/components/org-switcher";
+import type { ChooseOrgRequest } from "@/lib/auth/contracts";
+import type { Membership } from "@/lib/orgs/contracts";
 
 /**
  * Shown when the user belongs to several organizations and has not chosen one: the page never
  * guesses. The choice is stored per user (POST /api/session/org).
  */
-export function OrgChooser({ options }: { options: (OrgOption & { role: string })[] }) {
+export function OrgChooser({ options }: { options: Pick<Membership, "orgId" | "orgName" | "role">[] }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   async function choose(orgId: string) {
@@ -16,7 +17,7 @@ export function OrgChooser({ options }: { options: (OrgOption & { role: string }
     const res = await fetch("/api/session/org", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ orgId }),
+      body: JSON.stringify({ orgId } satisfies ChooseOrgRequest),
     }).catch(() => null);
     if (!res?.ok) {
       setError("Could not choose that organization. Try again.");

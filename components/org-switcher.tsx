@@ -2,11 +2,11 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import type { ChooseOrgRequest } from "@/lib/auth/contracts";
+import type { Membership } from "@/lib/orgs/contracts";
 
-export interface OrgOption {
-  orgId: string;
-  orgName: string;
-}
+/** What the switcher needs of each membership (`GET /api/me`). */
+type OrgOption = Pick<Membership, "orgId" | "orgName">;
 
 export function OrgSwitcher({ options, activeOrgId }: { options: OrgOption[]; activeOrgId: string }) {
   const router = useRouter();
@@ -22,7 +22,7 @@ export function OrgSwitcher({ options, activeOrgId }: { options: OrgOption[]; ac
           const res = await fetch("/api/session/org", {
             method: "POST",
             headers: { "content-type": "application/json" },
-            body: JSON.stringify({ orgId: event.target.value }),
+            body: JSON.stringify({ orgId: event.target.value } satisfies ChooseOrgRequest),
           }).catch(() => null);
           if (!res?.ok) setError("Could not switch organization.");
           router.refresh();

@@ -2,6 +2,7 @@
 
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import type { ErrorBody } from "@/lib/http/contracts";
 
 export function SignInForm({ next }: { next: string }) {
   const router = useRouter();
@@ -24,7 +25,7 @@ export function SignInForm({ next }: { next: string }) {
         router.refresh();
         return;
       }
-      const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+      const body = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
       setError(body?.error?.message ?? `Sign-in failed (${res.status}).`);
     } catch {
       setError("Could not reach the server. Check your connection and try again.");

@@ -1,5 +1,6 @@
 import "server-only";
 import type { Session } from "@/lib/auth/claims";
+import { ORG_HEADER } from "@/lib/auth/contracts";
 import { withUser, type Tx } from "@/lib/db";
 import { OrganizationRequiredError } from "@/lib/errors";
 import { listMemberships, type Membership } from "@/lib/rbac/authorize";
@@ -14,7 +15,6 @@ import { listMemberships, type Membership } from "@/lib/rbac/authorize";
  * Accepting an invitation never changes the stored choice; only `chooseActiveOrg` does.
  * This module is the one writer of `public.user_preferences`.
  */
-export const ORG_HEADER = "x-organization-id";
 
 export interface Workspace {
   memberships: Membership[];
@@ -27,7 +27,7 @@ async function storedChoice(tx: Tx, { userId }: { userId: string }): Promise<str
   return row?.orgId ?? null;
 }
 
-export function resolveActive(memberships: Membership[], stored: string | null): Membership | null {
+function resolveActive(memberships: Membership[], stored: string | null): Membership | null {
   const chosen = stored ? memberships.find((m) => m.orgId === stored) : undefined;
   if (chosen) return chosen;
   return memberships.length === 1 ? memberships[0]! : null;

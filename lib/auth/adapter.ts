@@ -1,12 +1,9 @@
 import type { CookieJar } from "@/lib/auth/cookie-jar";
 import type { Claims, Session } from "@/lib/auth/claims";
+import type { SignInRequest } from "@/lib/auth/contracts";
 
-export interface SignInInput {
-  email: string;
-  password: string;
-  ip: string;
-  userAgent?: string;
-}
+/** The sign-in request's body plus where it came from. */
+export type SignInInput = SignInRequest & { ip: string; userAgent?: string };
 
 /** Sessions behind one interface; `lib/auth/index.ts` picks the adapter from the config. */
 export interface AuthAdapter {

@@ -19,7 +19,7 @@ import { assertSignInAllowed, recordSignInFailure, recordSignInSuccess } from "@
 export const SESSION_COOKIE = "verbatim-session";
 const ISSUER = "verbatim-local";
 const AUDIENCE = "authenticated";
-export const SESSION_TTL_SECONDS = 8 * 60 * 60;
+const SESSION_TTL_SECONDS = 8 * 60 * 60;
 const GENERIC_FAILURE = "Email or password is incorrect.";
 
 function secret(): Uint8Array {

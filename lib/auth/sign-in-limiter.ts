@@ -22,7 +22,7 @@ export const MAX_CONSECUTIVE_FAILURES = 10;
 export const CONSECUTIVE_BLOCK_SECONDS = 15 * 60;
 export const MAX_FAILURES_PER_IP_PER_DAY = 100;
 export const MAX_FAILURES_PER_EMAIL_PER_HOUR = 50;
-export const GOOD_HISTORY_DAYS = 30;
+const GOOD_HISTORY_DAYS = 30;
 
 // rate-limiter-flexible speaks node-postgres' `query({ text, values })`; this runs each of its
 // statements through the service path instead of a connection of its own.
@@ -86,7 +86,7 @@ async function hasGoodHistory(emailHash: string, ipHash: string): Promise<boolea
 }
 
 /** "in 14 minutes", "in 45 seconds", "in 23 hours": when the caller may try again. */
-export function whenAgain(seconds: number): string {
+function whenAgain(seconds: number): string {
   if (seconds < 90) return `in ${seconds} second${seconds === 1 ? "" : "s"}`;
   if (seconds < 90 * 60) return `in ${Math.ceil(seconds / 60)} minutes`;
   return `in ${Math.ceil(seconds / 3600)} hours`;

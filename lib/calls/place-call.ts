@@ -31,7 +31,7 @@ export interface PlaceCallResult {
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{8,255}$/;
 
-export function normalizeNumber(input: string, field: string): string {
+function normalizeNumber(input: string, field: string): string {
   const parsed = parsePhoneNumberFromString(input.trim());
   if (!parsed || !parsed.isValid()) {
     throw new UnprocessableError(
@@ -49,7 +49,7 @@ export function normalizeNumber(input: string, field: string): string {
  * modulation in use must be on the organization's plan today, and its prerequisites and flows
  * hold (lib/calls/modulations.ts, the same rules SQL enforces on the stored snapshot).
  */
-export function snapshotModulations(
+function snapshotModulations(
   membership: Membership,
   defaults: VoiceConfigView,
   request: PlaceCallRequest & { to: string },

@@ -16,7 +16,6 @@ import { modulationSnapshotSchema, dialledNumber } from "@/lib/calls/snapshot";
 import { config, ConfigError } from "@/lib/config";
 import { asService, type Sql, type Tx } from "@/lib/db";
 import { sql as sharedSql } from "@/lib/db/client";
-import { enqueue } from "@/lib/jobs/enqueue";
 import { carrierView, type CarrierView, type ProviderCall, type ProviderRecording } from "@/lib/telephony/carrier-view";
 import { logger, type Logger } from "@/lib/log";
 import { signalwire } from "@/lib/telephony/client";
@@ -50,7 +49,7 @@ import { signalwire } from "@/lib/telephony/client";
  * one call's error is logged and does not stop the run. A second run changes nothing.
  */
 
-export const BATCH_SIZE = 100;
+const BATCH_SIZE = 100;
 /** How far before our row's creation a carrier call may have been created and still be ours. */
 const CLOCK_SKEW_MS = 60_000;
 const OPEN_STATUSES = ["queued", "initiated", "ringing", "in_progress"] as const;
@@ -108,7 +107,7 @@ export function notFoundSid(callId: string): string {
 }
 
 /** The configured carrier, or null when telephony is not configured (the reconciler idles). */
-export function defaultCarrier(): CarrierView | null {
+function defaultCarrier(): CarrierView | null {
   const telephony = config().telephony;
   try {
     const client = signalwire();
@@ -118,11 +117,6 @@ export function defaultCarrier(): CarrierView | null {
     if (err instanceof ConfigError) return null;
     throw err;
   }
-}
-
-/** Enqueue an on-demand run (deduplicated with any run already waiting). */
-export async function requestReconcile(tx: Tx, reason: string): Promise<void> {
-  await enqueue(tx, "reconcile_calls", { reason }, { jobKey: "reconcile_calls", maxAttempts: 1 });
 }
 
 // ---- pure decisions -------------------------------------------------------------------------
@@ -156,11 +150,11 @@ export function recordingMediaUrl(origin: string, uri: string): string {
 }
 
 /** When the carrier says the call ended (or started), for the event's occurred_at. */
-export function occurredAtOf(call: ProviderCall): Date | null {
+function occurredAtOf(call: ProviderCall): Date | null {
   return call.endTime ?? call.startTime ?? null;
 }
 
-export function statusPayload(call: ProviderCall): Record<string, string> {
+function statusPayload(call: ProviderCall): Record<string, string> {
   const payload: Record<string, string> = { CallSid: call.sid, CallStatus: call.status, Source: "reconciler" };
   if (call.durationSeconds !== null) payload.CallDuration = String(call.durationSeconds);
   if (call.startTime) payload.StartTime = call.startTime.toISOString();

@@ -38,7 +38,7 @@ const HEADER_BYTES = 64 * 1024;
 const MEDIA_TYPE = "audio/wav";
 
 /** A failure that retrying cannot fix. */
-export class PermanentIngestError extends Error {
+class PermanentIngestError extends Error {
   override name = "PermanentIngestError";
 }
 

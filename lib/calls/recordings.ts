@@ -61,7 +61,7 @@ export async function registerAbsentRecording(tx: Tx, call: Call, sid: string, e
 }
 
 /** Where a recording may be fetched from: https always; http only from the configured simulator. */
-export function acceptableRecordingUrl(value: string, simulatorUrl: string | undefined): boolean {
+function acceptableRecordingUrl(value: string, simulatorUrl: string | undefined): boolean {
   let url: URL;
   try {
     url = new URL(value);

@@ -18,8 +18,6 @@ export const CALL_STATUSES = [
 ] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
-export const FINAL_STATUSES: readonly CallStatus[] = ["completed", "busy", "no_answer", "failed", "canceled"];
-
 const RANK: Record<CallStatus, number> = {
   queued: 0,
   initiated: 1,

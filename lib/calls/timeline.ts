@@ -97,7 +97,7 @@ const CATALOGUE = {
 type Catalogue = typeof CATALOGUE;
 export type CallEventKind = keyof Catalogue;
 export type CallEventPayload<K extends CallEventKind> = z.input<Catalogue[K]["payload"]>;
-export const CALL_EVENT_KINDS = Object.keys(CATALOGUE) as CallEventKind[];
+const CALL_EVENT_KINDS = Object.keys(CATALOGUE) as CallEventKind[];
 
 /** Every event as `{ kind, payload }`, discriminated by kind: what a reader of the timeline can rely on. */
 export const callEventSchema = z.discriminatedUnion(
@@ -138,7 +138,7 @@ export function checkedPayload<K extends CallEventKind>(kind: K, payload: CallEv
 }
 
 /** The one-line description the page shows for an event, from the catalogue. */
-export function summarizeEvent(kind: string, payload: unknown): string {
+function summarizeEvent(kind: string, payload: unknown): string {
   const entry = (CATALOGUE as Record<string, { payload: z.ZodType; summary: (p: never) => string }>)[kind];
   if (!entry) return kind;
   const parsed = entry.payload.safeParse(payload);

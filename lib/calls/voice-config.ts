@@ -31,7 +31,7 @@ export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Pro
 }
 
 
-export function capability(membership: Membership, action: Action): Capability {
+function capability(membership: Membership, action: Action): Capability {
   if (!roleAllows(membership.role, action)) return { allowed: false, reason: "role", requiredPlan: null };
   if (!planAllows(membership.plan, action)) return { allowed: false, reason: "plan", requiredPlan: POLICY[action].plan };
   return { allowed: true, reason: null, requiredPlan: null };

@@ -32,7 +32,7 @@ export class MigrationChangedError extends Error {
 
 const LOCK_KEY = 7_463_501; // any constant; only migration runners take it
 
-export function supabaseDir(root = process.cwd()): string {
+function supabaseDir(root = process.cwd()): string {
   return path.join(root, "supabase");
 }
 

@@ -8,7 +8,7 @@ import type { Plan, Role } from "@/lib/rbac/policy";
  */
 export const DEMO_PASSWORD = "verbatim-demo";
 
-export const DEMO_ORGS: { id: string; name: string; plan: Plan; record: boolean }[] = [
+const DEMO_ORGS: { id: string; name: string; plan: Plan; record: boolean }[] = [
   { id: "00000000-0000-4000-8000-00000000a001", name: "Acme Health", plan: "global", record: true },
   { id: "00000000-0000-4000-8000-00000000b001", name: "Borealis Realty", plan: "base", record: false },
 ];

@@ -12,13 +12,13 @@ import { z } from "zod";
  *
  * Pure (no server-only): schemas in client-safe modules use these too.
  */
-export const PG_INT4_MIN = -2147483648;
-export const PG_INT4_MAX = 2147483647;
+const PG_INT4_MIN = -2147483648;
+const PG_INT4_MAX = 2147483647;
 /** Provider and user timestamps outside this window are not real events. */
 export const PG_TIMESTAMP_MIN = Date.UTC(1970, 0, 1);
 export const PG_TIMESTAMP_MAX = Date.UTC(2200, 0, 1);
 /** Deeper JSON is not something any of our contracts sends. */
-export const JSON_MAX_DEPTH = 32;
+const JSON_MAX_DEPTH = 32;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
@@ -52,16 +52,6 @@ export function parsePgTimestamp(value: string | null | undefined): Date | null 
   if (!Number.isFinite(ms) || ms < PG_TIMESTAMP_MIN || ms > PG_TIMESTAMP_MAX) return null;
   return new Date(ms);
 }
-
-/** An ISO or RFC 2822 timestamp in the sane window, as a Date. */
-export const pgTimestamp = z.string().transform((value, ctx) => {
-  const date = parsePgTimestamp(value);
-  if (!date) {
-    ctx.addIssue({ code: "custom", message: "must be a date between 1970 and 2200" });
-    return z.NEVER;
-  }
-  return date;
-});
 
 /** Decimal digits only, within int4 (a count, a sequence number). */
 export function parsePgInt4Digits(value: string | null | undefined, max = PG_INT4_MAX): number | null {

@@ -1,11 +1,8 @@
 import "server-only";
 import { AppError, RateLimitedError } from "@/lib/errors";
+import type { ErrorBody } from "@/lib/http/contracts";
 import { REQUEST_ID_HEADER } from "@/lib/http/request-id";
 import type { Logger } from "@/lib/log";
-
-export interface ErrorBody {
-  error: { code: string; message: string; requestId: string } & Record<string, unknown>;
-}
 
 /** The one mapping from errors to HTTP. Unknown errors become a 500 without internals. */
 export function errorResponse(err: unknown, requestId: string, log: Logger): Response {

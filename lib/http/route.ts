@@ -57,7 +57,7 @@ export async function readText(req: Request, limitBytes: number): Promise<string
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export const JSON_LIMIT_BYTES = 64 * 1024;
+const JSON_LIMIT_BYTES = 64 * 1024;
 
 function issuesOf(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join("."), message: i.message }));

@@ -23,7 +23,7 @@ export const ingestRecordingPayloadSchema = z.object({
 export type IngestRecordingPayload = z.infer<typeof ingestRecordingPayloadSchema>;
 
 /** Every minute from the crontab (graphile-worker adds `_cron`), or on demand. */
-export const reconcileCallsPayloadSchema = z.looseObject({
+const reconcileCallsPayloadSchema = z.looseObject({
   /** Why an on-demand run was asked for; logged. */
   reason: z.string().max(200).optional(),
 });
@@ -36,4 +36,3 @@ export const TASK_SCHEMAS = {
 
 export type TaskName = keyof typeof TASK_SCHEMAS;
 export type TaskPayloads = { [T in TaskName]: z.input<(typeof TASK_SCHEMAS)[T]> };
-export const TASK_NAMES = Object.keys(TASK_SCHEMAS) as TaskName[];

@@ -41,7 +41,7 @@ export interface RunningWorker {
   runner: Runner;
 }
 
-export const RECONCILE_CRON = parseCronItems([
+const RECONCILE_CRON = parseCronItems([
   {
     task: "reconcile_calls",
     match: "* * * * *",

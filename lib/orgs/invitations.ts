@@ -16,6 +16,14 @@ import {
 import { logger } from "@/lib/log";
 import { mailer } from "@/lib/mail";
 import { keepActiveOrgBeforeJoining } from "@/lib/auth/active-org";
+import type {
+  AcceptInvitationRequest,
+  AcceptInvitationResponse,
+  CreateInvitationRequest,
+  CreateInvitationResponse,
+  Invitation,
+  InvitationPreview,
+} from "@/lib/orgs/contracts";
 import { hashInvitationToken, isWellFormedToken, newInvitationToken } from "@/lib/orgs/invitation-token";
 import type { Membership } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
@@ -28,21 +36,7 @@ import type { Role } from "@/lib/rbac/policy";
  * The invite path never looks the invited address up: its answer, and the work behind it,
  * are the same whether or not anyone has an account with that email.
  */
-export interface Invitation {
-  id: string;
-  email: string;
-  role: Role;
-  createdAt: string;
-  expiresAt: string;
-}
-
-export interface InviteResult {
-  invitation: Invitation;
-  /** Present only when nothing was emailed: the inviter passes the link on themselves. */
-  acceptUrl?: string;
-}
-
-export function acceptUrlFor(token: string): string {
+function acceptUrlFor(token: string): string {
   return `${config().publicBaseUrl}/invite/${token}`;
 }
 
@@ -52,7 +46,7 @@ const INVITATION_COLUMNS = (tx: Tx) =>
   tx`id, email, role::text as role, created_at::text as "createdAt", expires_at::text as "expiresAt"`;
 
 /** A token for someone else: the holder is signed in with another address. */
-export class InvitationEmailMismatchError extends ForbiddenError {
+class InvitationEmailMismatchError extends ForbiddenError {
   override readonly code = "invitation_email_mismatch";
 }
 
@@ -64,8 +58,8 @@ export class InvitationEmailMismatchError extends ForbiddenError {
 export async function createInvitation(
   session: Session,
   membership: Membership,
-  input: { email: string; role: Role },
-): Promise<InviteResult> {
+  input: CreateInvitationRequest,
+): Promise<CreateInvitationResponse> {
   if (input.role === "owner" && membership.role !== "owner") {
     throw new ForbiddenError("Only an owner can invite another owner.");
   }
@@ -157,12 +151,6 @@ function refusal(outcome: Exclude<Outcome, "accepted">): AppError {
   }
 }
 
-export interface InvitationPreview {
-  orgName: string;
-  role: Role;
-  expiresAt: string;
-}
-
 interface InvitationRow {
   id: string;
   organizationId: string;
@@ -197,13 +185,8 @@ export async function previewInvitation(token: string): Promise<InvitationPrevie
   return { orgName: row.orgName, role: row.role, expiresAt: row.expiresAt };
 }
 
-export interface Accepted {
-  organization: { id: string; name: string };
-  role: Role;
-}
-
 /** Accept as the signed-in person; their active organization does not change. */
-export async function acceptInvitation(session: Session, token: string): Promise<Accepted> {
+async function acceptInvitation(session: Session, token: string): Promise<AcceptInvitationResponse> {
   if (!isWellFormedToken(token)) throw refusal("not_found");
   const hash = hashInvitationToken(token);
   const result = await withUser(session.claims, async (tx) => {
@@ -230,8 +213,8 @@ export async function acceptInvitation(session: Session, token: string): Promise
 export async function acceptInvitationRequest(
   session: Session | null,
   jar: CookieJar,
-  input: { token: string; password?: string; ip: string; userAgent?: string },
-): Promise<{ accepted: Accepted; userId: string; signedIn: boolean }> {
+  input: AcceptInvitationRequest & { ip: string; userAgent?: string },
+): Promise<{ accepted: AcceptInvitationResponse; userId: string; signedIn: boolean }> {
   if (session) return { accepted: await acceptInvitation(session, input.token), userId: session.userId, signedIn: false };
   if (!input.password) throw new UnauthenticatedError("Sign in to accept this invitation, or create your account with a password.");
   const { session: created, accepted } = await acceptInvitationWithPassword(jar, { ...input, password: input.password });
@@ -243,10 +226,10 @@ export async function acceptInvitationRequest(
  * email (the body never names an email), sign in, accept. Someone whose account already exists
  * signs in with its password the same way; a wrong password is the generic sign-in failure.
  */
-export async function acceptInvitationWithPassword(
+async function acceptInvitationWithPassword(
   jar: CookieJar,
-  input: { token: string; password: string; ip: string; userAgent?: string },
-): Promise<{ session: Session; accepted: Accepted }> {
+  input: Required<AcceptInvitationRequest> & { ip: string; userAgent?: string },
+): Promise<{ session: Session; accepted: AcceptInvitationResponse }> {
   if (config().auth !== "local") throw refusal("unauthenticated");
   const invitation = await findByToken(input.token);
   await createLocalUser(invitation.email, input.password);

@@ -1,13 +1,7 @@
 import "server-only";
 import { asService, type Tx } from "@/lib/db";
+import type { Member } from "@/lib/orgs/contracts";
 import type { Role } from "@/lib/rbac/policy";
-
-export interface Member {
-  userId: string;
-  email: string | null;
-  role: Role;
-  createdAt: string;
-}
 
 /** The organization's members with their emails; the caller was authorized for `members.manage`. */
 export async function listMembers(tx: Tx, { orgId }: { orgId: string }): Promise<Member[]> {

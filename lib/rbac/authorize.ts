@@ -3,15 +3,11 @@ import type { Session } from "@/lib/auth/claims";
 import { withUser, type Tx } from "@/lib/db";
 import { ForbiddenError, NotFoundError, PlanRequiredError } from "@/lib/errors";
 import { logger } from "@/lib/log";
-import { POLICY, planAllows, roleAllows, type Action, type Plan, type Role } from "@/lib/rbac/policy";
+import type { Membership } from "@/lib/orgs/contracts";
+import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
 
-export interface Membership {
-  orgId: string;
-  orgName: string;
-  plan: Plan;
-  role: Role;
-  userId: string;
-}
+/** The caller's membership as the API shows it (`GET /api/me`); defined once in the orgs contracts. */
+export type { Membership };
 
 /** The caller's memberships, read under RLS (so only their own). */
 export async function listMemberships(tx: Tx, { userId }: { userId: string }): Promise<Membership[]> {
@@ -23,7 +19,7 @@ export async function listMemberships(tx: Tx, { userId }: { userId: string }): P
     order by o.name, o.id`;
 }
 
-export async function findMembership(tx: Tx, { userId, orgId }: { userId: string; orgId: string }): Promise<Membership | null> {
+async function findMembership(tx: Tx, { userId, orgId }: { userId: string; orgId: string }): Promise<Membership | null> {
   const [row] = await tx<Membership[]>`
     select o.id as "orgId", o.name as "orgName", o.plan::text as plan, m.role::text as role, m.user_id as "userId"
     from public.org_members m

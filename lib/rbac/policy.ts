@@ -50,11 +50,3 @@ export function planAllows(plan: Plan, action: Action): boolean {
 export function allows(role: Role, plan: Plan, action: Action): boolean {
   return roleAllows(role, action) && planAllows(plan, action);
 }
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === "string" && (ROLES as readonly string[]).includes(value);
-}
-
-export function isPlan(value: unknown): value is Plan {
-  return typeof value === "string" && (PLANS as readonly string[]).includes(value);
-}

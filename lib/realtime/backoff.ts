@@ -7,7 +7,7 @@ export interface BackoffOptions {
   capMs: number;
 }
 
-export const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 30_000 };
+const RECONNECT_BACKOFF: BackoffOptions = { baseMs: 1_000, capMs: 30_000 };
 
 /**
  * Consecutive failures before the indicator says "Offline" instead of "Reconnecting…". With the

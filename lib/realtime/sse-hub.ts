@@ -142,7 +142,7 @@ export function parseNotification(payload: string): Notification | null {
 }
 
 /** Close every stream held by a revoked session or a removed membership. Exported for tests. */
-export function revoke(what: Exclude<Notification, { kind: "notice" }>): number {
+function revoke(what: Exclude<Notification, { kind: "notice" }>): number {
   const doomed: Subscription[] = [];
   const orgs = what.kind === "revoke-member" ? [hub().byOrg.get(what.org) ?? new Set<Subscription>()] : hub().byOrg.values();
   for (const subs of orgs) {
@@ -157,7 +157,7 @@ export function revoke(what: Exclude<Notification, { kind: "notice" }>): number 
 }
 
 /** Deliver one notice to the subscribers of its organization. Exported for tests. */
-export function dispatch(org: string, notice: RealtimeNotice): void {
+function dispatch(org: string, notice: RealtimeNotice): void {
   const subs = hub().byOrg.get(org);
   if (!subs) return;
   for (const sub of subs) sub.push(notice);

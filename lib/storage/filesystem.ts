@@ -41,7 +41,7 @@ const EXTENSION_TYPES: Record<string, string> = {
 };
 
 /** Objects larger than this are refused (a 4-hour two-channel 8 kHz WAV is about 230 MB). */
-export const MAX_OBJECT_BYTES = 2 * 1024 ** 3;
+const MAX_OBJECT_BYTES = 2 * 1024 ** 3;
 
 export interface FilesystemStorageOptions {
   root: string;

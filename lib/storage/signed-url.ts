@@ -18,7 +18,7 @@ const SIGNATURE_BYTES = 32;
 /** Upper bound on a URL's lifetime (Supabase allows more; nothing here needs more than a day). */
 export const MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600;
 
-export function storageUrlKey(secret: string): Buffer {
+function storageUrlKey(secret: string): Buffer {
   if (!secret || secret.length < 32) throw new Error("Signing storage URLs needs SESSION_SECRET (32+ characters).");
   return Buffer.from(hkdfSync("sha256", secret, "verbatim", "verbatim/storage-url/v1", SIGNATURE_BYTES));
 }

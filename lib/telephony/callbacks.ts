@@ -22,13 +22,13 @@ import { parsePgInt4Digits, parsePgTimestamp, pgText } from "@/lib/http/pg-safe"
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Twilio-style sids (two letters and 32 hex digits), which the compatibility API also accepts. */
 const TWILIO_SID = /^[A-Z]{2}[0-9a-f]{32}$/i;
-export const providerSidSchema = z.string().refine((v) => UUID.test(v) || TWILIO_SID.test(v), "must be a SignalWire sid (a UUID)");
+const providerSidSchema = z.string().refine((v) => UUID.test(v) || TWILIO_SID.test(v), "must be a SignalWire sid (a UUID)");
 
-export const CALL_STATUS_VALUES = [
+const CALL_STATUS_VALUES = [
   "queued", "initiated", "ringing", "answered", "in-progress", "completed", "busy", "failed", "no-answer", "canceled",
 ] as const;
-export const RECORDING_STATUS_VALUES = ["in-progress", "completed", "absent", "failed"] as const;
-export const DIAL_CALL_STATUS_VALUES = ["queued", "initiated", "ringing", "answered", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"] as const;
+const RECORDING_STATUS_VALUES = ["in-progress", "completed", "absent", "failed"] as const;
+const DIAL_CALL_STATUS_VALUES = ["queued", "initiated", "ringing", "answered", "in-progress", "completed", "busy", "failed", "no-answer", "canceled"] as const;
 
 /** A whole-number count from a form field: digits only, bounded. */
 const count = (max: number) => z.string().transform((v, ctx) => {

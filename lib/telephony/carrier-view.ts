@@ -71,7 +71,7 @@ function count(value: unknown): number | null {
   return Number.isInteger(n) && n >= 0 ? n : null;
 }
 
-export function toProviderCall(resource: SdkCall): ProviderCall {
+function toProviderCall(resource: SdkCall): ProviderCall {
   return {
     sid: resource.sid,
     status: resource.status,

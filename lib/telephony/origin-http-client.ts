@@ -109,7 +109,7 @@ function retarget(base: URL, uri: string, params: object | undefined): string {
  * is skipped, null is an empty value, nested objects use bracket keys. Written out rather than
  * importing `qs`, which is only the SDK's transitive dependency.
  */
-export function formEncode(data: object): string {
+function formEncode(data: object): string {
   const form = new URLSearchParams();
   const add = (key: string, value: unknown): void => {
     if (value === undefined) return;

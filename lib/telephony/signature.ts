@@ -11,11 +11,11 @@ import { readText } from "@/lib/http/route";
  * sorted form fields, keyed by the project's Signing Key (not the API token). There is no way
  * to switch this off.
  */
-export const WEBHOOK_LIMIT_BYTES = 64 * 1024;
+const WEBHOOK_LIMIT_BYTES = 64 * 1024;
 
 export type FormParams = Record<string, string | string[]>;
 
-export function publicUrlOf(req: Request): string {
+function publicUrlOf(req: Request): string {
   const url = new URL(req.url);
   return `${config().publicBaseUrl}${url.pathname}${url.search}`;
 }

@@ -1,17 +1,11 @@
-import { z } from "zod";
 import { memberRoute } from "@/lib/http/member-route";
+import { createInvitationRequestSchema, type CreateInvitationResponse, type InvitationListResponse } from "@/lib/orgs/contracts";
 import { createInvitation, listInvitations } from "@/lib/orgs/invitations";
-import { ROLES } from "@/lib/rbac/policy";
 
 export const dynamic = "force-dynamic";
 
-const inviteSchema = z.object({
-  email: z.email().max(255),
-  role: z.enum(ROLES),
-});
-
 export const GET = memberRoute("members.manage", async ({ tx, orgId }) => {
-  return Response.json({ invitations: await listInvitations(tx, { orgId }) });
+  return Response.json({ invitations: await listInvitations(tx, { orgId }) } satisfies InvitationListResponse);
 });
 
 /**
@@ -21,5 +15,5 @@ export const GET = memberRoute("members.manage", async ({ tx, orgId }) => {
 export const POST = memberRoute("members.manage", async ({ session, membership, body, log }) => {
   const result = await createInvitation(session, membership, body);
   log.info({ orgId: membership.orgId, invitationId: result.invitation.id, role: result.invitation.role }, "invitation created");
-  return Response.json(result, { status: 201 });
-}, { body: inviteSchema, transaction: false });
+  return Response.json(result satisfies CreateInvitationResponse, { status: 201 });
+}, { body: createInvitationRequestSchema, transaction: false });

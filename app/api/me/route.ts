@@ -1,3 +1,4 @@
+import type { MeResponse } from "@/lib/auth/contracts";
 import { loadWorkspace } from "@/lib/auth/active-org";
 import { sessionRoute } from "@/lib/http/member-route";
 
@@ -6,5 +7,6 @@ export const dynamic = "force-dynamic";
 /** Who is signed in, their memberships and active organization (none yet is not an error here). */
 export const GET = sessionRoute(async ({ session }) => {
   const { memberships, active } = await loadWorkspace(session);
-  return Response.json({ user: { id: session.userId, email: session.email }, memberships, activeOrgId: active?.orgId ?? null });
+  const me: MeResponse = { user: { id: session.userId, email: session.email }, memberships, activeOrgId: active?.orgId ?? null };
+  return Response.json(me);
 });

@@ -5,7 +5,8 @@ import { EmailLinkSession } from "@/components/email-link-session";
 import { getSession } from "@/lib/auth";
 import { config } from "@/lib/config";
 import { AppError } from "@/lib/errors";
-import { previewInvitation, type InvitationPreview } from "@/lib/orgs/invitations";
+import type { InvitationPreview } from "@/lib/orgs/contracts";
+import { previewInvitation } from "@/lib/orgs/invitations";
 
 export const dynamic = "force-dynamic";
 

@@ -1,14 +1,9 @@
-import { z } from "zod";
 import { requestCookieJar } from "@/lib/auth";
+import { emailLinkSessionRequestSchema, type SignedInResponse } from "@/lib/auth/contracts";
 import { adoptEmailLinkSession } from "@/lib/auth/supabase";
 import { config } from "@/lib/config";
 import { NotFoundError } from "@/lib/errors";
 import { readJson, route } from "@/lib/http/route";
-
-const schema = z.object({
-  accessToken: z.string().min(1).max(8192),
-  refreshToken: z.string().min(1).max(1024),
-});
 
 /**
  * Supabase mode: the tokens from a Supabase invite or magic-link email (the URL fragment the
@@ -17,8 +12,8 @@ const schema = z.object({
  */
 export const POST = route(async (req, { log }) => {
   if (config().auth !== "supabase") throw new NotFoundError();
-  const body = await readJson(req, schema, 16 * 1024);
+  const body = await readJson(req, emailLinkSessionRequestSchema, 16 * 1024);
   const session = await adoptEmailLinkSession(await requestCookieJar(), body);
   log.info({ userId: session.userId }, "signed in from an email link");
-  return Response.json({ user: { id: session.userId, email: session.email } });
+  return Response.json({ user: { id: session.userId, email: session.email } } satisfies SignedInResponse);
 });

@@ -1,15 +1,10 @@
-import { z } from "zod";
 import { auth, requestCookieJar } from "@/lib/auth";
+import { signInRequestSchema, type SignedInResponse } from "@/lib/auth/contracts";
 import { storableHeader } from "@/lib/http/pg-safe";
 import { clientIp, readJson, route } from "@/lib/http/route";
 
-const signInSchema = z.object({
-  email: z.string().trim().min(3).max(255),
-  password: z.string().min(1).max(1024),
-});
-
 export const POST = route(async (req, { log }) => {
-  const body = await readJson(req, signInSchema, 8 * 1024);
+  const body = await readJson(req, signInRequestSchema, 8 * 1024);
   const session = await auth().signIn(await requestCookieJar(), {
     email: body.email,
     password: body.password,
@@ -17,5 +12,5 @@ export const POST = route(async (req, { log }) => {
     userAgent: storableHeader(req.headers.get("user-agent")),
   });
   log.info({ userId: session.userId }, "signed in");
-  return Response.json({ user: { id: session.userId, email: session.email } });
+  return Response.json({ user: { id: session.userId, email: session.email } } satisfies SignedInResponse);
 });

@@ -1,4 +1,5 @@
 import { requestCookieJar } from "@/lib/auth";
+import type { RealtimeTokenResponse } from "@/lib/auth/contracts";
 import { supabaseServerClient } from "@/lib/auth/supabase";
 import { config } from "@/lib/config";
 import { NotFoundError, UnauthenticatedError } from "@/lib/errors";
@@ -15,5 +16,5 @@ export const GET = sessionRoute(async () => {
   if (config().realtime !== "supabase") throw new NotFoundError("Live updates use server-sent events here.");
   const { data } = await supabaseServerClient(await requestCookieJar()).auth.getSession();
   if (!data.session) throw new UnauthenticatedError();
-  return Response.json({ accessToken: data.session.access_token }, { headers: { "cache-control": "private, no-store" } });
+  return Response.json({ accessToken: data.session.access_token } satisfies RealtimeTokenResponse, { headers: { "cache-control": "private, no-store" } });
 });

@@ -1,8 +1,6 @@
-import { z } from "zod";
 import { chooseActiveOrg } from "@/lib/auth/active-org";
+import { chooseOrgRequestSchema, type ChooseOrgResponse } from "@/lib/auth/contracts";
 import { memberRoute } from "@/lib/http/member-route";
-
-const schema = z.object({ orgId: z.uuid() });
 
 /**
  * Choose the organization the user works in, remembered per user. The target is the body's, not
@@ -10,5 +8,5 @@ const schema = z.object({ orgId: z.uuid() });
  */
 export const POST = memberRoute("operations.view", async ({ tx, session, orgId }) => {
   await chooseActiveOrg(tx, { userId: session.userId, orgId });
-  return Response.json({ activeOrgId: orgId });
-}, { body: schema, org: ({ body }) => body.orgId });
+  return Response.json({ activeOrgId: orgId } satisfies ChooseOrgResponse);
+}, { body: chooseOrgRequestSchema, org: ({ body }) => body.orgId });
