@@ -116,15 +116,14 @@ export async function rotateKey(dir: string): Promise<{ retiredKid: string; curr
 
 /**
  * Rotation for the environment-configured keys: given the current values, the values to set
- * next (a new PKCS#8 PEM and kid, and the retired JWKS with the old public key added).
+ * next — a new private JWK (one line, so it fits an environment variable) with its kid, and
+ * the retired JWKS with the old public key added.
  */
 export async function rotateEnvironmentKeys(env: { signingKey: string; signingKeyId?: string; retiredKeys?: string }): Promise<{ signingKey: string; signingKeyId: string; retiredKeys: string }> {
   const before = await keyringFromEnvironment(env);
-  const { privateKey } = generateKeyPairSync("ed25519");
-  const signingKey = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
-  const signingKeyId = await thumbprint(privateKey);
+  const next = await newPrivateJwk();
   const retired = [before.signing.publicJwk, ...before.retired.filter((k) => k.kid !== before.signing.kid)];
-  return { signingKey, signingKeyId, retiredKeys: JSON.stringify({ keys: retired }) };
+  return { signingKey: JSON.stringify(next), signingKeyId: next.kid as string, retiredKeys: JSON.stringify({ keys: retired }) };
 }
 
 const SIGNING_FILE = "signing-key.jwk.json";

@@ -96,3 +96,14 @@ describe("keys from the environment", () => {
     await expect(loadOrCreateLocalKeyring(dir)).rejects.toThrow(/signing-key\.jwk\.json is not a usable Ed25519 private key/);
   });
 });
+
+describe("npm run evidence:rotate-key", () => {
+  it("rotates the key directory it is given", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const before = await loadOrCreateLocalKeyring(dir);
+    const run = spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "--conditions=react-server", "scripts/evidence-rotate-key.ts", "--dir", dir], { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toContain(`Evidence key ${before.signing.kid} retired`);
+    expect(jwks(await loadOrCreateLocalKeyring(dir)).keys.map((k) => k.kid)).toContain(before.signing.kid);
+  }, 30_000);
+});
