@@ -64,6 +64,7 @@ export async function startTimeStampServer(tsa: Pick<LocalTsa, "respond">, optio
       res.writeHead(415, { "content-type": "text/plain" }).end(`Send ${TIMESTAMP_QUERY_TYPE}.`);
       return;
     }
+    req.on("error", () => res.destroy());
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {

@@ -54,7 +54,7 @@ export async function signTreeHead(head: Omit<TreeHead, "kid">, key: { kid: stri
  * the canonical JSON of a valid head, and a payload kid that differs from the header's.
  */
 export async function verifyTreeHead(jws: string, keys: JSONWebKeySet): Promise<TreeHead> {
-  const ed25519 = { keys: keys.keys.filter((k) => k.kty === "OKP" && k.crv === "Ed25519" && typeof k.kid === "string") };
+  const ed25519 = { keys: (Array.isArray(keys?.keys) ? keys.keys : []).filter((k) => k.kty === "OKP" && k.crv === "Ed25519" && typeof k.kid === "string") };
   let verified: Awaited<ReturnType<typeof compactVerify>>;
   try {
     verified = await compactVerify(jws, createLocalJWKSet(ed25519), { algorithms: ["EdDSA"] });
