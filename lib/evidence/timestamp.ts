@@ -130,7 +130,8 @@ export async function requestTimeStamp(
     });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const type = response.headers.get("content-type")?.split(";")[0]?.trim();
-    if (type !== TIMESTAMP_REPLY_TYPE) throw new Error(`content type ${type ?? "(none)"}, not ${TIMESTAMP_REPLY_TYPE}`);
+    // Some TSAs still send the pre-RFC name; the reply is fully verified either way.
+    if (type !== TIMESTAMP_REPLY_TYPE && type !== "application/timestamp-response") throw new Error(`content type ${type ?? "(none)"}, not ${TIMESTAMP_REPLY_TYPE}`);
     reply = new Uint8Array(await response.arrayBuffer());
   } catch (error) {
     if (error instanceof TimeStampError) throw error;

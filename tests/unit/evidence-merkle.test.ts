@@ -114,6 +114,21 @@ describe("Merkle tree hash (RFC 9162 §2.1.1)", () => {
     }
   });
 
+  it("reproduces the RFC 6962 reference inclusion and consistency proofs for that tree", async () => {
+    const inputs = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"].map((h) => new Uint8Array(Buffer.from(h, "hex")));
+    const reader = memoryLeafReader(leafHashesOf(inputs));
+    const path0in8 = ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7", "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e", "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"];
+    expect((await inclusionProof(reader, 0, 8)).map(hex)).toEqual(path0in8);
+    expect(PATH(0, inputs).map(hex)).toEqual(path0in8);
+    expect((await consistencyProof(reader, 1, 8)).map(hex)).toEqual(path0in8);
+    const six = ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a", "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0", "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"];
+    expect((await consistencyProof(reader, 6, 8)).map(hex)).toEqual(six);
+    expect(PROOF(6, inputs).map(hex)).toEqual(six);
+    const two = ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e", "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"];
+    expect((await consistencyProof(reader, 2, 5)).map(hex)).toEqual(two);
+    expect(PROOF(2, inputs.slice(0, 5)).map(hex)).toEqual(two);
+  });
+
   it("computes MTH like the RFC for every size 0..130, in memory and through a reader", async () => {
     const d = entries(130);
     const leaves = leafHashesOf(d);
