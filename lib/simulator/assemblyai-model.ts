@@ -159,7 +159,7 @@ export function transcribe(meta: SpeechMetadata, audioChannels: number, params: 
 
   const build = (redact: boolean) => {
     const words = redact ? redactWords(order.map((o) => o.t)) : order.map((o) => wordOf(o.t));
-    const utterances = speakers.some((s) => s !== null)
+    const utterances = multichannel || params.speaker_labels
       ? turns
           .map((turn, index) => {
             const own = tokens.filter((t) => t.turn === index);
@@ -180,7 +180,7 @@ export function transcribe(meta: SpeechMetadata, audioChannels: number, params: 
   };
 
   const main = build(redacted.length > 0);
-  const sentences = sentencesOf(main.utterances ?? [{ speaker: null as unknown as string, text: main.text, start: 0, end: 0, confidence: 0, words: main.words }]);
+  const sentences = sentencesOf(main.utterances ?? [{ speaker: null, words: main.words }]);
 
   return {
     text: main.text,
@@ -264,7 +264,7 @@ function detectEntities(tokens: Token[]): FoundEntity[] {
 // ---------------------------------------------------------------------------------------------
 // Sentences and sentiment
 
-function sentencesOf(utterances: Utterance[]): Array<Omit<SentimentResult, "sentiment" | "confidence">> {
+function sentencesOf(utterances: Array<Pick<Utterance, "words" | "channel"> & { speaker: string | null }>): Array<Omit<SentimentResult, "sentiment" | "confidence">> {
   const out: Array<Omit<SentimentResult, "sentiment" | "confidence">> = [];
   for (const utterance of utterances) {
     let current: Word[] = [];
@@ -274,7 +274,7 @@ function sentencesOf(utterances: Utterance[]): Array<Omit<SentimentResult, "sent
         text: current.map((w) => w.text).join(" "),
         start: current[0]!.start,
         end: current.at(-1)!.end,
-        speaker: utterance.speaker ?? null,
+        speaker: utterance.speaker,
         ...(utterance.channel ? { channel: utterance.channel } : {}),
       });
       current = [];

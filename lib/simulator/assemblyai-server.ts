@@ -34,6 +34,8 @@ import { readSpeechMetadata, riffChunks, transcriberScenarioSchema, type Transcr
  * the audio's own metadata marker, else the configured default):
  *   success    queued → processing → completed
  *   error      queued → processing → error ("Simulated transcription failure …")
+ *   error_once error the first time these exact audio bytes are transcribed, success after
+ *              (an admin's retry of a failed transcription then completes)
  *   slow       as success, `slowMs` later
  *   duplicate  as success, every webhook delivered twice
  *
@@ -169,6 +171,8 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
   const delayMs = options.delayMs ?? 300;
   const overrides = new Map<string, TranscriberScenario>();
   const records = new Map<string, TranscriptRecord>();
+  /** SHA-256 of audio that an error_once transcript has already failed on. */
+  const failedOnce = new Set<string>();
   const running = new Set<Promise<void>>();
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal);
@@ -292,8 +296,8 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
       const duration = header ? wavDurationSeconds(header, audio.length) : null;
       if (!header || duration === null || header.formatTag !== 1) {
         fail(record, `Transcoding failed. File does not appear to contain audio. File type is ${sniff(audio)}.`);
-      } else if (record.scenario === "error") {
-        fail(record, "Simulated transcription failure (transcriber simulator scenario: error)");
+      } else if (record.scenario === "error" || (record.scenario === "error_once" && firstFailure(audio))) {
+        fail(record, `Simulated transcription failure (transcriber simulator scenario: ${record.scenario})`);
       } else {
         record.audioDuration = Math.round(duration * 1000) / 1000;
         record.audioChannels = header.channels;
@@ -313,6 +317,13 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
     const copies = record.scenario === "duplicate" ? 2 : 1;
     await notify(record, { transcript_id: record.id, status: record.status }, copies);
     if (record.redactedAudio) await notify(record, { redacted_audio_url: redactedAudioUrl(record), status: "redacted_audio_ready" }, copies);
+  }
+
+  function firstFailure(audio: Buffer): boolean {
+    const hash = createHash("sha256").update(audio).digest("hex");
+    if (failedOnce.has(hash)) return false;
+    failedOnce.add(hash);
+    return true;
   }
 
   function fail(record: TranscriptRecord, reason: string): void {

@@ -29,7 +29,7 @@ export const speechTurnSchema = z.object({
   words: z.array(speechWordSchema),
 });
 
-export const transcriberScenarioSchema = z.enum(["success", "error", "slow", "duplicate"]);
+export const transcriberScenarioSchema = z.enum(["success", "error", "error_once", "slow", "duplicate"]);
 export type TranscriberScenario = z.infer<typeof transcriberScenarioSchema>;
 
 export const speechMetadataSchema = z.object({

@@ -3,10 +3,14 @@ import { writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { RestClient } from "@signalwire/compatibility-api";
 import { AssemblyAI } from "assemblyai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_REPLY, readSpeechMetadata, speechWav, startAssemblyAISimulator, writeSpeechMetadata, type AssemblyAISimulator, type SpeechAudio } from "@/lib/simulator";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
+import { originHttpClient } from "@/lib/telephony/origin-http-client";
+import { API_TOKEN, PROJECT_ID, startTestCarrier } from "@/tests/support/signalwire";
+import type { CarrierSimulator } from "@/lib/simulator";
 
 /**
  * The AssemblyAI stand-in, driven through the real `assemblyai` SDK (baseUrl pointed at it),
@@ -21,6 +25,7 @@ const CALLER = "Hi, I am calling to ask whether you have any appointments next w
 const CALLEE = "Hello, this is Maria at the front desk. Sorry, we are fully booked. Call me back at 312 555 0142.";
 
 let sim: AssemblyAISimulator;
+let carrier: CarrierSimulator | undefined;
 let audioServer: Server;
 let audioBase: string;
 let app: Server;
@@ -90,7 +95,11 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const parsed = new URL(req.url ?? "/", appUrl);
-    hooks.push({ path: parsed.pathname, query: parsed.searchParams, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown> });
+    const raw = Buffer.concat(chunks).toString("utf8");
+    const body = String(req.headers["content-type"]).startsWith("application/json")
+      ? (JSON.parse(raw) as Record<string, unknown>)
+      : Object.fromEntries(new URLSearchParams(raw));
+    hooks.push({ path: parsed.pathname, query: parsed.searchParams, headers: req.headers, body });
     const queue = answers.get(parsed.searchParams.get("call") ?? "");
     const status = queue?.shift() ?? 200;
     res.writeHead(status).end();
@@ -102,6 +111,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await carrier?.stop();
   await sim?.stop();
   await new Promise((resolve) => app?.close(resolve));
   await new Promise((resolve) => audioServer?.close(resolve));
@@ -387,5 +397,42 @@ describe("AssemblyAI simulator through the real SDK", () => {
   it("answers 404 for an unknown transcript id and 400 for a request without audio_url", async () => {
     await expect(client().transcripts.get("00000000-0000-4000-8000-000000000000")).rejects.toThrow(/transcript id not found/);
     await expect(client().transcripts.submit({ audio_url: "" } as never)).rejects.toThrow(/audio_url/);
+  });
+
+  it("transcribes a recording straight from the carrier stand-in's RecordingUrl; error_once fails, the retry completes", async () => {
+    carrier = await startTestCarrier({ retryDelayMs: 5 });
+    const to = "+15005550008"; // reserved: answered, recording marked error_once
+    const carrierClient = RestClient(PROJECT_ID, API_TOKEN, { signalwireSpaceUrl: "example.signalwire.com", httpClient: originHttpClient(carrier.url) });
+    carrier.setScenario(to, { kind: "answered", reply: "Thank you for calling. How can I help you?", transcription: "error_once" });
+    const call = await carrierClient.calls.create({
+      to,
+      from: "+12025550100",
+      twiml: "<Response><Say>Hello, this is a test call.</Say></Response>",
+      record: true,
+      recordingChannels: "dual",
+      recordingStatusCallback: `${appUrl}/api/webhooks/signalwire/recording?call=e2e-rec`,
+      recordingStatusCallbackEvent: ["completed"],
+    });
+    const deadline = Date.now() + 15_000;
+    while (hooksFor("e2e-rec").length === 0) {
+      if (Date.now() > deadline) throw new Error(`no recording callback: ${JSON.stringify(carrier.calls().find((c) => c.sid === call.sid))}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const recordingUrl = String(hooksFor("e2e-rec")[0]!.body.RecordingUrl);
+
+    const first = await client().transcripts.submit(submitParams(`${recordingUrl}.wav`, "e2e-1", { multichannel: true }));
+    await settled(first.id);
+    expect(await client().transcripts.get(first.id)).toMatchObject({ status: "error", error: expect.stringMatching(/error_once/) });
+    const retry = await client().transcripts.submit(submitParams(`${recordingUrl}.wav`, "e2e-2", { multichannel: true }));
+    await settled(retry.id);
+    const t = await client().transcripts.get(retry.id);
+    expect(t.status).toBe("completed");
+    expect(t.utterances!.map((u) => [u.channel, u.text])).toEqual([
+      ["1", "Hello, this is a test call."],
+      ["2", "Thank you for calling. How can I help you?"],
+    ]);
+    // Both transcripts fetched the carrier's audio themselves.
+    const recordingSid = String(hooksFor("e2e-rec")[0]!.body.RecordingSid);
+    expect(carrier.served(recordingSid)!.downloads).toBe(2);
   });
 });
