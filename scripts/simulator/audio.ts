@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promise
 import path from "node:path";
 import { promisify } from "node:util";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
+import { readSpeechMetadata, writeSpeechMetadata, type SpeechMetadata, type SpeechTurn, type SpeechWord } from "./speech-metadata";
 
 /**
  * Real speech for simulated recordings: espeak-ng speaks the text, sox turns it into what a
@@ -16,6 +17,15 @@ import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
  * channels, voices, rate, format version). Files are written to a temporary name and renamed,
  * so concurrent calls never read half a file. Both tools run through execFile with the text in
  * a file, never on a shell command line.
+ *
+ * Each file carries what was said in a `vbtm` chunk (speech-metadata.ts): per turn its channel,
+ * speaker, text and time span, and per word an estimated span. espeak-ng's command line does not
+ * report word events, so word times are derived from the synthesized audio: the turn's speech
+ * span is found from sample energy (leading and trailing silence dropped), pauses inside it
+ * (≥ 120 ms of quiet) are matched to the clause punctuation of the text when their counts agree,
+ * and within each clause the time is shared among words by length (digits count triple, as
+ * they are spoken as whole words). Good to a few hundred ms, which is what a transcript
+ * synced to a player and a "first spoke at" measurement need.
  */
 
 const run = promisify(execFile);
@@ -27,7 +37,7 @@ const CALLEE_VOICE = "en-us+f3";
 const WORDS_PER_MINUTE = 160;
 /** Silence between two parties' turns. */
 const TURN_GAP_SECONDS = 0.6;
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 
 export const INSTALL_HINT = "install espeak-ng and sox (apt-get install -y espeak-ng sox)";
 
@@ -43,6 +53,8 @@ export interface SpeechAudio {
   durationSeconds: number;
   sampleRate: number;
   channels: 1 | 2;
+  /** What was said, when, as written into the file's `vbtm` chunk. */
+  speech: SpeechMetadata;
 }
 
 export interface SpeechOptions {
@@ -78,6 +90,7 @@ export async function speechWav(text: string | readonly [string, string], option
     durationSeconds: info.durationSeconds,
     sampleRate: info.sampleRate,
     channels: options.channels,
+    speech: readSpeechMetadata(bytes)!,
   };
 }
 
@@ -100,7 +113,9 @@ async function readOrSynthesize(
     const [callerText, calleeText] = turns;
     const callee = await speakLine(work, "callee", calleeText, CALLEE_VOICE);
     const out = path.join(work, "out.wav");
+    const spoken: SpeechTurn[] = [];
     if (callerText === null) {
+      spoken.push(turnAt(callee, "callee", options.channels === 2 ? 2 : 1, 0));
       if (options.channels === 1) {
         await rename(callee.file, out);
       } else {
@@ -111,9 +126,11 @@ async function readOrSynthesize(
     } else {
       const caller = await speakLine(work, "caller", callerText, CALLER_VOICE);
       // The callee answers after the caller's turn and a short gap, on either layout.
+      const calleeStart = caller.seconds + TURN_GAP_SECONDS;
+      spoken.push(turnAt(caller, "caller", 1, 0), turnAt(callee, "callee", options.channels === 2 ? 2 : 1, calleeStart));
       const delayed = path.join(work, "callee-delayed.wav");
       if (options.channels === 2) {
-        await sox([callee.file, delayed, "pad", (caller.seconds + TURN_GAP_SECONDS).toFixed(4)]);
+        await sox([callee.file, delayed, "pad", calleeStart.toFixed(4)]);
         // -M pads the shorter input with silence, so the caller's channel runs to the end too.
         await sox(["-M", caller.file, delayed, out]);
       } else {
@@ -121,6 +138,7 @@ async function readOrSynthesize(
         await sox([caller.file, delayed, out]);
       }
     }
+    await writeFile(out, writeSpeechMetadata(await readFile(out), { version: 1, timing: TIMING, turns: spoken }));
     const bytes = await readFile(out);
     await rename(out, target);
     return bytes;
@@ -132,14 +150,109 @@ async function readOrSynthesize(
 /** 8 kHz, mono, 16-bit signed PCM. */
 const PCM = ["-r", String(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer"];
 
-async function speakLine(work: string, name: string, text: string, voice: string): Promise<{ file: string; seconds: number }> {
+interface SpokenLine {
+  file: string;
+  seconds: number;
+  text: string;
+  /** Word spans relative to the line's own start, ms. */
+  words: SpeechWord[];
+}
+
+async function speakLine(work: string, name: string, text: string, voice: string): Promise<SpokenLine> {
   const textFile = path.join(work, `${name}.txt`);
   const raw = path.join(work, `${name}-raw.wav`);
   const file = path.join(work, `${name}.wav`);
   await writeFile(textFile, text);
   await tool("espeak-ng", ["-v", voice, "-s", String(WORDS_PER_MINUTE), "-f", textFile, "-w", raw]);
   await sox([raw, ...PCM, file]);
-  return { file, seconds: wavInfo(await readFile(file)).durationSeconds };
+  const bytes = await readFile(file);
+  return { file, seconds: wavInfo(bytes).durationSeconds, text, words: estimateWordTimes(text, bytes) };
+}
+
+const TIMING =
+  "espeak-ng synthesis; turn spans exact, word spans estimated from the audio's energy (speech span, clause pauses) and word length";
+
+function turnAt(line: SpokenLine, speaker: string, channel: number, offsetSeconds: number): SpeechTurn {
+  const offset = Math.round(offsetSeconds * 1000);
+  const words = line.words.map((w) => ({ text: w.text, startMs: w.startMs + offset, endMs: w.endMs + offset }));
+  return {
+    channel,
+    speaker,
+    text: line.text,
+    startMs: words[0]?.startMs ?? offset,
+    endMs: words.at(-1)?.endMs ?? offset,
+    words,
+  };
+}
+
+/** 10 ms frames; a frame is speech when its peak is above this (of 32767). */
+const FRAME_MS = 10;
+const SPEECH_PEAK = 400;
+const MIN_PAUSE_MS = 120;
+
+/**
+ * Word spans (ms from the start of `wav`, a mono 16-bit PCM file holding `text` spoken once).
+ * Exported for tests.
+ */
+export function estimateWordTimes(text: string, wav: Buffer): SpeechWord[] {
+  const tokens = text.split(/\s+/).filter(Boolean);
+  if (tokens.length === 0) return [];
+  const header = parseWavHeader(wav);
+  if (!header || header.dataOffset === null || header.bitsPerSample !== 16) throw new Error("estimateWordTimes needs 16-bit PCM");
+  const frameSamples = Math.max(1, Math.round((header.sampleRate * FRAME_MS) / 1000)) * header.channels;
+  const end = Math.min(wav.length, header.dataOffset + (header.dataBytes ?? wav.length));
+  const loud: boolean[] = [];
+  for (let at = header.dataOffset; at + 1 < end; at += frameSamples * 2) {
+    let peak = 0;
+    for (let i = at; i + 1 < Math.min(end, at + frameSamples * 2); i += 2) peak = Math.max(peak, Math.abs(wav.readInt16LE(i)));
+    loud.push(peak > SPEECH_PEAK);
+  }
+  const first = loud.indexOf(true);
+  const last = loud.lastIndexOf(true);
+  if (first < 0) return tokens.map((t) => ({ text: t, startMs: 0, endMs: 0 }));
+
+  // Speech segments: loud stretches separated by at least MIN_PAUSE_MS of quiet.
+  const segments: Array<[number, number]> = [];
+  let segStart = first;
+  let quiet = 0;
+  for (let f = first; f <= last; f += 1) {
+    if (loud[f]) {
+      if (quiet * FRAME_MS >= MIN_PAUSE_MS) {
+        segments.push([segStart, f - quiet]);
+        segStart = f;
+      }
+      quiet = 0;
+    } else quiet += 1;
+  }
+  segments.push([segStart, last + 1]);
+
+  // Clauses: tokens up to and including one ending in clause punctuation.
+  const clauses: string[][] = [[]];
+  for (const token of tokens) {
+    clauses.at(-1)!.push(token);
+    if (/[,.;:?!]["')\]]*$/.test(token)) clauses.push([]);
+  }
+  if (clauses.at(-1)!.length === 0) clauses.pop();
+
+  const spans =
+    segments.length === clauses.length
+      ? segments.map(([a, b]) => [a * FRAME_MS, b * FRAME_MS] as const)
+      : // Counts disagree (a pause espeak did not make, or one inside a word): one span for all.
+        [[first * FRAME_MS, (last + 1) * FRAME_MS] as const];
+  const groups = spans.length === clauses.length ? clauses : [tokens];
+  const words: SpeechWord[] = [];
+  groups.forEach((group, g) => {
+    const [from, to] = spans[g]!;
+    const weights = group.map((t) => t.replace(/[^\p{L}\p{N}]/gu, "").length + 2 * (t.match(/\p{N}/gu)?.length ?? 0) + 1);
+    const total = weights.reduce((a, b) => a + b, 0);
+    let at = from;
+    group.forEach((token, i) => {
+      const length = ((to - from) * weights[i]!) / total;
+      words.push({ text: token, startMs: Math.round(at), endMs: Math.round(at + length) });
+      at += length;
+    });
+  });
+  return words;
 }
 
 /** -V1: failures only (resampling speech can clip a sample, which is not worth a warning);

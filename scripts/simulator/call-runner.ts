@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { speechWav, tagWav } from "./audio";
+import { writeSpeechMetadata } from "./speech-metadata";
 import {
   API_VERSION,
   recordingPath,
@@ -112,10 +113,13 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
     }
   };
 
-  const makeRecording: PlayerEnv["makeRecording"] = async (_leg, spec) => {
+  const makeRecording: PlayerEnv["makeRecording"] = async (leg, spec) => {
     const audio = await speechWav(spec.text, { channels: spec.channels, audioDir: ctx.audioDir });
     const sid = randomUUID();
-    const bytes = tagWav(audio.bytes, `Verbatim carrier simulator: recording ${sid} of call ${call.sid}`);
+    // A transcription scenario travels inside the audio, the only thing the transcriber sees.
+    const transcription = leg.scenario.transcription ?? scenario.transcription;
+    const speech = transcription ? writeSpeechMetadata(audio.bytes, { ...audio.speech, transcriber: { scenario: transcription } }) : audio.bytes;
+    const bytes = tagWav(speech, `Verbatim carrier simulator: recording ${sid} of call ${call.sid}`);
     const recording: RecordingRecord = {
       sid,
       callSid: call.sid,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { transcriberScenarioSchema } from "./speech-metadata";
 
 /**
  * What the far end of a simulated call does. The simulator picks one per call from the `To`
@@ -27,6 +28,9 @@ import { z } from "zod";
  *              A shuffle that happens to equal the true order is rotated, so the delivery
  *              always differs. LaML, Gather, Record and Dial requests stay in call order:
  *              they are request/response steps of the call itself.
+ *   transcription  a marker written into the recording's speech metadata for the transcriber
+ *              stand-in (success, error, error_once, slow, duplicate); the call itself plays
+ *              as it would without it. The transcriber reads it from the audio it fetches.
  */
 
 export const DEFAULT_REPLY = "Hello, this is the front desk. Yes, we have appointments on Tuesday.";
@@ -36,6 +40,7 @@ const delivery = {
   duplicate: z.boolean().optional(),
   reorder: z.boolean().optional(),
   seed: z.number().int().optional(),
+  transcription: transcriberScenarioSchema.optional(),
 };
 const digit = z.string().regex(/^[0-9*#]+$/, "digits are DTMF keys 0-9, * and #");
 
@@ -74,6 +79,7 @@ export type ScenarioKind = Scenario["kind"];
  *   +15005550002  no-answer         +15005550006  answered, every callback delivered twice
  *   +15005550003  failed            +15005550007  answered, status callbacks reordered
  *   +15005550004  silent (no webhooks at all)
+ *   +15005550008  answered; its recording's first transcription fails, a retry succeeds
  */
 export const RESERVED_NUMBERS: Readonly<Record<string, Scenario>> = {
   "+15005550001": { kind: "busy" },
@@ -83,6 +89,7 @@ export const RESERVED_NUMBERS: Readonly<Record<string, Scenario>> = {
   "+15005550005": { kind: "survey", digits: ["3", "5", "9"] },
   "+15005550006": { kind: "answered", duplicate: true },
   "+15005550007": { kind: "answered", reorder: true },
+  "+15005550008": { kind: "answered", transcription: "error_once" },
 };
 
 export function scenarioFor(to: string, overrides: ReadonlyMap<string, Scenario>): Scenario {

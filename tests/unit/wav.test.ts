@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
+import { readSpeechMetadata, writeSpeechMetadata } from "@/scripts/simulator/speech-metadata";
 
 /** A canonical PCM WAV: RIFF header, optional extra chunks before `data`, then the samples. */
 function wav(opts: {
@@ -95,6 +96,22 @@ describe("WAV header parsing", () => {
     // `data` before `fmt ` is malformed
     const swapped = Buffer.concat([bytes.subarray(0, 12), bytes.subarray(36, 44), bytes.subarray(12, 36)]);
     expect(parseWavHeader(swapped)).toBeNull();
+  });
+
+  it("keeps the duration of a file carrying the simulator's speech metadata chunk after `data`", () => {
+    const bytes = wav({ channels: 2, sampleRate: 8000, dataBytes: 32000 * 3 });
+    const turns = [{ channel: 2, speaker: "callee", text: "Hello there, é.", startMs: 100, endMs: 900, words: [{ text: "Hello", startMs: 100, endMs: 500 }] }];
+    // An odd-length JSON body exercises the pad byte.
+    const tagged = writeSpeechMetadata(bytes, { version: 1, timing: "test", turns: turns.concat([{ ...turns[0]!, text: "x" }]) });
+    expect(tagged.readUInt32LE(4)).toBe(tagged.length - 8);
+    const info = parseWavHeader(tagged)!;
+    expect(info.dataOffset).toBe(44);
+    expect(wavDurationSeconds(info, tagged.length)).toBe(3);
+    expect(readSpeechMetadata(tagged)?.turns[0]?.text).toBe("Hello there, é.");
+    // Rewriting replaces the chunk instead of adding a second one.
+    const again = writeSpeechMetadata(tagged, { version: 1, timing: "again", turns: [] });
+    expect(readSpeechMetadata(again)).toEqual({ version: 1, timing: "again", turns: [] });
+    expect(wavDurationSeconds(parseWavHeader(again)!, again.length)).toBe(3);
   });
 
   describe("on files made by real tools", () => {
