@@ -1,5 +1,5 @@
 import { unstable_serialize } from "swr/infinite";
-import { ORG_HEADER } from "@/lib/auth/contracts";
+import { ORG_HEADER } from "@/lib/auth/org-header";
 import type { CallListResponse } from "@/lib/calls/contracts";
 import type { ErrorBody } from "@/lib/http/contracts";
 

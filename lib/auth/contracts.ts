@@ -11,7 +11,7 @@ import { membershipSchema } from "@/lib/orgs/contracts";
  * Names the organization a request acts on, for API clients and the page's client islands; the
  * server falls back to the user's stored choice without it (lib/auth/active-org.ts).
  */
-export const ORG_HEADER = "x-organization-id";
+export { ORG_HEADER } from "@/lib/auth/org-header";
 
 /** The signed-in person; `email` is absent when the identity provider has none. */
 export const sessionUserSchema = z.object({ id: z.string(), email: z.string().optional() });
