@@ -27,6 +27,22 @@ describe("error mapping", () => {
     expect(res.headers.get("retry-after")).toBe("42");
   });
 
+  it("answers 503 with Retry-After when the database cannot be reached, and only then", async () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    const shutdown = Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" });
+    const wrapped = new Error("query failed", { cause: Object.assign(new Error("write CONNECTION_CLOSED"), { code: "CONNECTION_CLOSED" }) });
+    for (const err of [refused, shutdown, wrapped]) {
+      const res = errorResponse(err, "req-12345678", log);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("5");
+      const text = await res.text();
+      expect(JSON.parse(text).error).toMatchObject({ code: "unavailable", requestId: "req-12345678" });
+      expect(text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|administrator/);
+    }
+    // A query that is wrong is ours to fix, not the caller's to retry.
+    expect(errorResponse(Object.assign(new Error("syntax error"), { code: "42601" }), "req-12345678", log).status).toBe(500);
+  });
+
   it("hides unknown errors' internals", async () => {
     const res = errorResponse(new Error("password=hunter2 at db.ts:12"), "req-12345678", log);
     expect(res.status).toBe(500);
