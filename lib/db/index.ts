@@ -1,5 +1,6 @@
 import { sql, type Tx, type Sql } from "@/lib/db/client";
 import type { Claims } from "@/lib/auth/claims";
+import { UnauthenticatedError } from "@/lib/errors";
 
 export type { Tx, Sql, Db } from "@/lib/db/client";
 
@@ -26,5 +27,36 @@ export async function asService<T>(fn: (tx: Tx) => Promise<T>, db: Sql = sql()):
   return (await db.begin(async (tx) => {
     await tx`select set_config('role', 'service_role', true)`;
     return fn(tx);
+  })) as T;
+}
+
+/** What `private.request_context` answers: the caller's memberships and the one acted in. */
+export interface RequestContext<M> {
+  memberships: M[];
+  membership: M | null;
+}
+
+/**
+ * `withUser` for a member request, whose first statement does three things at once: sets the
+ * caller's claims, asks `private.request_context` whether the session `liveCheck` is still in
+ * `auth.sessions` (revoked or expired: 401, nothing else runs) and which membership the request
+ * acts in (`orgId`, or the active one when null), then sets the role. Target-list expressions
+ * run in order, so the function sees the claims; it is security definer, so the role set after
+ * it does not matter to it, and every later statement runs as `authenticated` under RLS.
+ */
+export async function withRequest<M, T>(
+  claims: Claims,
+  { liveCheck, orgId }: { liveCheck: string | null; orgId: string | null },
+  fn: (tx: Tx, context: RequestContext<M>) => Promise<T>,
+  db: Sql = sql(),
+): Promise<T> {
+  return (await db.begin(async (tx) => {
+    const [row] = await tx<{ context: RequestContext<M> | null }[]>`
+      select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true) as claims,
+             set_config('request.jwt.claim.sub', ${claims.sub}, true) as sub,
+             private.request_context(${liveCheck}::uuid, ${orgId}::uuid) as context,
+             set_config('role', 'authenticated', true) as role`;
+    if (!row?.context) throw new UnauthenticatedError();
+    return fn(tx, row.context);
   })) as T;
 }
