@@ -47,7 +47,9 @@ export default async function VoiceOperationsPage() {
   const request = await requestSession();
   if (!request) redirect("/login");
   const { session } = request;
-  const workspace = await withWorkspace(request, initialData);
+  // One transaction; should a panel's read fail in it, the workspace alone, and the panels
+  // load (and say so) themselves, as when each had a transaction of its own.
+  const workspace = await withWorkspace(request, initialData).catch(() => withWorkspace(request, async () => undefined));
   if (!workspace) redirect("/login");
   const { memberships, active } = workspace;
   const [voiceConfig, calls] = workspace.data ?? [undefined, undefined];

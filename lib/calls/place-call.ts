@@ -179,12 +179,16 @@ export async function placeCall(
   const to = normalizeNumber(request.to, "The number to call");
 
   const created = await withUser(session.claims, async (tx) => {
-    const existing = await findByKey(tx, orgId, idempotencyKey);
+    // Independent reads, issued together (pipelined: one round trip).
+    const [existing, defaults] = await Promise.all([
+      findByKey(tx, orgId, idempotencyKey),
+      readVoiceConfig(tx, { orgId }).then((v) => ({ ok: true as const, v }), (err: unknown) => ({ ok: false as const, err })),
+    ]);
     if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, snapshot: null };
     if (!telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
+    if (!defaults.ok) throw defaults.err;
 
-    const defaults = await readVoiceConfig(tx, { orgId });
-    const snapshot = snapshotModulations(membership, defaults, { ...request, to }, defaults.callerId ?? telephony.fromNumber);
+    const snapshot = snapshotModulations(membership, defaults.v, { ...request, to }, defaults.v.callerId ?? telephony.fromNumber);
     const rows = await tx<{ id: string }[]>`
       insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
       values (${orgId}, ${session.userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${membership.plan})
@@ -220,11 +224,11 @@ async function dial(callId: string, orgId: string, snapshot: ModulationSnapshot,
       timeout: 30,
       timeLimit: 3600,
     });
-    await asService(async (tx) => {
-      await tx`update public.calls set provider_call_sid = coalesce(provider_call_sid, ${resource.sid}), updated_at = now()
-               where id = ${callId} and organization_id = ${orgId}`;
-      await appendCallEvent(tx, { id: callId, orgId }, "call.dialled", { CallSid: resource.sid }, { dedupeKey: "call.dialled" });
-    });
+    await asService((tx) => Promise.all([
+      tx`update public.calls set provider_call_sid = coalesce(provider_call_sid, ${resource.sid}), updated_at = now()
+         where id = ${callId} and organization_id = ${orgId}`,
+      appendCallEvent(tx, { id: callId, orgId }, "call.dialled", { CallSid: resource.sid }, { dedupeKey: "call.dialled" }),
+    ]));
     log.info({ callId, orgId, callSid: resource.sid }, "call dialled");
   } catch (err) {
     const failure = classifyDialError(err);
@@ -232,13 +236,13 @@ async function dial(callId: string, orgId: string, snapshot: ModulationSnapshot,
       failure.kind === "ambiguous"
         ? { code: "dial_outcome_unknown", message: `${failure.message} The call is being checked with the carrier; it will not be dialled again.` }
         : { code: failure.code, message: failure.message };
-    await asService(async (tx) => {
-      await tx`update public.calls set dial_error = ${tx.json(dialError)},
-                 status = ${failure.kind === "ambiguous" ? tx`status` : tx`'failed'`}, updated_at = now(),
-                 ended_at = ${failure.kind === "ambiguous" ? null : new Date()}
-               where id = ${callId} and organization_id = ${orgId}`;
-      await appendCallEvent(tx, { id: callId, orgId }, "call.dial_failed", dialError, { dedupeKey: "call.dial_failed" });
-    });
+    await asService((tx) => Promise.all([
+      tx`update public.calls set dial_error = ${tx.json(dialError)},
+           status = ${failure.kind === "ambiguous" ? tx`status` : tx`'failed'`}, updated_at = now(),
+           ended_at = ${failure.kind === "ambiguous" ? null : new Date()}
+         where id = ${callId} and organization_id = ${orgId}`,
+      appendCallEvent(tx, { id: callId, orgId }, "call.dial_failed", dialError, { dedupeKey: "call.dial_failed" }),
+    ]));
     log.warn({ callId, orgId, code: dialError.code, err }, "dialling failed");
     if (failure.kind === "rejected") {
       if (failure.status === 422) throw new UnprocessableError(failure.message, failure.code, { callId });

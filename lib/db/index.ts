@@ -11,12 +11,24 @@ export type { Tx, Sql, Db } from "@/lib/db/client";
  * by organization as well.
  */
 export async function withUser<T>(claims: Claims, fn: (tx: Tx) => Promise<T>, db: Sql = sql()): Promise<T> {
-  return (await db.begin(async (tx) => {
-    await tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
-                    set_config('request.jwt.claim.sub', ${claims.sub}, true),
-                    set_config('role', 'authenticated', true)`;
-    return fn(tx);
-  })) as T;
+  return (await db.begin((tx) =>
+    withFirst(tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+                        set_config('request.jwt.claim.sub', ${claims.sub}, true),
+                        set_config('role', 'authenticated', true)`, () => fn(tx)),
+  )) as T;
+}
+
+/**
+ * Send `first` and run `fn` without waiting for `first`'s answer: postgres.js pipelines the
+ * statements `fn` issues in the same tick behind it (one network round trip for both), and
+ * Postgres still runs them in order, so `fn`'s statements are planned after the role is set.
+ * A failure of `first` fails the transaction (postgres.js rethrows any statement's error).
+ */
+async function withFirst<T>(first: PromiseLike<unknown> & { execute(): unknown }, fn: () => Promise<T>): Promise<T> {
+  first.execute();
+  const result = await fn();
+  await first;
+  return result;
 }
 
 /**
@@ -24,10 +36,7 @@ export async function withUser<T>(claims: Claims, fn: (tx: Tx) => Promise<T>, db
  * webhooks, jobs, sign-in and seeding. Every query inside must name the organization itself.
  */
 export async function asService<T>(fn: (tx: Tx) => Promise<T>, db: Sql = sql()): Promise<T> {
-  return (await db.begin(async (tx) => {
-    await tx`select set_config('role', 'service_role', true)`;
-    return fn(tx);
-  })) as T;
+  return (await db.begin((tx) => withFirst(tx`select set_config('role', 'service_role', true)`, () => fn(tx)))) as T;
 }
 
 /** What `private.request_context` answers: the caller's memberships and the one acted in. */
@@ -59,4 +68,22 @@ export async function withRequest<M, T>(
     if (!row?.context) throw new UnauthenticatedError();
     return fn(tx, row.context);
   })) as T;
+}
+
+/**
+ * `private.request_context` as one statement on the pool (its own implicit transaction), for a
+ * member request that only needs to know it may act (placing a call, inviting, the stream):
+ * the claims it sets last for that statement only. Null when the session is gone.
+ */
+export async function requestContext<M>(
+  claims: Claims,
+  { liveCheck, orgId }: { liveCheck: string | null; orgId: string | null },
+  db: Sql = sql(),
+): Promise<RequestContext<M>> {
+  const [row] = await db<{ context: RequestContext<M> | null }[]>`
+    select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true) as claims,
+           set_config('request.jwt.claim.sub', ${claims.sub}, true) as sub,
+           private.request_context(${liveCheck}::uuid, ${orgId}::uuid) as context`;
+  if (!row?.context) throw new UnauthenticatedError();
+  return row.context;
 }

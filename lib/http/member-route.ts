@@ -6,7 +6,7 @@ import { assertUserWithinLimit } from "@/lib/auth/user-limit";
 import type { Tx } from "@/lib/db";
 import { UnauthenticatedError } from "@/lib/errors";
 import { readJson, readQuery, route, type RouteContext } from "@/lib/http/route";
-import { withMemberRequest, type Membership } from "@/lib/rbac/authorize";
+import { authorizeRequest, withMemberRequest, type Membership } from "@/lib/rbac/authorize";
 import type { Action } from "@/lib/rbac/policy";
 
 /**
@@ -104,7 +104,7 @@ export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
     const input = { ...ctx, req, session, body, query };
     const guards = { before: () => assertUserWithinLimit(session.userId), deferred };
     if (options.transaction === false) {
-      const membership = await withMemberRequest(request, action, named || null, async (_tx, m) => m, guards);
+      const membership = await authorizeRequest(request, action, named || null, guards);
       const outside = handler as (ctx: MemberContext<P, z.infer<B>, z.infer<Q>>) => Promise<Response>;
       return outside({ ...input, membership, orgId: membership.orgId });
     }

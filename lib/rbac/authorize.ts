@@ -1,7 +1,7 @@
 import "server-only";
 import type { Session } from "@/lib/auth/claims";
 import { ORG_HEADER } from "@/lib/auth/contracts";
-import { withRequest, withUser, type Tx } from "@/lib/db";
+import { requestContext, withRequest, withUser, type RequestContext, type Tx } from "@/lib/db";
 import { ForbiddenError, NotFoundError, OrganizationRequiredError, PlanRequiredError } from "@/lib/errors";
 import { logger } from "@/lib/log";
 import type { Membership } from "@/lib/orgs/contracts";
@@ -117,10 +117,35 @@ export async function withMemberRequest<T>(
 ): Promise<T> {
   const named = orgId === null ? null : UUID.test(orgId) ? orgId : NO_ORG;
   return withRequest<Membership, T>(session.claims, { liveCheck, orgId: named }, async (tx, context) => {
-    await before?.();
-    if (orgId === null && !context.membership) throw organizationRequired(context.memberships);
-    if (deferred) throw deferred;
-    const membership = check(context.membership, action, orgId ?? context.membership!.orgId);
+    const membership = await checked(context, action, orgId, { before, deferred });
     return fn(tx, membership, context.memberships);
   });
+}
+
+/**
+ * `withMemberRequest` without the transaction, for a handler that opens its own (placing a call
+ * must not hold one across the carrier request): the same checks in the same order, the
+ * session and membership read in ONE statement on the pool.
+ */
+export async function authorizeRequest(
+  { session, liveCheck }: { session: Session; liveCheck: string | null },
+  action: Action,
+  orgId: string | null,
+  { before, deferred }: { before?: () => Promise<void>; deferred?: unknown } = {},
+): Promise<Membership> {
+  const named = orgId === null ? null : UUID.test(orgId) ? orgId : NO_ORG;
+  const context = await requestContext<Membership>(session.claims, { liveCheck, orgId: named });
+  return checked(context, action, orgId, { before, deferred });
+}
+
+async function checked(
+  context: RequestContext<Membership>,
+  action: Action,
+  orgId: string | null,
+  { before, deferred }: { before?: () => Promise<void>; deferred?: unknown },
+): Promise<Membership> {
+  await before?.();
+  if (orgId === null && !context.membership) throw organizationRequired(context.memberships);
+  if (deferred) throw deferred;
+  return check(context.membership, action, orgId ?? context.membership!.orgId);
 }
