@@ -13,9 +13,10 @@
  * included); ROUND TRIPS are the app's waits on the database. postgres.js pipelines the
  * statements issued on one connection in the same tick (`Promise.all([tx`…`, tx`…`])`, or a
  * statement sent without awaiting it, as `withUser` sends its `set_config`): Postgres runs
- * them one after another, but the app waits once. So a call detail is 7 statements (BEGIN,
- * the request's context, the call, its timeline, recordings and survey answers, COMMIT) in 4
- * round trips. BEGIN is always a trip of its own (postgres.js awaits it), and so is COMMIT.
+ * them one after another, but the app waits once. So a call detail is 7 statements in 3
+ * round trips: [BEGIN + the request's context], [the call, its timeline, recordings and survey
+ * answers], [COMMIT]. A member request's BEGIN goes with its first statement (`withRequest`);
+ * other transactions use postgres.js's `begin`, which waits for BEGIN's answer (one more).
  * Round trips are counted in the app (start it with VERBATIM_COUNT_ROUND_TRIPS=1: its pool
  * counts statements and per-connection write bursts, lib/db/client.ts, and serves the totals at
  * /__bench/db-counts to 127.0.0.1); without it that column says n/a. A statement's first run

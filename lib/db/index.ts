@@ -52,6 +52,11 @@ export interface RequestContext<M> {
  * acts in (`orgId`, or the active one when null), then sets the role. Target-list expressions
  * run in order, so the function sees the claims; it is security definer, so the role set after
  * it does not matter to it, and every later statement runs as `authenticated` under RLS.
+ *
+ * BEGIN goes out with that statement (one network round trip for both: postgres.js's `begin`
+ * would wait for BEGIN's answer first), on a reserved connection: BEGIN, context, then `fn`'s
+ * statements, then COMMIT. As with `begin`, a statement that failed fails the request even if
+ * `fn` caught its error: Postgres answers such a COMMIT with ROLLBACK, and that throws.
  */
 export async function withRequest<M, T>(
   claims: Claims,
@@ -59,15 +64,30 @@ export async function withRequest<M, T>(
   fn: (tx: Tx, context: RequestContext<M>) => Promise<T>,
   db: Sql = sql(),
 ): Promise<T> {
-  return (await db.begin(async (tx) => {
-    const [row] = await tx<{ context: RequestContext<M> | null }[]>`
+  const conn = await db.reserve();
+  let open = false;
+  try {
+    const begun = conn`begin`.execute();
+    open = true;
+    const context = conn<{ context: RequestContext<M> | null }[]>`
       select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true) as claims,
              set_config('request.jwt.claim.sub', ${claims.sub}, true) as sub,
              private.request_context(${liveCheck}::uuid, ${orgId}::uuid) as context,
              set_config('role', 'authenticated', true) as role`;
+    const [[row]] = await Promise.all([context, begun]);
     if (!row?.context) throw new UnauthenticatedError();
-    return fn(tx, row.context);
-  })) as T;
+    // `fn` gets the reserved connection as its transaction (no savepoints here).
+    const result = await fn(conn as unknown as Tx, row.context);
+    open = false;
+    const committed = await conn`commit`;
+    if (committed.command !== "COMMIT") throw new Error("A statement of this request failed; its transaction was rolled back.");
+    return result;
+  } catch (err) {
+    if (open) await conn`rollback`.catch(() => undefined);
+    throw err;
+  } finally {
+    conn.release();
+  }
 }
 
 /**

@@ -21,9 +21,10 @@ vi.mock("next/headers", async () => (await import("@/tests/support/member-reques
 const { GET: listRoute } = await import("@/app/api/calls/route");
 const { GET: detailRoute } = await import("@/app/api/calls/[id]/route");
 const { localAuth } = await import("@/lib/auth/local");
+const { memberRoute } = await import("@/lib/http/member-route");
 
-const LIST = { statements: 4, roundTrips: 4 };
-const DETAIL = { statements: 7, roundTrips: 4 };
+const LIST = { statements: 4, roundTrips: 3 };
+const DETAIL = { statements: 7, roundTrips: 3 };
 
 const statements: string[] = [];
 let roundTrips = 0;
@@ -103,6 +104,15 @@ describe("member requests: statements and round trips", () => {
     expect(statements.filter((s) => /^\s*begin/i.test(s))).toHaveLength(1);
     expect(statements.length, statements.join("\n---\n")).toBeLessThanOrEqual(DETAIL.statements);
     expect(roundTrips).toBeLessThanOrEqual(DETAIL.roundTrips);
+  });
+
+  it("a statement that failed fails the request even when the handler caught its error (as postgres.js's begin does)", async () => {
+    const swallowing = memberRoute("operations.view", async ({ tx }) => {
+      await tx`select 1 / 0`.catch(() => undefined);
+      return Response.json({ ok: true });
+    });
+    const answer = await call(operator.browser, swallowing, { orgId });
+    expect(answer.status).toBe(500);
   });
 
   it("a signed-out session's token is refused in that same first statement: 401, nothing else read", async () => {
