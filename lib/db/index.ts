@@ -11,24 +11,54 @@ export type { Tx, Sql, Db } from "@/lib/db/client";
  * by organization as well.
  */
 export async function withUser<T>(claims: Claims, fn: (tx: Tx) => Promise<T>, db: Sql = sql()): Promise<T> {
-  return (await db.begin((tx) =>
-    withFirst(tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
-                        set_config('request.jwt.claim.sub', ${claims.sub}, true),
-                        set_config('role', 'authenticated', true)`, () => fn(tx)),
-  )) as T;
+  return transaction(db, (tx) => [userClaims(tx, claims)], fn);
 }
 
 /**
- * Send `first` and run `fn` without waiting for `first`'s answer: postgres.js pipelines the
- * statements `fn` issues in the same tick behind it (one network round trip for both), and
- * Postgres still runs them in order, so `fn`'s statements are planned after the role is set.
- * A failure of `first` fails the transaction (postgres.js rethrows any statement's error).
+ * Within a transaction that ran as the service, continue as the caller: the claims and role are
+ * sent now, not awaited, so the statements awaited next go with them (Postgres runs them in
+ * order; a failure fails the transaction). Call it only once the service's statements have
+ * been answered: an awaited query is sent a microtask later, so one merely issued before this
+ * could run after it. Placing a call reads its new call back this way, in the transaction that
+ * recorded the carrier's answer.
  */
-async function withFirst<T>(first: PromiseLike<unknown> & { execute(): unknown }, fn: () => Promise<T>): Promise<T> {
-  first.execute();
-  const result = await fn();
-  await first;
-  return result;
+export function continueAsUser(tx: Tx, claims: Claims): void {
+  userClaims(tx, claims).execute();
+}
+
+function userClaims(tx: Tx, claims: Claims) {
+  return tx`select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true),
+                   set_config('request.jwt.claim.sub', ${claims.sub}, true),
+                   set_config('role', 'authenticated', true)`;
+}
+
+/**
+ * A transaction on a reserved connection whose BEGIN, `first` statements and the statements
+ * `fn` issues in the same tick leave together (postgres.js pipelines them; postgres.js's own
+ * `begin` would wait for BEGIN's answer first). Postgres runs them in order, so `fn`'s
+ * statements are planned after the role is set. As with `begin`, a statement that failed fails
+ * the transaction even if `fn` caught its error: Postgres answers that COMMIT with ROLLBACK,
+ * and that throws.
+ */
+async function transaction<T>(db: Sql, first: (tx: Tx) => { execute(): PromiseLike<unknown> }[], fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const conn = await db.reserve();
+  // `fn` gets the reserved connection as its transaction (nothing here uses savepoints).
+  const tx = conn as unknown as Tx;
+  let open = false;
+  try {
+    const sent = [conn`begin`.execute(), ...first(tx).map((q) => q.execute())];
+    open = true;
+    const [result] = await Promise.all([fn(tx), ...sent]);
+    open = false;
+    const committed = await conn`commit`;
+    if (committed.command !== "COMMIT") throw new Error("A statement of this transaction failed; it was rolled back.");
+    return result as T;
+  } catch (err) {
+    if (open) await conn`rollback`.catch(() => undefined);
+    throw err;
+  } finally {
+    conn.release();
+  }
 }
 
 /**
@@ -36,7 +66,7 @@ async function withFirst<T>(first: PromiseLike<unknown> & { execute(): unknown }
  * webhooks, jobs, sign-in and seeding. Every query inside must name the organization itself.
  */
 export async function asService<T>(fn: (tx: Tx) => Promise<T>, db: Sql = sql()): Promise<T> {
-  return (await db.begin((tx) => withFirst(tx`select set_config('role', 'service_role', true)`, () => fn(tx)))) as T;
+  return transaction(db, (tx) => [tx`select set_config('role', 'service_role', true)`], fn);
 }
 
 /** What `private.request_context` answers: the caller's memberships and the one acted in. */
