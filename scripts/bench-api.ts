@@ -15,8 +15,8 @@
  * statement sent without awaiting it, as `withUser` sends its `set_config`): Postgres runs
  * them one after another, but the app waits once. So a call detail is 7 statements in 3
  * round trips: [BEGIN + the request's context], [the call, its timeline, recordings and survey
- * answers], [COMMIT]. A member request's BEGIN goes with its first statement (`withRequest`);
- * other transactions use postgres.js's `begin`, which waits for BEGIN's answer (one more).
+ * answers], [COMMIT]. Every transaction sends BEGIN with its first statements (lib/db: a
+ * reserved connection; postgres.js's `begin` would wait for BEGIN's answer, one trip more).
  * Round trips are counted in the app (start it with VERBATIM_COUNT_ROUND_TRIPS=1: its pool
  * counts statements and per-connection write bursts, lib/db/client.ts, and serves the totals at
  * /__bench/db-counts to 127.0.0.1); without it that column says n/a. A statement's first run

@@ -46,15 +46,15 @@ async function transaction<T>(db: Sql, first: (tx: Tx) => { execute(): PromiseLi
   const tx = conn as unknown as Tx;
   let open = false;
   try {
-    const sent = [conn`begin`.execute(), ...first(tx).map((q) => q.execute())];
+    const sent = [conn.unsafe("begin").execute(), ...first(tx).map((q) => q.execute())];
     open = true;
     const [result] = await Promise.all([fn(tx), ...sent]);
     open = false;
-    const committed = await conn`commit`;
+    const committed = await conn.unsafe("commit");
     if (committed.command !== "COMMIT") throw new Error("A statement of this transaction failed; it was rolled back.");
     return result as T;
   } catch (err) {
-    if (open) await conn`rollback`.catch(() => undefined);
+    if (open) await conn.unsafe("rollback").catch(() => undefined);
     throw err;
   } finally {
     conn.release();
@@ -97,7 +97,7 @@ export async function withRequest<M, T>(
   const conn = await db.reserve();
   let open = false;
   try {
-    const begun = conn`begin`.execute();
+    const begun = conn.unsafe("begin").execute();
     open = true;
     const context = conn<{ context: RequestContext<M> | null }[]>`
       select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true) as claims,
@@ -109,11 +109,11 @@ export async function withRequest<M, T>(
     // `fn` gets the reserved connection as its transaction (no savepoints here).
     const result = await fn(conn as unknown as Tx, row.context);
     open = false;
-    const committed = await conn`commit`;
+    const committed = await conn.unsafe("commit");
     if (committed.command !== "COMMIT") throw new Error("A statement of this request failed; its transaction was rolled back.");
     return result;
   } catch (err) {
-    if (open) await conn`rollback`.catch(() => undefined);
+    if (open) await conn.unsafe("rollback").catch(() => undefined);
     throw err;
   } finally {
     conn.release();
