@@ -1,27 +1,35 @@
 import { redirect } from "next/navigation";
-import { getSession } from "@/lib/auth";
-import { loadWorkspace } from "@/lib/auth/active-org";
+import { requestSession } from "@/lib/auth";
+import { withWorkspace } from "@/lib/auth/active-org";
 import { InviteMemberPanel } from "@/components/invite-member-panel";
 import { OrgChooser } from "@/components/org-chooser";
 import { OrgSwitcher } from "@/components/org-switcher";
 import { SignOutButton } from "@/components/sign-out-button";
 import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-operations";
-import type { Session } from "@/lib/auth/claims";
 import { listCalls, viewFor } from "@/lib/calls/queries";
 import { config } from "@/lib/config";
-import { withMember, type Membership } from "@/lib/rbac/authorize";
+import type { Tx } from "@/lib/db";
+import { check, type Membership } from "@/lib/rbac/authorize";
 import { allows } from "@/lib/rbac/policy";
 import { getVoiceConfig } from "@/lib/calls/voice-config";
 
-/** The first page of calls, read under RLS; a failure leaves the panel to load and say so itself. */
-async function initialCalls(session: Session, active: Membership) {
-  return withMember(session, "operations.view", active.orgId, (tx, membership) => listCalls(tx, { orgId: membership.orgId, limit: 50, view: viewFor(membership) }))
-    .catch(() => undefined);
-}
-
-/** The organization's defaults and what this member may change; a failure leaves the panel to say so. */
-async function initialConfig(session: Session, active: Membership) {
-  return withMember(session, "operations.view", active.orgId, (tx, membership) => getVoiceConfig(tx, { membership })).catch(() => undefined);
+/**
+ * The panels' first data, read under RLS in the page's one transaction (issued together, so
+ * pipelined); a failure leaves each panel to load and say so itself.
+ */
+async function initialData(tx: Tx, active: Membership) {
+  const viewing = (() => {
+    try {
+      return check(active, "operations.view", active.orgId);
+    } catch {
+      return null;
+    }
+  })();
+  if (!viewing) return [undefined, undefined] as const;
+  return Promise.all([
+    getVoiceConfig(tx, { membership: viewing }).catch(() => undefined),
+    listCalls(tx, { orgId: viewing.orgId, limit: 50, view: viewFor(viewing) }).catch(() => undefined),
+  ]);
 }
 
 /** Only public values reach the browser: the Supabase URL and publishable key, never secrets. */
@@ -36,12 +44,15 @@ export const dynamic = "force-dynamic";
 
 /** The Voice Operations page: one page, a server shell with client islands per panel. */
 export default async function VoiceOperationsPage() {
-  const session = await getSession();
-  if (!session) redirect("/login");
-  const { memberships, active } = await loadWorkspace(session);
-  const [voiceConfig, calls] = active
-    ? await Promise.all([initialConfig(session, active), initialCalls(session, active)])
-    : [undefined, undefined];
+  const request = await requestSession();
+  if (!request) redirect("/login");
+  const { session } = request;
+  // One transaction; should a panel's read fail in it, the workspace alone, and the panels
+  // load (and say so) themselves, as when each had a transaction of its own.
+  const workspace = await withWorkspace(request, initialData).catch(() => withWorkspace(request, async () => undefined));
+  if (!workspace) redirect("/login");
+  const { memberships, active } = workspace;
+  const [voiceConfig, calls] = workspace.data ?? [undefined, undefined];
 
   return (
     <div className="min-h-screen">

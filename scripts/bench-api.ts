@@ -6,7 +6,22 @@
  * (GET /api/calls), a call's detail (GET /api/calls/:id), the Voice Operations page (GET /),
  * and placing a call (POST /api/calls to the simulator's silent number, which accepts and
  * answers nothing). Prints p50/p95 latency and, per request, the statements and explicit
- * transactions Postgres executed. Asserts nothing.
+ * transactions Postgres executed and, when the app counts them, the network round trips the
+ * app's driver made. Asserts nothing (tests/integration/member-round-trips.test.ts does).
+ *
+ * Two numbers, because they differ: STATEMENTS are what Postgres executed (BEGIN and COMMIT
+ * included); ROUND TRIPS are the app's waits on the database. postgres.js pipelines the
+ * statements issued on one connection in the same tick (`Promise.all([tx`…`, tx`…`])`, or a
+ * statement sent without awaiting it, as `withUser` sends its `set_config`): Postgres runs
+ * them one after another, but the app waits once. So a call detail is 7 statements in 3
+ * round trips: [BEGIN + the request's context], [the call, its timeline, recordings and survey
+ * answers], [COMMIT]. Every transaction sends BEGIN with its first statements (lib/db: a
+ * reserved connection; postgres.js's `begin` would wait for BEGIN's answer, one trip more).
+ * Round trips are counted in the app (start it with VERBATIM_COUNT_ROUND_TRIPS=1: its pool
+ * counts statements and per-connection write bursts, lib/db/client.ts, and serves the totals at
+ * /__bench/db-counts to 127.0.0.1); without it that column says n/a. A statement's first run
+ * on a pooled connection also waits for its description (postgres.js prepares it there), a
+ * trip this does not count: the warm-up below prepares them, as a running app's traffic does.
  *
  * How round trips are counted: from Postgres itself, with pg_stat_statements (the embedded
  * server preloads it, as hosted Supabase does; this script creates the extension in schema
@@ -20,8 +35,7 @@
  *  - a COMMIT after the transaction ran as another role (`set_config('role', …, true)`) is
  *    not always recorded by pg_stat_statements here, so every BEGIN is taken to cost one
  *    closing trip and the closings it did not record are added (transactions/req is BEGINs);
- *  - statements, not network round trips: postgres.js pipelines queries issued concurrently
- *    on one connection, which this counts once per statement (an upper bound on trips);
+ *  - statements, not network round trips (see above; the app's own count gives those);
  *  - requests run one at a time, but the in-process job worker polls too: its statements
  *    (graphile_worker's own) are excluded by text, and an idle window of the same length is
  *    measured and reported as background noise;
@@ -104,6 +118,17 @@ async function main(): Promise<void> {
     return { statements: Number(row!.statements), begins: Number(row!.begins), ends: Number(row!.ends) };
   };
 
+  // The app's own count of round trips, when it keeps one (VERBATIM_COUNT_ROUND_TRIPS=1).
+  const appCounts = async (): Promise<{ statements: number; roundTrips: number } | null> => {
+    const res = await fetch(`${BASE}/__bench/db-counts`).catch(() => null);
+    if (!res?.ok || !res.headers.get("content-type")?.includes("application/json")) {
+      await res?.arrayBuffer();
+      return null;
+    }
+    return (await res.json()) as { statements: number; roundTrips: number };
+  };
+  if (!(await appCounts())) console.log("network round trips: not counted (start the app with VERBATIM_COUNT_ROUND_TRIPS=1).");
+
   const cookie = await signIn();
   const me = (await (await fetch(`${BASE}/api/me`, { headers: { cookie } })).json()) as { activeOrgId: string | null };
   if (!me.activeOrgId) throw new Error("the demo operator has no active organization");
@@ -132,11 +157,15 @@ async function main(): Promise<void> {
   for (const e of endpoints) for (let i = 0; i < 3; i++) await e.run();
 
   console.log(`\nAPI benchmark: ${REQUESTS} requests per endpoint, one at a time, as ${values.email}`);
-  console.log(`  ${"".padEnd(34)} ${"p50".padStart(9)} ${"p95".padStart(9)} ${"round trips/req".padStart(16)} ${"transactions/req".padStart(17)}`);
+  console.log(
+    `  ${"".padEnd(34)} ${"p50".padStart(9)} ${"p95".padStart(9)} ${"statements/req".padStart(15)} ${"transactions/req".padStart(17)}` +
+      ` ${"round trips/req".padStart(16)} ${"(app stmts/req)".padStart(16)}`,
+  );
   let measuredSeconds = 0;
   for (const e of endpoints) {
     const latencies: number[] = [];
     const before = await snapshot();
+    const appBefore = await appCounts();
     const started = performance.now();
     for (let i = 0; i < REQUESTS; i++) {
       const t0 = performance.now();
@@ -144,6 +173,7 @@ async function main(): Promise<void> {
       latencies.push(performance.now() - t0);
     }
     measuredSeconds += (performance.now() - started) / 1000;
+    const appAfter = await appCounts();
     const after = await snapshot();
     latencies.sort((a, b) => a - b);
     const per = (n: number) => (Number.isNaN(n) ? "n/a" : (n / REQUESTS).toFixed(1));
@@ -153,7 +183,9 @@ async function main(): Promise<void> {
     const missedEnds = Math.max(0, begins - (after.ends - before.ends));
     console.log(
       `  ${e.name.padEnd(34)} ${`${percentile(latencies, 50).toFixed(1)} ms`.padStart(9)} ${`${percentile(latencies, 95).toFixed(1)} ms`.padStart(9)}` +
-        ` ${per(after.statements - before.statements + missedEnds).padStart(16)} ${per(begins).padStart(17)}`,
+        ` ${per(after.statements - before.statements + missedEnds).padStart(15)} ${per(begins).padStart(17)}` +
+        ` ${per(appBefore && appAfter ? appAfter.roundTrips - appBefore.roundTrips : NaN).padStart(16)}` +
+        ` ${per(appBefore && appAfter ? appAfter.statements - appBefore.statements : NaN).padStart(16)}`,
     );
   }
 

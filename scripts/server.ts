@@ -15,6 +15,7 @@ import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import next from "next";
 import { config, ConfigError } from "@/lib/config";
+import { dbCounts } from "@/lib/db/client";
 import { stampClientIp, trustFor } from "@/lib/http/client-ip";
 import { serveMachineRoute } from "./machine-routes";
 
@@ -39,8 +40,14 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
   await app.prepare();
 
+  const countingDb = process.env.VERBATIM_COUNT_ROUND_TRIPS === "1";
   const server = createServer((req, res) => {
     stampClientIp(req, trust);
+    // `npm run bench:api` reads the database counts of this process, when asked to keep them.
+    if (countingDb && req.url === "/__bench/db-counts" && req.socket.remoteAddress?.replace(/^::ffff:/, "") === "127.0.0.1") {
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(dbCounts()));
+      return;
+    }
     // Provider webhooks, LaML and liveness skip Next's router (scripts/machine-routes.ts);
     // everything else is Next's.
     serveMachineRoute(req, res)

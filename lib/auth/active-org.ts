@@ -1,9 +1,10 @@
 import "server-only";
 import type { Session } from "@/lib/auth/claims";
 import { ORG_HEADER } from "@/lib/auth/contracts";
-import { withUser, type Tx } from "@/lib/db";
-import { OrganizationRequiredError } from "@/lib/errors";
-import { listMemberships, type Membership } from "@/lib/rbac/authorize";
+import type { RequestSession } from "@/lib/auth";
+import { withRequest, withUser, type Tx } from "@/lib/db";
+import { UnauthenticatedError } from "@/lib/errors";
+import { listMemberships, organizationRequired, type Membership } from "@/lib/rbac/authorize";
 
 /**
  * The organization a request acts on, always an explicit choice, never list order:
@@ -41,16 +42,34 @@ export async function loadWorkspace(session: Session): Promise<Workspace> {
   });
 }
 
+/**
+ * The page's one transaction: its first statement checks the session (`liveCheck`) and reads
+ * the workspace (`private.request_context`, the same rules as `loadWorkspace`); then `fn` runs
+ * in the active organization, if there is one, in the same transaction. Null when the session
+ * was revoked or expired (the page sends the person to sign in).
+ */
+export async function withWorkspace<T>(
+  request: RequestSession,
+  fn: (tx: Tx, active: Membership) => Promise<T>,
+): Promise<(Workspace & { data: T | undefined }) | null> {
+  try {
+    return await withRequest<Membership, Workspace & { data: T | undefined }>(
+      request.session.claims,
+      { liveCheck: request.liveCheck, orgId: null },
+      async (tx, { memberships, membership }) => ({ memberships, active: membership, data: membership ? await fn(tx, membership) : undefined }),
+    );
+  } catch (err) {
+    if (err instanceof UnauthenticatedError) return null;
+    throw err;
+  }
+}
+
 export async function activeOrgId(session: Session, req?: Request): Promise<string> {
   const explicit = req?.headers.get(ORG_HEADER);
   if (explicit) return explicit;
   const { memberships, active } = await loadWorkspace(session);
   if (active) return active.orgId;
-  throw new OrganizationRequiredError(
-    memberships.length === 0
-      ? "You are not a member of any organization yet. Accept an invitation to join one."
-      : `You belong to ${memberships.length} organizations: choose one (POST /api/session/org, or the ${ORG_HEADER} header).`,
-  );
+  throw organizationRequired(memberships);
 }
 
 /**

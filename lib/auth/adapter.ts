@@ -11,6 +11,12 @@ export interface AuthAdapter {
   /** The verified session of this request, or null. Checks revocation. */
   getSession(jar: CookieJar): Promise<Session | null>;
   /**
+   * The session from its signed token alone, for a member request whose own transaction checks
+   * revocation in its first statement (`private.request_context` finds the `auth.sessions`
+   * row). Absent (Supabase, whose Auth server knows revocation): `getSession` is used instead.
+   */
+  tokenSession?(jar: CookieJar): Promise<Session | null>;
+  /**
    * The proxy's check: cheap (no database for local), refreshes tokens where the adapter has
    * them (Supabase), and writes refreshed cookies to the jar.
    */

@@ -45,3 +45,25 @@ export async function requireSession(): Promise<Session> {
   await assertUserWithinLimit(session.userId);
   return session;
 }
+
+/**
+ * A member request's session: verified from its signed token here (no database), with the
+ * `auth.sessions` row its transaction must still find (`liveCheck`, checked in that
+ * transaction's first statement by `withRequest`). Adapters that check revocation themselves
+ * (Supabase asks its Auth server) give `liveCheck: null`. Null without a valid token.
+ */
+export interface RequestSession {
+  session: Session;
+  liveCheck: string | null;
+}
+
+export async function requestSession(): Promise<RequestSession | null> {
+  const adapter = auth();
+  const jar = await requestCookieJar();
+  if (adapter.tokenSession) {
+    const session = await adapter.tokenSession(jar);
+    return session && { session, liveCheck: session.claims.session_id! };
+  }
+  const session = await adapter.getSession(jar);
+  return session && { session, liveCheck: null };
+}

@@ -20,6 +20,7 @@ export const SESSION_COOKIE = "verbatim-session";
 const ISSUER = "verbatim-local";
 const AUDIENCE = "authenticated";
 const SESSION_TTL_SECONDS = 8 * 60 * 60;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const GENERIC_FAILURE = "Email or password is incorrect.";
 
 function secret(): Uint8Array {
@@ -89,6 +90,12 @@ export const localAuth: AuthAdapter = {
   async refresh(jar) {
     const token = cookieValue(jar, SESSION_COOKIE);
     return token ? verifySessionToken(token) : null;
+  },
+
+  async tokenSession(jar): Promise<Session | null> {
+    const token = cookieValue(jar, SESSION_COOKIE);
+    const claims = token ? await verifySessionToken(token) : null;
+    return claims?.session_id && UUID.test(claims.session_id) ? sessionFromClaims(claims) : null;
   },
 
   async getSession(jar): Promise<Session | null> {

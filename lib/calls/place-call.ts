@@ -7,7 +7,7 @@ import { modulationSnapshotSchema, dialledNumber, type ModulationSnapshot } from
 import { findCall, viewFor } from "@/lib/calls/queries";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { config } from "@/lib/config";
-import { asService, withUser, type Tx } from "@/lib/db";
+import { asService, continueAsUser, withUser, type Tx } from "@/lib/db";
 import { ConflictError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
 import type { Logger } from "@/lib/log";
 import { check, requirePlan, type Membership } from "@/lib/rbac/authorize";
@@ -179,12 +179,16 @@ export async function placeCall(
   const to = normalizeNumber(request.to, "The number to call");
 
   const created = await withUser(session.claims, async (tx) => {
-    const existing = await findByKey(tx, orgId, idempotencyKey);
+    // Independent reads, issued together (pipelined: one round trip).
+    const [existing, defaults] = await Promise.all([
+      findByKey(tx, orgId, idempotencyKey),
+      readVoiceConfig(tx, { orgId }).then((v) => ({ ok: true as const, v }), (err: unknown) => ({ ok: false as const, err })),
+    ]);
     if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, snapshot: null };
     if (!telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
+    if (!defaults.ok) throw defaults.err;
 
-    const defaults = await readVoiceConfig(tx, { orgId });
-    const snapshot = snapshotModulations(membership, defaults, { ...request, to }, defaults.callerId ?? telephony.fromNumber);
+    const snapshot = snapshotModulations(membership, defaults.v, { ...request, to }, defaults.v.callerId ?? telephony.fromNumber);
     const rows = await tx<{ id: string }[]>`
       insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
       values (${orgId}, ${session.userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${membership.plan})
@@ -198,13 +202,16 @@ export async function placeCall(
     return { membership, callId: rows[0].id, replayed: false, snapshot };
   });
 
-  if (!created.replayed && created.snapshot) await dial(created.callId, orgId, created.snapshot, log);
-
-  const call = await withUser(session.claims, (tx) => findCall(tx, { orgId, callId: created.callId, view: viewFor(created.membership) }));
+  // The call as the caller may see it, under RLS: read in the transaction that records the
+  // carrier's answer (after its writes, as the caller), or on its own for a replay.
+  const readBack = (tx: Tx) => findCall(tx, { orgId, callId: created.callId, view: viewFor(created.membership) });
+  const call = !created.replayed && created.snapshot
+    ? await dial(created.callId, orgId, created.snapshot, log, (tx) => (continueAsUser(tx, session.claims), readBack(tx)))
+    : await withUser(session.claims, readBack);
   return { call: call!, replayed: created.replayed };
 }
 
-async function dial(callId: string, orgId: string, snapshot: ModulationSnapshot, log: Logger): Promise<void> {
+async function dial<R>(callId: string, orgId: string, snapshot: ModulationSnapshot, log: Logger, then: (tx: Tx) => Promise<R>): Promise<R> {
   const urls = callUrls(config().publicBaseUrl, callId);
   try {
     const resource = await signalwire().calls.create({
@@ -220,29 +227,38 @@ async function dial(callId: string, orgId: string, snapshot: ModulationSnapshot,
       timeout: 30,
       timeLimit: 3600,
     });
-    await asService(async (tx) => {
-      await tx`update public.calls set provider_call_sid = coalesce(provider_call_sid, ${resource.sid}), updated_at = now()
-               where id = ${callId} and organization_id = ${orgId}`;
-      await appendCallEvent(tx, { id: callId, orgId }, "call.dialled", { CallSid: resource.sid }, { dedupeKey: "call.dialled" });
+    // The service's writes (pipelined), then, once they are done, `then` as the caller.
+    const result = await asService(async (tx) => {
+      await Promise.all([
+        tx`update public.calls set provider_call_sid = coalesce(provider_call_sid, ${resource.sid}), updated_at = now()
+           where id = ${callId} and organization_id = ${orgId}`,
+        appendCallEvent(tx, { id: callId, orgId }, "call.dialled", { CallSid: resource.sid }, { dedupeKey: "call.dialled" }),
+      ]);
+      return then(tx);
     });
     log.info({ callId, orgId, callSid: resource.sid }, "call dialled");
+    return result;
   } catch (err) {
     const failure = classifyDialError(err);
     const dialError =
       failure.kind === "ambiguous"
         ? { code: "dial_outcome_unknown", message: `${failure.message} The call is being checked with the carrier; it will not be dialled again.` }
         : { code: failure.code, message: failure.message };
-    await asService(async (tx) => {
-      await tx`update public.calls set dial_error = ${tx.json(dialError)},
-                 status = ${failure.kind === "ambiguous" ? tx`status` : tx`'failed'`}, updated_at = now(),
-                 ended_at = ${failure.kind === "ambiguous" ? null : new Date()}
-               where id = ${callId} and organization_id = ${orgId}`;
-      await appendCallEvent(tx, { id: callId, orgId }, "call.dial_failed", dialError, { dedupeKey: "call.dial_failed" });
+    const result = await asService(async (tx) => {
+      await Promise.all([
+        tx`update public.calls set dial_error = ${tx.json(dialError)},
+             status = ${failure.kind === "ambiguous" ? tx`status` : tx`'failed'`}, updated_at = now(),
+             ended_at = ${failure.kind === "ambiguous" ? null : new Date()}
+           where id = ${callId} and organization_id = ${orgId}`,
+        appendCallEvent(tx, { id: callId, orgId }, "call.dial_failed", dialError, { dedupeKey: "call.dial_failed" }),
+      ]);
+      return failure.kind === "ambiguous" ? then(tx) : null;
     });
     log.warn({ callId, orgId, code: dialError.code, err }, "dialling failed");
     if (failure.kind === "rejected") {
       if (failure.status === 422) throw new UnprocessableError(failure.message, failure.code, { callId });
       throw new ProviderError(failure.message, failure.code, { callId });
     }
+    return result!;
   }
 }

@@ -1,6 +1,6 @@
 import "server-only";
 import type { CallDetail, CallSummary } from "@/lib/calls/contracts";
-import { latestRecordings, recordingsOfCall, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
+import { latestRecordingColumn, recordingsOfCall, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
 import { surveyAnswersOfCall } from "@/lib/calls/survey-answers";
 import { readTimeline } from "@/lib/calls/timeline";
 import { modulationSnapshotSchema, type ModulationSnapshot, type Flow } from "@/lib/calls/snapshot";
@@ -45,6 +45,8 @@ interface CallRow {
   durationSeconds: number | null;
   modulations: unknown;
   dialError: { code: string; message: string } | null;
+  /** With `latestRecordingColumn`: the call's latest recording. */
+  latestRecording?: RecordingRow | null;
 }
 
 /** `+15551230123` → `+1•••••••23`: the country code and the last two digits. */
@@ -80,7 +82,8 @@ function summary(row: CallRow, view: CallView, recording: RecordingRow | undefin
   };
 }
 
-const CALL_COLUMNS = (tx: Tx) => tx`
+const CALL_COLUMNS = (tx: Tx, view?: CallView) => tx`
+  ${view?.recordings ? tx`${latestRecordingColumn(tx)},` : tx``}
   c.id, c.status::text as status, c.flow, c.to_number as "toNumber", c.from_number as "fromNumber",
   to_json(c.created_at) #>> '{}' as "createdAt", to_json(c.updated_at) #>> '{}' as "updatedAt",
   to_json(c.answered_at) #>> '{}' as "answeredAt", to_json(c.ended_at) #>> '{}' as "endedAt", c.duration_seconds as "durationSeconds", c.modulations, c.dial_error as "dialError"`;
@@ -102,24 +105,24 @@ export async function listCalls(
   { orgId, before, limit, view }: { orgId: string; before?: string; limit: number; view: CallView },
 ): Promise<{ calls: CallSummary[]; nextBefore: string | null }> {
   const cursor = before ? decodeCursor(before) : null;
+  // The calls and (when the view shows them) their latest recordings: one statement.
   const rows = await tx<CallRow[]>`
-    select ${CALL_COLUMNS(tx)}
+    select ${CALL_COLUMNS(tx, view)}
     from public.calls c
     where c.organization_id = ${orgId}
       ${cursor ? tx`and (c.created_at, c.id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)` : tx``}
     order by c.created_at desc, c.id desc
     limit ${limit + 1}`;
   const page = rows.slice(0, limit);
-  const recordings = view.recordings ? await latestRecordings(tx, { orgId, callIds: page.map((r) => r.id) }) : new Map();
   return {
-    calls: page.map((row) => summary(row, view, recordings.get(row.id))),
+    calls: page.map((row) => summary(row, view, row.latestRecording ?? undefined)),
     nextBefore: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
   };
 }
 
-async function callRow(tx: Tx, orgId: string, callId: string): Promise<CallRow | undefined> {
+async function callRow(tx: Tx, orgId: string, callId: string, view?: CallView): Promise<CallRow | undefined> {
   const [row] = await tx<CallRow[]>`
-    select ${CALL_COLUMNS(tx)} from public.calls c where c.organization_id = ${orgId} and c.id = ${callId}`;
+    select ${CALL_COLUMNS(tx, view)} from public.calls c where c.organization_id = ${orgId} and c.id = ${callId}`;
   return row;
 }
 
@@ -130,21 +133,23 @@ export async function callExists(tx: Tx, { orgId, callId }: { orgId: string; cal
 }
 
 export async function findCall(tx: Tx, { orgId, callId, view }: { orgId: string; callId: string; view: CallView }): Promise<CallSummary | null> {
-  const row = await callRow(tx, orgId, callId);
-  if (!row) return null;
-  const recordings = view.recordings ? await latestRecordings(tx, { orgId, callIds: [row.id] }) : new Map();
-  return summary(row, view, recordings.get(row.id));
+  const row = await callRow(tx, orgId, callId, view);
+  return row ? summary(row, view, row.latestRecording ?? undefined) : null;
 }
 
 export async function getCallDetail(
   tx: Tx,
   { orgId, callId, view }: { orgId: string; callId: string; view: CallView },
 ): Promise<CallDetail | null> {
-  const row = await callRow(tx, orgId, callId);
+  // Independent reads, issued together: postgres.js pipelines them on the transaction's
+  // connection (one network round trip for the four statements). An unknown call reads nothing.
+  const [row, events, recordings, answers] = await Promise.all([
+    callRow(tx, orgId, callId),
+    readTimeline(tx, { orgId, callId }),
+    view.recordings ? recordingsOfCall(tx, { orgId, callId }) : [],
+    view.surveys ? surveyAnswersOfCall(tx, { orgId, callId }) : null,
+  ]);
   if (!row) return null;
-  const events = await readTimeline(tx, { orgId, callId });
-  const recordings = view.recordings ? await recordingsOfCall(tx, { orgId, callId }) : [];
-  const answers = view.surveys ? await surveyAnswersOfCall(tx, { orgId, callId }) : null;
   const snapshot: ModulationSnapshot | null = modulationSnapshotSchema.safeParse(row.modulations).data ?? null;
   return {
     // Recordings come oldest first; the summary shows the latest, as the list does.

@@ -258,15 +258,19 @@ export function recordingSummary(row: RecordingRow): RecordingSummary {
   };
 }
 
-/** The latest recording of each call, for the call list. */
-export async function latestRecordings(tx: Tx, { orgId, callIds }: { orgId: string; callIds: string[] }): Promise<Map<string, RecordingRow>> {
-  if (callIds.length === 0) return new Map();
-  const rows = await tx<RecordingRow[]>`
-    select distinct on (call_id) id, call_id as "callId", status, duration_seconds as "durationSeconds", channels, bytes::text as bytes, sha256
-    from public.recordings
-    where organization_id = ${orgId} and call_id = any(${callIds}::uuid[])
-    order by call_id, created_at desc`;
-  return new Map(rows.map((r) => [r.callId, r]));
+/**
+ * The latest recording of the call `c`, as one JSON column `"latestRecording"` (a RecordingRow,
+ * or null) in a query over `public.calls c`: the call list and a call's summary read their calls
+ * and recordings in one statement. Only for callers whose view includes recordings.
+ */
+export function latestRecordingColumn(tx: Tx) {
+  return tx`(
+    select to_json(r) from (
+      select id, call_id as "callId", status, duration_seconds as "durationSeconds", channels, bytes::text as bytes, sha256
+      from public.recordings
+      where organization_id = c.organization_id and call_id = c.id
+      order by created_at desc limit 1) r
+  ) as "latestRecording"`;
 }
 
 /** Every recording of one call, oldest first. */

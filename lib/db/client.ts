@@ -26,7 +26,35 @@ export function connect(url: string, max = 10): Sql {
     // Timestamps stay strings in rows we hand to JSON; callers parse where they compute.
     types: {},
     connection: { application_name: "verbatim" },
+    ...(process.env.VERBATIM_COUNT_ROUND_TRIPS === "1" ? { debug: countRoundTrip } : {}),
   });
+}
+
+/**
+ * For `npm run bench:api` only (VERBATIM_COUNT_ROUND_TRIPS=1): statements this process sent
+ * and network round trips they took. postgres.js writes the statements issued on a connection
+ * in one tick as one burst (it flushes on setImmediate) and pipelines them: one burst per
+ * connection per tick is one round trip. (A statement's first run on a connection also waits
+ * for its description; a warmed pool has every statement prepared already.)
+ */
+export interface DbCounts {
+  statements: number;
+  roundTrips: number;
+}
+const counts = ((globalThis as unknown as { verbatimDbCounts?: DbCounts }).verbatimDbCounts ??= { statements: 0, roundTrips: 0 });
+const openBursts = new Set<number>();
+
+function countRoundTrip(connection: number): void {
+  counts.statements += 1;
+  if (openBursts.has(connection)) return;
+  openBursts.add(connection);
+  counts.roundTrips += 1;
+  setImmediate(() => openBursts.delete(connection));
+}
+
+/** The counts so far (zeros unless VERBATIM_COUNT_ROUND_TRIPS=1). */
+export function dbCounts(): DbCounts {
+  return { ...counts };
 }
 
 /** Close the shared pool (scripts and tests at exit). */

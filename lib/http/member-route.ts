@@ -1,23 +1,27 @@
 import "server-only";
 import type { z } from "zod";
-import { requireSession, type Session } from "@/lib/auth";
-import { activeOrgId } from "@/lib/auth/active-org";
+import { requestSession, requireSession, type Session } from "@/lib/auth";
+import { ORG_HEADER } from "@/lib/auth/org-header";
+import { assertUserWithinLimit } from "@/lib/auth/user-limit";
 import type { Tx } from "@/lib/db";
+import { UnauthenticatedError } from "@/lib/errors";
 import { readJson, readQuery, route, type RouteContext } from "@/lib/http/route";
-import { authorize, withMember, type Membership } from "@/lib/rbac/authorize";
+import { authorizeRequest, withMemberRequest, type Membership } from "@/lib/rbac/authorize";
 import type { Action } from "@/lib/rbac/policy";
 
 /**
  * The shape of every member request, as `signalwireRoute` is for webhooks: the security steps
  * run here, in this order, before the handler sees anything, so no member route can skip one.
  *
- * 1. the session (`requireSession`, which also counts the per-user request limit);
- * 2. the organization: the active one (`x-organization-id`, the stored choice, the only
- *    membership; 409 `organization_required` otherwise), or where `options.org` says;
- * 3. the body and query, validated by their schemas, before the transaction opens (a slow
- *    upload holds no pooled connection);
- * 4. one `withUser` transaction, and `authorize(action)` inside it (another organization is
- *    404, a role or plan that may not is 403), then the handler in that same transaction.
+ * 1. the session token's signature and expiry (`requestSession`, no database; 401);
+ * 2. the body and query, validated by their schemas, before the transaction opens (a slow
+ *    upload holds no pooled connection); their errors answer after 3–5;
+ * 3. ONE transaction (`withMemberRequest`) whose first statement checks that the session was
+ *    not revoked (401) and resolves the membership: in `x-organization-id`, where
+ *    `options.org` says, or else the active organization (stored choice, only membership);
+ * 4. the per-user request limit (429), then 409 `organization_required` when none is active;
+ * 5. the action's check (another organization is 404, a role or plan that may not is 403),
+ *    then the handler in that same transaction.
  *
  * The handler maps one domain call to a response; domain functions receive the membership
  * (or its organization) and do not authorize again, except for finer checks of their own.
@@ -51,8 +55,9 @@ export interface MemberRouteOptions<B extends z.ZodType, Q extends z.ZodType> {
   /**
    * Where the organization comes from when it is not the active one (choosing the active
    * organization names its target in the body; a stream names the page's). Still authorized.
+   * Null: the active one.
    */
-  org?: (input: { req: Request; session: Session; body: z.infer<B> }) => string | Promise<string>;
+  org?: (input: { req: Request; session: Session; body: z.infer<B> }) => string | null | Promise<string | null>;
   /**
    * `false` for a handler that must not run inside one transaction (placing a call: the carrier
    * request happens between two). The action is then authorized in a transaction of its own and
@@ -80,18 +85,30 @@ export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
   options: MemberRouteOptions<B, Q> = {},
 ): Handler<P> {
   return route<P>(async (req, ctx) => {
-    const session = await requireSession();
-    const active = options.org ? null : await activeOrgId(session, req);
-    const body = (options.body ? await readJson(req, options.body, options.bodyLimit) : undefined) as z.infer<B>;
-    const query = (options.query ? readQuery(req, options.query) : undefined) as z.infer<Q>;
-    const orgId = active ?? (await options.org!({ req, session, body }));
+    const request = await requestSession();
+    if (!request) throw new UnauthenticatedError();
+    const { session } = request;
+    // Input is read before the transaction opens; its errors answer after the session and
+    // organization checks, in the order the API has always answered (401, 429, 409, 4xx).
+    let deferred: unknown;
+    let body = undefined as z.infer<B>;
+    let query = undefined as z.infer<Q>;
+    let named: string | null = null;
+    try {
+      body = (options.body ? await readJson(req, options.body, options.bodyLimit) : undefined) as z.infer<B>;
+      query = (options.query ? readQuery(req, options.query) : undefined) as z.infer<Q>;
+      named = options.org ? await options.org({ req, session, body }) : req.headers.get(ORG_HEADER);
+    } catch (err) {
+      deferred = err;
+    }
     const input = { ...ctx, req, session, body, query };
+    const guards = { before: () => assertUserWithinLimit(session.userId), deferred };
     if (options.transaction === false) {
-      const membership = await authorize(session, action, orgId);
+      const membership = await authorizeRequest(request, action, named || null, guards);
       const outside = handler as (ctx: MemberContext<P, z.infer<B>, z.infer<Q>>) => Promise<Response>;
       return outside({ ...input, membership, orgId: membership.orgId });
     }
-    return withMember(session, action, orgId, (tx, membership) => handler({ ...input, tx, membership, orgId: membership.orgId }));
+    return withMemberRequest(request, action, named || null, (tx, membership) => handler({ ...input, tx, membership, orgId: membership.orgId }), guards);
   });
 }
 
@@ -100,7 +117,7 @@ export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
  * active one otherwise. Either way `memberRoute` authorizes it: another organization is 404.
  */
 export function orgFromQuery(name: string): NonNullable<MemberRouteOptions<z.ZodType, z.ZodType>["org"]> {
-  return ({ req, session }) => new URL(req.url).searchParams.get(name) || activeOrgId(session, req);
+  return ({ req }) => new URL(req.url).searchParams.get(name) || req.headers.get(ORG_HEADER);
 }
 
 /**

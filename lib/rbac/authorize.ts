@@ -1,7 +1,8 @@
 import "server-only";
 import type { Session } from "@/lib/auth/claims";
-import { withUser, type Tx } from "@/lib/db";
-import { ForbiddenError, NotFoundError, PlanRequiredError } from "@/lib/errors";
+import { ORG_HEADER } from "@/lib/auth/contracts";
+import { requestContext, withRequest, withUser, type RequestContext, type Tx } from "@/lib/db";
+import { ForbiddenError, NotFoundError, OrganizationRequiredError, PlanRequiredError } from "@/lib/errors";
 import { logger } from "@/lib/log";
 import type { Membership } from "@/lib/orgs/contracts";
 import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
@@ -85,4 +86,66 @@ export async function withMember<T>(
   fn: (tx: Tx, membership: Membership) => Promise<T>,
 ): Promise<T> {
   return withUser(session.claims, async (tx) => fn(tx, await authorize(session, action, orgId, tx)));
+}
+
+/** The 409 for a request that names no organization when the caller has no active one. */
+export function organizationRequired(memberships: unknown[]): OrganizationRequiredError {
+  return new OrganizationRequiredError(
+    memberships.length === 0
+      ? "You are not a member of any organization yet. Accept an invitation to join one."
+      : `You belong to ${memberships.length} organizations: choose one (POST /api/session/org, or the ${ORG_HEADER} header).`,
+  );
+}
+
+/** Matches no organization: an `x-organization-id` that is not a UUID is 404, not "the active one". */
+const NO_ORG = "00000000-0000-0000-0000-000000000000";
+
+/**
+ * A member request in ONE transaction (`memberRoute`, the page): its first statement checks the
+ * session's `auth.sessions` row (`liveCheck`; 401 when gone) and resolves the membership in
+ * `orgId`, or in the active organization when `orgId` is null (`withRequest`). Then, in the
+ * order the API has always answered: `before` (the per-user limit), 409 when no organization
+ * is active, `deferred` (an input error found before the transaction opened), and the action's
+ * check (another organization 404, role or plan 403); then `fn` in the same transaction.
+ */
+export async function withMemberRequest<T>(
+  { session, liveCheck }: { session: Session; liveCheck: string | null },
+  action: Action,
+  orgId: string | null,
+  fn: (tx: Tx, membership: Membership, memberships: Membership[]) => Promise<T>,
+  { before, deferred }: { before?: () => Promise<void>; deferred?: unknown } = {},
+): Promise<T> {
+  const named = orgId === null ? null : UUID.test(orgId) ? orgId : NO_ORG;
+  return withRequest<Membership, T>(session.claims, { liveCheck, orgId: named }, async (tx, context) => {
+    const membership = await checked(context, action, orgId, { before, deferred });
+    return fn(tx, membership, context.memberships);
+  });
+}
+
+/**
+ * `withMemberRequest` without the transaction, for a handler that opens its own (placing a call
+ * must not hold one across the carrier request): the same checks in the same order, the
+ * session and membership read in ONE statement on the pool.
+ */
+export async function authorizeRequest(
+  { session, liveCheck }: { session: Session; liveCheck: string | null },
+  action: Action,
+  orgId: string | null,
+  { before, deferred }: { before?: () => Promise<void>; deferred?: unknown } = {},
+): Promise<Membership> {
+  const named = orgId === null ? null : UUID.test(orgId) ? orgId : NO_ORG;
+  const context = await requestContext<Membership>(session.claims, { liveCheck, orgId: named });
+  return checked(context, action, orgId, { before, deferred });
+}
+
+async function checked(
+  context: RequestContext<Membership>,
+  action: Action,
+  orgId: string | null,
+  { before, deferred }: { before?: () => Promise<void>; deferred?: unknown },
+): Promise<Membership> {
+  await before?.();
+  if (orgId === null && !context.membership) throw organizationRequired(context.memberships);
+  if (deferred) throw deferred;
+  return check(context.membership, action, orgId ?? context.membership!.orgId);
 }
