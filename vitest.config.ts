@@ -19,6 +19,9 @@ export default defineConfig({
           name: "unit",
           include: ["tests/unit/**/*.test.ts"],
           environment: "node",
+          // Some unit tests are CPU-heavy (every tampered byte of a timestamp token, Merkle
+          // proofs for every tree size): seconds here, more on a busy 2-core machine.
+          testTimeout: 30_000,
         },
       },
       {
