@@ -44,7 +44,7 @@
  */
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { DEMO_PASSWORD } from "@/lib/db/seed";
+import { benchDatabaseUrl, percentile, signInCookie } from "@/scripts/bench-support";
 import { RESERVED_NUMBERS } from "@/scripts/simulator";
 
 const { values } = parseArgs({
@@ -59,29 +59,8 @@ const REQUESTS = Number(values.requests);
 const BASE = values["base-url"]!.replace(/\/$/, "");
 const SILENT = Object.entries(RESERVED_NUMBERS).find(([, s]) => s.kind === "silent")![0];
 
-/** The embedded database `npm start` runs for this app port (scripts/dev.ts, lib/db/embedded.ts). */
-function databaseUrl(): string {
-  if (values["database-url"]) return values["database-url"];
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  const appPort = Number(new URL(BASE).port || 80);
-  const pgPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329 + (appPort - 3000));
-  return `postgres://postgres:verbatim-local@127.0.0.1:${pgPort}/verbatim`;
-}
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
-async function signIn(): Promise<string> {
-  const res = await fetch(`${BASE}/api/auth/sign-in`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-forwarded-for": "198.18.0.2" },
-    body: JSON.stringify({ email: values.email, password: DEMO_PASSWORD }),
-  });
-  if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
-  return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-}
 
 interface Counts {
   statements: number;
@@ -92,7 +71,7 @@ interface Counts {
 async function main(): Promise<void> {
   const health = await fetch(`${BASE}/api/health/ready`).catch(() => null);
   if (!health?.ok) throw new Error(`The app is not ready at ${BASE}. Start it with \`npm start\` first.`);
-  const db = postgres(databaseUrl(), { max: 1, onnotice: () => {}, types: {} });
+  const db = postgres(benchDatabaseUrl(BASE, values["database-url"]), { max: 1, onnotice: () => {}, types: {} });
   let counting = true;
   try {
     await db`create schema if not exists extensions`;
@@ -129,7 +108,7 @@ async function main(): Promise<void> {
   };
   if (!(await appCounts())) console.log("network round trips: not counted (start the app with VERBATIM_COUNT_ROUND_TRIPS=1).");
 
-  const cookie = await signIn();
+  const cookie = await signInCookie(BASE, values.email);
   const me = (await (await fetch(`${BASE}/api/me`, { headers: { cookie } })).json()) as { activeOrgId: string | null };
   if (!me.activeOrgId) throw new Error("the demo operator has no active organization");
   const headers = { cookie, "x-organization-id": me.activeOrgId };

@@ -30,7 +30,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { fromProviderStatus } from "@/lib/calls/state-machine";
-import { DEMO_PASSWORD } from "@/lib/db/seed";
+import { benchDatabaseUrl, percentile, signInCookie } from "@/scripts/bench-support";
 import { RESERVED_NUMBERS, signWebhook } from "@/scripts/simulator";
 
 const { values } = parseArgs({
@@ -50,14 +50,6 @@ const SILENT = Object.entries(RESERVED_NUMBERS).find(([, s]) => s.kind === "sile
 const EVENTS = ["initiated", "ringing", "answered", "in-progress", "completed"];
 const COPIES = values.duplicates ? 2 : 1;
 
-/** The embedded database `npm start` runs for this app port (scripts/dev.ts, lib/db/embedded.ts). */
-function databaseUrl(): string {
-  if (values["database-url"]) return values["database-url"];
-  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
-  const appPort = Number(new URL(BASE).port || 80);
-  const pgPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329 + (appPort - 3000));
-  return `postgres://postgres:verbatim-local@127.0.0.1:${pgPort}/verbatim`;
-}
 
 interface Result {
   name: string;
@@ -66,20 +58,7 @@ interface Result {
   latencies: number[];
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
-async function signIn(): Promise<string> {
-  const res = await fetch(`${BASE}/api/auth/sign-in`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-forwarded-for": "198.18.0.1" },
-    body: JSON.stringify({ email: "operator@acme.test", password: DEMO_PASSWORD }),
-  });
-  if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
-  return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-}
 
 async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -92,7 +71,7 @@ async function main(): Promise<void> {
   const carrier = JSON.parse(await readFile(path.join(values["data-dir"]!, "carrier.json"), "utf8")) as { signingKey: string; url?: string };
   const health = await fetch(`${BASE}/api/health/ready`).catch(() => null);
   if (!health?.ok) throw new Error(`The app is not ready at ${BASE}. Start it with \`npm run dev\` (or \`npm start\`) first.`);
-  const cookie = await signIn();
+  const cookie = await signInCookie(BASE, "operator@acme.test");
 
   console.log(`placing ${N} calls to the simulator's silent number ${SILENT}…`);
   const callIds: string[] = [];
@@ -219,7 +198,7 @@ const STATUS_CALLBACK_SQL = `
   where c.id = d.id and c.organization_id = d.organization_id`;
 
 async function rawStatusCallbacks(n: number): Promise<Result> {
-  const db = postgres(databaseUrl(), { max: Number(process.env.DATABASE_POOL_MAX ?? 10), onnotice: () => {}, types: {} });
+  const db = postgres(benchDatabaseUrl(BASE, values["database-url"]), { max: Number(process.env.DATABASE_POOL_MAX ?? 10), onnotice: () => {}, types: {} });
   try {
     const [org] = await db<{ orgId: string; userId: string }[]>`
       select organization_id as "orgId", user_id as "userId" from public.org_members m

@@ -1,0 +1,30 @@
+/**
+ * What the benchmark scripts share: where the embedded database of a running app is, a demo
+ * sign-in, and percentiles. Development tooling, like the rest of scripts/.
+ */
+import { DEMO_PASSWORD } from "@/lib/db/seed";
+
+/** The database to measure: --database-url, else DATABASE_URL, else the embedded one `npm start` runs for this app port. */
+export function benchDatabaseUrl(base: string, given: string | undefined): string {
+  if (given) return given;
+  if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
+  const appPort = Number(new URL(base).port || 80);
+  const pgPort = Number(process.env.EMBEDDED_PG_PORT ?? 54329 + (appPort - 3000));
+  return `postgres://postgres:verbatim-local@127.0.0.1:${pgPort}/verbatim`;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Sign in as a demo user; the session cookie to send with each request. */
+export async function signInCookie(base: string, email: string): Promise<string> {
+  const res = await fetch(`${base}/api/auth/sign-in`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password: DEMO_PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+  return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
