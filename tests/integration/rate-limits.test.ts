@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { configureSignalWire, ctx, queuedCall, sidOf, signedRequest } from "@/tests/support/signalwire";
+import { configureSignalWire, ctx, queuedCall, sidOf, signedRequest, statusParams, statusPath } from "@/tests/support/signalwire";
 import { addMembership, createOrg, member } from "@/tests/support/fixtures";
 import { sql } from "@/lib/db/client";
+import { testCookies } from "@/tests/support/next-headers";
 import { CLIENT_IP_HEADER } from "@/lib/http/client-ip";
 import type { CookieJar } from "@/lib/auth/cookie-jar";
 
@@ -11,15 +12,8 @@ import type { CookieJar } from "@/lib/auth/cookie-jar";
  */
 configureSignalWire();
 
-// The member API reads the session from next/headers' cookies; stand in for the request's.
-const requestCookies = new Map<string, string>();
-vi.mock("next/headers", () => ({
-  cookies: async () => ({
-    getAll: () => [...requestCookies].map(([name, value]) => ({ name, value })),
-    get: (name: string) => (requestCookies.has(name) ? { name, value: requestCookies.get(name)! } : undefined),
-    set: () => {},
-  }),
-}));
+// The member API reads the session from next/headers' cookies: the shared stand-in.
+vi.mock("next/headers", () => import("@/tests/support/next-headers"));
 
 const status = await import("@/app/api/webhooks/signalwire/[callId]/status/route");
 const members = await import("@/app/api/members/route");
@@ -35,16 +29,6 @@ beforeAll(async () => {
   userId = (await member(orgId, "operator")).userId;
 });
 
-const statusPath = (callId: string) => `/api/webhooks/signalwire/${callId}/status`;
-const statusParams = (sid: string, callStatus: string, seq: number) => ({
-  AccountSid: "11111111-2222-4333-8444-555555555555",
-  // Shaped like a real sid: since issue 6 a malformed CallSid is 400 before any limit applies.
-  CallSid: sidOf(sid),
-  CallStatus: callStatus,
-  SequenceNumber: String(seq),
-  Timestamp: new Date(Date.UTC(2026, 10, 21, 12, 0, seq)).toUTCString(),
-  Direction: "outbound-api",
-});
 
 /** A request as the server hands it to Next: the client address stamped in the private header. */
 function from(source: string, req: Request): Request {
@@ -119,8 +103,8 @@ describe("member API limit", () => {
     await addMembership(orgId, id, "owner");
     const jar = new MemoryJar();
     await localAuth.signIn(jar, { email, password: "a long enough password", ip: "192.0.2.5" });
-    requestCookies.clear();
-    for (const [name, value] of jar.cookies) requestCookies.set(name, value);
+    testCookies.clear();
+    for (const [name, value] of jar.cookies) testCookies.set(name, value);
     const headers = { "x-organization-id": orgId, "content-type": "application/json" };
 
     const listed = await members.GET(new Request("http://app.test/api/members", { headers }), ctx({}));

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { configureSignalWire, ctx, INTERNAL_ORIGIN, planFor, PUBLIC_BASE_URL, queuedCall, sidOf, signedRequest } from "@/tests/support/signalwire";
+import { configureSignalWire, ctx, INTERNAL_ORIGIN, planFor, PUBLIC_BASE_URL, queuedCall, sidOf, signedRequest, statusParams, statusPath } from "@/tests/support/signalwire";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { sql } from "@/lib/db/client";
 
@@ -16,16 +16,6 @@ beforeAll(async () => {
   userId = (await member(orgId, "operator")).userId;
 });
 
-const statusPath = (callId: string) => `/api/webhooks/signalwire/${callId}/status`;
-const statusParams = (sid: string, callStatus: string, seq: number, extra: Record<string, string> = {}) => ({
-  AccountSid: "11111111-2222-4333-8444-555555555555",
-  CallSid: sid,
-  CallStatus: callStatus,
-  SequenceNumber: String(seq),
-  Timestamp: new Date(Date.UTC(2026, 10, 21, 12, 0, seq)).toUTCString(),
-  Direction: "outbound-api",
-  ...extra,
-});
 
 async function eventsOf(callId: string) {
   return sql()`select kind, dedupe_key from public.call_events where call_id = ${callId} order by id`;

@@ -111,3 +111,19 @@ export function sidOf(label: string): string {
   const prefix = /^[A-Z]{2}/.test(label) ? label.slice(0, 2) : "CA";
   return prefix + createHash("sha256").update(label).digest("hex").slice(0, 32);
 }
+
+/** A status callback's form as SignalWire sends it (pass a real-shaped sid: `sidOf(label)`). */
+export function statusParams(sid: string, callStatus: string, seq: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    AccountSid: PROJECT_ID,
+    CallSid: sid,
+    CallStatus: callStatus,
+    SequenceNumber: String(seq),
+    Timestamp: new Date(Date.UTC(2026, 10, 21, 12, 0, seq)).toUTCString(),
+    Direction: "outbound-api",
+    ...extra,
+  };
+}
+
+/** The status webhook's path for a call. */
+export const statusPath = (callId: string) => `/api/webhooks/signalwire/${callId}/status`;
