@@ -34,9 +34,3 @@ export function checkCallSid(call: Pick<LockedCall, "providerCallSid">, callSid:
     throw new ConflictError("The CallSid does not belong to this call.", "call_sid_mismatch");
   }
 }
-
-/** A CallSid another call already adopted is not this call's (and would violate calls' unique sid). */
-export async function checkSidUnclaimed(tx: Tx, callId: string, callSid: string): Promise<void> {
-  const [other] = await tx`select 1 from public.calls where provider_call_sid = ${callSid} and id <> ${callId}`;
-  if (other) throw new ConflictError("The CallSid belongs to another call.", "call_sid_mismatch");
-}

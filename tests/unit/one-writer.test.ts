@@ -1,0 +1,39 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+/**
+ * One writer per record (ADR 0012): the call timeline has exactly one insert, the SQL function
+ * private.append_call_event (called by lib/calls/timeline.ts and the one-statement status
+ * report), and recordings are written only by lib/calls/recordings.ts. A second writer would
+ * fork the hash chain the evidence log puts over the timeline.
+ */
+function files(dir: string, ext: RegExp): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === "node_modules" ? [] : files(full, ext);
+    return ext.test(e.name) ? [full] : [];
+  });
+}
+
+const code = ["app", "lib", "scripts", "components"].flatMap((d) => files(d, /\.tsx?$/))
+  // The benchmark's raw SQL measures the database alone on purpose; it is not the app.
+  .filter((f) => !/scripts\/bench-/.test(f));
+
+function writersOf(pattern: RegExp, among: string[]): string[] {
+  return among.filter((f) => pattern.test(readFileSync(f, "utf8")));
+}
+
+describe("one writer per record", () => {
+  it("inserts into call_events in one SQL function and nowhere in the code", () => {
+    const insert = /insert\s+into\s+public\.call_events/i;
+    expect(writersOf(insert, code)).toEqual([]);
+    expect(writersOf(insert, files("supabase/migrations", /\.sql$/)).map((f) => path.basename(f))).toEqual([
+      "20261130005000_create_status_report_function.sql",
+    ]);
+  });
+
+  it("writes recordings from lib/calls/recordings.ts only", () => {
+    expect(writersOf(/(insert\s+into|update)\s+public\.recordings\b/i, code)).toEqual([path.join("lib", "calls", "recordings.ts")]);
+  });
+});
