@@ -2,6 +2,7 @@
  * What the benchmark scripts share: where the embedded database of a running app is, a demo
  * sign-in, and percentiles. Development tooling, like the rest of scripts/.
  */
+import http from "node:http";
 import { DEMO_PASSWORD } from "@/lib/db/seed";
 
 /** The database to measure: --database-url, else DATABASE_URL, else the embedded one `npm start` runs for this app port. */
@@ -27,4 +28,25 @@ export async function signInCookie(base: string, email: string): Promise<string>
   });
   if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
   return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+}
+
+/**
+ * A keep-alive HTTP client for the benchmarks, on node:http rather than fetch: the benchmarks
+ * run on the machine they measure, and fetch's own cost (web streams, Request and Response
+ * objects) would be counted against the server. Every measured request goes through this, so
+ * the routes compared with each other pay the same client.
+ */
+export function httpClient(sockets: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const send = (method: string, url: string, headers: Record<string, string> = {}, body?: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request(url, { method, agent, headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (res) => {
+        res.resume();
+        res.once("end", () => resolve(res.statusCode ?? 0));
+        res.once("error", reject);
+      });
+      req.once("error", reject);
+      req.end(body);
+    });
+  return { send, close: () => agent.destroy() };
 }

@@ -30,7 +30,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { fromProviderStatus } from "@/lib/calls/state-machine";
-import { benchDatabaseUrl, percentile, signInCookie } from "@/scripts/bench-support";
+import { benchDatabaseUrl, httpClient, percentile, signInCookie } from "@/scripts/bench-support";
 import { RESERVED_NUMBERS, signWebhook } from "@/scripts/simulator";
 
 const { values } = parseArgs({
@@ -41,6 +41,8 @@ const { values } = parseArgs({
     "data-dir": { type: "string", default: ".data" },
     duplicates: { type: "boolean", default: true },
     "database-url": { type: "string" },
+    /** Run only some of the four (app,raw,floor,dispatch), e.g. to profile the server during one. */
+    only: { type: "string", default: "app,raw,floor,dispatch" },
   },
 });
 const N = Number(values.calls);
@@ -49,6 +51,7 @@ const BASE = values["base-url"]!.replace(/\/$/, "");
 const SILENT = Object.entries(RESERVED_NUMBERS).find(([, s]) => s.kind === "silent")![0];
 const EVENTS = ["initiated", "ringing", "answered", "in-progress", "completed"];
 const COPIES = values.duplicates ? 2 : 1;
+const ONLY = new Set(values.only!.split(","));
 
 
 interface Result {
@@ -90,69 +93,89 @@ async function main(): Promise<void> {
   const seen = (await (await fetch(`${carrier.url}/__control/calls`)).json()) as { sid: string; request: { url?: string } }[];
   const sidOf = new Map(seen.map((c) => [c.request.url?.match(/laml\/([0-9a-f-]{36})/)?.[1], c.sid]));
 
-  // (a) the app's webhook route
-  const appLatencies: number[] = [];
   const failures = new Map<number, number>();
-  let started = performance.now();
-  await pool(callIds, CONCURRENCY, async (callId) => {
-    const sid = sidOf.get(callId);
-    if (!sid) throw new Error(`the simulator has no record of call ${callId}`);
-    const pathname = `/api/webhooks/signalwire/${callId}/status`;
-    for (const [seq, status] of EVENTS.entries()) {
-      const params: Record<string, string> = {
-        CallSid: sid, CallStatus: status, SequenceNumber: String(seq), Direction: "outbound-api",
-        Timestamp: new Date().toUTCString(), ...(status === "completed" ? { CallDuration: "30" } : {}),
-      };
-      const body = new URLSearchParams(params).toString();
-      const signature = signWebhook(carrier.signingKey, `${BASE}${pathname}`, params);
-      for (let copy = 0; copy < COPIES; copy++) {
-        const t0 = performance.now();
-        const res = await fetch(`${BASE}${pathname}`, {
-          method: "POST",
-          headers: { "content-type": "application/x-www-form-urlencoded", "x-signalwire-signature": signature },
-          body,
-        });
-        await res.arrayBuffer();
-        appLatencies.push(performance.now() - t0);
-        if (res.status !== 204) failures.set(res.status, (failures.get(res.status) ?? 0) + 1);
+  const results: Result[] = [];
+  const client = httpClient(CONCURRENCY);
+  const requests = N * EVENTS.length * COPIES;
+
+  // (a) the app's webhook route. Every callback is built and signed before the clock starts
+  // (signing is the carrier's work, not ours), then sent in order per call, calls in parallel.
+  if (ONLY.has("app")) {
+    const perCall = callIds.map((callId) => {
+      const sid = sidOf.get(callId);
+      if (!sid) throw new Error(`the simulator has no record of call ${callId}`);
+      const url = `${BASE}/api/webhooks/signalwire/${callId}/status`;
+      return EVENTS.map((status, seq) => {
+        const params: Record<string, string> = {
+          CallSid: sid, CallStatus: status, SequenceNumber: String(seq), Direction: "outbound-api",
+          Timestamp: new Date().toUTCString(), ...(status === "completed" ? { CallDuration: "30" } : {}),
+        };
+        const headers = { "content-type": "application/x-www-form-urlencoded", "x-signalwire-signature": signWebhook(carrier.signingKey, url, params) };
+        return { url, headers, body: new URLSearchParams(params).toString() };
+      });
+    });
+    const latencies: number[] = [];
+    const started = performance.now();
+    await pool(perCall, CONCURRENCY, async (callbacks) => {
+      for (const { url, headers, body } of callbacks) {
+        for (let copy = 0; copy < COPIES; copy++) {
+          const t0 = performance.now();
+          const status = await client.send("POST", url, headers, body);
+          latencies.push(performance.now() - t0);
+          if (status !== 204) failures.set(status, (failures.get(status) ?? 0) + 1);
+        }
       }
-    }
-  });
-  const app: Result = { name: "app", requests: appLatencies.length, seconds: (performance.now() - started) / 1000, latencies: appLatencies };
+    });
+    results.push({ name: "app", requests: latencies.length, seconds: (performance.now() - started) / 1000, latencies });
+  }
 
   // (b) the same effect, raw, one statement per callback
-  const raw = await rawStatusCallbacks(N);
+  if (ONLY.has("raw")) results.push(await rawStatusCallbacks(N));
 
-  // (c) the framework floor
-  const floorLatencies: number[] = [];
-  const floorRequests = Array.from({ length: app.requests }, (_, i) => i);
-  started = performance.now();
-  await pool(floorRequests, CONCURRENCY, async () => {
-    const t0 = performance.now();
-    const res = await fetch(`${BASE}/api/health/live`);
-    await res.arrayBuffer();
-    floorLatencies.push(performance.now() - t0);
-    if (res.status !== 200) failures.set(res.status, (failures.get(res.status) ?? 0) + 1);
-  });
-  const floor: Result = { name: "floor", requests: floorLatencies.length, seconds: (performance.now() - started) / 1000, latencies: floorLatencies };
+  // (c) the framework floor: Next's router and the route wrapper around a route that does
+  // nothing. Next answers HEAD with the route's GET; the direct dispatch serves only the methods
+  // a module exports, so HEAD /api/health/live is Next's.
+  if (ONLY.has("floor")) results.push(await trivialRequests(client, "floor", "HEAD", requests, failures));
+
+  // (d) the dispatch floor: the same route through the direct dispatch webhooks use
+  // (scripts/machine-routes.ts): what HTTP, the adapter and the wrapper cost on their own.
+  if (ONLY.has("dispatch")) results.push(await trivialRequests(client, "dispatch", "GET", requests, failures));
+  client.close();
 
   const fmt = (ms: number) => `${ms.toFixed(1)} ms`.padStart(9);
   const rate = (r: Result) => r.requests / r.seconds;
-  console.log(`\nwebhook benchmark: ${N} calls, ${app.requests} status callbacks (${values.duplicates ? "each delivered twice" : "once each"}), concurrency ${CONCURRENCY}`);
+  console.log(`\nwebhook benchmark: ${N} calls, ${requests} status callbacks (${values.duplicates ? "each delivered twice" : "once each"}), concurrency ${CONCURRENCY}`);
   console.log(`  ${"".padEnd(44)} ${"req/s".padStart(7)} ${"p50".padStart(9)} ${"p99".padStart(9)}`);
   const label: Record<string, string> = {
     app: "(a) app: signed status webhook route",
     raw: "(b) raw: same effect, one statement",
-    floor: "(c) floor: GET /api/health/live",
+    floor: "(c) floor: HEAD /api/health/live, via Next",
+    dispatch: "(d) dispatch floor: GET /api/health/live",
   };
-  for (const r of [app, raw, floor]) {
+  for (const r of results) {
     const sorted = [...r.latencies].sort((x, y) => x - y);
     console.log(`  ${label[r.name]!.padEnd(44)} ${rate(r).toFixed(0).padStart(7)} ${fmt(percentile(sorted, 50))} ${fmt(percentile(sorted, 99))}`);
   }
-  console.log(`  app/raw   throughput ${(rate(app) / rate(raw)).toFixed(2)}`);
-  console.log(`  app/floor throughput ${(rate(app) / rate(floor)).toFixed(2)}`);
+  const find = (name: string) => results.find((r) => r.name === name);
+  const app = find("app");
+  for (const other of ["raw", "floor", "dispatch"]) {
+    const r = find(other);
+    if (app && r) console.log(`  app/${other.padEnd(8)} throughput ${(rate(app) / rate(r)).toFixed(2)}`);
+  }
   console.log(`  non-2xx   ${failures.size === 0 ? "none" : [...failures].map(([s, n]) => `${n}×${s}`).join(", ")}`);
   if (failures.size > 0) process.exitCode = 1;
+}
+
+async function trivialRequests(client: ReturnType<typeof httpClient>, name: string, method: "GET" | "HEAD", count: number, failures: Map<number, number>): Promise<Result> {
+  const latencies: number[] = [];
+  const started = performance.now();
+  await pool(Array.from({ length: count }, (_, i) => i), CONCURRENCY, async () => {
+    const t0 = performance.now();
+    const status = await client.send(method, `${BASE}/api/health/live`);
+    latencies.push(performance.now() - t0);
+    if (status !== 200) failures.set(status, (failures.get(status) ?? 0) + 1);
+  });
+  return { name, requests: latencies.length, seconds: (performance.now() - started) / 1000, latencies };
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { registerHooks } from "node:module";
+import { requestWithBody } from "@/lib/http/preread";
 
 // Route modules start with `import "server-only"`, a build-time marker that throws outside the
 // react-server condition, which this process (hosting Next, which needs both React builds) does
@@ -105,16 +106,14 @@ export async function serveMachineRoute(req: IncomingMessage, res: ServerRespons
   const found = await find(method, pathname);
   if (!found) return false;
   const hasBody = method !== "GET" && method !== "HEAD";
-  const request = new Request(`http://${req.headers.host ?? "localhost"}${path}`, {
-    method,
-    headers: webHeaders(req),
-    // Provider bodies are small (the route refuses more than 64 KiB): read them whole, which
-    // costs far less than a web stream over the socket. An oversized body is still cut off
-    // here, before it is buffered.
-    body: hasBody ? new Uint8Array(await readBody(req)) : undefined,
-  });
+  const url = `http://${req.headers.host ?? "localhost"}${path}`;
+  const init = { method, headers: webHeaders(req) };
+  // Provider bodies are small (the route refuses more than 64 KiB): read them whole and hand
+  // them to the route's body reader, which costs far less than a web stream over the socket.
+  // An oversized body is still cut off here, before it is buffered.
+  const request = hasBody ? requestWithBody(url, init, await readBody(req)) : new Request(url, init);
   const response = await found.handler(request, { params: Promise.resolve(found.params) });
-  const body = Buffer.from(await response.arrayBuffer());
+  const body = response.body === null ? Buffer.alloc(0) : Buffer.from(await response.arrayBuffer());
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;

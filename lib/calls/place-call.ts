@@ -227,14 +227,17 @@ async function dial<R>(callId: string, orgId: string, snapshot: ModulationSnapsh
       timeout: 30,
       timeLimit: 3600,
     });
-    // The service's writes (pipelined), then, once they are done, `then` as the caller.
+    // The service's writes, then `then` as the caller, all sent together (one round trip):
+    // each is sent as it is issued (`execute`), and Postgres runs them in that order, so the
+    // caller's read sees the writes and the writes run before the role changes.
     const result = await asService(async (tx) => {
-      await Promise.all([
+      const [, , value] = await Promise.all([
         tx`update public.calls set provider_call_sid = coalesce(provider_call_sid, ${resource.sid}), updated_at = now()
-           where id = ${callId} and organization_id = ${orgId}`,
+           where id = ${callId} and organization_id = ${orgId}`.execute(),
         appendCallEvent(tx, { id: callId, orgId }, "call.dialled", { CallSid: resource.sid }, { dedupeKey: "call.dialled" }),
+        then(tx),
       ]);
-      return then(tx);
+      return value;
     });
     log.info({ callId, orgId, callSid: resource.sid }, "call dialled");
     return result;

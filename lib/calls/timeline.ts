@@ -126,9 +126,10 @@ export async function appendCallEvent<K extends CallEventKind>(
   payload: CallEventPayload<K>,
   options: AppendOptions,
 ): Promise<boolean> {
+  // Sent at once (`execute`), so statements issued after this call run after it.
   const [row] = await db<{ inserted: boolean }[]>`
     select private.append_call_event(${call.orgId}::uuid, ${call.id}::uuid, ${kind}::text, ${options.dedupeKey}::text,
-                                     ${db.json(checkedPayload(kind, payload) as never)}::jsonb, ${options.occurredAt ?? null}::timestamptz) as inserted`;
+                                     ${db.json(checkedPayload(kind, payload) as never)}::jsonb, ${options.occurredAt ?? null}::timestamptz) as inserted`.execute();
   return row!.inserted;
 }
 

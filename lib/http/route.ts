@@ -1,6 +1,7 @@
 import "server-only";
 import type { z } from "zod";
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "@/lib/errors";
+import { takePrereadBody } from "@/lib/http/preread";
 import { errorResponse } from "@/lib/http/respond";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
 import { logger, type Logger } from "@/lib/log";
@@ -39,6 +40,11 @@ export function route<P = Record<string, never>>(
 export async function readText(req: Request, limitBytes: number): Promise<string> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
+  const bytes = takePrereadBody(req);
+  if (bytes) {
+    if (bytes.byteLength > limitBytes) throw new PayloadTooLargeError(limitBytes);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  }
   if (!req.body) return "";
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -20,6 +20,8 @@ import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
  *  4. one domain function in a service transaction (or, for a one-statement domain function,
  *     on the pool: that statement is its own transaction). Ignored events still answer 2xx.
  */
+const subjectSchema = z.uuid();
+
 export interface Verifier<V> {
   /** Read the request and return what was verified; throw an AppError when it does not verify. */
   verify(req: Request): Promise<V>;
@@ -65,7 +67,7 @@ export function webhookRoute<V, P extends Record<string, string>>(
       throw err;
     }
     const subject = ctx.params[options.subject];
-    if (!z.uuid().safeParse(subject).success) throw new NotFoundError(options.notFound);
+    if (!subjectSchema.safeParse(subject).success) throw new NotFoundError(options.notFound);
     await WEBHOOK_LIMITS.perSubject.consume(subject!, "Too many webhook requests about this one item.");
     const input = { verified, params: ctx.params, url: new URL(req.url) };
     if (options.transaction === false) return handler(sql(), input, ctx);

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { registerAbsentRecording } from "@/lib/calls/recordings";
 import { requireDatabaseUrl } from "@/lib/config";
 import { asService } from "@/lib/db";
+import type { CarrierSimulator } from "@/scripts/simulator";
 import { addMembership, createOrg, insertCall, insertCallEvent } from "@/tests/support/fixtures";
+import { clearSignalWire, configureSignalWire, startTestCarrier } from "@/tests/support/signalwire";
 import { Browser, as, call, signedInUser } from "@/tests/support/member-requests";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
@@ -18,13 +20,15 @@ vi.mock("next/headers", async () => (await import("@/tests/support/member-reques
  * Counted on a warm connection, as a running app's are: postgres.js prepares each statement
  * on a connection the first time it runs there (one more trip, then never again).
  */
-const { GET: listRoute } = await import("@/app/api/calls/route");
+const { GET: listRoute, POST: placeRoute } = await import("@/app/api/calls/route");
 const { GET: detailRoute } = await import("@/app/api/calls/[id]/route");
 const { localAuth } = await import("@/lib/auth/local");
 const { memberRoute } = await import("@/lib/http/member-route");
 
 const LIST = { statements: 4, roundTrips: 3 };
 const DETAIL = { statements: 7, roundTrips: 3 };
+/** Placing a call: authorization, the insert's transaction, the carrier, the dial's transaction. */
+const PLACE = { statements: 14, roundTrips: 6 };
 
 const statements: string[] = [];
 let roundTrips = 0;
@@ -47,6 +51,7 @@ const pool = globalThis as unknown as { verbatimSql?: postgres.Sql };
 let orgId: string;
 let callId: string;
 let operator: Awaited<ReturnType<typeof signedInUser>>;
+let carrier: CarrierSimulator;
 
 async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[]; roundTrips: number }> {
   const saved = pool.verbatimSql;
@@ -62,7 +67,10 @@ async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; statement
 }
 
 beforeAll(async () => {
+  carrier = await startTestCarrier();
+  configureSignalWire({ CARRIER_SIMULATOR_URL: carrier.url });
   orgId = await createOrg("insights");
+  await asService((tx) => tx`insert into public.voice_configs (organization_id) values (${orgId})`);
   operator = await signedInUser();
   await addMembership(orgId, operator.userId, "operator");
   for (let i = 0; i < 3; i++) await insertCall(orgId, operator.userId);
@@ -72,6 +80,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await carrier?.stop();
+  clearSignalWire();
   await counted.end({ timeout: 5 });
 });
 
@@ -104,6 +114,25 @@ describe("member requests: statements and round trips", () => {
     expect(statements.filter((s) => /^\s*begin/i.test(s))).toHaveLength(1);
     expect(statements.length, statements.join("\n---\n")).toBeLessThanOrEqual(DETAIL.statements);
     expect(roundTrips).toBeLessThanOrEqual(DETAIL.roundTrips);
+  });
+
+  it(`placing a call: ${PLACE.statements} statements in ${PLACE.roundTrips} round trips around the carrier request`, async () => {
+    const place = (to: string) => call(operator.browser, placeRoute, { method: "POST", path: "/api/calls", body: { to }, orgId, headers: { "idempotency-key": crypto.randomUUID() } });
+    const to = "+14155550188";
+    carrier.setScenario(to, { kind: "silent" });
+    await counting(() => place(to)); // warm: prepare the statements on the counted connection
+    const { result, statements, roundTrips } = await counting(() => place(to));
+    expect(result.status, JSON.stringify(result.body)).toBe(201);
+    expect(statements.length, statements.join("\n---\n")).toBeLessThanOrEqual(PLACE.statements);
+    expect(roundTrips).toBeLessThanOrEqual(PLACE.roundTrips);
+    // The dial's writes and the caller's read leave together; Postgres runs them in the order
+    // sent, so the read (as the caller) sees the write (as the service).
+    const update = statements.findIndex((s) => /update public\.calls set provider_call_sid/.test(s));
+    const read = statements.findLastIndex((s) => /from public\.calls c where/.test(s));
+    expect(update).toBeGreaterThan(-1);
+    expect(read).toBeGreaterThan(update);
+    const call_ = (result.body as { call: { createdAt: string; updatedAt: string } }).call;
+    expect(Date.parse(call_.updatedAt)).toBeGreaterThan(Date.parse(call_.createdAt));
   });
 
   it("a statement that failed fails the request even when the handler caught its error (as postgres.js's begin does)", async () => {

@@ -67,9 +67,9 @@ export interface Answer {
 export async function call<P = Record<string, never>>(
   browser: Browser,
   handler: Handler<P>,
-  { method = "GET", path = "/api/x", body, orgId, params }: { method?: string; path?: string; body?: unknown; orgId?: string; params?: P } = {},
+  { method = "GET", path = "/api/x", body, orgId, params, headers: extra = {} }: { method?: string; path?: string; body?: unknown; orgId?: string; params?: P; headers?: Record<string, string> } = {},
 ): Promise<Answer> {
-  const headers = new Headers({ "x-forwarded-for": `198.51.100.${(ipCounter += 1) % 250}` });
+  const headers = new Headers({ "x-forwarded-for": `198.51.100.${(ipCounter += 1) % 250}`, ...extra });
   if (body !== undefined) headers.set("content-type", "application/json");
   if (orgId) headers.set("x-organization-id", orgId);
   const req = new Request(`http://127.0.0.1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
