@@ -7,7 +7,8 @@ import { ConflictError, NotFoundError, WebhookAuthError } from "@/lib/errors";
 import { readJson } from "@/lib/http/route";
 import type { Verifier } from "@/lib/http/webhook-route";
 import { WEBHOOK_AUTH_HEADER } from "@/lib/intelligence/submit-transcription";
-import { enqueueRedactedAudio, recordProviderStatus, transcriptionForWebhook, type TranscriptionTarget } from "@/lib/intelligence/transcriptions";
+import { hasArtifact } from "@/lib/intelligence/artifacts";
+import { enqueueRedactedAudio, recordProviderStatus, transcriptionFor, transcriptionForWebhook, type TranscriptionTarget } from "@/lib/intelligence/transcriptions";
 
 /**
  * AssemblyAI's webhook. AssemblyAI signs nothing: what proves a request is AssemblyAI's answer
@@ -69,6 +70,11 @@ export async function handleAssemblyAIWebhook(db: Db, { target, body }: Verified
     return result;
   }
   if (body.status === "redacted_audio_ready") {
+    // Only a completed, redacting request without its audio yet has anything to copy; the
+    // fetch that completed it queued the copy already, so this is a second chance, not the first.
+    const row = await transcriptionFor(tx, target, { lock: true });
+    if (!row?.redact || row.status !== "completed") return "ignored";
+    if (await hasArtifact(tx, { orgId: target.orgId, transcriptionId: target.transcriptionId, kind: "redacted_audio" })) return "repeat";
     await enqueueRedactedAudio(tx, target);
     return "queued";
   }

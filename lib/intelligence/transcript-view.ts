@@ -1,7 +1,7 @@
 import "server-only";
 import type { TranscriptionStatusView, TranscriptView, TranslationView } from "@/lib/calls/contracts";
 import type { Tx } from "@/lib/db";
-import { currentArtifacts, type ArtifactKind, type ArtifactRow } from "@/lib/intelligence/artifacts";
+import { currentArtifactsJson, type ArtifactKind, type ArtifactRow } from "@/lib/intelligence/artifacts";
 import type { TranscriptBody, TranslationBody } from "@/lib/intelligence/settle-transcription";
 
 /**
@@ -25,15 +25,19 @@ export interface TranscriptionDetail {
   translations: TranslationView[] | null;
 }
 
-async function latestRequest(tx: Tx, orgId: string, callId: string): Promise<TranscriptionStatusView | null> {
-  const [row] = await tx<TranscriptionStatusView[]>`
-    select t.id, t.status, t.error, t.redact, t.target_languages as "targetLanguages",
-           (select count(*)::int from public.transcriptions p where p.recording_id = t.recording_id and p.created_at <= t.created_at) as attempt,
-           to_json(t.created_at) #>> '{}' as "requestedAt", to_json(t.settled_at) #>> '{}' as "settledAt"
-    from public.transcriptions t
-    where t.organization_id = ${orgId} and t.call_id = ${callId}
-    order by t.created_at desc, t.id desc limit 1`;
-  return row ?? null;
+/** The latest request (when `transcripts`) and the current artifacts of `kinds`: one statement. */
+async function readBoth(tx: Tx, orgId: string, callId: string, transcripts: boolean, kinds: ArtifactKind[]): Promise<{ request: TranscriptionStatusView | null; artifacts: ArtifactRow[] }> {
+  const [row] = await tx<{ request: TranscriptionStatusView | null; artifacts: ArtifactRow[] }[]>`
+    select
+      ${transcripts ? tx`(select to_json(r) from (
+        select t.id, t.status, t.error, t.redact, t.target_languages as "targetLanguages",
+               (select count(*)::int from public.transcriptions p where p.recording_id = t.recording_id and p.created_at <= t.created_at) as attempt,
+               to_json(t.created_at) #>> '{}' as "requestedAt", to_json(t.settled_at) #>> '{}' as "settledAt"
+        from public.transcriptions t
+        where t.organization_id = ${orgId} and t.call_id = ${callId}
+        order by t.created_at desc, t.id desc limit 1) r)` : tx`null::json`} as request,
+      ${currentArtifactsJson(tx, { orgId, callId, kinds })} as artifacts`;
+  return { request: row?.request ?? null, artifacts: row?.artifacts ?? [] };
 }
 
 function transcriptView(row: ArtifactRow): TranscriptView {
@@ -51,7 +55,7 @@ function transcriptView(row: ArtifactRow): TranscriptView {
   };
 }
 
-/** Pipelined on the caller's transaction beside the call's other reads. */
+/** One statement, pipelined on the caller's transaction beside the call's other reads. */
 export async function transcriptionDetail(
   tx: Tx,
   { orgId, callId, view }: { orgId: string; callId: string; view: TranscriptionReadView },
@@ -60,10 +64,8 @@ export async function transcriptionDetail(
     ...(view.transcripts ? (["transcript", "redacted_transcript"] as const) : []),
     ...(view.translations ? (["translation"] as const) : []),
   ];
-  const [request, artifacts] = await Promise.all([
-    view.transcripts ? latestRequest(tx, orgId, callId) : null,
-    currentArtifacts(tx, { orgId, callId, kinds }),
-  ]);
+  if (!view.transcripts && kinds.length === 0) return { transcription: null, transcript: null, translations: null };
+  const { request, artifacts } = await readBoth(tx, orgId, callId, view.transcripts, kinds);
   const redacted = artifacts.filter((a) => a.kind === "redacted_transcript").at(-1);
   const original = artifacts.filter((a) => a.kind === "transcript").at(-1);
   // A redacted call shows its redacted transcript unless the original was asked for by someone allowed.
