@@ -457,11 +457,14 @@ describe("plan gating", () => {
 describe("the reconciler", () => {
   it("submits a stored recording whose request was never made, and fetches a submitted one whose webhook never came", async () => {
     const o = await org("pro");
-    // Make AssemblyAI's webhooks fail verification: the request stays submitted.
+    // Slow, so the request is still submitted when its secret is replaced; AssemblyAI's webhook
+    // then fails verification and the request stays submitted.
+    transcriber.setScenario(o.id, "slow");
     const callId = await place(o, target());
     const t = await waitFor("submission", async () => (await transcriptionsOf(callId)).find((r) => r.status === "submitted"));
     await sql()`update public.transcriptions set webhook_secret_sha256 = ${hex("lost")} where id = ${t.id}`;
     await waitFor("the transcriber to finish", async () => transcriber.transcripts().find((r) => r.id === t.providerTranscriptId)?.settled);
+    transcriber.clearScenarios();
     expect((await transcriptionsOf(callId))[0]!.status).toBe("submitted");
     const report = await reconcileCalls({ thresholdSeconds: 0, carrier: null, log, transcriptions: true });
     expect(report.transcriptionsSettled).toBeGreaterThanOrEqual(1);
