@@ -122,14 +122,27 @@ function outcomeUnknown(err: unknown): boolean {
   return err instanceof ApiError && (err.network || (err.status >= 500 && err.status !== 502));
 }
 
-function CarrierNote({ carrier }: { carrier: VoiceConfigResponse["carrier"] }) {
+function TranscriberBadge({ transcriber }: { transcriber: VoiceConfigResponse["transcriber"] }) {
+  if (transcriber !== "simulated") return null;
+  return (
+    <span data-testid="transcriber" className="ml-2 inline-block rounded-full border border-amber-400 bg-amber-100 px-2.5 py-0.5 text-xs font-semibold text-amber-900">
+      simulated transcription
+    </span>
+  );
+}
+
+function CarrierNote({ carrier, transcriber }: { carrier: VoiceConfigResponse["carrier"]; transcriber: VoiceConfigResponse["transcriber"] }) {
   if (carrier === "simulated") {
     return (
       <div className="mt-2 text-sm">
         <span data-testid="carrier" className="inline-block rounded-full border border-amber-400 bg-amber-100 px-2.5 py-0.5 text-xs font-semibold text-amber-900">
           simulated carrier
         </span>
-        <p className="mt-1 text-muted">No real phone rings: a built-in simulator answers and sends the provider callbacks.</p>
+        <TranscriberBadge transcriber={transcriber} />
+        <p className="mt-1 text-muted">
+          No real phone rings: a built-in simulator answers and sends the provider callbacks
+          {transcriber === "simulated" ? ", and a built-in transcriber stands in for AssemblyAI" : ""}.
+        </p>
       </div>
     );
   }
@@ -153,7 +166,7 @@ export function PlaceCallPanel({ orgId, initialConfig }: { orgId: string; initia
       <h2 id="place-call-heading" className="text-base font-semibold">Place a call</h2>
       {data ? (
         <>
-          <CarrierNote carrier={data.carrier} />
+          <CarrierNote carrier={data.carrier} transcriber={data.transcriber} />
           {data.capabilities["calls.place"].allowed ? (
             <PlaceCallForm key={orgId} orgId={orgId} config={data} />
           ) : (

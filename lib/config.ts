@@ -53,6 +53,13 @@ const envSchema = z.object({
   /** Where the SignalWire SDK's requests go instead of https://<space>. Set only by the embedded
    * default (the simulator); when set, the page says "simulated carrier". */
   CARRIER_SIMULATOR_URL: optionalUrl,
+  /** AssemblyAI's API key; with it, stored recordings whose call asks for it are transcribed. */
+  ASSEMBLYAI_API_KEY: z.string().min(1).optional(),
+  /** AssemblyAI's API origin (default https://api.assemblyai.com; the EU one is https://api.eu.assemblyai.com). */
+  ASSEMBLYAI_BASE_URL: z.url().default("https://api.assemblyai.com"),
+  /** Where the AssemblyAI SDK's requests go instead of ASSEMBLYAI_BASE_URL. Set only by the embedded
+   * default (the transcriber simulator); when set, the page says "simulated transcription". */
+  TRANSCRIBER_SIMULATOR_URL: optionalUrl,
   /** Seconds a non-terminal call may sit before the reconciler asks the provider about it. */
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(10).default(900),
   /** Run the job worker inside the app process (embedded default) or not (`npm run worker`). */
@@ -116,6 +123,11 @@ export interface Config {
    * mode; otherwise (embedded default) the inviter is handed the link to pass on.
    */
   mail: { kind: "smtp"; url: string; from: string } | { kind: "supabase" } | { kind: "link" };
+  /**
+   * AssemblyAI, when ASSEMBLYAI_API_KEY is set: the SDK's `baseUrl` is the simulator's URL in
+   * the embedded default (`simulated`), else ASSEMBLYAI_BASE_URL. Undefined: nothing is transcribed.
+   */
+  transcriber: { apiKey: string; baseUrl: string; simulated: boolean } | undefined;
   reconcileAfterSeconds: number;
   jobsInProcess: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
@@ -195,6 +207,20 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         ? { kind: "supabase" }
         : { kind: "link" };
 
+  if (mode === "supabase" && e.TRANSCRIBER_SIMULATOR_URL) {
+    throw new ConfigError("TRANSCRIBER_SIMULATOR_URL is for the embedded default only; unset it in Supabase mode");
+  }
+  if (e.TRANSCRIBER_SIMULATOR_URL && !e.ASSEMBLYAI_API_KEY) {
+    throw new ConfigError("TRANSCRIBER_SIMULATOR_URL needs ASSEMBLYAI_API_KEY (the key the simulator checks); missing: ASSEMBLYAI_API_KEY");
+  }
+  const transcriber = e.ASSEMBLYAI_API_KEY
+    ? {
+        apiKey: e.ASSEMBLYAI_API_KEY,
+        baseUrl: (e.TRANSCRIBER_SIMULATOR_URL ?? e.ASSEMBLYAI_BASE_URL).replace(/\/+$/, ""),
+        simulated: Boolean(e.TRANSCRIBER_SIMULATOR_URL),
+      }
+    : undefined;
+
   return {
     mode,
     nodeEnv: e.NODE_ENV,
@@ -208,6 +234,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     supabase,
     telephony,
     mail,
+    transcriber,
     reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
     jobsInProcess: e.JOBS_IN_PROCESS ? e.JOBS_IN_PROCESS === "true" : mode === "embedded",
     logLevel: e.LOG_LEVEL,

@@ -48,6 +48,15 @@ export class SignatureError extends AppError {
   }
 }
 
+/** A provider webhook without the per-request auth header we chose, or with a wrong one (AssemblyAI). */
+export class WebhookAuthError extends AppError {
+  readonly code = "invalid_webhook_auth";
+  readonly status = 401;
+  constructor(message = "The webhook's auth header is missing or does not match.") {
+    super(message);
+  }
+}
+
 export class ForbiddenError extends AppError {
   readonly code: string = "forbidden";
   readonly status = 403;

@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the whole embedded default in one command. Starts a real Postgres (unless
  * DATABASE_URL is set), applies migrations, seeds the demo organizations, starts the carrier
- * simulator, then Next.js; prints the URL and the demo sign-ins. Ctrl-C stops everything.
+ * simulator and, in the same process, the transcriber simulator (AssemblyAI's stand-in), then Next.js; prints the URL and the demo sign-ins. Ctrl-C stops everything.
  *
  *   --production      serve the existing build (scripts/server.ts) instead of Turbopack dev
  *   --port N          app port (default PORT or 3000)
@@ -19,7 +19,7 @@ import { connect } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
 import { installJobSchema } from "@/lib/jobs/schema";
 import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from "@/lib/db/seed";
-import { startCarrierSimulator, type CarrierSimulator } from "@/scripts/simulator";
+import { startAssemblyAISimulator, startCarrierSimulator, type AssemblyAISimulator, type CarrierSimulator } from "@/scripts/simulator";
 
 const { values: args } = parseArgs({
   options: {
@@ -96,6 +96,16 @@ async function bounded(step: Promise<unknown> | undefined, ms: number): Promise<
   clearTimeout(timer);
 }
 let carrier: CarrierSimulator | undefined;
+let transcriber: AssemblyAISimulator | undefined;
+
+/** The simulated transcriber's API key, made once per data directory. */
+async function transcriberKey(): Promise<string> {
+  const file = path.join(dataDir, "transcriber-key");
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  const key = randomBytes(24).toString("hex");
+  await writeFile(file, key, { mode: 0o600 });
+  return key;
+}
 
 async function main(): Promise<void> {
   if (!Number.isInteger(port) || port <= 0) fail(`--port must be a port number, not ${args.port}`);
@@ -165,6 +175,20 @@ async function main(): Promise<void> {
     console.log(`• carrier simulator at ${carrier.url} (calls are simulated)`);
   }
 
+  // No AssemblyAI key configured: its stand-in runs here, in this process beside the carrier's,
+  // and the app reaches it through the real SDK's baseUrl.
+  if (!process.env.ASSEMBLYAI_API_KEY) {
+    const apiKey = await transcriberKey();
+    // Any free port unless one is asked for: only the app, told through the environment, calls it.
+    const transcriberPort = Number(process.env.TRANSCRIBER_SIMULATOR_PORT ?? 0);
+    if (transcriberPort !== 0 && !(await portIsFree(transcriberPort, host))) {
+      throw new Error(`Port ${transcriberPort} (transcriber simulator) is in use. Stop whatever holds it or set TRANSCRIBER_SIMULATOR_PORT.`);
+    }
+    transcriber = await startAssemblyAISimulator({ port: transcriberPort, host, apiKey });
+    Object.assign(env, { ASSEMBLYAI_API_KEY: apiKey, TRANSCRIBER_SIMULATOR_URL: transcriber.url });
+    console.log(`• transcriber simulator at ${transcriber.url} (transcription is simulated)`);
+  }
+
   // Our own server in front of Next (scripts/server.ts), in development as in production: it
   // decides the client address from the socket. No react-server condition here: Next renders
   // both server and client React in that process and picks its conditions itself.
@@ -195,6 +219,7 @@ async function main(): Promise<void> {
       });
     });
     await bounded(carrier?.stop(), 3000);
+    await bounded(transcriber?.stop(), 3000);
     await bounded(embedded?.stop(), 15_000);
     console.log("• stopped");
     process.exit(code);
@@ -220,6 +245,7 @@ async function main(): Promise<void> {
 
 main().catch(async (err: unknown) => {
   await bounded(carrier?.stop(), 3000);
+  await bounded(transcriber?.stop(), 3000);
   await bounded(embedded?.stop(), 15_000);
   fail(err instanceof EmbeddedPostgresError || err instanceof Error ? err.message : String(err));
 });

@@ -34,6 +34,7 @@ interface MachineRoute {
 const ROUTES: MachineRoute[] = [
   { pattern: /^\/api\/webhooks\/signalwire\/([^/]+)\/status$/, params: ["callId"], load: () => import("@/app/api/webhooks/signalwire/[callId]/status/route") },
   { pattern: /^\/api\/webhooks\/signalwire\/([^/]+)\/recording$/, params: ["callId"], load: () => import("@/app/api/webhooks/signalwire/[callId]/recording/route") },
+  { pattern: /^\/api\/webhooks\/assemblyai$/, params: [], load: () => import("@/app/api/webhooks/assemblyai/route") },
   { pattern: /^\/api\/laml\/([^/]+)\/gather$/, params: ["callId"], load: () => import("@/app/api/laml/[callId]/gather/route") },
   { pattern: /^\/api\/laml\/([^/]+)$/, params: ["callId"], load: () => import("@/app/api/laml/[callId]/route") },
   { pattern: /^\/api\/health\/live$/, params: [], load: () => import("@/app/api/health/live/route") },

@@ -68,14 +68,60 @@ export const surveyAnswerViewSchema = z.object({
 });
 export type SurveyAnswerView = z.infer<typeof surveyAnswerViewSchema>;
 
+export const transcriptionStatusSchema = z.object({
+  id: z.string(),
+  /** `pending` until submitted; `error` carries AssemblyAI's reason in `error`. */
+  status: z.enum(["pending", "submitted", "completed", "error"]),
+  error: z.string().nullable(),
+  /** 1 for the first request, 2 after an admin's retry, … */
+  attempt: z.number(),
+  /** The call asked for PII redaction. */
+  redact: z.boolean(),
+  targetLanguages: z.array(z.string()),
+  requestedAt: z.string(),
+  settledAt: z.string().nullable(),
+});
+export type TranscriptionStatusView = z.infer<typeof transcriptionStatusSchema>;
+
+export const transcriptViewSchema = z.object({
+  artifactId: z.string(),
+  sha256: z.string(),
+  /** `redacted` for operators and analysts when the call was redacted; `original` otherwise. */
+  version: z.enum(["original", "redacted"]),
+  language: z.string().nullable(),
+  confidence: z.number().nullable(),
+  audioDurationSeconds: z.number().nullable(),
+  text: z.string(),
+  /** Times in milliseconds from the start of the recording. */
+  utterances: z.array(z.object({ speaker: z.string(), channel: z.string().nullable(), start: z.number(), end: z.number(), text: z.string() })),
+  words: z.array(z.object({ text: z.string(), start: z.number(), end: z.number(), speaker: z.string().nullable() })),
+});
+export type TranscriptView = z.infer<typeof transcriptViewSchema>;
+
+export const translationViewSchema = z.object({
+  artifactId: z.string(),
+  sha256: z.string(),
+  language: z.string(),
+  text: z.string(),
+});
+export type TranslationView = z.infer<typeof translationViewSchema>;
+
 export const callDetailSchema = callSummarySchema.extend({
   /** What the call ran with: its modulation snapshot (numbers masked as above). */
   snapshot: modulationSnapshotSchema.nullable(),
   events: z.array(callEventViewSchema),
   recordings: z.array(recordingSummarySchema),
   surveyAnswers: z.array(surveyAnswerViewSchema).nullable(),
+  /** The latest transcription request (null: none, or the role/plan may not read transcripts). */
+  transcription: transcriptionStatusSchema.nullable(),
+  transcript: transcriptViewSchema.nullable(),
+  /** One per target language (null when the role/plan may not read translations). */
+  translations: z.array(translationViewSchema).nullable(),
 });
 export type CallDetail = z.infer<typeof callDetailSchema>;
+
+/** GET /api/calls/:id and its recording: `?original=1` asks for the unredacted original (owners and admins). */
+export const callDetailQuerySchema = z.object({ original: z.enum(["1", "true"]).optional() });
 
 /** GET /api/calls query. */
 export const callListQuerySchema = z.object({
@@ -111,6 +157,8 @@ export const voiceConfigViewSchema = z.object({
   transcribe: z.boolean(),
   translate: z.boolean(),
   translateLanguages: z.array(z.string()),
+  /** Transcripts and their audio are PII-redacted for operators and analysts. */
+  redactPii: z.boolean(),
   survey: surveySchema.nullable(),
   shopperScript: shopperScriptSchema.nullable(),
   disclosureText: z.string(),
@@ -128,6 +176,7 @@ export const voiceConfigUpdateSchema = z.strictObject({
   transcribe: z.boolean().optional(),
   translate: z.boolean().optional(),
   translateLanguages: z.array(z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "a language code such as es or pt-BR")).max(10).optional(),
+  redactPii: z.boolean().optional(),
   survey: surveySchema.nullable().optional(),
   shopperScript: shopperScriptSchema.nullable().optional(),
   disclosureText: z.string().trim().min(1).max(500).optional(),
@@ -159,5 +208,7 @@ export const voiceConfigResponseSchema = z.object({
   capabilities: z.record(z.enum(CAPABILITY_ACTIONS), capabilitySchema),
   /** "simulated" in the embedded default: the page says so plainly. */
   carrier: z.enum(["simulated", "signalwire", "unconfigured"]),
+  /** "simulated" when the transcriber simulator stands in for AssemblyAI. */
+  transcriber: z.enum(["simulated", "assemblyai", "unconfigured"]),
 });
 export type VoiceConfigResponse = z.infer<typeof voiceConfigResponseSchema>;

@@ -104,6 +104,7 @@ function snapshotModulations(
     record: want.record,
     transcribe: want.transcribe,
     translate: want.translate ? { languages: defaults.translateLanguages } : null,
+    redact: want.transcribe && defaults.redactPii,
     disclosure: want.record ? defaults.disclosureText : null,
     survey: want.survey ? defaults.survey : null,
     shopperScript: want.shopperScript ? defaults.shopperScript : null,

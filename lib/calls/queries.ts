@@ -3,6 +3,7 @@ import type { CallDetail, CallSummary } from "@/lib/calls/contracts";
 import { latestRecordingColumn, recordingsOfCall, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
 import { surveyAnswersOfCall } from "@/lib/calls/survey-answers";
 import { readTimeline } from "@/lib/calls/timeline";
+import { transcriptionDetail } from "@/lib/intelligence/transcript-view";
 import { modulationSnapshotSchema, type ModulationSnapshot, type Flow } from "@/lib/calls/snapshot";
 import type { CallStatus } from "@/lib/calls/state-machine";
 import type { Tx } from "@/lib/db";
@@ -21,14 +22,20 @@ export interface CallView {
   recordings: boolean;
   /** Survey answers (`survey.read`). */
   surveys: boolean;
+  /** Translations (`translation.read`). */
+  translations: boolean;
+  /** The unredacted original of a redacted call, asked for and allowed (`transcript.original`). */
+  original: boolean;
 }
 
 /** What this member's role and plan let them see of a call. */
-export function viewFor(m: Pick<Membership, "role" | "plan">): CallView {
+export function viewFor(m: Pick<Membership, "role" | "plan">, { original = false }: { original?: boolean } = {}): CallView {
   return {
     numbers: allows(m.role, m.plan, "numbers.view"),
     recordings: allows(m.role, m.plan, "recording.play"),
     surveys: allows(m.role, m.plan, "survey.read"),
+    translations: allows(m.role, m.plan, "translation.read"),
+    original: original && allows(m.role, m.plan, "transcript.original"),
   };
 }
 
@@ -142,12 +149,13 @@ export async function getCallDetail(
   { orgId, callId, view }: { orgId: string; callId: string; view: CallView },
 ): Promise<CallDetail | null> {
   // Independent reads, issued together: postgres.js pipelines them on the transaction's
-  // connection (one network round trip for the four statements). An unknown call reads nothing.
-  const [row, events, recordings, answers] = await Promise.all([
+  // connection (one network round trip for the statements). An unknown call reads nothing.
+  const [row, events, recordings, answers, transcription] = await Promise.all([
     callRow(tx, orgId, callId),
     readTimeline(tx, { orgId, callId }),
     view.recordings ? recordingsOfCall(tx, { orgId, callId }) : [],
     view.surveys ? surveyAnswersOfCall(tx, { orgId, callId }) : null,
+    transcriptionDetail(tx, { orgId, callId, view: { transcripts: view.recordings, translations: view.translations, original: view.original } }),
   ]);
   if (!row) return null;
   const snapshot: ModulationSnapshot | null = modulationSnapshotSchema.safeParse(row.modulations).data ?? null;
@@ -158,5 +166,6 @@ export async function getCallDetail(
     events,
     recordings: recordings.map(recordingSummary),
     surveyAnswers: answers,
+    ...transcription,
   };
 }

@@ -11,6 +11,7 @@ import {
   type IngestTarget,
 } from "@/lib/calls/recordings";
 import { applyStatusEvent } from "@/lib/calls/status";
+import { emptyTranscriptionReport, reconcileTranscriptions, type TranscriptionReconcileReport } from "@/lib/intelligence/reconcile-transcriptions";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { modulationSnapshotSchema, dialledNumber } from "@/lib/calls/snapshot";
 import { config, ConfigError } from "@/lib/config";
@@ -43,6 +44,10 @@ import { signalwire } from "@/lib/telephony/client";
  *     row ends `stored`); if it answers 404, `absent` or `failed`, the row becomes `absent`
  *     with the carrier's reason and a `recording.absent` event. Nothing stays pending for ever.
  *
+ *  5. Transcriptions (when AssemblyAI is configured): requests lost, never submitted, or
+ *     submitted with no webhook, and redacted audio never copied
+ *     (lib/intelligence/reconcile-transcriptions.ts). This runs whether or not telephony is.
+ *
  * Selection reads across organizations (that is the job); every write names the call's
  * organization. Each call is settled in its own transaction after re-checking, under the row
  * lock, that it still qualifies, so concurrent runs and racing webhooks change nothing twice;
@@ -64,9 +69,11 @@ export interface ReconcileOptions {
   thresholdSeconds?: number;
   batchSize?: number;
   log?: Logger;
+  /** Reconcile transcriptions too (default: when AssemblyAI is configured). */
+  transcriptions?: boolean;
 }
 
-export interface ReconcileReport {
+export interface ReconcileReport extends TranscriptionReconcileReport {
   staleChecked: number;
   statusesApplied: number;
   callsNotFound: number;
@@ -85,6 +92,7 @@ export interface ReconcileReport {
 
 function emptyReport(): ReconcileReport {
   return {
+    ...emptyTranscriptionReport(),
     staleChecked: 0,
     statusesApplied: 0,
     callsNotFound: 0,
@@ -172,22 +180,28 @@ export function recordingsSettled(recordings: ProviderRecording[]): boolean {
 export async function reconcileCalls(options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const log = options.log ?? logger().child({ task: "reconcile_calls" });
   const report = emptyReport();
-  const carrier = options.carrier === undefined ? defaultCarrier() : options.carrier;
-  if (!carrier) {
-    log.debug("reconcile_calls: telephony is not configured; nothing to reconcile");
-    return report;
-  }
   const db = options.db ?? sharedSql();
   const threshold = options.thresholdSeconds ?? config().reconcileAfterSeconds;
   const limit = options.batchSize ?? BATCH_SIZE;
+  const onError = (callId: string, what: string, err: unknown) => {
+    report.errors += 1;
+    log.error({ callId, err: err instanceof Error ? err.message : String(err) }, `reconcile_calls: ${what} failed for one call`);
+  };
+  if (options.transcriptions ?? Boolean(config().transcriber)) {
+    Object.assign(report, await reconcileTranscriptions({ db, threshold, limit, log, onError }));
+  }
+  const carrier = options.carrier === undefined ? defaultCarrier() : options.carrier;
+  if (!carrier) {
+    log.debug("reconcile_calls: telephony is not configured; no calls to reconcile");
+    return report;
+  }
   const ctx: RunContext = { db, carrier, threshold, log, report };
 
   const settle = async (callId: string, what: string, fn: () => Promise<void>) => {
     try {
       await fn();
     } catch (err) {
-      report.errors += 1;
-      log.error({ callId, err: err instanceof Error ? err.message : String(err) }, `reconcile_calls: ${what} failed for one call`);
+      onError(callId, what, err);
     }
   };
 
@@ -202,7 +216,8 @@ export async function reconcileCalls(options: ReconcileOptions = {}): Promise<Re
 
   const changed =
     report.statusesApplied + report.adopted + report.callsNotFound + report.recordingsQueued + report.recordingsMissing +
-    report.pendingRequeued + report.pendingAbsent;
+    report.pendingRequeued + report.pendingAbsent + report.transcriptionsRequested + report.transcriptionsRequeued +
+    report.transcriptionsSettled + report.redactedAudioRequeued;
   log[changed > 0 || report.errors > 0 ? "info" : "debug"]({ ...report }, "reconcile_calls finished");
   return report;
 }

@@ -4,13 +4,15 @@ import { sql as sharedSql } from "@/lib/db/client";
 import { isLastAttempt, type JobContext } from "@/lib/jobs/context";
 import type { IngestRecordingPayload } from "@/lib/jobs/payloads";
 import { markRecordingFailed, markRecordingStored, recordingForIngest, type IngestRow } from "@/lib/calls/recordings";
+import { requestTranscription } from "@/lib/intelligence/transcriptions";
 import { storage as configuredStorage, type BlobStorage } from "@/lib/storage";
 import { assertStoragePath } from "@/lib/storage/paths";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
 
 /**
  * Recording ingest (the `ingest_recording` job): copy a provider recording into our storage, hashing it on the way, and
- * mark its row `stored`. Idempotent: a stored row is left alone, the object path is fixed by the
+ * mark its row `stored` — in the same transaction requesting its transcription when the call's
+ * snapshot asks for one (lib/intelligence/transcriptions.ts). Idempotent: a stored row is left alone, the object path is fixed by the
  * recording sid, and the row update and its `recording.stored` event commit together (the event
  * is deduplicated on the sid). Concurrent runs for one recording are serialized by an advisory
  * lock; the loser leaves the work to the holder.
@@ -73,9 +75,14 @@ export async function ingestRecording(payload: IngestRecordingPayload, job: JobC
       const stored = await download(payload, options);
       const durationSeconds = stored.durationSeconds ?? payload.durationSeconds ?? current.durationSeconds;
       const channels = stored.channels ?? current.channels;
-      const marked = await asService((tx) => markRecordingStored(tx, payload, {
-        path: stored.path, sha256: stored.sha256, bytes: stored.bytes, durationSeconds, channels, mediaType: MEDIA_TYPE,
-      }), db);
+      // Stored, and (when the call's snapshot asks for it) its transcription requested, together.
+      const marked = await asService(async (tx) => {
+        const done = await markRecordingStored(tx, payload, {
+          path: stored.path, sha256: stored.sha256, bytes: stored.bytes, durationSeconds, channels, mediaType: MEDIA_TYPE,
+        });
+        if (done) await requestTranscription(tx, { orgId: payload.orgId, callId: payload.callId, recordingId: payload.recordingId });
+        return done;
+      }, db);
       if (!marked) return "already_stored";
       log.info({ bytes: stored.bytes, sha256: stored.sha256, durationSeconds, channels }, "recording stored");
       return "stored";

@@ -46,6 +46,11 @@ export const modulationSnapshotSchema = z.object({
   record: z.boolean(),
   transcribe: z.boolean(),
   translate: z.object({ languages: z.array(z.string().min(2).max(10)).min(1) }).nullable(),
+  /**
+   * PII redaction of the transcript and its audio (the organization's setting when the call was
+   * placed). Absent in snapshots taken before redaction existed: off.
+   */
+  redact: z.boolean().optional(),
   /** Spoken to every party before recording starts; present exactly when `record` is true. */
   disclosure: z.string().min(1).max(500).nullable(),
   survey: surveySchema.nullable(),

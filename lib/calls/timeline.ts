@@ -92,6 +92,34 @@ const CATALOGUE = {
     payload: z.object({ recordingId: z.uuid(), RecordingSid: z.string(), Reason: reason }),
     summary: (p: { Reason: string }) => p.Reason,
   },
+  // Transcription (lib/intelligence): one request per submission; artifacts carry their hashes.
+  "transcription.submitted": {
+    payload: z.object({ transcriptionId: z.uuid(), transcriptId: z.string(), attempt: z.number().int().min(1) }),
+    summary: (p: { attempt: number }) => (p.attempt > 1 ? `Transcription submitted again (attempt ${p.attempt})` : "Transcription submitted"),
+  },
+  "transcription.completed": {
+    payload: z.object({
+      transcriptionId: z.uuid(),
+      transcriptId: z.string(),
+      artifactId: z.uuid(),
+      sha256: z.string(),
+      language: z.string().nullable(),
+      words: z.number().int().min(0),
+    }),
+    summary: (p: { words: number; language: string | null }) => `Transcript stored (${p.words} words${p.language ? `, ${p.language}` : ""})`,
+  },
+  "transcription.failed": {
+    payload: z.object({ transcriptionId: z.uuid(), transcriptId: z.string().nullable(), Reason: reason }),
+    summary: (p: { Reason: string }) => `Transcription failed: ${p.Reason}`,
+  },
+  "translation.stored": {
+    payload: z.object({ transcriptionId: z.uuid(), artifactId: z.uuid(), language: z.string(), sha256: z.string() }),
+    summary: (p: { language: string }) => `Translation stored (${p.language})`,
+  },
+  "redacted_audio.stored": {
+    payload: z.object({ transcriptionId: z.uuid(), artifactId: z.uuid(), sha256: z.string(), bytes: z.number().int().min(0) }),
+    summary: () => "Redacted audio stored",
+  },
 } as const;
 
 type Catalogue = typeof CATALOGUE;

@@ -6,6 +6,7 @@ import type { Tx } from "@/lib/db";
 import { NotFoundError, UnprocessableError } from "@/lib/errors";
 import { check, type Membership } from "@/lib/rbac/authorize";
 import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
+import { transcriberKind } from "@/lib/intelligence/assemblyai";
 import { carrierKind } from "@/lib/telephony/client";
 
 /**
@@ -19,7 +20,7 @@ type VoiceConfigRow = Omit<VoiceConfigView, "survey" | "shopperScript"> & { surv
 export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Promise<VoiceConfigView> {
   const [row] = await tx<VoiceConfigRow[]>`
     select flow, caller_id as "callerId", operator_phone as "operatorPhone", record, transcribe, translate,
-           translate_languages as "translateLanguages", survey, shopper_script as "shopperScript",
+           translate_languages as "translateLanguages", redact_pii as "redactPii", survey, shopper_script as "shopperScript",
            disclosure_text as "disclosureText", version, to_json(updated_at) #>> '{}' as "updatedAt"
     from public.voice_configs where organization_id = ${orgId}`;
   if (!row) throw new NotFoundError("This organization has no voice configuration.");
@@ -43,7 +44,7 @@ export async function getVoiceConfig(tx: Tx, { membership }: { membership: Membe
   const capabilities = Object.fromEntries(
     CAPABILITY_ACTIONS.map((action) => [action, capability(membership, action)]),
   ) as VoiceConfigResponse["capabilities"];
-  return { config, capabilities, carrier: carrierKind() };
+  return { config, capabilities, carrier: carrierKind(), transcriber: transcriberKind() };
 }
 
 /**
@@ -78,7 +79,7 @@ export async function updateVoiceConfig(
     update public.voice_configs set
       flow = ${next.flow}, caller_id = ${next.callerId}, operator_phone = ${next.operatorPhone},
       record = ${next.record}, transcribe = ${next.transcribe}, translate = ${next.translate},
-      translate_languages = ${next.translateLanguages}, survey = ${next.survey ? tx.json(next.survey as never) : null},
+      translate_languages = ${next.translateLanguages}, redact_pii = ${next.redactPii}, survey = ${next.survey ? tx.json(next.survey as never) : null},
       shopper_script = ${next.shopperScript ? tx.json(next.shopperScript as never) : null},
       disclosure_text = ${next.disclosureText}, version = version + 1, updated_at = now(), updated_by = ${membership.userId}
     where organization_id = ${orgId}`;

@@ -15,8 +15,8 @@ import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
  *     provider — SignalWire's signature, AssemblyAI's per-request header — or throws (401/403;
  *     429 once an address has sent too many unverifiable requests). Nothing has touched the
  *     database yet;
- *  3. the subject in the path (a call id, a transcript request id): malformed → 404, and counted
- *     against that subject's limit;
+ *  3. the subject in the path or the query (a call id, a transcription request id): malformed →
+ *     404, and counted against that subject's limit;
  *  4. one domain function in a service transaction (or, for a one-statement domain function,
  *     on the pool: that statement is its own transaction). Ignored events still answer 2xx.
  */
@@ -34,8 +34,11 @@ export interface WebhookInput<V, P> {
 }
 
 export interface WebhookOptions<P> {
-  /** The path parameter naming what the request is about (a uuid): malformed is 404. */
-  subject: keyof P & string;
+  /**
+   * What the request is about (a uuid): a path parameter, or `{ query }` for a provider whose
+   * webhook URL carries our ids in its query string (AssemblyAI). Malformed is 404.
+   */
+  subject: (keyof P & string) | { query: string };
   notFound: string;
   /**
    * `false` when the domain function is one statement that is its own transaction (a status
@@ -66,7 +69,7 @@ export function webhookRoute<V, P extends Record<string, string>>(
       }
       throw err;
     }
-    const subject = ctx.params[options.subject];
+    const subject = typeof options.subject === "string" ? ctx.params[options.subject] : new URL(req.url).searchParams.get(options.subject.query);
     if (!subjectSchema.safeParse(subject).success) throw new NotFoundError(options.notFound);
     await WEBHOOK_LIMITS.perSubject.consume(subject!, "Too many webhook requests about this one item.");
     const input = { verified, params: ctx.params, url: new URL(req.url) };

@@ -6,5 +6,5 @@ import "server-only";
  * in lib/jobs/worker.ts, so route bundles that only enqueue never load it.
  */
 export { enqueue, type EnqueueOptions } from "@/lib/jobs/enqueue";
-export { type TaskName, type TaskPayloads, type IngestRecordingPayload, type ReconcileCallsPayload } from "@/lib/jobs/payloads";
+export { type TaskName, type TaskPayloads, type IngestRecordingPayload, type ReconcileCallsPayload, type TranscriptionPayload } from "@/lib/jobs/payloads";
 export { listFailedJobs, type FailedJob } from "@/lib/jobs/failed";

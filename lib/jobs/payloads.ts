@@ -29,9 +29,24 @@ const reconcileCallsPayloadSchema = z.looseObject({
 });
 export type ReconcileCallsPayload = z.infer<typeof reconcileCallsPayloadSchema>;
 
+/**
+ * A transcription request, by our ids only: the submit job, the fetch after AssemblyAI's
+ * webhook, and the copy of the redacted audio (whose URL the job asks the SDK for, so no bearer
+ * URL from a webhook body is ever fetched or stored).
+ */
+const transcriptionPayloadSchema = z.object({
+  orgId: z.uuid(),
+  callId: z.uuid(),
+  transcriptionId: z.uuid(),
+});
+export type TranscriptionPayload = z.infer<typeof transcriptionPayloadSchema>;
+
 export const TASK_SCHEMAS = {
   ingest_recording: ingestRecordingPayloadSchema,
   reconcile_calls: reconcileCallsPayloadSchema,
+  submit_transcription: transcriptionPayloadSchema,
+  fetch_transcript: transcriptionPayloadSchema,
+  store_redacted_audio: transcriptionPayloadSchema,
 } as const;
 
 export type TaskName = keyof typeof TASK_SCHEMAS;

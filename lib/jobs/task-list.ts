@@ -3,6 +3,9 @@ import type { Task, TaskList } from "graphile-worker";
 import type { z } from "zod";
 import { ingestRecording } from "@/lib/calls/recording-ingest";
 import { reconcileCalls } from "@/lib/calls/reconcile";
+import { storeRedactedAudio } from "@/lib/intelligence/redacted-audio";
+import { settleTranscription } from "@/lib/intelligence/settle-transcription";
+import { submitTranscription } from "@/lib/intelligence/submit-transcription";
 import { jobContext, type JobContext } from "@/lib/jobs/context";
 import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
 
@@ -28,4 +31,7 @@ function task<T extends TaskName>(name: T, run: (payload: z.infer<(typeof TASK_S
 export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
   ingest_recording: task("ingest_recording", (payload, job) => ingestRecording(payload, job)),
   reconcile_calls: task("reconcile_calls", (_payload, job) => reconcileCalls({ log: job.log })),
+  submit_transcription: task("submit_transcription", (payload, job) => submitTranscription(payload, job)),
+  fetch_transcript: task("fetch_transcript", (payload, job) => settleTranscription(payload, job)),
+  store_redacted_audio: task("store_redacted_audio", (payload, job) => storeRedactedAudio(payload, job)),
 };

@@ -23,6 +23,7 @@ export const POLICY = {
   "members.manage": { roles: MANAGERS, plan: "base", label: "Manage members" },
   "recording.enable": { roles: MANAGERS, plan: "pro", label: "Recording and transcription" },
   "recording.play": { roles: NOT_VIEWER, plan: "pro", label: "Playing recordings and reading transcripts" },
+  "transcript.original": { roles: MANAGERS, plan: "pro", label: "Opening the unredacted original of a redacted call" },
   "translation.enable": { roles: MANAGERS, plan: "global", label: "Translation" },
   "translation.read": { roles: NOT_VIEWER, plan: "global", label: "Reading translations" },
   "survey.enable": { roles: MANAGERS, plan: "insights", label: "Surveys and shopper scripts" },

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
@@ -43,6 +43,9 @@ let ownerId: string;
 let ownerToken: string;
 /** Calls the webhook fuzz aims at: direct with recording, bridge, and one with a survey. */
 let calls: string[] = [];
+/** A submitted transcription request of calls[0] whose webhook secret the fuzzer knows. */
+let transcriptionId: string;
+const FUZZ_SECRET = "fuzz-assemblyai-webhook-secret";
 
 // ---------------------------------------------------------------------------------------------
 // Hostile values
@@ -346,7 +349,46 @@ function fuzzRoute<T>(route: FuzzRoute<T>): FuzzRoute {
   return route as unknown as FuzzRoute;
 }
 
+interface AssemblyAIInput {
+  ids: "fixture" | [string, string];
+  header: string | null;
+  body: string;
+}
+
 export const ROUTES: FuzzRoute[] = [
+  fuzzRoute({
+    file: "app/api/webhooks/assemblyai/route.ts", method: "POST", kind: "webhook", runs: 600,
+    load: () => import("@/app/api/webhooks/assemblyai/route"),
+    cases: fc.record({
+      ids: fc.oneof({ weight: 6, arbitrary: fc.constant("fixture" as const) }, { weight: 1, arbitrary: fc.tuple(uuidish, uuidish) }),
+      header: fc.oneof({ weight: 6, arbitrary: fc.constant(FUZZ_SECRET) }, { weight: 1, arbitrary: nastyString }, { weight: 1, arbitrary: fc.constant(null) }),
+      body: fc.oneof(
+        jsonBody({ transcript_id: "tr-fuzz", status: "completed" }),
+        jsonBody({ transcript_id: "tr-fuzz", status: "error" }),
+        jsonBody({ transcript_id: "tr-other", status: "completed" }),
+        jsonBody({ redacted_audio_url: "http://169.254.169.254/latest", status: "redacted_audio_ready" }),
+      ),
+    }),
+    build: async (input: AssemblyAIInput) => {
+      const [callId, requestId] = input.ids === "fixture" ? [calls[0]!, transcriptionId] : input.ids;
+      const headers = headersOf({ "content-type": "application/json", ...(input.header === null ? {} : { "x-verbatim-webhook-secret": input.header }) });
+      const query = `?call=${encodeURIComponent(wellFormed(callId))}&request=${encodeURIComponent(wellFormed(requestId))}`;
+      return { request: new Request(`${INTERNAL_ORIGIN}/api/webhooks/assemblyai${query}`, { method: "POST", headers, body: input.body }), params: {} };
+    },
+  }),
+  fuzzRoute({
+    file: "app/api/calls/[id]/transcription/retry/route.ts", method: "POST", kind: "json", runs: 150,
+    load: () => import("@/app/api/calls/[id]/transcription/retry/route"),
+    cases: fc.record({ id: fc.oneof(fc.nat().map((i) => `call:${i}`), uuidish), headers: headerValues }),
+    build: async (input: { id: string; headers: Record<string, string> }) => {
+      const id = input.id.startsWith("call:") ? calls[Number(input.id.slice(5)) % calls.length]! : input.id;
+      return {
+        request: new Request(`${INTERNAL_ORIGIN}/api/calls/${encodeURIComponent(wellFormed(id))}/transcription/retry`, { method: "POST", headers: headersOf(input.headers) }),
+        params: { id },
+        cookies: { [SESSION_COOKIE]: ownerToken },
+      };
+    },
+  }),
   fuzzRoute({
     file: "app/api/auth/sign-in/route.ts", method: "POST", kind: "json", runs: 300,
     load: () => import("@/app/api/auth/sign-in/route"),
@@ -501,6 +543,15 @@ beforeAll(async () => {
     await queuedCall(orgId, ownerId, planFor({ record: false, disclosure: null, survey })),
     await queuedCall(orgId, ownerId),
   ];
+  const [recording] = await sql()<{ id: string }[]>`
+    insert into public.recordings (organization_id, call_id, provider_recording_sid, status, storage_path, sha256, bytes, media_type, stored_at)
+    values (${orgId}, ${calls[0]!}, ${sidOf("RE-fuzz-transcribed")}, 'stored', ${`${orgId}/fuzz.wav`}, ${"a".repeat(64)}, 44, 'audio/wav', now())
+    returning id`;
+  const [transcription] = await sql()<{ id: string }[]>`
+    insert into public.transcriptions (organization_id, call_id, recording_id, status, redact, provider_transcript_id, webhook_secret_sha256)
+    values (${orgId}, ${calls[0]!}, ${recording!.id}, 'submitted', false, 'tr-fuzz', ${createHash("sha256").update(FUZZ_SECRET).digest("hex")})
+    returning id`;
+  transcriptionId = transcription!.id;
   const tables = await sql()<{ s: string; t: string }[]>`
     select table_schema as s, table_name as t from information_schema.tables
     where table_schema in ('public', 'auth', 'private', 'graphile_worker') and table_type = 'BASE TABLE'
@@ -521,6 +572,7 @@ async function resetLimits(): Promise<void> {
   await WEBHOOK_LIMITS.perSource.reset("unknown");
   await WEBHOOK_LIMITS.failedPerSource.reset("unknown");
   for (const call of calls) await WEBHOOK_LIMITS.perSubject.reset(call);
+  await WEBHOOK_LIMITS.perSubject.reset(transcriptionId);
 }
 
 describe("fuzzing every route that takes input", () => {

@@ -26,7 +26,8 @@ const { localAuth } = await import("@/lib/auth/local");
 const { memberRoute } = await import("@/lib/http/member-route");
 
 const LIST = { statements: 4, roundTrips: 3 };
-const DETAIL = { statements: 7, roundTrips: 3 };
+// The detail's 8th statement reads the transcription request and its artifacts (one statement, same round trip).
+const DETAIL = { statements: 8, roundTrips: 3 };
 /** Placing a call: authorization, the insert's transaction, the carrier, the dial's transaction. */
 const PLACE = { statements: 14, roundTrips: 6 };
 

@@ -36,4 +36,13 @@ describe("one writer per record", () => {
   it("writes recordings from lib/calls/recordings.ts only", () => {
     expect(writersOf(/(insert\s+into|update)\s+public\.recordings\b/i, code)).toEqual([path.join("lib", "calls", "recordings.ts")]);
   });
+
+  it("writes call artifacts from lib/intelligence/artifacts.ts only (and never updates them)", () => {
+    expect(writersOf(/insert\s+into\s+public\.call_artifacts\b/i, code)).toEqual([path.join("lib", "intelligence", "artifacts.ts")]);
+    expect(writersOf(/(update|delete\s+from)\s+public\.call_artifacts\b/i, code)).toEqual([]);
+  });
+
+  it("writes transcription requests from lib/intelligence/transcriptions.ts only", () => {
+    expect(writersOf(/(insert\s+into|update)\s+public\.transcriptions\b/i, code)).toEqual([path.join("lib", "intelligence", "transcriptions.ts")]);
+  });
 });

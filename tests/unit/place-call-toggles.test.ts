@@ -9,6 +9,7 @@ const plan = (requiredPlan: string): Capability => ({ allowed: false, reason: "p
 function response(capabilities: Partial<VoiceConfigResponse["capabilities"]>, config: Partial<VoiceConfigResponse["config"]> = {}): VoiceConfigResponse {
   return {
     carrier: "simulated",
+    transcriber: "simulated",
     config: {
       flow: "direct",
       callerId: "+15550000000",
@@ -17,6 +18,7 @@ function response(capabilities: Partial<VoiceConfigResponse["capabilities"]>, co
       transcribe: true,
       translate: false,
       translateLanguages: ["es"],
+      redactPii: false,
       survey: { id: "s", version: 1, questions: [{ id: "q", prompt: "Rate us", min: 1, max: 5 }], thankYou: "Thanks" },
       shopperScript: null,
       disclosureText: "This call is recorded.",
