@@ -78,12 +78,14 @@ export async function handleGather(
     dedupeKey: `gather:${cb.callSid ?? ""}:${at.question}:${at.attempt}`,
   });
 
-  const [existing] = await tx<{ answer: string }[]>`
-    select answer from public.survey_answers where call_id = ${call.id} and question_index = ${at.question}`;
+  const [existing] = await tx<{ answer: string; source: AnswerRecord["source"] | null }[]>`
+    select answer, source from public.survey_answers where call_id = ${call.id} and question_index = ${at.question}`;
   let result: AnswerResult;
   if (existing) {
-    // Whatever it was, the question is answered: the survey goes on exactly as the first time.
-    result = existing.answer === "invalid" ? { kind: "invalid" } : { kind: "accepted", value: 0 };
+    // The question is answered: the survey goes on exactly as it did the first time.
+    result = existing.answer === "invalid" ? { kind: "invalid" }
+      : existing.source === "speech" ? { kind: "spoken", text: existing.answer, confidence: null }
+        : { kind: "accepted", value: Number(existing.answer) };
   } else {
     result = evaluateAnswer(question, cb.digits, at.attempt, cb.speech);
     if (result.kind !== "reprompt") {
