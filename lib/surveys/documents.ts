@@ -15,7 +15,7 @@ import { isPgText, pgInt4, pgText } from "@/lib/http/pg-safe";
 export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256");
 
 const digit = z.number().int().min(0).max(9);
-const text = (max: number) => pgText.trim().min(1).max(max);
+const text = (max: number) => pgText.trim().min(1, "must not be empty").max(max, `must be at most ${max} characters`);
 
 /**
  * Every string of a draft must be one Postgres and the canonical JSON can hold (no NUL, no lone
