@@ -39,7 +39,7 @@ export class ApiError extends Error {
 
 export interface ApiRequest {
   orgId: string;
-  method?: "GET" | "POST" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "DELETE";
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;

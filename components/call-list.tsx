@@ -1,6 +1,6 @@
 "use client";
 
-import { useRef, useState, useSyncExternalStore } from "react";
+import { lazy, Suspense, useRef, useState, useSyncExternalStore } from "react";
 import useSWR from "swr";
 import useSWRInfinite from "swr/infinite";
 import { ApiError, apiFetch, callPagesKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
@@ -149,6 +149,20 @@ function RecordingCell({ orgId, call, canPlay }: { orgId: string; call: CallSumm
   }
 }
 
+// The answers' view loads when someone opens them.
+const SurveyAnswersBody = lazy(() => import("@/components/survey-call-parts").then((m) => ({ default: m.SurveyAnswersBody })));
+
+/** A call's survey answers (keypad digit or what was said), fetched when opened, live after. */
+function SurveyAnswers({ orgId, callId }: { orgId: string; callId: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details onToggle={(e) => setOpen(e.currentTarget.open)} className="mt-2 text-sm">
+      <summary className="cursor-pointer text-xs font-medium">Survey answers</summary>
+      {open ? <Suspense fallback={<p className="text-xs text-muted">Loading…</p>}><SurveyAnswersBody orgId={orgId} callId={callId} /></Suspense> : null}
+    </details>
+  );
+}
+
 function CallRow({ orgId, call, canPlay, local }: { orgId: string; call: CallSummary; canPlay: boolean; local: boolean }) {
   const modulations = (Object.keys(MODULATION_LABEL) as (keyof CallSummary["modulations"])[]).filter((m) => call.modulations[m]);
   return (
@@ -174,6 +188,7 @@ function CallRow({ orgId, call, canPlay, local }: { orgId: string; call: CallSum
         </p>
       ) : null}
       <RecordingCell orgId={orgId} call={call} canPlay={canPlay} />
+      {call.modulations.survey ? <SurveyAnswers orgId={orgId} callId={call.id} /> : null}
     </li>
   );
 }

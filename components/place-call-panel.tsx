@@ -1,6 +1,6 @@
 "use client";
 
-import { useId, useRef, useState, type FormEvent } from "react";
+import { lazy, Suspense, useId, useRef, useState, type FormEvent } from "react";
 import useSWR, { useSWRConfig } from "swr";
 import { ApiError, apiFetch, callListKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
 import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/contracts";
@@ -192,6 +192,9 @@ export function PlaceCallPanel({ orgId, initialConfig }: { orgId: string; initia
   );
 }
 
+// Loaded only when a survey or script can be chosen: most page loads never need it.
+const VersionSelect = lazy(() => import("@/components/survey-call-parts").then((m) => ({ default: m.VersionSelect })));
+
 function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigResponse }) {
   const { mutate } = useSWRConfig();
   const id = useId();
@@ -199,6 +202,7 @@ function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigRe
   const [flow, setFlow] = useState<Flow>(config.config.flow);
   const [operatorPhone, setOperatorPhone] = useState(config.config.operatorPhone ?? "");
   const [choices, setChoices] = useState<Record<Modulation, boolean>>(() => defaults(config.config));
+  const [versions, setVersions] = useState({ survey: "", shopperScript: "" });
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [placed, setPlaced] = useState<string | null>(null);
@@ -227,6 +231,10 @@ function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigRe
     for (const { id: mod } of TOGGLES) {
       const send = views[mod].send;
       if (send !== undefined) request[mod] = send;
+    }
+    for (const mod of ["survey", "shopperScript"] as const) {
+      const [vid, version] = versions[mod].split(":");
+      if (views[mod].checked && vid && version) request[`${mod}Version`] = { id: vid, version: Number(version) };
     }
     const body = JSON.stringify(request);
     const key = retry.current?.body === body ? retry.current.key : newIdempotencyKey();
@@ -308,6 +316,12 @@ function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigRe
                     {label}
                   </label>
                   {view.reason ? <p id={reasonId} className="ml-6 text-xs text-muted">{view.reason}</p> : null}
+                  {(mod === "survey" || mod === "shopperScript") && view.checked && config.capabilities["survey.read"].allowed ? (
+                    <Suspense fallback={null}>
+                      <VersionSelect orgId={orgId} kind={mod} config={config.config} value={versions[mod]}
+                        onChange={(v) => setVersions((c) => ({ ...c, [mod]: v }))} />
+                    </Suspense>
+                  ) : null}
                 </li>
               );
             })}

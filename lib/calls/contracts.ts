@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { modulationSnapshotSchema, e164Schema, flowSchema, shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
 import { CALL_STATUSES } from "@/lib/calls/state-machine";
+import { versionRefSchema } from "@/lib/surveys/documents";
 
 /**
  * The call API's request and response bodies, each defined once as a zod schema with its type
@@ -19,6 +20,10 @@ export const placeCallRequestSchema = z.strictObject({
   translate: z.boolean().optional(),
   survey: z.boolean().optional(),
   shopperScript: z.boolean().optional(),
+  /** A published survey version to run instead of the organization's default (turns the survey on). */
+  surveyVersion: versionRefSchema.optional(),
+  /** A published shopper script version to run instead of the default (turns the script on). */
+  shopperScriptVersion: versionRefSchema.optional(),
 });
 export type PlaceCallRequest = z.infer<typeof placeCallRequestSchema>;
 
@@ -63,8 +68,15 @@ export type CallEventView = z.infer<typeof callEventViewSchema>;
 export const surveyAnswerViewSchema = z.object({
   questionIndex: z.number(),
   questionId: z.string(),
+  /** A digit (keypad), the recognised words (speech), or `invalid`. */
   answer: z.string(),
   attempts: z.number(),
+  /** keypad, speech or none; null on answers stored before answers were artifacts. */
+  source: z.enum(["keypad", "speech", "none"]).nullable(),
+  speechConfidence: z.number().nullable(),
+  surveyVersion: z.number(),
+  /** SHA-256 of the answer's canonical JSON; null on answers stored before. */
+  sha256: z.string().nullable(),
 });
 export type SurveyAnswerView = z.infer<typeof surveyAnswerViewSchema>;
 
@@ -177,8 +189,9 @@ export const voiceConfigUpdateSchema = z.strictObject({
   translate: z.boolean().optional(),
   translateLanguages: z.array(z.string().regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, "a language code such as es or pt-BR")).max(10).optional(),
   redactPii: z.boolean().optional(),
-  survey: surveySchema.nullable().optional(),
-  shopperScript: shopperScriptSchema.nullable().optional(),
+  /** The default survey: a published version of this organization, by id and version; null for none. */
+  survey: versionRefSchema.nullable().optional(),
+  shopperScript: versionRefSchema.nullable().optional(),
   disclosureText: z.string().trim().min(1).max(500).optional(),
 });
 export type VoiceConfigUpdate = z.infer<typeof voiceConfigUpdateSchema>;
@@ -199,6 +212,8 @@ export const CAPABILITY_ACTIONS = [
   "recording.play",
   "translation.enable",
   "survey.enable",
+  "survey.manage",
+  "survey.read",
   "shopper.run",
   "numbers.view",
 ] as const;

@@ -3,17 +3,18 @@ import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Session } from "@/lib/auth/claims";
 import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/contracts";
 import { describeProblem, MODULATION_IDS, MODULATIONS, modulationProblem, type ModulationSet } from "@/lib/calls/modulations";
-import { modulationSnapshotSchema, dialledNumber, type ModulationSnapshot } from "@/lib/calls/snapshot";
+import { modulationSnapshotSchema, dialledNumber, type ModulationSnapshot, type ShopperScript, type Survey } from "@/lib/calls/snapshot";
 import { findCall, viewFor } from "@/lib/calls/queries";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { config } from "@/lib/config";
 import { asService, continueAsUser, withUser, type Tx } from "@/lib/db";
-import { ConflictError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
+import { ConflictError, NotFoundError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
 import type { Logger } from "@/lib/log";
 import { check, requirePlan, type Membership } from "@/lib/rbac/authorize";
 import { signalwire } from "@/lib/telephony/client";
 import { callUrls } from "@/lib/telephony/urls";
 import { readVoiceConfig } from "@/lib/calls/voice-config";
+import { resolveRef } from "@/lib/surveys/versions";
 
 /**
  * Placing a call, in the order DESIGN §5 gives: validate, authorize, snapshot the modulations, insert
@@ -54,6 +55,7 @@ function snapshotModulations(
   defaults: VoiceConfigView,
   request: PlaceCallRequest & { to: string },
   fromNumber: string,
+  chosen: Chosen,
 ): ModulationSnapshot {
   const orgId = membership.orgId;
   const flow = request.flow ?? defaults.flow;
@@ -68,8 +70,8 @@ function snapshotModulations(
     record: request.record ?? orgDefault.record,
     transcribe: request.transcribe ?? orgDefault.transcribe,
     translate: request.translate ?? orgDefault.translate,
-    survey: request.survey ?? orgDefault.survey,
-    shopperScript: request.shopperScript ?? orgDefault.shopperScript,
+    survey: request.survey ?? (request.surveyVersion ? true : orgDefault.survey),
+    shopperScript: request.shopperScript ?? (request.shopperScriptVersion ? true : orgDefault.shopperScript),
   };
 
   for (const id of MODULATION_IDS) {
@@ -81,8 +83,14 @@ function snapshotModulations(
   }
   const problem = modulationProblem(want, flow);
   if (problem) throw new UnprocessableError(describeProblem(problem), "invalid_modulations");
-  if (want.survey && !defaults.survey) throw new UnprocessableError("This organization has no survey configured.", "invalid_modulations");
-  if (want.shopperScript && !defaults.shopperScript) {
+  // Choosing another published version than the default is part of placing the call (the
+  // permissions above still decide whether the survey or script may run at all).
+  if (request.surveyVersion && !chosen.survey) throw new NotFoundError("No such survey version in this organization.");
+  if (request.shopperScriptVersion && !chosen.shopperScript) throw new NotFoundError("No such shopper script version in this organization.");
+  const survey = chosen.survey ?? defaults.survey;
+  const shopperScript = chosen.shopperScript ?? defaults.shopperScript;
+  if (want.survey && !survey) throw new UnprocessableError("This organization has no survey configured.", "invalid_modulations");
+  if (want.shopperScript && !shopperScript) {
     throw new UnprocessableError("This organization has no shopper script configured.", "invalid_modulations");
   }
 
@@ -106,10 +114,16 @@ function snapshotModulations(
     translate: want.translate ? { languages: defaults.translateLanguages } : null,
     redact: want.transcribe && defaults.redactPii,
     disclosure: want.record ? defaults.disclosureText : null,
-    survey: want.survey ? defaults.survey : null,
-    shopperScript: want.shopperScript ? defaults.shopperScript : null,
+    survey: want.survey ? survey : null,
+    shopperScript: want.shopperScript ? shopperScript : null,
     configVersion: defaults.version,
   });
+}
+
+/** The versions a request chose (null: none chosen, or none such in this organization). */
+interface Chosen {
+  survey: Survey | null;
+  shopperScript: ShopperScript | null;
 }
 
 interface ExistingCall {
@@ -181,15 +195,17 @@ export async function placeCall(
 
   const created = await withUser(session.claims, async (tx) => {
     // Independent reads, issued together (pipelined: one round trip).
-    const [existing, defaults] = await Promise.all([
+    const [existing, defaults, survey, shopperScript] = await Promise.all([
       findByKey(tx, orgId, idempotencyKey),
       readVoiceConfig(tx, { orgId }).then((v) => ({ ok: true as const, v }), (err: unknown) => ({ ok: false as const, err })),
+      request.surveyVersion ? resolveRef(tx, "survey", { orgId, ref: request.surveyVersion }) : null,
+      request.shopperScriptVersion ? resolveRef(tx, "shopperScript", { orgId, ref: request.shopperScriptVersion }) : null,
     ]);
     if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, snapshot: null };
     if (!telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
     if (!defaults.ok) throw defaults.err;
 
-    const snapshot = snapshotModulations(membership, defaults.v, { ...request, to }, defaults.v.callerId ?? telephony.fromNumber);
+    const snapshot = snapshotModulations(membership, defaults.v, { ...request, to }, defaults.v.callerId ?? telephony.fromNumber, { survey, shopperScript });
     const rows = await tx<{ id: string }[]>`
       insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
       values (${orgId}, ${session.userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${membership.plan})

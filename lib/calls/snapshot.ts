@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { pgInt4 } from "@/lib/http/pg-safe";
+import { sha256HexSchema, shopperScriptFieldsSchema, rubricIsTheScripts, surveyDocumentSchema, type SurveyQuestion } from "@/lib/surveys/documents";
 
 /**
  * The modulation snapshot: the modulations a call runs with, copied from the organization's
@@ -10,28 +11,14 @@ import { pgInt4 } from "@/lib/http/pg-safe";
  */
 export const e164Schema = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15551234567");
 
-export const surveyQuestionSchema = z.object({
-  id: z.string().min(1).max(64),
-  prompt: z.string().min(1).max(500),
-  /** Lowest and highest accepted keypad digit (0–9). */
-  min: z.number().int().min(0).max(9),
-  max: z.number().int().min(0).max(9),
-}).refine((q) => q.min <= q.max, { message: "min must not exceed max" });
-
-export const surveySchema = z.object({
-  id: z.string().min(1).max(64),
-  version: pgInt4.min(1),
-  questions: z.array(surveyQuestionSchema).min(1).max(10),
-  thankYou: z.string().min(1).max(500).default("Thank you for your answers. Goodbye."),
-});
-
-export const shopperScriptSchema = z.object({
-  id: z.string().min(1).max(64),
-  version: pgInt4.min(1),
-  title: z.string().min(1).max(200),
-  /** Lines spoken to the called party, in order. */
-  lines: z.array(z.string().min(1).max(1000)).min(1).max(50),
-});
+/**
+ * A survey or shopper script as the call runs it: the version's document (lib/surveys/documents.ts)
+ * frozen at creation, with the SHA-256 of its canonical JSON beside it. The database refuses a
+ * call whose document is not, member for member, the published version with that id, version and
+ * hash (private.check_call_library_refs), and never lets a snapshot change afterwards.
+ */
+export const surveySchema = surveyDocumentSchema.extend({ sha256: sha256HexSchema });
+export const shopperScriptSchema = shopperScriptFieldsSchema.extend({ sha256: sha256HexSchema }).refine(...rubricIsTheScripts);
 
 export const flowSchema = z.enum(["direct", "bridge"]);
 
@@ -61,7 +48,7 @@ export const modulationSnapshotSchema = z.object({
 
 export type ModulationSnapshot = z.infer<typeof modulationSnapshotSchema>;
 export type Survey = z.infer<typeof surveySchema>;
-export type SurveyQuestion = z.infer<typeof surveyQuestionSchema>;
+export type { SurveyQuestion };
 export type ShopperScript = z.infer<typeof shopperScriptSchema>;
 export type Flow = z.infer<typeof flowSchema>;
 

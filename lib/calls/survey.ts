@@ -2,22 +2,37 @@ import type { ModulationSnapshot, SurveyQuestion } from "@/lib/calls/snapshot";
 import type { LamlInput } from "@/lib/telephony/laml";
 
 /**
- * Keypad survey answers: what a Gather's Digits mean, and which document answers the Gather.
+ * Survey answers, keypad and speech: what a Gather's Digits or SpeechResult mean, and which document answers the Gather.
  * Pure, so the gather route can persist the answer and respond with the next question in one
  * step, and a repeated callback evaluates exactly as the first did.
  */
 
-export type AnswerResult = { kind: "accepted"; value: number } | { kind: "reprompt" } | { kind: "invalid" };
+export type AnswerResult =
+  | { kind: "accepted"; value: number }
+  | { kind: "spoken"; text: string; confidence: number | null }
+  | { kind: "reprompt" }
+  | { kind: "invalid" };
+
+/** What the carrier's speech recognition heard (SpeechResult, Confidence). */
+export interface SpeechInput {
+  text: string;
+  confidence: number | null;
+}
 
 /**
- * One keypad digit inside [min, max] is an answer. Anything else (silence, several digits, a
- * symbol) earns one more try; a second miss is recorded as invalid so the survey moves on
- * instead of looping on someone who will not or cannot answer.
+ * One keypad digit inside the question's range is an answer; so is any recognised speech when
+ * the question takes speech (a keypad answer wins when both arrive). Anything else (silence,
+ * several digits, a symbol, speech to a keypad-only question) earns one more try; a second miss
+ * is recorded as invalid so the survey moves on instead of looping on someone who will not or
+ * cannot answer.
  */
-export function evaluateAnswer(question: SurveyQuestion, digits: string | undefined, attempt: 1 | 2): AnswerResult {
-  if (digits !== undefined && /^[0-9]$/.test(digits)) {
+export function evaluateAnswer(question: SurveyQuestion, digits: string | undefined, attempt: 1 | 2, speech?: SpeechInput): AnswerResult {
+  if (question.keypad && digits !== undefined && /^[0-9]$/.test(digits)) {
     const value = Number(digits);
-    if (value >= question.min && value <= question.max) return { kind: "accepted", value };
+    if (value >= question.keypad.min && value <= question.keypad.max) return { kind: "accepted", value };
+  }
+  if (question.speech && speech && speech.text.trim() !== "") {
+    return { kind: "spoken", text: speech.text.trim(), confidence: speech.confidence };
   }
   return attempt === 1 ? { kind: "reprompt" } : { kind: "invalid" };
 }

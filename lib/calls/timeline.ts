@@ -42,7 +42,7 @@ const CATALOGUE = {
   },
   "provider.gather": {
     payload: providerFields,
-    summary: (p: Record<string, unknown>) => `Survey question ${Number(p.question ?? 0) + 1}: ${p.Digits ? "answered" : "no answer"}`,
+    summary: (p: Record<string, unknown>) => `Survey question ${Number(p.question ?? 0) + 1}: ${p.Digits || p.Speech ? "answered" : "no answer"}`,
   },
   "provider.dial": {
     payload: providerFields,

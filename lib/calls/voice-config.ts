@@ -2,6 +2,7 @@ import "server-only";
 import { CAPABILITY_ACTIONS, type Capability, type VoiceConfigResponse, type VoiceConfigUpdate, type VoiceConfigView } from "@/lib/calls/contracts";
 import { describeProblem, modulationProblem } from "@/lib/calls/modulations";
 import { shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
+import { resolveRef } from "@/lib/surveys/versions";
 import type { Tx } from "@/lib/db";
 import { NotFoundError, UnprocessableError } from "@/lib/errors";
 import { check, type Membership } from "@/lib/rbac/authorize";
@@ -17,12 +18,23 @@ import { carrierKind } from "@/lib/telephony/client";
 /** The view as the database returns it: the survey and script still unchecked JSON. */
 type VoiceConfigRow = Omit<VoiceConfigView, "survey" | "shopperScript"> & { survey: unknown; shopperScript: unknown };
 
+/**
+ * The config with its default survey and script as the versions they pin (document and hash).
+ * Those are read under RLS: a member who may not read surveys, or a plan without them, sees none.
+ */
 export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Promise<VoiceConfigView> {
   const [row] = await tx<VoiceConfigRow[]>`
-    select flow, caller_id as "callerId", operator_phone as "operatorPhone", record, transcribe, translate,
-           translate_languages as "translateLanguages", redact_pii as "redactPii", survey, shopper_script as "shopperScript",
-           disclosure_text as "disclosureText", version, to_json(updated_at) #>> '{}' as "updatedAt"
-    from public.voice_configs where organization_id = ${orgId}`;
+    select c.flow, c.caller_id as "callerId", c.operator_phone as "operatorPhone", c.record, c.transcribe, c.translate,
+           c.translate_languages as "translateLanguages", c.redact_pii as "redactPii",
+           sv.document || jsonb_build_object('sha256', sv.sha256) as survey,
+           pv.document || jsonb_build_object('sha256', pv.sha256) as "shopperScript",
+           c.disclosure_text as "disclosureText", c.version, to_json(c.updated_at) #>> '{}' as "updatedAt"
+    from public.voice_configs c
+    left join public.survey_versions sv
+      on sv.organization_id = c.organization_id and sv.survey_id = c.survey_id and sv.version = c.survey_version
+    left join public.shopper_script_versions pv
+      on pv.organization_id = c.organization_id and pv.script_id = c.shopper_script_id and pv.version = c.shopper_script_version
+    where c.organization_id = ${orgId}`;
   if (!row) throw new NotFoundError("This organization has no voice configuration.");
   return {
     ...row,
@@ -58,12 +70,25 @@ export async function updateVoiceConfig(
 ): Promise<VoiceConfigResponse> {
   const orgId = membership.orgId;
   const current = await readVoiceConfig(tx, { orgId });
-  const next = { ...current, ...update };
+  // Plan and role first (403), then whether the version exists here (404).
+  if (update.survey || update.shopperScript) check(membership, "survey.enable", orgId);
+  // A new default survey or script must be a published version here: resolved to what it pins.
+  const [survey, shopperScript] = await Promise.all([
+    update.survey ? resolveRef(tx, "survey", { orgId, ref: update.survey }) : undefined,
+    update.shopperScript ? resolveRef(tx, "shopperScript", { orgId, ref: update.shopperScript }) : undefined,
+  ]);
+  if (survey === null) throw new NotFoundError("No such survey version in this organization.");
+  if (shopperScript === null) throw new NotFoundError("No such shopper script version in this organization.");
+  const next = {
+    ...current,
+    ...update,
+    survey: update.survey === undefined ? current.survey : (survey ?? null),
+    shopperScript: update.shopperScript === undefined ? current.shopperScript : (shopperScript ?? null),
+  };
 
   const turnedOn = (key: "record" | "transcribe" | "translate") => next[key] && !current[key];
   if (turnedOn("record") || turnedOn("transcribe")) check(membership, "recording.enable", orgId);
   if (turnedOn("translate") || (next.translate && update.translateLanguages)) check(membership, "translation.enable", orgId);
-  if (update.survey || update.shopperScript) check(membership, "survey.enable", orgId);
   const problem = modulationProblem(
     { record: next.record, transcribe: next.transcribe, translate: next.translate, survey: next.survey !== null, shopperScript: next.shopperScript !== null },
     // Flows are a property of each call: the org's default flow may be bridge while a survey
@@ -79,8 +104,11 @@ export async function updateVoiceConfig(
     update public.voice_configs set
       flow = ${next.flow}, caller_id = ${next.callerId}, operator_phone = ${next.operatorPhone},
       record = ${next.record}, transcribe = ${next.transcribe}, translate = ${next.translate},
-      translate_languages = ${next.translateLanguages}, redact_pii = ${next.redactPii}, survey = ${next.survey ? tx.json(next.survey as never) : null},
-      shopper_script = ${next.shopperScript ? tx.json(next.shopperScript as never) : null},
+      translate_languages = ${next.translateLanguages}, redact_pii = ${next.redactPii},
+      ${update.survey === undefined ? tx`` : tx`survey_id = ${next.survey?.id ?? null}, survey_version = ${next.survey?.version ?? null},
+        survey_sha256 = ${next.survey?.sha256 ?? null},`}
+      ${update.shopperScript === undefined ? tx`` : tx`shopper_script_id = ${next.shopperScript?.id ?? null},
+        shopper_script_version = ${next.shopperScript?.version ?? null}, shopper_script_sha256 = ${next.shopperScript?.sha256 ?? null},`}
       disclosure_text = ${next.disclosureText}, version = version + 1, updated_at = now(), updated_by = ${membership.userId}
     where organization_id = ${orgId}`;
   return getVoiceConfig(tx, { membership });

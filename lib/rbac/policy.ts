@@ -28,6 +28,7 @@ export const POLICY = {
   "translation.read": { roles: NOT_VIEWER, plan: "global", label: "Reading translations" },
   "survey.enable": { roles: MANAGERS, plan: "insights", label: "Surveys and shopper scripts" },
   "survey.read": { roles: NOT_VIEWER, plan: "insights", label: "Reading survey and shopper results" },
+  "survey.manage": { roles: MANAGERS, plan: "insights", label: "Writing surveys and shopper scripts" },
   "shopper.run": { roles: CALLERS, plan: "insights", label: "Shopper calls" },
   "evidence.export": { roles: ["owner", "admin", "analyst"], plan: "base", label: "Exporting and verifying evidence" },
 } as const satisfies Record<string, { roles: readonly Role[]; plan: Plan; label: string }>;

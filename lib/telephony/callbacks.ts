@@ -70,6 +70,10 @@ const optionalFields = {
   RecordingStartTime: timestamp,
   ErrorCode: z.string().regex(/^\d{1,6}$/),
   Digits: z.string().regex(/^(?:[0-9*#]{1,32}|hangup)$/),
+  /** What speech recognition heard: text, at most 2,000 characters, no NUL or lone surrogates. */
+  SpeechResult: pgText.max(2000).refine((v) => v.trim() !== "", "must not be blank"),
+  /** Recognition confidence, 0 to 1, as a decimal. */
+  Confidence: z.string().regex(/^(?:0(?:\.\d{1,10})?|1(?:\.0{1,10})?|\.\d{1,10})$/).transform(Number),
   DialCallSid: providerSidSchema,
   DialCallDuration: count(7 * 24 * 3600),
 } as const;
@@ -186,14 +190,25 @@ export interface GatherCallback {
   callSid: string | undefined;
   /** Keypad digits, or undefined when absent or not keypad input (which counts as no answer). */
   digits: string | undefined;
+  /** Recognised speech with its confidence (null when the carrier sent none or a malformed one). */
+  speech: { text: string; confidence: number | null } | undefined;
+  /** For the timeline: the valid fields, the spoken words themselves left out (they are content). */
   payload: Record<string, string>;
   dropped: string[];
 }
 
 export function parseGatherCallback(form: Record<string, string>): GatherCallback {
   const callSid = identity(form, "CallSid");
-  const { values, raw, dropped } = optional(form, ["Digits"]);
-  return { callSid, digits: values.Digits, payload: { ...(callSid ? { CallSid: callSid } : {}), ...raw }, dropped };
+  const { values, raw, dropped } = optional(form, ["Digits", "SpeechResult", "Confidence"]);
+  const { SpeechResult: _words, ...shown } = raw;
+  const speech = values.SpeechResult === undefined ? undefined : { text: values.SpeechResult, confidence: values.Confidence ?? null };
+  return {
+    callSid,
+    digits: values.Digits,
+    speech,
+    payload: { ...(callSid ? { CallSid: callSid } : {}), ...shown, ...(speech ? { Speech: "received" } : {}) },
+    dropped,
+  };
 }
 
 export interface DialCallback {

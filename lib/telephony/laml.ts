@@ -1,5 +1,5 @@
 import { RestClient } from "@signalwire/compatibility-api";
-import type { ModulationSnapshot, Survey } from "@/lib/calls/snapshot";
+import type { ModulationSnapshot, ShopperScript, Survey } from "@/lib/calls/snapshot";
 import { callUrls, type CallUrls } from "@/lib/telephony/urls";
 
 /**
@@ -64,12 +64,7 @@ function directLaml(response: VoiceResponse, snapshot: ModulationSnapshot, input
     case "start": {
       const disclosure = requireDisclosure(snapshot);
       if (disclosure !== null) response.say(disclosure);
-      if (snapshot.shopperScript) {
-        snapshot.shopperScript.lines.forEach((line, i) => {
-          if (i > 0) response.pause({ length: 1 });
-          response.say(line);
-        });
-      }
+      if (snapshot.shopperScript) playScript(response, snapshot.shopperScript);
       if (snapshot.record) {
         // The document ends here: SignalWire never runs verbs after <Record>; it posts to the
         // action when the recording stops, and that answer (after-record) carries the call on.
@@ -189,14 +184,29 @@ function continueWithSurvey(response: VoiceResponse, snapshot: ModulationSnapsho
   }
 }
 
+/** The persona's lines and pauses, in order, in the persona's voice (the carrier's default when unset). */
+function playScript(response: VoiceResponse, script: ShopperScript): void {
+  const voice = script.persona.voice;
+  for (const step of script.steps) {
+    if ("say" in step) {
+      if (voice) response.say({ voice }, step.say);
+      else response.say(step.say);
+    } else {
+      response.pause({ length: step.pause });
+    }
+  }
+}
+
 function askQuestion(response: VoiceResponse, survey: Survey, question: number, attempt: 1 | 2, urls: CallUrls): void {
   const q = survey.questions[question];
   if (!q) throw new LamlStepError(`Survey ${survey.id} v${survey.version} has no question ${question}.`);
   // actionOnEmptyResult makes SignalWire post even on silence, so the gather route always
   // answers with the next document; nothing may follow the Gather or it would run instead.
+  // A keypad answer is one digit; a spoken one ends when the speaker stops (speechTimeout auto).
   const gather = response.gather({
-    input: ["dtmf"],
-    numDigits: 1,
+    input: [...(q.keypad ? (["dtmf"] as const) : []), ...(q.speech ? (["speech"] as const) : [])],
+    ...(q.keypad ? { numDigits: 1 } : {}),
+    ...(q.speech ? { speechTimeout: "auto" } : {}),
     timeout: 6,
     action: urls.gather(question, attempt),
     method: "POST",

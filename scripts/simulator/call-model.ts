@@ -71,6 +71,8 @@ export interface SimulatedCall {
   webhooks: WebhookLogEntry[];
   recordingSids: string[];
   digitsSent: string[];
+  /** SpeechResults sent to speech Gathers, in order. */
+  speechSent: string[];
   /** Traps the simulator noticed (see DESIGN §8), e.g. a recording nobody was told about. */
   warnings: string[];
   error: string | undefined;
@@ -177,6 +179,7 @@ export interface CallSnapshot {
   webhooks: WebhookLogEntry[];
   recordings: Array<{ sid: string; channels: 1 | 2; durationSeconds: number; source: string; sha256: string; bytes: number }>;
   digitsSent: string[];
+  speechSent: string[];
   warnings: string[];
   error: string | undefined;
   /** True once the simulator has nothing more to send for this call. */

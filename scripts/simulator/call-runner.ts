@@ -13,7 +13,7 @@ import {
 } from "./call-model";
 import { parseLaml } from "./laml-parser";
 import { LamlFailure, playLeg, type Leg, type PlayerEnv, type RecordingSpec } from "./laml-player";
-import { callerLineOf, digitsOf, replyOf, shuffled, type Scenario } from "./scenarios";
+import { callerLineOf, digitsOf, replyOf, shuffled, speechOf, type Scenario } from "./scenarios";
 import { sendWebhook, type HttpMethod } from "./webhook-sender";
 
 /**
@@ -207,7 +207,7 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
       ApiVersion: API_VERSION,
     };
     if (call.machineDetection) params.AnsweredBy = "human";
-    const leg: Leg = { call, params, scenario, digits: digitsOf(scenario), clock, heard: [], kind: "call" };
+    const leg: Leg = { call, params, scenario, digits: digitsOf(scenario), speech: speechOf(scenario), clock, heard: [], kind: "call" };
     try {
       await pause();
       await playLeg(leg, env, { url: call.url, method: call.method, inline: call.twiml }, "laml");

@@ -263,6 +263,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
       webhooks: [],
       recordingSids: [],
       digitsSent: [],
+      speechSent: [],
       warnings: [],
       error: undefined,
       controller: new AbortController(),
@@ -362,6 +363,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
         };
       }),
       digitsSent: [...call.digitsSent],
+      speechSent: [...call.speechSent],
       warnings: [...call.warnings],
       error: call.error,
       settled: call.settled,

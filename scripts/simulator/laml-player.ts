@@ -1,6 +1,6 @@
 import type { RecordingRecord, SimulatedCall, WebhookKind } from "./call-model";
 import { childElements, parseLaml, textOf, type LamlElement } from "./laml-parser";
-import { callerLineOf, digitsOf, replyOf, type Scenario } from "./scenarios";
+import { callerLineOf, digitsOf, replyOf, SIMULATED_SPEECH_CONFIDENCE, speechOf, type Scenario } from "./scenarios";
 import { methodOf, type HttpMethod } from "./webhook-sender";
 
 /**
@@ -11,7 +11,7 @@ import { methodOf, type HttpMethod } from "./webhook-sender";
  * Time is virtual. Speech, pauses and waits advance the leg's clock (which becomes the call's
  * CallDuration); real time only passes through `env.pause()`, the pacing between requests.
  *
- * Supported: Say, Play, Pause, Gather (dtmf; nested Say/Play/Pause), Record, Dial with Number
+ * Supported: Say, Play, Pause, Gather (dtmf and speech; nested Say/Play/Pause), Record, Dial with Number
  * children (first Number only, `url` whisper, record="record-from-answer[-dual]" /
  * "record-from-ringing[-dual]", action), Redirect, Hangup, Reject. Anything else is logged and
  * skipped, as the provider skips what it does not know.
@@ -35,6 +35,8 @@ export interface Leg {
   scenario: Scenario;
   /** Keys this party will still press, consumed one entry per <Gather>. */
   digits: string[];
+  /** What this party will still say to a <Gather> that takes speech (when no keys are left for it). */
+  speech: string[];
   /** Seconds of call time so far; a whisper shares its parent's clock. */
   clock: { seconds: number };
   /** What this party has been told (<Say> texts), to notice a recording nobody disclosed. */
@@ -156,8 +158,10 @@ async function gather(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: strin
   for (const inner of childElements(verb)) {
     if (inner.name === "Say" || inner.name === "Play" || inner.name === "Pause") speak(leg, inner);
   }
-  const input = (verb.attrs.input ?? "dtmf").toLowerCase();
+  const input = (verb.attrs.input ?? "dtmf").toLowerCase().split(/\s+/);
   const digits = input.includes("dtmf") ? leg.digits.shift() : undefined;
+  // Keys first; a Gather that also (or only) takes speech hears the party's next spoken answer.
+  const speech = digits === undefined && input.includes("speech") ? leg.speech.shift() : undefined;
   // Without an action the provider posts the input to the current document's URL.
   const action = resolve(verb.attrs.action, docUrl) ?? docUrl;
   const method = methodOf(verb.attrs.method);
@@ -167,6 +171,18 @@ async function gather(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: strin
     if (!action) return undefined;
     await env.pause();
     const doc = await env.fetchDocument(leg, "gather", action, method, { ...leg.params, Digits: digits });
+    return { kind: "next", doc, url: action };
+  }
+  if (speech !== undefined) {
+    leg.clock.seconds += 1 + speech.split(/\s+/).length / SPOKEN_WORDS_PER_SECOND;
+    leg.call.speechSent.push(speech);
+    if (!action) return undefined;
+    await env.pause();
+    const doc = await env.fetchDocument(leg, "gather", action, method, {
+      ...leg.params,
+      SpeechResult: speech,
+      Confidence: SIMULATED_SPEECH_CONFIDENCE,
+    });
     return { kind: "next", doc, url: action };
   }
   leg.clock.seconds += Number(verb.attrs.timeout ?? 5) || 5;
@@ -257,6 +273,7 @@ async function dial(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: string 
       },
       scenario: targetScenario,
       digits: digitsOf(targetScenario),
+      speech: speechOf(targetScenario),
       clock: leg.clock,
       heard: [],
       kind: "whisper",

@@ -10,8 +10,14 @@ import { transcriberScenarioSchema } from "./speech-metadata";
  *   answered   the party picks up; LaML runs. `reply` is what they say into any recording
  *              (Record verb, the called side of a Dial, or a REST-level recording); `callerLine`
  *              is what they say when they are the calling side of a bridged <Dial>; `digits` are
- *              keyed into successive <Gather>s (none left → no input).
+ *              keyed into successive <Gather>s (none left → no input); `speech` are spoken into
+ *              successive <Gather>s that take speech and got no keys (sent as SpeechResult with
+ *              Confidence 0.92, as the carrier's recogniser would).
  *   survey     `answered` with a digit list required: the after-call survey flows.
+ *
+ * Shopper calls: the called party's `reply` is what a shopper script's rubric is scored on (it
+ * is synthesized with espeak-ng into the recording, with its words in the `vbtm` metadata). Two
+ * reserved numbers give a reply a typical rubric passes and one it fails (see below).
  *   busy       initiated → ringing → busy (no LaML is fetched).
  *   no-answer  initiated → ringing → no-answer.
  *   failed     initiated → failed (the carrier could not place the call).
@@ -34,6 +40,13 @@ import { transcriberScenarioSchema } from "./speech-metadata";
  */
 
 export const DEFAULT_REPLY = "Hello, this is the front desk. Yes, we have appointments on Tuesday.";
+/** The called party of a secret-shopper call, helpful: greets at once, names the desk, offers a slot. */
+export const SHOPPER_HELPFUL_REPLY =
+  "Good morning, Riverside Clinic front desk, this is Dana. Yes, we have an appointment on Tuesday at ten. Can I book it for you?";
+/** …and unhelpful: no greeting, no appointment, sends the caller away. */
+export const SHOPPER_UNHELPFUL_REPLY = "We are busy right now. I do not know. Call back later.";
+export const SIMULATED_SPEECH_CONFIDENCE = "0.92";
+
 export const DEFAULT_CALLER_LINE = "Hi, I am calling to ask whether you have any appointments next week.";
 
 const delivery = {
@@ -50,11 +63,13 @@ export const scenarioSchema = z.discriminatedUnion("kind", [
     reply: z.string().min(1).optional(),
     callerLine: z.string().min(1).optional(),
     digits: z.array(digit).optional(),
+    speech: z.array(z.string().min(1)).optional(),
     ...delivery,
   }),
   z.object({
     kind: z.literal("survey"),
     digits: z.array(digit),
+    speech: z.array(z.string().min(1)).optional(),
     reply: z.string().min(1).optional(),
     callerLine: z.string().min(1).optional(),
     ...delivery,
@@ -80,6 +95,8 @@ export type ScenarioKind = Scenario["kind"];
  *   +15005550003  failed            +15005550007  answered, status callbacks reordered
  *   +15005550004  silent (no webhooks at all)
  *   +15005550008  answered; its recording's first transcription fails, a retry succeeds
+ *   +15005550009  shopper, helpful reply; survey: keys 4, says "The nurse was very kind."
+ *   +15005550010  shopper, unhelpful reply; survey: no keys, says "No comment."
  */
 export const RESERVED_NUMBERS: Readonly<Record<string, Scenario>> = {
   "+15005550001": { kind: "busy" },
@@ -90,6 +107,8 @@ export const RESERVED_NUMBERS: Readonly<Record<string, Scenario>> = {
   "+15005550006": { kind: "answered", duplicate: true },
   "+15005550007": { kind: "answered", reorder: true },
   "+15005550008": { kind: "answered", transcription: "error_once" },
+  "+15005550009": { kind: "survey", digits: ["4"], speech: ["The nurse was very kind."], reply: SHOPPER_HELPFUL_REPLY },
+  "+15005550010": { kind: "answered", speech: ["No comment."], reply: SHOPPER_UNHELPFUL_REPLY },
 };
 
 export function scenarioFor(to: string, overrides: ReadonlyMap<string, Scenario>): Scenario {
@@ -109,6 +128,10 @@ export function callerLineOf(scenario: Scenario): string {
 
 export function digitsOf(scenario: Scenario): string[] {
   return (scenario.kind === "answered" || scenario.kind === "survey") && scenario.digits ? [...scenario.digits] : [];
+}
+
+export function speechOf(scenario: Scenario): string[] {
+  return (scenario.kind === "answered" || scenario.kind === "survey") && scenario.speech ? [...scenario.speech] : [];
 }
 
 /** mulberry32: tiny, seedable, and the same on every machine, which is the point here. */

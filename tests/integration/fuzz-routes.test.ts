@@ -9,6 +9,7 @@ import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
 import { sql } from "@/lib/db/client";
 import { signWebhook, type CarrierSimulator } from "@/scripts/simulator";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
+import { keypad, scriptDraft, scriptVersion, spoken, storeFixedVersion, surveyDraft, surveyVersion } from "@/tests/support/surveys";
 import { testCookies } from "@/tests/support/next-headers";
 import {
   configureSignalWire, INTERNAL_ORIGIN, planFor, PUBLIC_BASE_URL, queuedCall, sidOf, SIGNING_KEY, startTestCarrier,
@@ -330,7 +331,16 @@ const dialForm = formOf({
 const gatherForm = formOf({
   CallSid: sid("CA"),
   Digits: fc.oneof(digitsText(9), fc.constantFrom("#", "*", "12", "")),
+  SpeechResult: fc.constantFrom("The nurse was very kind.", "five", " ", "x".repeat(2001)),
+  Confidence: fc.constantFrom("0.92", "1", "0", "1.5", "-0.1", "0.123456789"),
 });
+
+/** A survey with a keypad question and a speech question, and a script, stored with fixed ids. */
+const FUZZ_SURVEY = surveyVersion(surveyDraft({
+  thankYou: "Bye.",
+  questions: [keypad("q1", "Q1?"), { ...spoken("q2", "Q2?"), keypad: { min: 1, max: 5 } }],
+}));
+const FUZZ_SCRIPT = scriptVersion(scriptDraft(["Hello, do you have appointments?"]));
 
 const lamlQuery = queryOf({ step: fc.constantFrom("start", "whisper", "after-record", "after-dial") });
 const gatherQuery = queryOf({ q: digitsText(2), attempt: fc.constantFrom("1", "2") });
@@ -425,9 +435,40 @@ export const ROUTES: FuzzRoute[] = [
     load: () => import("@/app/api/voice-config/route"),
     ...jsonRoute("/api/voice-config", "PUT", jsonBody({
       record: true, disclosureText: "Recorded.", callerId: "+14155550100", translateLanguages: ["es"],
-      survey: { id: "csat", version: 1, questions: [{ id: "q1", prompt: "1 to 5?", min: 1, max: 5 }] },
-      shopperScript: { id: "s", version: 1, title: "t", lines: ["hello"] },
+      survey: { id: FUZZ_SURVEY.id, version: 1 },
+      shopperScript: { id: FUZZ_SCRIPT.id, version: 1 },
     }), { session: true }),
+  }),
+  ...(["surveys", "shopper-scripts"] as const).flatMap((base) => {
+    const draft = base === "surveys"
+      ? { title: "CSAT", questions: [{ id: "q1", prompt: "Rate us", keypad: { min: 1, max: 5 }, speech: true }], thankYou: "Bye." }
+      : { title: "Enquiry", persona: { name: "Alex", voice: "woman" }, steps: [{ say: "Hello" }, { pause: 2 }],
+          rubric: { criteria: [{ id: "c1", label: "Greets", weight: 1, kind: "phrase_present", phrases: ["hello"] }] } };
+    const fixedId = base === "surveys" ? FUZZ_SURVEY.id : FUZZ_SCRIPT.id;
+    return [
+      fuzzRoute({
+        file: `app/api/${base}/route.ts`, method: "POST", kind: "json", runs: 150,
+        load: () => (base === "surveys" ? import("@/app/api/surveys/route") : import("@/app/api/shopper-scripts/route")),
+        ...jsonRoute(`/api/${base}`, "POST", jsonBody(draft), { session: true }),
+      }),
+      fuzzRoute({
+        file: `app/api/${base}/preview/route.ts`, method: "POST", kind: "json", runs: 150,
+        load: () => (base === "surveys" ? import("@/app/api/surveys/preview/route") : import("@/app/api/shopper-scripts/preview/route")),
+        ...jsonRoute(`/api/${base}/preview`, "POST", jsonBody(draft), { session: true }),
+      }),
+      fuzzRoute({
+        file: `app/api/${base}/[id]/versions/route.ts`, method: "POST", kind: "json", runs: 150,
+        load: () => (base === "surveys" ? import("@/app/api/surveys/[id]/versions/route") : import("@/app/api/shopper-scripts/[id]/versions/route")),
+        cases: fc.record({ id: fc.oneof(fc.constant(fixedId), uuidish), body: jsonBody({ basedOn: 1, draft }) }),
+        build: async (input: { id: string; body: string }) => ({
+          request: new Request(`${INTERNAL_ORIGIN}/api/${base}/${encodeURIComponent(wellFormed(input.id))}/versions`, {
+            method: "POST", headers: { "content-type": "application/json" }, body: input.body,
+          }),
+          params: { id: input.id },
+          cookies: { [SESSION_COOKIE]: ownerToken },
+        }),
+      }),
+    ];
   }),
   fuzzRoute({
     file: "app/api/members/route.ts", method: "POST", kind: "json", runs: 160,
@@ -524,7 +565,7 @@ async function freshSession(): Promise<string> {
 const STORABLE_KEYS = new Set([
   "CallSid", "CallStatus", "SequenceNumber", "Timestamp", "CallDuration", "Direction", "From", "To", "CallbackSource", "AnsweredBy",
   "RecordingSid", "RecordingStatus", "RecordingDuration", "RecordingChannels", "RecordingSource", "RecordingStartTime", "ErrorCode",
-  "Digits", "DialCallSid", "DialCallStatus", "DialCallDuration", "question", "attempt",
+  "Digits", "DialCallSid", "DialCallStatus", "DialCallDuration", "question", "attempt", "Confidence", "Speech",
 ]);
 
 beforeAll(async () => {
@@ -536,7 +577,9 @@ beforeAll(async () => {
   await addMembership(orgId, ownerId, "owner");
   await sql()`insert into public.voice_configs (organization_id) values (${orgId})`;
   ownerToken = await freshSession();
-  const survey = { id: "csat", version: 3, thankYou: "Bye.", questions: [1, 2].map((n) => ({ id: `q${n}`, prompt: `Q${n}?`, min: 1, max: 5 })) };
+  await storeFixedVersion(orgId, FUZZ_SURVEY, "survey");
+  await storeFixedVersion(orgId, FUZZ_SCRIPT, "shopperScript");
+  const survey = FUZZ_SURVEY;
   calls = [
     await queuedCall(orgId, ownerId),
     await queuedCall(orgId, ownerId, planFor({ flow: "bridge", operatorPhone: "+14155550177", record: true })),

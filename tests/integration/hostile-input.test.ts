@@ -200,7 +200,7 @@ describe("class 2: JSON bodies and stored headers", () => {
   });
 
   it("a survey version beyond int4 is 400, not a later 500 when an answer is stored", async () => {
-    const survey = { id: "s", version: 2 ** 31, questions: [{ id: "q", prompt: "1 to 5?", min: 1, max: 5 }] };
+    const survey = { id: "5a1e0000-0000-4000-8000-00000000c5a7", version: 2 ** 31 };
     const res = await voiceConfig.PUT(json("/api/voice-config", JSON.stringify({ survey }), { "x-organization-id": orgId }, "PUT"), ctx({}));
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toContain("survey.version");

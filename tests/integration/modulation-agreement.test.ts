@@ -3,6 +3,7 @@ import { asService } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { MODULATION_IDS, MODULATIONS, modulationProblem, type ModulationSet } from "@/lib/calls/modulations";
 import type { Flow } from "@/lib/calls/snapshot";
+import { keypad, publishSurvey, surveyDraft } from "@/tests/support/surveys";
 import { createOrg, createUser } from "@/tests/support/fixtures";
 import { planFor, queuedCall } from "@/tests/support/signalwire";
 
@@ -55,7 +56,7 @@ describe("the database refuses incoherent modulations on every path", () => {
     const orgId = await createOrg("global");
     const userId = await createUser();
     await expect(queuedCall(orgId, userId, planFor({ record: false, disclosure: null, transcribe: true }))).rejects.toThrow(/transcribe needs record/);
-    const survey = { id: "s", version: 1, questions: [{ id: "q", prompt: "Rate us", min: 1, max: 5 }], thankYou: "Thanks" };
+    const survey = await publishSurvey(orgId, userId, surveyDraft({ questions: [keypad("q", "Rate us")], thankYou: "Thanks" }));
     await expect(queuedCall(orgId, userId, planFor({ flow: "bridge", operatorPhone: "+14155550111", survey }))).rejects.toThrow(/survey does not run on bridge/);
     expect(await queuedCall(orgId, userId, planFor({ transcribe: true }))).toMatch(/^[0-9a-f-]{36}$/);
   });

@@ -48,4 +48,15 @@ describe("TypeScript and SQL policies agree", () => {
     }
     expect(cells).toEqual([]);
   });
+
+  it("the surveys and scripts tables are guarded by the same actions the API authorizes", async () => {
+    // The routes authorize survey.read to list and read, survey.manage to create and publish
+    // (app/api/surveys, app/api/shopper-scripts); RLS on the tables names the same actions.
+    const rows = await sql()<{ tablename: string; cmd: string; rule: string }[]>`
+      select tablename, cmd, coalesce(qual, with_check) as rule from pg_policies
+      where schemaname = 'public' and tablename in ('surveys', 'survey_versions', 'shopper_scripts', 'shopper_script_versions')
+      order by tablename, cmd`;
+    expect(rows).toHaveLength(8);
+    for (const row of rows) expect(row.rule, `${row.tablename} ${row.cmd}`).toContain(row.cmd === "SELECT" ? "'survey.read'" : "'survey.manage'");
+  });
 });

@@ -5,6 +5,8 @@ import { sql } from "@/lib/db/client";
 import { withUser, type Tx } from "@/lib/db";
 import { allows, ROLES, type Plan, type Role } from "@/lib/rbac/policy";
 import { createOrg, createUser, insertCall, insertCallEvent, member } from "@/tests/support/fixtures";
+import type { ShopperScript, Survey } from "@/lib/calls/snapshot";
+import { keypad, publishScript, publishSurvey, scriptDraft, surveyDraft } from "@/tests/support/surveys";
 
 /**
  * RLS as the roles themselves: `authenticated` with real claims, and `anon`. Every write is
@@ -59,6 +61,9 @@ interface Org {
   callId: string;
   /** An open invitation, made by the service path. */
   invitationId: string;
+  /** A published survey and shopper script (version 1 each), and an answer to the survey. */
+  survey: Survey;
+  script: ShopperScript;
 }
 
 async function makeOrg(plan: Plan): Promise<Org> {
@@ -74,7 +79,12 @@ async function makeOrg(plan: Plan): Promise<Org> {
   // Every member has a stored choice, so "someone else's" preferences are a real row.
   await sql()`insert into public.user_preferences (user_id, active_organization_id)
               select user_id, organization_id from public.org_members where organization_id = ${id}`;
-  return { id, plan, members, callId, invitationId: inv!.id };
+  const survey = await publishSurvey(id, members.owner.userId, surveyDraft({ questions: [keypad("q1", "Rate us")] }));
+  const script = await publishScript(id, members.owner.userId, scriptDraft(["Hello"]));
+  await sql()`insert into public.survey_answers (organization_id, call_id, survey_id, survey_version, question_index, question_id, answer,
+                attempts, source, provider, received_at, sha256)
+              values (${id}, ${callId}, ${survey.id}, 1, 0, 'q1', '3', 1, 'keypad', 'signalwire', now(), ${"a".repeat(64)})`;
+  return { id, plan, members, callId, invitationId: inv!.id, survey, script };
 }
 
 let a: Org; // global plan: every feature available, so only the role decides
@@ -283,7 +293,72 @@ const OPS: Op[] = [
     name: "voice_configs: assign a survey",
     expected: (role, plan) => allows(role, plan, "voice_config.update") && allows(role, plan, "survey.enable"),
     run: async (tx, org) =>
-      count(await tx`update public.voice_configs set survey = '{"id":"s","version":1,"questions":[]}' where organization_id = ${org.id}`),
+      count(await tx`update public.voice_configs set survey_id = ${org.survey.id}, survey_version = 1, survey_sha256 = ${org.survey.sha256}
+                     where organization_id = ${org.id}`),
+  },
+  {
+    name: "voice_configs: assign a shopper script",
+    expected: (role, plan) => allows(role, plan, "voice_config.update") && allows(role, plan, "survey.enable"),
+    run: async (tx, org) =>
+      count(await tx`update public.voice_configs set shopper_script_id = ${org.script.id}, shopper_script_version = 1,
+                       shopper_script_sha256 = ${org.script.sha256} where organization_id = ${org.id}`),
+  },
+  ...(["survey", "shopperScript"] as const).flatMap((kind): Op[] => {
+    const [identity, versions, fk] = kind === "survey" ? ["surveys", "survey_versions", "survey_id"] : ["shopper_scripts", "shopper_script_versions", "script_id"];
+    const of = (org: Org) => (kind === "survey" ? org.survey : org.script);
+    return [
+      {
+        name: `${identity}: select`,
+        expected: (role, plan) => allows(role, plan, "survey.read"),
+        run: async (tx, org) => count(await tx.unsafe(`select id from public.${identity} where organization_id = $1`, [org.id])),
+      },
+      {
+        name: `${versions}: select`,
+        expected: (role, plan) => allows(role, plan, "survey.read"),
+        run: async (tx, org) => count(await tx.unsafe(`select version from public.${versions} where organization_id = $1`, [org.id])),
+      },
+      {
+        name: `${identity}: create`,
+        expected: (role, plan) => allows(role, plan, "survey.manage"),
+        run: async (tx, org) => count(await tx.unsafe(`insert into public.${identity} (organization_id) values ($1) returning id`, [org.id])),
+      },
+      {
+        name: `${versions}: publish version 2`,
+        expected: (role, plan) => allows(role, plan, "survey.manage"),
+        run: async (tx, org) => {
+          const { sha256: _, ...document } = { ...of(org), version: 2, ...(kind === "shopperScript" ? { rubric: { ...org.script.rubric, version: 2 } } : {}) };
+          return count(await tx.unsafe(
+            `insert into public.${versions} (organization_id, ${fk}, version, title, document, sha256) values ($1, $2, 2, $3, $4, $5) returning version`,
+            [org.id, of(org).id, document.title, document as never, "b".repeat(64)],
+          ));
+        },
+      },
+      {
+        name: `${versions}: edit a published version`,
+        expected: () => false,
+        run: async (tx, org) => count(await tx.unsafe(`update public.${versions} set title = 'changed' where organization_id = $1`, [org.id])),
+      },
+      {
+        name: `${versions}: delete a published version`,
+        expected: () => false,
+        run: async (tx, org) => count(await tx.unsafe(`delete from public.${versions} where organization_id = $1`, [org.id])),
+      },
+    ];
+  }),
+  {
+    name: "survey_answers: select",
+    expected: (role, plan) => allows(role, plan, "survey.read"),
+    run: async (tx, org) => count(await tx`select id from public.survey_answers where organization_id = ${org.id}`),
+  },
+  {
+    name: "survey_answers: change an answer",
+    expected: () => false,
+    run: async (tx, org) => count(await tx`update public.survey_answers set answer = '1' where organization_id = ${org.id}`),
+  },
+  {
+    name: "survey_answers: delete an answer",
+    expected: () => false,
+    run: async (tx, org) => count(await tx`delete from public.survey_answers where organization_id = ${org.id}`),
   },
   {
     name: "calls: select",
@@ -397,6 +472,31 @@ describe("RLS: anon sees nothing and writes nothing", () => {
       expect(succeeded(result), JSON.stringify(result)).toBe(false);
     });
   }
+});
+
+describe("surveys, scripts and answers are immutable for every role, the service path included", () => {
+  const tables = ["surveys", "survey_versions", "shopper_scripts", "shopper_script_versions", "survey_answers"];
+  it("the service role has no grant to update or delete them", async () => {
+    const { asService } = await import("@/lib/db");
+    for (const table of tables) {
+      await expect(asService((tx) => tx.unsafe(`update public.${table} set organization_id = organization_id where organization_id = $1`, [a.id])))
+        .rejects.toThrow(/permission denied/);
+      await expect(asService((tx) => tx.unsafe(`delete from public.${table} where organization_id = $1`, [a.id]))).rejects.toThrow(/permission denied/);
+    }
+  });
+
+  it("even the table owner is refused by the triggers, truncate included", async () => {
+    for (const table of tables) {
+      await expect(sql().unsafe(`update public.${table} set organization_id = organization_id where organization_id = $1`, [a.id])).rejects.toThrow(/append-only/);
+      await expect(sql().unsafe(`delete from public.${table} where organization_id = $1`, [a.id])).rejects.toThrow(/append-only/);
+      await expect(sql().unsafe(`truncate public.${table} cascade`)).rejects.toThrow(/append-only/);
+    }
+  });
+
+  it("a call's snapshot never changes, so it keeps the versions it ran with", async () => {
+    await expect(sql()`update public.calls set modulations = modulations || '{"configVersion": 99}' where id = ${a.callId}`)
+      .rejects.toThrow(/snapshot cannot change/);
+  });
 });
 
 describe("append-only call events", () => {

@@ -3,7 +3,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { RestClient } from "@signalwire/compatibility-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CarrierSimulator } from "@/scripts/simulator";
+import { readSpeechMetadata, type CarrierSimulator } from "@/scripts/simulator";
+import { scoreTranscript } from "@/lib/intelligence/scorer";
 import { API_TOKEN, PROJECT_ID, SIGNING_KEY, startTestCarrier } from "@/tests/support/signalwire";
 import { originHttpClient } from "@/lib/telephony/origin-http-client";
 import { callUrls } from "@/lib/telephony/urls";
@@ -36,6 +37,18 @@ const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?><Response>$
 function lamlFor(callId: string, step: string | null, gatherQuestion: number | null): string {
   const urls = callUrls(appUrl, callId);
   const flow = callId.split("-")[0];
+  if (flow === "speech") {
+    // A speech question, then one that takes keys or speech, then goodbye (as lib/telephony/laml.ts shapes them).
+    if (gatherQuestion === null) {
+      return xml(`<Gather input="speech" speechTimeout="auto" timeout="6" actionOnEmptyResult="true" action="${esc(urls.gather(0, 1))}">` +
+        `<Say>What could we do better?</Say></Gather>`);
+    }
+    if (gatherQuestion === 0) {
+      return xml(`<Gather input="dtmf speech" numDigits="1" speechTimeout="auto" timeout="6" actionOnEmptyResult="true" action="${esc(urls.gather(1, 1))}">` +
+        `<Say>Press or say a number from one to five.</Say></Gather>`);
+    }
+    return xml("<Say>Thank you. Goodbye.</Say><Hangup/>");
+  }
   if (gatherQuestion !== null) {
     if (gatherQuestion === 0) {
       return xml(
@@ -245,6 +258,48 @@ describe("carrier simulator", () => {
     const gathers = forCall("direct-2", "laml").filter((r) => r.path.endsWith("/gather"));
     expect(gathers.map((r) => r.params.Digits)).toEqual(["5", undefined]);
     expect(snapshot.digitsSent).toEqual(["5"]);
+  });
+
+  it("answers speech Gathers with SpeechResult and Confidence: keys first where keys are taken, then what the party says", async () => {
+    sim.setScenario("+13125550121", { kind: "survey", digits: [], speech: ["The wait was too long.", "Four."] });
+    const call = await placeCall("speech-1", "+13125550121");
+    const snapshot = await settled(call.sid);
+    const gathers = forCall("speech-1", "laml").filter((r) => r.path.endsWith("/gather"));
+    expect(gathers.map((r) => [r.params.SpeechResult, r.params.Confidence, r.params.Digits])).toEqual([
+      ["The wait was too long.", "0.92", undefined],
+      ["Four.", "0.92", undefined],
+    ]);
+    expect(snapshot.speechSent).toEqual(["The wait was too long.", "Four."]);
+
+    sim.setScenario("+13125550122", { kind: "survey", digits: ["3"], speech: ["Fine."] });
+    await settled((await placeCall("speech-2", "+13125550122")).sid);
+    const second = forCall("speech-2", "laml").filter((r) => r.path.endsWith("/gather"));
+    // The first Gather takes speech only (the keys wait); the second takes keys, which come first.
+    expect(second.map((r) => [r.params.SpeechResult, r.params.Digits])).toEqual([["Fine.", undefined], [undefined, "3"]]);
+  });
+
+  it("the shopper numbers' called party says a reply a rubric passes (+15005550009) or fails (+15005550010), in the recording itself", async () => {
+    const rubric = { id: "r", version: 1, criteria: [
+      { id: "offers", label: "Offers an appointment", weight: 2, kind: "phrase_present" as const, phrases: ["appointment"] },
+      { id: "polite", label: "Does not send the caller away", weight: 1, kind: "phrase_absent" as const, phrases: ["call back later"] },
+    ] };
+    const outcomes: Record<string, string[]> = {};
+    for (const [label, to] of [["helpful", "+15005550009"], ["unhelpful", "+15005550010"]] as const) {
+      const call = await placeCall(`direct-shop-${label}`, to);
+      await settled(call.sid);
+      const [callback] = forCall(`direct-shop-${label}`, "recording");
+      const audio = new Uint8Array(await (await fetch(`${callback!.params.RecordingUrl}.wav`)).arrayBuffer());
+      const metadata = readSpeechMetadata(audio)!;
+      const callee = metadata.turns.filter((t) => t.speaker === "callee");
+      expect(callee.length).toBeGreaterThan(0);
+      const transcript = {
+        audio_duration: Number(callback!.params.RecordingDuration),
+        utterances: callee.map((t) => ({ speaker: "A", text: t.text, start: t.startMs, end: t.endMs })),
+        words: callee.flatMap((t) => t.words.map((w) => ({ text: w.text, start: w.startMs, end: w.endMs, speaker: "A" }))),
+      };
+      outcomes[label] = scoreTranscript({ transcript, calledPartySpeaker: "A", rubric }).criteria.map((c) => c.outcome);
+    }
+    expect(outcomes).toEqual({ helpful: ["pass", "pass"], unhelpful: ["fail", "fail"] });
   });
 
   it("records the whole call when the REST create asks for it (Record=true, dual channels)", async () => {

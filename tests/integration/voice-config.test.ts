@@ -7,6 +7,8 @@ import { getVoiceConfig as readConfig, updateVoiceConfig as applyUpdate } from "
 import { withMember } from "@/lib/rbac/authorize";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { configureSignalWire } from "@/tests/support/signalwire";
+import { keypad, publishSurvey, surveyDraft } from "@/tests/support/surveys";
+import type { Survey } from "@/lib/calls/snapshot";
 
 configureSignalWire({ CARRIER_SIMULATOR_URL: "http://127.0.0.1:3999" });
 
@@ -30,7 +32,10 @@ beforeAll(async () => {
   as.globalViewer = sessionFromClaims((await member(global, "viewer")).claims);
 });
 
-const survey = { id: "csat", version: 1, thankYou: "Thanks.", questions: [{ id: "q1", prompt: "Rate us 1 to 5.", min: 1, max: 5 }] };
+let survey: Survey;
+beforeAll(async () => {
+  survey = await publishSurvey(global, (await member(global, "owner")).userId, surveyDraft({ thankYou: "Thanks.", questions: [keypad("q1", "Rate us 1 to 5.")] }));
+});
 
 describe("voice config", () => {
   it("every member reads it, with capabilities saying what their role and plan allow and why not", async () => {
@@ -61,7 +66,7 @@ describe("voice config", () => {
   it("an admin on the global plan enables modulations; the version moves on", async () => {
     const before = (await getVoiceConfig(as.globalAdmin!, global)).config.version;
     const after = await updateVoiceConfig(as.globalAdmin!, global, {
-      record: true, transcribe: true, translate: true, translateLanguages: ["es"], survey, disclosureText: "Recorded.",
+      record: true, transcribe: true, translate: true, translateLanguages: ["es"], survey: { id: survey.id, version: survey.version }, disclosureText: "Recorded.",
     });
     expect(after.config).toMatchObject({ record: true, transcribe: true, translate: true, translateLanguages: ["es"], survey, version: before + 1 });
   });

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { configureSignalWire, ctx, INTERNAL_ORIGIN, planFor, PUBLIC_BASE_URL, queuedCall, sidOf, signedRequest, statusParams, statusPath } from "@/tests/support/signalwire";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { sql } from "@/lib/db/client";
+import { keypad, publishSurvey, surveyDraft } from "@/tests/support/surveys";
 
 configureSignalWire();
 const status = await import("@/app/api/webhooks/signalwire/[callId]/status/route");
@@ -155,10 +156,10 @@ describe("state machine through the webhook", () => {
 
 describe("survey through the Gather action", () => {
   it("answered 3-5-9 stores 3 and 5, re-prompts once for the 9, then stores invalid and says goodbye", async () => {
-    const survey = {
-      id: "csat", version: 2, thankYou: "Thanks, goodbye.",
-      questions: [1, 2, 3].map((n) => ({ id: `q${n}`, prompt: `Question ${n}, press 1 to 5.`, min: 1, max: 5 })),
-    };
+    const survey = await publishSurvey(orgId, userId, surveyDraft({
+      thankYou: "Thanks, goodbye.",
+      questions: [1, 2, 3].map((n) => keypad(`q${n}`, `Question ${n}, press 1 to 5.`)),
+    }));
     const callId = await queuedCall(orgId, userId, planFor({ record: false, disclosure: null, survey }));
     const gather = async (q: number, attempt: number, digits: string) => {
       const res = await gatherRoute.POST(

@@ -4,6 +4,7 @@ import { describe, expect, test } from "vitest";
 import type { ModulationSnapshot, ShopperScript, Survey } from "@/lib/calls/snapshot";
 import { buildLaml, REPROMPT_TEXT, surveyStart, type LamlInput } from "@/lib/telephony/laml";
 import { callUrls } from "@/lib/telephony/urls";
+import { FIXTURE_SCRIPT_ID, FIXTURE_SURVEY_ID, keypad, scriptDraft, scriptVersion, surveyDraft, surveyVersion } from "@/tests/support/surveys";
 
 const CALL_ID = "0b7c1e9a-5d2f-4c3e-9a8b-1f2e3d4c5b6a";
 const BASE_URL = "https://verbatim.example.com";
@@ -12,21 +13,19 @@ const urls = callUrls(BASE_URL, CALL_ID);
 
 // "&" in the texts proves the SDK escapes what we hand it.
 const DISCLOSURE = "This call is recorded for quality & training purposes.";
-const SURVEY: Survey = {
-  id: "csat",
-  version: 3,
+const SURVEY: Survey = surveyVersion(surveyDraft({
   questions: [
-    { id: "satisfaction", prompt: "How satisfied were you today? Press 1 to 5.", min: 1, max: 5 },
-    { id: "recommend", prompt: "How likely are you to recommend us? Press 0 to 9.", min: 0, max: 9 },
+    keypad("satisfaction", "How satisfied were you today? Press 1 to 5.", 1, 5),
+    keypad("recommend", "How likely are you to recommend us? Press 0 to 9.", 0, 9),
   ],
   thankYou: "Thank you for your answers. Goodbye.",
-};
-const SCRIPT: ShopperScript = {
-  id: "leasing-inquiry",
-  version: 2,
-  title: "Leasing inquiry",
-  lines: ["Hi, I am calling about the 2 & 3 bedroom apartments.", "Is the one on Main Street still available?"],
-};
+}), FIXTURE_SURVEY_ID, 3);
+const SCRIPT_LINES = ["Hi, I am calling about the 2 & 3 bedroom apartments.", "Is the one on Main Street still available?"];
+const SCRIPT: ShopperScript = scriptVersion(
+  scriptDraft(SCRIPT_LINES, { title: "Leasing inquiry" }),
+  FIXTURE_SCRIPT_ID,
+  2,
+);
 
 interface Modulations {
   flow: "direct" | "bridge";
@@ -281,7 +280,7 @@ describe("direct flow", () => {
   test("start when recording: disclosure, then the script, then one Record that continues to after-record", () => {
     const root = parse(buildLaml(makePlan({ flow: "direct", record: true, survey: true, script: true }), { step: "start" }, ctx));
     expect(root.children.map((el) => el.name)).toEqual(["Say", "Say", "Pause", "Say", "Record"]);
-    expect(root.children.filter((el) => el.name === "Say").map((el) => el.text)).toEqual([DISCLOSURE, ...SCRIPT.lines]);
+    expect(root.children.filter((el) => el.name === "Say").map((el) => el.text)).toEqual([DISCLOSURE, ...SCRIPT_LINES]);
     expect(root.children[4]!.attrs).toEqual({
       action: urls.laml("after-record"),
       method: "POST",

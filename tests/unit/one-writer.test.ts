@@ -45,4 +45,15 @@ describe("one writer per record", () => {
   it("writes transcription requests from lib/intelligence/transcriptions.ts only", () => {
     expect(writersOf(/(insert\s+into|update)\s+public\.transcriptions\b/i, code)).toEqual([path.join("lib", "intelligence", "transcriptions.ts")]);
   });
+
+  it("writes surveys, scripts and their versions from lib/surveys/versions.ts only, and never updates or deletes them", () => {
+    const tables = "surveys|survey_versions|shopper_scripts|shopper_script_versions";
+    expect(writersOf(new RegExp(`insert\\s+into\\s+public\\.(${tables})\\b`, "i"), code)).toEqual([path.join("lib", "surveys", "versions.ts")]);
+    expect(writersOf(new RegExp(`(update|delete\\s+from)\\s+public\\.(${tables})\\b`, "i"), code)).toEqual([]);
+  });
+
+  it("writes survey answers from lib/calls/survey-answers.ts only, insert-only", () => {
+    expect(writersOf(/insert\s+into\s+public\.survey_answers\b/i, code)).toEqual([path.join("lib", "calls", "survey-answers.ts")]);
+    expect(writersOf(/(update|delete\s+from)\s+public\.survey_answers\b/i, code)).toEqual([]);
+  });
 });

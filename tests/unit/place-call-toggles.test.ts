@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toggleViews } from "@/components/place-call-panel";
 import type { Capability, VoiceConfigResponse } from "@/lib/calls/contracts";
+import { keypad, scriptDraft, scriptVersion, surveyDraft, surveyVersion } from "@/tests/support/surveys";
 
 const yes: Capability = { allowed: true, reason: null, requiredPlan: null };
 const role: Capability = { allowed: false, reason: "role", requiredPlan: null };
@@ -19,7 +20,7 @@ function response(capabilities: Partial<VoiceConfigResponse["capabilities"]>, co
       translate: false,
       translateLanguages: ["es"],
       redactPii: false,
-      survey: { id: "s", version: 1, questions: [{ id: "q", prompt: "Rate us", min: 1, max: 5 }], thankYou: "Thanks" },
+      survey: surveyVersion(surveyDraft({ questions: [keypad("q", "Rate us")], thankYou: "Thanks" })),
       shopperScript: null,
       disclosureText: "This call is recorded.",
       version: 1,
@@ -33,6 +34,8 @@ function response(capabilities: Partial<VoiceConfigResponse["capabilities"]>, co
       "recording.play": yes,
       "translation.enable": yes,
       "survey.enable": yes,
+      "survey.manage": yes,
+      "survey.read": yes,
       "shopper.run": yes,
       "numbers.view": yes,
       ...capabilities,
@@ -61,7 +64,7 @@ describe("place-call toggles", () => {
   });
 
   it("needs recording for transcription and direct calls for surveys and scripts", () => {
-    const v = toggleViews(response({}, { shopperScript: { id: "x", version: 1, title: "t", lines: ["hi"] } }), { ...all, record: false }, "bridge");
+    const v = toggleViews(response({}, { shopperScript: scriptVersion(scriptDraft(["hi"])) }), { ...all, record: false }, "bridge");
     expect(v.record).toMatchObject({ checked: false, disabled: false, send: false });
     expect(v.transcribe).toMatchObject({ checked: false, disabled: true, reason: "Needs recording", send: false });
     expect(v.translate).toMatchObject({ disabled: true, reason: "Needs transcription" });

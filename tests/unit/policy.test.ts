@@ -21,6 +21,10 @@ describe("policy table (DESIGN §4)", () => {
     expect(allows("analyst", "insights", "shopper.run")).toBe(false);
     expect(ROLES.filter((r) => allows(r, "base", "evidence.export"))).toEqual(["owner", "admin", "analyst"]);
     expect(ROLES.filter((r) => allows(r, "base", "numbers.view"))).not.toContain("viewer");
+    // Writing surveys and shopper scripts: owners and admins, insights and up; reading them: all but viewers.
+    expect(ROLES.filter((r) => allows(r, "insights", "survey.manage"))).toEqual(["owner", "admin"]);
+    expect(ROLES.some((r) => allows(r, "pro", "survey.manage"))).toBe(false);
+    expect(ROLES.filter((r) => allows(r, "insights", "survey.read"))).toEqual(["owner", "admin", "operator", "analyst"]);
   });
 
   it("gives every role the page and every action a label", () => {

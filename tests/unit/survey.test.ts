@@ -2,8 +2,9 @@ import { describe, expect, test } from "vitest";
 import type { ModulationSnapshot, SurveyQuestion } from "@/lib/calls/snapshot";
 import { evaluateAnswer, nextSurveyStep, type AnswerResult } from "@/lib/calls/survey";
 import type { LamlInput } from "@/lib/telephony/laml";
+import { keypad, surveyDraft, surveyVersion } from "@/tests/support/surveys";
 
-const oneToFive = (id: string, prompt: string): SurveyQuestion => ({ id, prompt, min: 1, max: 5 });
+const oneToFive = (id: string, prompt: string): SurveyQuestion => keypad(id, prompt, 1, 5);
 
 const plan: ModulationSnapshot = {
   flow: "direct",
@@ -14,16 +15,14 @@ const plan: ModulationSnapshot = {
   transcribe: false,
   translate: null,
   disclosure: null,
-  survey: {
-    id: "csat",
-    version: 1,
+  survey: surveyVersion(surveyDraft({
     questions: [
       oneToFive("service", "Rate the service, 1 to 5."),
       oneToFive("speed", "Rate the speed, 1 to 5."),
       oneToFive("price", "Rate the price, 1 to 5."),
     ],
     thankYou: "Thank you. Goodbye.",
-  },
+  })),
   shopperScript: null,
   configVersion: 1,
 };
@@ -59,9 +58,9 @@ describe("evaluateAnswer", () => {
   });
 
   test("accepts the range bounds, including 0 when the range starts there", () => {
-    expect(evaluateAnswer({ ...q, min: 0, max: 9 }, "0", 1)).toEqual({ kind: "accepted", value: 0 });
-    expect(evaluateAnswer({ ...q, min: 0, max: 9 }, "9", 1)).toEqual({ kind: "accepted", value: 9 });
-    expect(evaluateAnswer({ ...q, min: 7, max: 7 }, "7", 1)).toEqual({ kind: "accepted", value: 7 });
+    expect(evaluateAnswer({ ...q, keypad: { min: 0, max: 9 } }, "0", 1)).toEqual({ kind: "accepted", value: 0 });
+    expect(evaluateAnswer({ ...q, keypad: { min: 0, max: 9 } }, "9", 1)).toEqual({ kind: "accepted", value: 9 });
+    expect(evaluateAnswer({ ...q, keypad: { min: 7, max: 7 } }, "7", 1)).toEqual({ kind: "accepted", value: 7 });
   });
 
   test.each([

@@ -1,0 +1,11 @@
+import { memberRoute } from "@/lib/http/member-route";
+import { versionParamSchema } from "@/lib/surveys/contracts";
+import { surveyVersionView } from "@/lib/surveys/views";
+
+export const dynamic = "force-dynamic";
+
+/** One version of a survey, as calls that ran it saw it (document, SHA-256, spoken text). */
+export const GET = memberRoute<{ id: string; version: string }>("survey.read", async ({ tx, orgId, params }) => {
+  const version = versionParamSchema.safeParse(params.version);
+  return Response.json(await surveyVersionView(tx, { orgId, id: params.id, version: version.success ? version.data : 0 }));
+});
