@@ -1,9 +1,7 @@
 import { redirect } from "next/navigation";
 import { requestSession } from "@/lib/auth";
 import { withWorkspace } from "@/lib/auth/active-org";
-import { InviteMemberPanel } from "@/components/invite-member-panel";
-import { OrgChooser } from "@/components/org-chooser";
-import { OrgSwitcher } from "@/components/org-switcher";
+import { LazyInviteMemberPanel, LazyOrgChooser, LazyOrgSwitcher } from "@/components/lazy-panels";
 import { SignOutButton } from "@/components/sign-out-button";
 import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-operations";
 import { listCalls, viewFor } from "@/lib/calls/queries";
@@ -65,7 +63,7 @@ export default async function VoiceOperationsPage() {
                 <dt className="sr-only">Organization</dt>
                 <dd data-testid="org-name">
                   {memberships.length > 1 ? (
-                    <OrgSwitcher options={memberships} activeOrgId={active.orgId} />
+                    <LazyOrgSwitcher options={memberships} activeOrgId={active.orgId} />
                   ) : (
                     active.orgName
                   )}
@@ -98,11 +96,11 @@ export default async function VoiceOperationsPage() {
               initialCalls={calls}
             />
             {allows(active.role, active.plan, "members.manage") ? (
-              <InviteMemberPanel key={active.orgId} orgId={active.orgId} canInviteOwners={active.role === "owner"} />
+              <LazyInviteMemberPanel key={active.orgId} orgId={active.orgId} canInviteOwners={active.role === "owner"} />
             ) : null}
           </div>
         ) : memberships.length > 0 ? (
-          <OrgChooser options={memberships} />
+          <LazyOrgChooser options={memberships} />
         ) : (
           <p role="status" className="rounded border border-amber-300 bg-amber-50 p-4 text-sm">
             You are not a member of any organization yet. Ask an owner or admin to invite you, then open the link

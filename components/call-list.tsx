@@ -3,8 +3,8 @@
 import { lazy, Suspense, useRef, useState, useSyncExternalStore } from "react";
 import useSWR from "swr";
 import useSWRInfinite from "swr/infinite";
-import { ApiError, apiFetch, callPagesKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
-import type { CallListResponse, CallSummary, RecordingSummary, RecordingUrlResponse, VoiceConfigResponse } from "@/lib/calls/contracts";
+import { ApiError, callPagesKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
+import type { CallListResponse, CallSummary, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { STATUS_LABEL, type CallStatus } from "@/lib/calls/state-machine";
 
 /**
@@ -66,63 +66,8 @@ function StatusBadge({ status }: { status: CallStatus }) {
   );
 }
 
-function RecordingPlayer({ orgId, callId, recording }: { orgId: string; callId: string; recording: RecordingSummary }) {
-  type State =
-    | { kind: "idle" }
-    | { kind: "loading" }
-    | { kind: "ready"; media: RecordingUrlResponse }
-    | { kind: "error"; message: string };
-  const [state, setState] = useState<State>({ kind: "idle" });
-
-  // The signed URL is short-lived: fetch it when the person asks, not with the list.
-  async function load() {
-    setState({ kind: "loading" });
-    try {
-      const media = await apiFetch<RecordingUrlResponse>(`/api/calls/${encodeURIComponent(callId)}/recording`, { orgId });
-      setState({ kind: "ready", media });
-    } catch (err) {
-      setState({ kind: "error", message: errorMessage(err) });
-    }
-  }
-
-  if (state.kind === "ready") {
-    const sha = state.media.sha256 || recording.sha256 || "";
-    const duration = formatDuration(recording.durationSeconds);
-    return (
-      <div className="mt-2 space-y-1">
-        {/* Autoplay is what the person just asked for by pressing "Play recording". */}
-        <audio data-testid="recording-audio" controls autoPlay preload="auto" src={state.media.url}
-          aria-label="Call recording" className="w-full max-w-md"
-          onError={() => setState({ kind: "error", message: "The recording link has expired or could not be played." })}>
-          Your browser cannot play this recording.
-        </audio>
-        <p className="flex flex-wrap gap-x-4 text-xs text-muted">
-          <span>
-            SHA-256{" "}
-            <span data-testid="recording-sha256" data-sha256={sha} title={sha} className="font-mono text-ink">
-              {sha.length > 16 ? `${sha.slice(0, 12)}…${sha.slice(-4)}` : sha}
-            </span>
-          </span>
-          {duration ? <span>Duration {duration}</span> : null}
-        </p>
-      </div>
-    );
-  }
-
-  return (
-    <div className="mt-2 flex flex-wrap items-center gap-3">
-      <button type="button" onClick={() => void load()} disabled={state.kind === "loading"}
-        className="rounded border border-slate-300 bg-white px-3 py-1 text-sm font-medium hover:bg-slate-100 disabled:opacity-60">
-        Play recording
-      </button>
-      {state.kind === "loading" ? <span role="status" className="text-xs text-muted">Fetching the recording…</span> : null}
-      {state.kind === "error" ? <span role="alert" className="text-xs text-danger">{state.message}</span> : null}
-      {formatDuration(recording.durationSeconds) ? (
-        <span className="text-xs text-muted">Duration {formatDuration(recording.durationSeconds)}</span>
-      ) : null}
-    </div>
-  );
-}
+// The player (and its request for a signed URL) loads with the first stored recording shown.
+const RecordingPlayer = lazy(() => import("@/components/recording-player").then((m) => ({ default: m.RecordingPlayer })));
 
 function RecordingCell({ orgId, call, canPlay }: { orgId: string; call: CallSummary; canPlay: boolean }) {
   const recording = call.recording;
@@ -134,7 +79,9 @@ function RecordingCell({ orgId, call, canPlay }: { orgId: string; call: CallSumm
   switch (recording.status) {
     case "stored":
       return canPlay ? (
-        <RecordingPlayer orgId={orgId} callId={call.id} recording={recording} />
+        <Suspense fallback={<p className="mt-2 text-xs text-muted">Recording stored.</p>}>
+          <RecordingPlayer orgId={orgId} callId={call.id} recording={recording} duration={formatDuration(recording.durationSeconds)} />
+        </Suspense>
       ) : (
         <p className="mt-2 text-xs text-muted">Recording stored.</p>
       );
@@ -163,7 +110,35 @@ function SurveyAnswers({ orgId, callId }: { orgId: string; callId: string }) {
   );
 }
 
-function CallRow({ orgId, call, canPlay, local }: { orgId: string; call: CallSummary; canPlay: boolean; local: boolean }) {
+// The transcript, translations and scorecard load when someone opens them.
+const CallIntelligence = lazy(() => import("@/components/call-intelligence").then((m) => ({ default: m.CallIntelligence })));
+
+interface RowCapabilities {
+  /** Play recordings and read transcripts. */
+  play: boolean;
+  /** Retry a failed transcription. */
+  retry: boolean;
+  /** Open the unredacted original of a redacted call. */
+  original: boolean;
+}
+
+/** A transcribed call's words, translations and score, fetched when opened, live after. */
+function Transcript({ orgId, callId, caps }: { orgId: string; callId: string; caps: RowCapabilities }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details onToggle={(e) => setOpen(e.currentTarget.open)} className="mt-2 text-sm" data-testid="transcript-details">
+      <summary className="cursor-pointer text-xs font-medium">Transcript, translations and score</summary>
+      {open ? (
+        <Suspense fallback={<p className="text-xs text-muted">Loading…</p>}>
+          <CallIntelligence orgId={orgId} callId={callId} canRetry={caps.retry} canOpenOriginal={caps.original} />
+        </Suspense>
+      ) : null}
+    </details>
+  );
+}
+
+function CallRow({ orgId, call, caps, local }: { orgId: string; call: CallSummary; caps: RowCapabilities; local: boolean }) {
+  const canPlay = caps.play;
   const modulations = (Object.keys(MODULATION_LABEL) as (keyof CallSummary["modulations"])[]).filter((m) => call.modulations[m]);
   return (
     <li data-call-id={call.id} className="px-4 py-3">
@@ -188,6 +163,7 @@ function CallRow({ orgId, call, canPlay, local }: { orgId: string; call: CallSum
         </p>
       ) : null}
       <RecordingCell orgId={orgId} call={call} canPlay={canPlay} />
+      {call.modulations.transcribe && canPlay ? <Transcript orgId={orgId} callId={call.id} caps={caps} /> : null}
       {call.modulations.survey ? <SurveyAnswers orgId={orgId} callId={call.id} /> : null}
     </li>
   );
@@ -245,6 +221,11 @@ export function CallList({
   const loadingMore = size > 0 && data !== undefined && data[size - 1] === undefined;
   // Who may play recordings: the API's capability, or, before it loads, whether it sent any.
   const canPlay = config ? config.capabilities["recording.play"].allowed : calls.some((c) => c.recording !== null);
+  const caps: RowCapabilities = {
+    play: canPlay,
+    retry: Boolean(config?.capabilities["recording.enable"].allowed),
+    original: Boolean(config?.capabilities["transcript.original"].allowed),
+  };
 
   return (
     <section aria-labelledby="call-list-heading" className="rounded-lg border border-slate-200 bg-white shadow-sm">
@@ -271,7 +252,7 @@ export function CallList({
       ) : calls.length > 0 ? (
         <ol aria-label="Calls, newest first" className="divide-y divide-slate-100">
           {calls.map((call) => (
-            <CallRow key={call.id} orgId={orgId} call={call} canPlay={canPlay} local={local} />
+            <CallRow key={call.id} orgId={orgId} call={call} caps={caps} local={local} />
           ))}
         </ol>
       ) : null}

@@ -6,7 +6,6 @@ import { ApiError, apiFetch, callListKey, errorMessage, swrFetcher, voiceConfigK
 import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { MODULATION_IDS, MODULATIONS, unmetFor, type Modulation, type ModulationSet } from "@/lib/calls/modulations";
 import type { Flow } from "@/lib/calls/snapshot";
-import { POLICY } from "@/lib/rbac/policy";
 
 /** Each toggle, in the table's order, with the capability that lets this person change it. */
 const TOGGLES = MODULATION_IDS.map((id) => ({
@@ -172,7 +171,7 @@ export function PlaceCallPanel({ orgId, initialConfig }: { orgId: string; initia
           ) : (
             <p className="mt-3 text-sm text-muted">
               {data.capabilities["calls.place"].reason === "role"
-                ? `Your role can watch calls but not place them; ${listOf(POLICY["calls.place"].roles.map((r) => r + "s"))} can.`
+                ? `Your role can watch calls but not place them; ${listOf(data.capabilities["calls.place"].roles.map((r) => r + "s"))} can.`
                 : "This organization's plan does not include placing calls."}
             </p>
           )}

@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import { useSWRConfig } from "swr";
 import { callDetailKey, callListKey, isOrgKey } from "@/components/call-api";
 import { createCoalescer } from "@/lib/realtime/coalesce";
-import { subscribeRealtime, type ConnectionState, type RealtimeTransport } from "@/lib/realtime/client";
+import type { ConnectionState, RealtimeTransport } from "@/lib/realtime/client";
 
 export type { ConnectionState, RealtimeTransport } from "@/lib/realtime/client";
 
@@ -41,18 +41,26 @@ export function useRealtime({ orgId, transport }: { orgId: string; transport: Re
       },
       { waitMs: DEBOUNCE_MS },
     );
-    const unsubscribe = subscribeRealtime({
-      orgId,
-      transport:
-        kind === "supabase" && url && publishableKey ? { kind, url, publishableKey, tokenUrl } : { kind: "sse" },
-      onNotice: (notice) => coalescer.add(notice.callId),
-      onState: (next) => {
-        setState(next);
-        if (next === "live") coalescer.add(null);
-      },
-    });
+    // The client loads after the page has rendered: nothing on first paint needs it, and the
+    // page's first load stays within its JavaScript budget.
+    let unsubscribe: (() => void) | null = null;
+    let cancelled = false;
+    void import("@/lib/realtime/client").then(({ subscribeRealtime }) => {
+      if (cancelled) return;
+      unsubscribe = subscribeRealtime({
+        orgId,
+        transport:
+          kind === "supabase" && url && publishableKey ? { kind, url, publishableKey, tokenUrl } : { kind: "sse" },
+        onNotice: (notice) => coalescer.add(notice.callId),
+        onState: (next) => {
+          setState(next);
+          if (next === "live") coalescer.add(null);
+        },
+      });
+    }, () => setState("offline"));
     return () => {
-      unsubscribe();
+      cancelled = true;
+      unsubscribe?.();
       coalescer.cancel();
     };
   }, [orgId, kind, url, publishableKey, tokenUrl, mutate]);

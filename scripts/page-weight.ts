@@ -17,6 +17,7 @@
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import { DEMO_PASSWORD } from "@/lib/db/seed";
+import { attr, scriptUrls } from "@/scripts/page-scripts";
 
 const { values } = parseArgs({
   options: {
@@ -36,27 +37,6 @@ async function signIn(): Promise<string> {
   });
   if (!res.ok) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
   return res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
-}
-
-function attr(tag: string, name: string): string | undefined {
-  return tag.match(new RegExp(`\\s${name}=(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, "i"))?.slice(1).find((v) => v !== undefined);
-}
-
-/** External script URLs an HTML document references, in order, without duplicates. */
-function scriptUrls(html: string, pageUrl: string): string[] {
-  const urls = new Set<string>();
-  for (const [tag] of html.matchAll(/<script\b[^>]*>/gi)) {
-    const src = attr(tag, "src");
-    // `nomodule` scripts (Next's legacy polyfills) are never downloaded by a modern browser.
-    if (src && !/\snomodule\b/i.test(tag)) urls.add(new URL(src.replaceAll("&amp;", "&"), pageUrl).toString());
-  }
-  for (const [tag] of html.matchAll(/<link\b[^>]*>/gi)) {
-    const rel = attr(tag, "rel")?.toLowerCase();
-    const as = attr(tag, "as")?.toLowerCase();
-    const href = attr(tag, "href");
-    if (href && (rel === "modulepreload" || (rel === "preload" && as === "script"))) urls.add(new URL(href.replaceAll("&amp;", "&"), pageUrl).toString());
-  }
-  return [...urls];
 }
 
 function inlineScriptBytes(html: string): number {

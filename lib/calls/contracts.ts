@@ -202,6 +202,8 @@ export const capabilitySchema = z.object({
   reason: z.enum(["role", "plan"]).nullable(),
   /** The plan that unlocks it, when the reason is the plan. */
   requiredPlan: z.string().nullable(),
+  /** The roles that may (lib/rbac/policy.ts), so a page can say who can without the policy table. */
+  roles: z.array(z.string()),
 });
 export type Capability = z.infer<typeof capabilitySchema>;
 
@@ -210,7 +212,9 @@ export const CAPABILITY_ACTIONS = [
   "voice_config.update",
   "recording.enable",
   "recording.play",
+  "transcript.original",
   "translation.enable",
+  "translation.read",
   "survey.enable",
   "survey.manage",
   "survey.read",

@@ -45,9 +45,10 @@ export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Pro
 
 
 function capability(membership: Membership, action: Action): Capability {
-  if (!roleAllows(membership.role, action)) return { allowed: false, reason: "role", requiredPlan: null };
-  if (!planAllows(membership.plan, action)) return { allowed: false, reason: "plan", requiredPlan: POLICY[action].plan };
-  return { allowed: true, reason: null, requiredPlan: null };
+  const roles = [...POLICY[action].roles];
+  if (!roleAllows(membership.role, action)) return { allowed: false, reason: "role", requiredPlan: null, roles };
+  if (!planAllows(membership.plan, action)) return { allowed: false, reason: "plan", requiredPlan: POLICY[action].plan, roles };
+  return { allowed: true, reason: null, requiredPlan: null, roles };
 }
 
 /** The config with what the caller's role and plan allow (any member: `operations.view`). */

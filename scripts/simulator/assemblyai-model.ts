@@ -313,6 +313,15 @@ const PHRASES: Record<string, Record<string, string>> = {
     "yes, we can see you on tuesday at ten.": "Sí, podemos atenderle el martes a las diez.",
     "how can i help you?": "¿En qué puedo ayudarle?",
     "sorry, we are fully booked.": "Lo siento, no tenemos disponibilidad.",
+    // The shopper numbers' called parties (scenarios.ts).
+    "good morning, riverside clinic front desk, this is dana.": "Buenos días, recepción de la Clínica Riverside, le atiende Dana.",
+    "yes, we have an appointment on tuesday at ten.": "Sí, tenemos una cita el martes a las diez.",
+    "can i book it for you?": "¿Se la reservo?",
+    "we are busy right now.": "Ahora mismo estamos ocupados.",
+    "i do not know.": "No lo sé.",
+    "call back later.": "Vuelva a llamar más tarde.",
+    "the nurse was very kind.": "La enfermera fue muy amable.",
+    "no comment.": "Sin comentarios.",
   },
 };
 

@@ -41,10 +41,10 @@ describe("voice config", () => {
   it("every member reads it, with capabilities saying what their role and plan allow and why not", async () => {
     const viewer = await getVoiceConfig(as.globalViewer!, global);
     expect(viewer.carrier).toBe("simulated");
-    expect(viewer.capabilities["calls.place"]).toEqual({ allowed: false, reason: "role", requiredPlan: null });
+    expect(viewer.capabilities["calls.place"]).toEqual({ allowed: false, reason: "role", requiredPlan: null, roles: ["owner", "admin", "operator"] });
     const owner = await getVoiceConfig(as.baseOwner!, base);
-    expect(owner.capabilities["recording.enable"]).toEqual({ allowed: false, reason: "plan", requiredPlan: "pro" });
-    expect(owner.capabilities["translation.enable"]).toEqual({ allowed: false, reason: "plan", requiredPlan: "global" });
+    expect(owner.capabilities["recording.enable"]).toEqual({ allowed: false, reason: "plan", requiredPlan: "pro", roles: ["owner", "admin"] });
+    expect(owner.capabilities["translation.enable"]).toEqual({ allowed: false, reason: "plan", requiredPlan: "global", roles: ["owner", "admin"] });
     expect(owner.capabilities["calls.place"].allowed).toBe(true);
   });
 

@@ -3,9 +3,10 @@ import { toggleViews } from "@/components/place-call-panel";
 import type { Capability, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { keypad, scriptDraft, scriptVersion, surveyDraft, surveyVersion } from "@/tests/support/surveys";
 
-const yes: Capability = { allowed: true, reason: null, requiredPlan: null };
-const role: Capability = { allowed: false, reason: "role", requiredPlan: null };
-const plan = (requiredPlan: string): Capability => ({ allowed: false, reason: "plan", requiredPlan });
+const roles = ["owner", "admin"];
+const yes: Capability = { allowed: true, reason: null, requiredPlan: null, roles };
+const role: Capability = { allowed: false, reason: "role", requiredPlan: null, roles };
+const plan = (requiredPlan: string): Capability => ({ allowed: false, reason: "plan", requiredPlan, roles });
 
 function response(capabilities: Partial<VoiceConfigResponse["capabilities"]>, config: Partial<VoiceConfigResponse["config"]> = {}): VoiceConfigResponse {
   return {
@@ -32,7 +33,9 @@ function response(capabilities: Partial<VoiceConfigResponse["capabilities"]>, co
       "voice_config.update": yes,
       "recording.enable": yes,
       "recording.play": yes,
+      "transcript.original": yes,
       "translation.enable": yes,
+      "translation.read": yes,
       "survey.enable": yes,
       "survey.manage": yes,
       "survey.read": yes,
