@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { modulationSnapshotSchema, e164Schema, flowSchema, shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
 import { CALL_STATUSES } from "@/lib/calls/state-machine";
+import { scorecardSchema } from "@/lib/intelligence/scorer";
 import { versionRefSchema } from "@/lib/surveys/documents";
 
 /**
@@ -118,6 +119,26 @@ export const translationViewSchema = z.object({
 });
 export type TranslationView = z.infer<typeof translationViewSchema>;
 
+/** One stored shopper score (a `score` artifact): the scorecard with its hash and lineage. */
+export const scorecardEntrySchema = z.object({
+  artifactId: z.string(),
+  /** SHA-256 of the scorecard's canonical JSON (RFC 8785). */
+  sha256: z.string(),
+  producedAt: z.string(),
+  /** The score this one superseded (an earlier rubric version); null for the first. */
+  supersedes: z.string().nullable(),
+  scorecard: scorecardSchema,
+});
+export type ScorecardEntry = z.infer<typeof scorecardEntrySchema>;
+
+/** POST /api/calls/:id/score: a published version of the call's shopper script; default its latest. */
+export const scoreRequestSchema = z.strictObject({ version: z.number().int().min(1).max(2147483647).optional() });
+export type ScoreRequest = z.infer<typeof scoreRequestSchema>;
+
+/** 201 with the new score, or 200 with the existing one when this rubric version scored the transcript already. */
+export const scoreResponseSchema = z.object({ score: scorecardEntrySchema });
+export type ScoreResponse = z.infer<typeof scoreResponseSchema>;
+
 export const callDetailSchema = callSummarySchema.extend({
   /** What the call ran with: its modulation snapshot (numbers masked as above). */
   snapshot: modulationSnapshotSchema.nullable(),
@@ -129,6 +150,12 @@ export const callDetailSchema = callSummarySchema.extend({
   transcript: transcriptViewSchema.nullable(),
   /** One per target language (null when the role/plan may not read translations). */
   translations: z.array(translationViewSchema).nullable(),
+  /**
+   * Every shopper score of the call, oldest first: the last is current, each later one
+   * supersedes the one before (a re-score with another rubric version). Empty when none was
+   * stored; null when the role/plan may not read shopper results (`survey.read`).
+   */
+  scorecards: z.array(scorecardEntrySchema).nullable(),
 });
 export type CallDetail = z.infer<typeof callDetailSchema>;
 

@@ -155,7 +155,7 @@ export async function getCallDetail(
     readTimeline(tx, { orgId, callId }),
     view.recordings ? recordingsOfCall(tx, { orgId, callId }) : [],
     view.surveys ? surveyAnswersOfCall(tx, { orgId, callId }) : null,
-    transcriptionDetail(tx, { orgId, callId, view: { transcripts: view.recordings, translations: view.translations, original: view.original } }),
+    transcriptionDetail(tx, { orgId, callId, view: { transcripts: view.recordings, translations: view.translations, original: view.original, scores: view.surveys } }),
   ]);
   if (!row) return null;
   const snapshot: ModulationSnapshot | null = modulationSnapshotSchema.safeParse(row.modulations).data ?? null;

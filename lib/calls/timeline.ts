@@ -120,6 +120,18 @@ const CATALOGUE = {
     payload: z.object({ transcriptionId: z.uuid(), artifactId: z.uuid(), sha256: z.string(), bytes: z.number().int().min(0) }),
     summary: () => "Redacted audio stored",
   },
+  // Shopper scoring (lib/intelligence/scoring.ts): a new score artifact, first or re-scored.
+  "score.stored": {
+    payload: z.object({
+      artifactId: z.uuid(),
+      sha256: z.string(),
+      rubric: z.object({ id: z.string(), version: z.number().int().min(1) }),
+      score: z.number().min(0).max(1).nullable(),
+      counts: z.object({ pass: z.number().int().min(0), fail: z.number().int().min(0), no_evidence: z.number().int().min(0) }),
+    }),
+    summary: (p: { rubric: { version: number }; score: number | null; counts: { pass: number; fail: number; no_evidence: number } }) =>
+      `Shopper score ${p.score === null ? "undecided" : `${Math.round(p.score * 100)}%`} (rubric v${p.rubric.version}: ${p.counts.pass} pass, ${p.counts.fail} fail, ${p.counts.no_evidence} no evidence)`,
+  },
 } as const;
 
 type Catalogue = typeof CATALOGUE;

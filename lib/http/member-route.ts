@@ -50,6 +50,8 @@ export interface MemberRouteOptions<B extends z.ZodType, Q extends z.ZodType> {
   /** The JSON body's schema; read once, at most `bodyLimit` bytes. */
   body?: B;
   bodyLimit?: number;
+  /** The body may be left out (no body, no content type): the schema then reads `{}`. */
+  optionalBody?: boolean;
   /** The query string's schema (`readQuery`). */
   query?: Q;
   /**
@@ -95,7 +97,7 @@ export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
     let query = undefined as z.infer<Q>;
     let named: string | null = null;
     try {
-      body = (options.body ? await readJson(req, options.body, options.bodyLimit) : undefined) as z.infer<B>;
+      body = (options.body ? await readJson(req, options.body, options.bodyLimit, { optional: options.optionalBody }) : undefined) as z.infer<B>;
       query = (options.query ? readQuery(req, options.query) : undefined) as z.infer<Q>;
       named = options.org ? await options.org({ req, session, body }) : req.headers.get(ORG_HEADER);
     } catch (err) {

@@ -73,10 +73,18 @@ function issuesOf(error: z.ZodError): { path: string; message: string }[] {
  * Read, parse and validate a JSON body; each failure is a 4xx with a message that says which.
  * Before the schema sees it, the whole value (keys included) is checked for what Postgres cannot
  * hold — NUL characters, lone surrogates, non-finite numbers, absurd nesting — so no route can
- * forget to, and nothing is written for such a body.
+ * forget to, and nothing is written for such a body. `optional`: a request with no body at all
+ * is read as `{}`.
  */
-export async function readJson<S extends z.ZodType>(req: Request, schema: S, limitBytes = JSON_LIMIT_BYTES): Promise<z.infer<S>> {
+export async function readJson<S extends z.ZodType>(
+  req: Request,
+  schema: S,
+  limitBytes = JSON_LIMIT_BYTES,
+  { optional = false }: { optional?: boolean } = {},
+): Promise<z.infer<S>> {
   const type = req.headers.get("content-type") ?? "";
+  // An optional body may be left out entirely (no body, no content type): the schema reads `{}`.
+  if (optional && req.body === null && type === "") return parsed(schema, {});
   if (!type.toLowerCase().startsWith("application/json")) {
     throw new UnsupportedMediaTypeError("Send the body as application/json.");
   }
@@ -91,13 +99,17 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S, lim
   if (unsafe) {
     throw new ValidationError(`${unsafe.path}: ${unsafe.message}`, { issues: [unsafe] });
   }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = issuesOf(parsed.error);
+  return parsed(schema, value);
+}
+
+function parsed<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issues = issuesOf(result.error);
     const first = issues[0];
     throw new ValidationError(first ? `${first.path || "body"}: ${first.message}` : "Invalid body.", { issues });
   }
-  return parsed.data;
+  return result.data;
 }
 
 /**

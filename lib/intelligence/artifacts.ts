@@ -68,6 +68,89 @@ export async function storeArtifact(tx: Tx, a: JsonArtifact | MediaArtifact): Pr
   return row?.id ?? null;
 }
 
+/**
+ * Store one shopper score (kind `score`); its id, or null when this call already has a score of
+ * the same transcript artifact and rubric (script id and version): a repeated job run or a
+ * repeated re-score adds nothing (unique index `call_artifacts_score_once`). A score has no
+ * transcription id: a new rubric version re-scores the same transcript, and its row supersedes
+ * the call's newest earlier score.
+ */
+export async function storeScoreArtifact(
+  tx: Tx,
+  a: Omit<JsonArtifact, "kind" | "transcriptionId" | "language" | "restricted"> & {
+    inputs: { transcript: { id: string; sha256: string }; rubric: { scriptId: string; version: number; sha256: string } };
+  },
+): Promise<string | null> {
+  const [row] = await tx<{ id: string }[]>`
+    insert into public.call_artifacts (organization_id, call_id, kind, body, sha256, provenance, inputs, supersedes)
+    values (${a.orgId}, ${a.callId}, 'score', ${tx.json(a.body as never)}, ${artifactHash(a.body)},
+            ${tx.json(a.provenance as never)}, ${tx.json(a.inputs as never)},
+            (select id from public.call_artifacts
+             where organization_id = ${a.orgId} and call_id = ${a.callId} and kind = 'score'
+             order by produced_at desc, id desc limit 1))
+    on conflict (organization_id, call_id, (inputs #>> '{transcript,id}'), (inputs #>> '{rubric,scriptId}'), (inputs #>> '{rubric,version}'))
+      where kind = 'score' do nothing
+    returning id`;
+  return row?.id ?? null;
+}
+
+/** A score artifact as the call detail and the re-score route give it. */
+export interface ScoreArtifactRow {
+  artifactId: string;
+  sha256: string;
+  producedAt: string;
+  supersedes: string | null;
+  body: unknown;
+}
+
+const SCORE_COLUMNS = (tx: Tx) => tx`
+  a.id as "artifactId", a.sha256, to_json(a.produced_at) #>> '{}' as "producedAt", a.supersedes, a.body`;
+
+/** The score of this call for this transcript artifact and rubric version, if stored. */
+export async function findScoreArtifact(
+  tx: Tx,
+  { orgId, callId, transcriptArtifactId, scriptId, version }: { orgId: string; callId: string; transcriptArtifactId: string; scriptId: string; version: number },
+): Promise<ScoreArtifactRow | null> {
+  const [row] = await tx<ScoreArtifactRow[]>`
+    select ${SCORE_COLUMNS(tx)} from public.call_artifacts a
+    where a.organization_id = ${orgId} and a.call_id = ${callId} and a.kind = 'score'
+      and a.inputs #>> '{transcript,id}' = ${transcriptArtifactId} and a.inputs #>> '{rubric,scriptId}' = ${scriptId}
+      and a.inputs #>> '{rubric,version}' = ${String(version)}`;
+  return row ?? null;
+}
+
+/**
+ * Every score of a call, superseded ones included, oldest first (the last is current), as one
+ * JSON array column for a caller that reads more in one statement. Run as the member: RLS
+ * leaves scores out for roles and plans that may not read shopper results.
+ */
+export function scoreArtifactsJson(tx: Tx, { orgId, callId }: { orgId: string; callId: string }) {
+  return tx`coalesce((select json_agg(x order by x.at, x."artifactId") from (
+    select ${SCORE_COLUMNS(tx)}, a.produced_at as at
+    from public.call_artifacts a
+    where a.organization_id = ${orgId} and a.call_id = ${callId} and a.kind = 'score') x), '[]'::json)`;
+}
+
+/**
+ * What a call's transcript is scored on: the latest completed transcription's redacted
+ * transcript when it redacted PII (so a scorecard never quotes what redaction hid), else its
+ * transcript. Service path (the original of a redacting call is restricted under RLS).
+ */
+export async function transcriptForScoring(
+  tx: Tx,
+  { orgId, callId }: { orgId: string; callId: string },
+): Promise<{ id: string; sha256: string; body: unknown; requestParameters: Record<string, unknown> | null } | null> {
+  const [row] = await tx<{ id: string; sha256: string; body: unknown; requestParameters: Record<string, unknown> | null }[]>`
+    select a.id, a.sha256, a.body, t.request_parameters as "requestParameters"
+    from public.transcriptions t
+    join public.call_artifacts a
+      on a.organization_id = t.organization_id and a.transcription_id = t.id
+     and a.kind = case when t.redact then 'redacted_transcript' else 'transcript' end
+    where t.organization_id = ${orgId} and t.call_id = ${callId} and t.status = 'completed'
+    order by t.created_at desc, t.id desc limit 1`;
+  return row ?? null;
+}
+
 export interface ArtifactRow {
   id: string;
   kind: ArtifactKind;

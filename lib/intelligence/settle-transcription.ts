@@ -5,6 +5,7 @@ import { sql as sharedSql } from "@/lib/db/client";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { storeArtifact, artifactHash, type Provenance } from "@/lib/intelligence/artifacts";
 import { assemblyai } from "@/lib/intelligence/assemblyai";
+import { scoreStoredTranscript } from "@/lib/intelligence/scoring";
 import {
   enqueueRedactedAudio,
   markTranscriptionCompleted,
@@ -21,9 +22,10 @@ import type { TranscriptionPayload } from "@/lib/jobs/payloads";
  * the transcript (`transcripts.get`) and settle the request. `error` is recorded with
  * AssemblyAI's own reason. `completed` stores, in one transaction with the request's
  * settlement and its timeline events: the transcript (the original, unredacted text when
- * redaction was asked, which only owners and admins then read), the redacted transcript, and
- * one translation per target language; then queues the copy of the redacted audio. Still
- * queued or processing: nothing changes (the webhook or the reconciler comes back).
+ * redaction was asked, which only owners and admins then read), the redacted transcript,
+ * one translation per target language, and the shopper score when the call ran a script;
+ * then queues the copy of the redacted audio. Still queued or processing: nothing changes (the
+ * webhook or the reconciler comes back).
  * Idempotent: a settled request is left alone, and artifacts are unique per request, kind and
  * language.
  */
@@ -139,12 +141,16 @@ async function storeTranscription(tx: Tx, target: TranscriptionTarget, row: Tran
   }))!;
   const transcriptSha = artifactHash(original);
 
+  // What a shopper score reads: the redacted transcript on a redacting call, so that a
+  // scorecard's cited utterance never shows what redaction hid.
+  let scored = { id: transcriptId, sha256: transcriptSha, body: original as unknown };
   if (row.redact) {
     const redacted = transcriptBody(t, "redacted");
-    await storeArtifact(tx, {
+    const redactedId = (await storeArtifact(tx, {
       ...base, kind: "redacted_transcript", language: redacted.language_code, body: redacted, provenance,
       inputs: { recording, transcript: { id: transcriptId, sha256: transcriptSha } },
-    });
+    }))!;
+    scored = { id: redactedId, sha256: artifactHash(redacted), body: redacted };
   }
 
   for (const [language, text] of Object.entries(t.translated_texts ?? {})) {
@@ -163,6 +169,10 @@ async function storeTranscription(tx: Tx, target: TranscriptionTarget, row: Tran
 
   await markTranscriptionCompleted(tx, target, {
     transcriptId: t.id, artifactId: transcriptId, sha256: transcriptSha, language: original.language_code, words: original.words.length,
+  });
+  // The scorer is pure and fast: the score is stored with the transcript, or neither is.
+  await scoreStoredTranscript(tx, {
+    orgId: target.orgId, callId: target.callId, transcript: scored, multichannel: row.requestParameters?.multichannel === true,
   });
   // AssemblyAI keeps redacted audio for 24 hours: copy it now (its own webhook queues this too).
   if (row.redact && t.redact_pii_audio) await enqueueRedactedAudio(tx, target);

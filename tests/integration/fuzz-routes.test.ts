@@ -400,6 +400,25 @@ export const ROUTES: FuzzRoute[] = [
     },
   }),
   fuzzRoute({
+    file: "app/api/calls/[id]/score/route.ts", method: "POST", kind: "json", runs: 200,
+    load: () => import("@/app/api/calls/[id]/score/route"),
+    cases: fc.record({
+      id: fc.oneof(fc.nat().map((i) => `call:${i}`), uuidish),
+      // No body at all (the default version), or a body that may or may not be JSON.
+      body: fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 4, arbitrary: jsonBody({ version: 1 }) }),
+      headers: headerValues,
+    }),
+    build: async (input: { id: string; body: string | null; headers: Record<string, string> }) => {
+      const id = input.id.startsWith("call:") ? calls[Number(input.id.slice(5)) % calls.length]! : input.id;
+      const headers = headersOf({ ...input.headers, ...(input.body === null ? {} : { "content-type": "application/json" }) });
+      return {
+        request: new Request(`${INTERNAL_ORIGIN}/api/calls/${encodeURIComponent(wellFormed(id))}/score`, { method: "POST", headers, ...(input.body === null ? {} : { body: input.body }) }),
+        params: { id },
+        cookies: { [SESSION_COOKIE]: ownerToken },
+      };
+    },
+  }),
+  fuzzRoute({
     file: "app/api/auth/sign-in/route.ts", method: "POST", kind: "json", runs: 300,
     load: () => import("@/app/api/auth/sign-in/route"),
     ...jsonRoute("/api/auth/sign-in", "POST", jsonBody({ email: OWNER_EMAIL, password: PASSWORD }), { headers: headerValues }),
