@@ -1,6 +1,7 @@
 import { redirect } from "next/navigation";
 import { requestSession } from "@/lib/auth";
 import { withWorkspace } from "@/lib/auth/active-org";
+import { CarrierNote } from "@/components/carrier-note";
 import { LazyInviteMemberPanel, LazyOrgChooser, LazyOrgSwitcher } from "@/components/lazy-panels";
 import { SignOutButton } from "@/components/sign-out-button";
 import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-operations";
@@ -94,6 +95,7 @@ export default async function VoiceOperationsPage() {
               realtime={realtimeTransport()}
               initialConfig={voiceConfig}
               initialCalls={calls}
+              carrierNote={voiceConfig ? <CarrierNote carrier={voiceConfig.carrier} transcriber={voiceConfig.transcriber} /> : null}
             />
             {allows(active.role, active.plan, "members.manage") ? (
               <LazyInviteMemberPanel key={active.orgId} orgId={active.orgId} canInviteOwners={active.role === "owner"} />

@@ -4,7 +4,6 @@ import { lazy, Suspense, useState } from "react";
 import useSWR from "swr";
 import { ApiError, apiFetch, callDetailKey, errorMessage, swrFetcher } from "@/components/call-api";
 import type { CallDetail, RecordingUrlResponse, TranscriptView } from "@/lib/calls/contracts";
-import type { Scorecard } from "@/lib/intelligence/scorer";
 
 /**
  * What a recorded call became: the transcription's progress (pending, failed with AssemblyAI's
@@ -15,16 +14,13 @@ import type { Scorecard } from "@/lib/intelligence/scorer";
 
 const CallTranscript = lazy(() => import("@/components/call-transcript").then((m) => ({ default: m.CallTranscript })));
 
-interface ScoreArtifact {
-  artifactId: string;
-  sha256: string;
-  producedAt: string;
-  scorecard: Scorecard;
-}
-
-/** Channel 1 is our side of a dual-channel recording, channel 2 the called party. */
-function speakerNames(transcript: TranscriptView): Record<string, string> {
+/**
+ * Who is speaking, in words: the scorer's choice of the called party when the call was scored,
+ * else channel 2 of a dual-channel recording (channel 1 is our side).
+ */
+function speakerNames(transcript: TranscriptView, calledParty: string | null): Record<string, string> {
   const names: Record<string, string> = {};
+  if (calledParty) names[calledParty] = "Called party";
   for (const u of transcript.utterances) {
     if (names[u.speaker]) continue;
     names[u.speaker] = u.channel === "2" ? "Called party" : u.channel === "1" ? "Our side" : `Speaker ${u.speaker}`;
@@ -49,8 +45,8 @@ export function CallIntelligence({ orgId, callId, canRetry, canOpenOriginal }: {
 
   const transcription = call.transcription;
   const transcript = call.transcript;
-  const scorecards = (call as CallDetail & { scorecards?: ScoreArtifact[] | null }).scorecards ?? null;
-  const scorecard = scorecards?.at(-1)?.scorecard ?? null;
+  // Every score of the call, oldest first: the last is current (a re-score supersedes).
+  const scorecard = call.scorecards?.at(-1)?.scorecard ?? null;
 
   async function retryNow() {
     setRetry({ busy: true, error: null });
@@ -106,7 +102,7 @@ export function CallIntelligence({ orgId, callId, canRetry, canOpenOriginal }: {
               key={transcript.artifactId}
               loadAudio={loadAudio}
               utterances={transcript.utterances.map((u) => ({ speaker: u.speaker, startMs: u.start, endMs: u.end, text: u.text }))}
-              speakerNames={speakerNames(transcript)}
+              speakerNames={speakerNames(transcript, scorecard?.calledPartySpeaker ?? null)}
               translations={call.translations ?? []}
               scorecard={scorecard}
               redacted={transcript.version === "redacted"}

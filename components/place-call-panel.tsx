@@ -1,6 +1,6 @@
 "use client";
 
-import { lazy, Suspense, useId, useRef, useState, type FormEvent } from "react";
+import { lazy, Suspense, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import useSWR, { useSWRConfig } from "swr";
 import { ApiError, apiFetch, callListKey, errorMessage, swrFetcher, voiceConfigKey } from "@/components/call-api";
 import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/contracts";
@@ -121,41 +121,7 @@ function outcomeUnknown(err: unknown): boolean {
   return err instanceof ApiError && (err.network || (err.status >= 500 && err.status !== 502));
 }
 
-function TranscriberBadge({ transcriber }: { transcriber: VoiceConfigResponse["transcriber"] }) {
-  if (transcriber !== "simulated") return null;
-  return (
-    <span data-testid="transcriber" className="ml-2 inline-block rounded-full border border-amber-400 bg-amber-100 px-2.5 py-0.5 text-xs font-semibold text-amber-900">
-      simulated transcription
-    </span>
-  );
-}
-
-function CarrierNote({ carrier, transcriber }: { carrier: VoiceConfigResponse["carrier"]; transcriber: VoiceConfigResponse["transcriber"] }) {
-  if (carrier === "simulated") {
-    return (
-      <div className="mt-2 text-sm">
-        <span data-testid="carrier" className="inline-block rounded-full border border-amber-400 bg-amber-100 px-2.5 py-0.5 text-xs font-semibold text-amber-900">
-          simulated carrier
-        </span>
-        <TranscriberBadge transcriber={transcriber} />
-        <p className="mt-1 text-muted">
-          No real phone rings: a built-in simulator answers and sends the provider callbacks
-          {transcriber === "simulated" ? ", and a built-in transcriber stands in for AssemblyAI" : ""}.
-        </p>
-      </div>
-    );
-  }
-  if (carrier === "unconfigured") {
-    return (
-      <p data-testid="carrier" className="mt-2 rounded border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
-        Telephony is not configured, so calls cannot be placed. Set the SignalWire variables and restart.
-      </p>
-    );
-  }
-  return <p data-testid="carrier" className="mt-1 text-sm text-muted">Carrier: SignalWire</p>;
-}
-
-export function PlaceCallPanel({ orgId, initialConfig }: { orgId: string; initialConfig?: VoiceConfigResponse }) {
+export function PlaceCallPanel({ orgId, initialConfig, carrierNote }: { orgId: string; initialConfig?: VoiceConfigResponse; carrierNote?: ReactNode }) {
   const { data, error, isLoading, mutate } = useSWR<VoiceConfigResponse, ApiError>(voiceConfigKey(orgId), swrFetcher, {
     fallbackData: initialConfig,
   });
@@ -165,7 +131,7 @@ export function PlaceCallPanel({ orgId, initialConfig }: { orgId: string; initia
       <h2 id="place-call-heading" className="text-base font-semibold">Place a call</h2>
       {data ? (
         <>
-          <CarrierNote carrier={data.carrier} transcriber={data.transcriber} />
+          {carrierNote}
           {data.capabilities["calls.place"].allowed ? (
             <PlaceCallForm key={orgId} orgId={orgId} config={data} />
           ) : (

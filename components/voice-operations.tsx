@@ -1,6 +1,6 @@
 "use client";
 
-import { lazy, Suspense, useState } from "react";
+import { lazy, Suspense, useState, type ReactNode } from "react";
 import { CallList } from "@/components/call-list";
 import { ConnectionState } from "@/components/connection-state";
 import { PlaceCallPanel } from "@/components/place-call-panel";
@@ -15,6 +15,8 @@ export interface VoiceOperationsProps {
   /** Server-fetched data for the first paint; SWR revalidates it on mount. */
   initialConfig?: VoiceConfigResponse;
   initialCalls?: CallListResponse;
+  /** The carrier and transcriber in use, rendered on the server (components/carrier-note.tsx). */
+  carrierNote?: ReactNode;
 }
 
 // The editors load only when someone opens the panel: the page's first load stays within budget.
@@ -41,7 +43,7 @@ function LibrarySection({ orgId }: { orgId: string }) {
  * The Voice Operations page's client island: place a call, watch the list, with live updates.
  * Each panel loads and fails on its own, so a broken list never hides the form or vice versa.
  */
-export function VoiceOperations({ orgId, realtime, initialConfig, initialCalls }: VoiceOperationsProps) {
+export function VoiceOperations({ orgId, realtime, initialConfig, initialCalls, carrierNote }: VoiceOperationsProps) {
   const state = useRealtime({ orgId, transport: realtime });
   return (
     <div className="space-y-4">
@@ -49,7 +51,7 @@ export function VoiceOperations({ orgId, realtime, initialConfig, initialCalls }
         <ConnectionState state={state} />
       </div>
       <div className="grid items-start gap-6 lg:grid-cols-[minmax(0,22rem)_minmax(0,1fr)]">
-        <PlaceCallPanel orgId={orgId} initialConfig={initialConfig} />
+        <PlaceCallPanel orgId={orgId} initialConfig={initialConfig} carrierNote={carrierNote} />
         <CallList orgId={orgId} initialCalls={initialCalls} initialConfig={initialConfig} />
       </div>
       <LibrarySection orgId={orgId} />

@@ -62,6 +62,9 @@ test("an owner writes a survey and a script; an operator calls with them; keypad
   await expect(owner.getByText("“After your visit” version 2 is now the default survey.")).toBeVisible();
   await owner.getByRole("button", { name: "Use as default shopper script: New patient enquiry" }).click();
   await expect(owner.getByText("“New patient enquiry” version 1 is now the default shopper script.")).toBeVisible();
+  // A shopper call is scored from its transcript: recording and transcription on by default.
+  const transcribing = await owner.request.put("/api/voice-config", { data: { record: true, transcribe: true } });
+  expect(transcribing.status(), await transcribing.text()).toBe(200);
   await owner.close();
 
   // The operator may not write them, and the page says so; they choose among published ones.
@@ -89,6 +92,13 @@ test("an owner writes a survey and a script; an operator calls with them; keypad
   const answers = row.getByRole("list", { name: "Survey answers" });
   await expect(answers).toContainText("How was your visit? Press 1 to 5. 4 (keypad)");
   await expect(answers).toContainText("What could we do better? Tell us in a few words. “The nurse was very kind.” (spoken)");
+
+  // And the score: the script's rubric, applied to the transcript of what the called party said.
+  await row.getByText("Transcript, translations and score").click();
+  const criterion = row.getByTestId("scorecard-criterion").filter({ hasText: "Offers an appointment" });
+  await expect(criterion).toHaveAttribute("data-outcome", "pass", { timeout: 90_000 });
+  await expect(criterion.getByTestId("scorecard-citation")).toHaveCount(1);
+  await expect(row.getByTestId("scorecard-score")).toContainText("rubric v1");
 
   // The call ran the versions it was placed with, hash and all.
   const { call: detail } = (await (await operator.request.get(`/api/calls/${callId}`)).json()) as { call: {
