@@ -1,33 +1,21 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { sessionFromClaims, type Session } from "@/lib/auth/claims";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { CallDetail, ScorecardEntry } from "@/lib/calls/contracts";
 import { placeCall as placeAuthorized } from "@/lib/calls/place-call";
 import { getCallDetail, viewFor } from "@/lib/calls/queries";
 import type { ShopperScript } from "@/lib/calls/snapshot";
-import { resetConfig } from "@/lib/config";
 import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { canonicalJson } from "@/lib/evidence/canonical-json";
 import type { Criterion, CriterionResult } from "@/lib/intelligence/scorer";
 import { SCORER_MODEL, scoreStoredTranscript } from "@/lib/intelligence/scoring";
 import { transcriptForScoring } from "@/lib/intelligence/artifacts";
-import { startWorker, type RunningWorker } from "@/lib/jobs/worker";
-import { authorize, type Membership } from "@/lib/rbac/authorize";
+import { authorize } from "@/lib/rbac/authorize";
 import type { Plan, Role } from "@/lib/rbac/policy";
-import { resetStorage } from "@/lib/storage";
 import type { ShopperScriptDraft } from "@/lib/surveys/documents";
-import { startAssemblyAISimulator, type AssemblyAISimulator, type CarrierSimulator } from "@/scripts/simulator";
-import { serveMachineRoute } from "@/scripts/machine-routes";
-import { addMembership, createOrg, member } from "@/tests/support/fixtures";
+import { addMembership } from "@/tests/support/fixtures";
 import { call as callRoute, signedInUser, type Browser } from "@/tests/support/member-requests";
-import { clearSignalWire, configureSignalWire, startTestCarrier } from "@/tests/support/signalwire";
+import { recordingOrg, setupPipeline, waitFor, type RecordingOrg } from "@/tests/support/pipeline";
 import { publishScript } from "@/tests/support/surveys";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
@@ -38,107 +26,28 @@ vi.mock("next/headers", async () => (await import("@/tests/support/member-reques
  * webhooks over HTTP), the transcript scored in the transaction that stores it, read back
  * through the call detail as each role, and re-scored through the route.
  */
-const API_KEY = "test-assemblyai-key-scoring-0123";
-const log = pino({ level: "silent" });
-let carrier: CarrierSimulator;
-let transcriber: AssemblyAISimulator;
-let app: Server;
-let appUrl: string;
-let worker: RunningWorker;
-let storageDir: string;
+const pipeline = setupPipeline({ tmpPrefix: "verbatim-score-", apiKey: "test-assemblyai-key-scoring-0123" });
+const { log } = pipeline;
 
 const scoreRoute = await import("@/app/api/calls/[id]/score/route");
 const scriptVersions = await import("@/app/api/shopper-scripts/[id]/versions/route");
 
-async function startApp(): Promise<void> {
-  app = createServer((req, res) => {
-    void (async () => {
-      if (await serveMachineRoute(req, res)) return;
-      const url = new URL(req.url ?? "/", appUrl);
-      if (!url.pathname.startsWith("/api/storage/")) return void res.writeHead(404).end();
-      const mod = await import("@/app/api/storage/[...path]/route");
-      const response = await mod.GET(new Request(`${appUrl}${req.url}`, { method: req.method }), {
-        params: Promise.resolve({ path: url.pathname.slice("/api/storage/".length).split("/") }),
-      });
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(Buffer.from(await response.arrayBuffer()));
-    })().catch((err: unknown) => {
-      res.writeHead(500).end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-  appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
-}
-
-beforeAll(async () => {
-  storageDir = await mkdtemp(path.join(os.tmpdir(), "verbatim-score-"));
-  await startApp();
-  carrier = await startTestCarrier();
-  transcriber = await startAssemblyAISimulator({ port: 0, apiKey: API_KEY, delayMs: 20, retryDelayMs: 20 });
-  configureSignalWire({
-    PUBLIC_BASE_URL: appUrl,
-    CARRIER_SIMULATOR_URL: carrier.url,
-    ASSEMBLYAI_API_KEY: API_KEY,
-    TRANSCRIBER_SIMULATOR_URL: transcriber.url,
-    STORAGE_DIR: storageDir,
-  });
-  resetStorage();
-  worker = await startWorker({ crontab: false, pollInterval: 100, concurrency: 3, log });
-}, 60_000);
-
-afterAll(async () => {
-  await worker?.stop();
-  await transcriber?.stop();
-  await carrier?.stop();
-  await new Promise((resolve) => app?.close(resolve));
-  for (const name of ["ASSEMBLYAI_API_KEY", "TRANSCRIBER_SIMULATOR_URL", "STORAGE_DIR"]) delete process.env[name];
-  clearSignalWire();
-  resetConfig();
-  resetStorage();
-  await rm(storageDir, { recursive: true, force: true });
-});
-
 // ---- helpers -------------------------------------------------------------------------------
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 25_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-interface Org {
-  id: string;
-  sessions: Record<Role, Session>;
-  memberships: Record<Role, Membership>;
+/** A recording organization whose owner, admin and operator also have signed-in browsers. */
+interface Org extends RecordingOrg {
   browsers: Record<"owner" | "admin" | "operator", Browser>;
-  ownerId: string;
 }
 
 async function org(plan: Plan, config: { redact?: boolean } = {}): Promise<Org> {
-  const id = await createOrg(plan);
-  await sql()`
-    insert into public.voice_configs (organization_id, record, transcribe, redact_pii, disclosure_text)
-    values (${id}, true, true, ${config.redact ?? false}, 'This call is recorded.')`;
-  const sessions = {} as Record<Role, Session>;
-  const memberships = {} as Record<Role, Membership>;
-  let ownerId = "";
-  for (const role of ["owner", "admin", "operator", "analyst", "viewer"] as const) {
-    const m = await member(id, role);
-    if (role === "owner") ownerId = m.userId;
-    sessions[role] = sessionFromClaims(m.claims);
-    memberships[role] = await authorize(sessions[role], "operations.view", id);
-  }
+  const o = await recordingOrg(plan, config);
   const browsers = {} as Org["browsers"];
   for (const role of ["owner", "admin", "operator"] as const) {
     const person = await signedInUser();
-    await addMembership(id, person.userId, role);
+    await addMembership(o.id, person.userId, role);
     browsers[role] = person.browser;
   }
-  return { id, sessions, memberships, browsers, ownerId };
+  return { ...o, browsers };
 }
 
 let n = 0;
@@ -380,7 +289,7 @@ describe("other calls", () => {
   it("a criterion with nothing to measure is no_evidence and leaves the score to the decided ones", async () => {
     // One word, one stretch of speech: no gap between words to measure.
     const to = target();
-    carrier.setScenario(to, { kind: "answered", reply: "Hello" });
+    pipeline.carrier.setScenario(to, { kind: "answered", reply: "Hello" });
     const callId = await place(acme, to, script);
     await scored(callId);
     const card = (await detail(acme, "analyst", callId))!.scorecards![0]!.scorecard;
@@ -403,7 +312,7 @@ describe("other calls", () => {
 
   it("re-scoring a shopper call with no transcript yet is 409 with a reason", async () => {
     const to = target();
-    carrier.setScenario(to, { kind: "silent" });
+    pipeline.carrier.setScenario(to, { kind: "silent" });
     const callId = await place(acme, to, script);
     const res = await callRoute(acme.browsers.owner, scoreRoute.POST, { method: "POST", path: `/api/calls/${callId}/score`, orgId: acme.id, params: { id: callId } });
     expect(res.status).toBe(409);
@@ -422,7 +331,7 @@ describe("a redacting organization", () => {
       rubric: { criteria: [{ id: "desk", label: "Names the front desk", weight: 1, kind: "phrase_present", phrases: ["front desk"] }] },
     });
     const to = target();
-    carrier.setScenario(to, { kind: "answered", reply: `Hello, this is ${NAME} at the front desk. Call me back on ${PHONE} please.` });
+    pipeline.carrier.setScenario(to, { kind: "answered", reply: `Hello, this is ${NAME} at the front desk. Call me back on ${PHONE} please.` });
     const callId = await place(o, to, script);
     const row = await scored(callId);
     const [redacted] = await sql()<{ id: string; sha256: string }[]>`select id, sha256 from public.call_artifacts where call_id = ${callId} and kind = 'redacted_transcript'`;

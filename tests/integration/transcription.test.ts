@@ -1,30 +1,18 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import os from "node:os";
-import path from "node:path";
-import pino from "pino";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { sessionFromClaims, type Session } from "@/lib/auth/claims";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { placeCall as placeAuthorized } from "@/lib/calls/place-call";
 import { playableRecording } from "@/lib/calls/recording-playback";
 import { getCallDetail, viewFor } from "@/lib/calls/queries";
 import { reconcileCalls } from "@/lib/calls/reconcile";
-import { resetConfig } from "@/lib/config";
 import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { canonicalJson } from "@/lib/evidence/canonical-json";
-import { startWorker, type RunningWorker } from "@/lib/jobs/worker";
-import { authorize, type Membership } from "@/lib/rbac/authorize";
+import { authorize } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
-import { resetStorage } from "@/lib/storage";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
-import { startAssemblyAISimulator, type AssemblyAISimulator, type CarrierSimulator } from "@/scripts/simulator";
-import { serveMachineRoute } from "@/scripts/machine-routes";
-import { addMembership, createOrg, member } from "@/tests/support/fixtures";
+import { addMembership } from "@/tests/support/fixtures";
 import { call as callRoute, signedInUser } from "@/tests/support/member-requests";
-import { clearSignalWire, configureSignalWire, startTestCarrier } from "@/tests/support/signalwire";
+import { recordingOrg as org, setupPipeline, waitFor, type RecordingOrg as Org } from "@/tests/support/pipeline";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
 
@@ -35,95 +23,10 @@ vi.mock("next/headers", async () => (await import("@/tests/support/member-reques
  * our stored audio, and its webhooks delivered over HTTP to the real route (served as a machine
  * route, as scripts/server.ts serves it), with graphile-worker running the jobs.
  */
-const API_KEY = "test-assemblyai-key-0123456789";
-const log = pino({ level: "silent" });
-let carrier: CarrierSimulator;
-let transcriber: AssemblyAISimulator;
-let app: Server;
-let appUrl: string;
-let worker: RunningWorker;
-let storageDir: string;
-
-async function startApp(): Promise<void> {
-  app = createServer((req, res) => {
-    void (async () => {
-      if (await serveMachineRoute(req, res)) return;
-      const url = new URL(req.url ?? "/", appUrl);
-      if (!url.pathname.startsWith("/api/storage/")) return void res.writeHead(404).end();
-      const mod = await import("@/app/api/storage/[...path]/route");
-      const response = await mod.GET(new Request(`${appUrl}${req.url}`, { method: req.method }), {
-        params: Promise.resolve({ path: url.pathname.slice("/api/storage/".length).split("/") }),
-      });
-      const body = Buffer.from(await response.arrayBuffer());
-      res.writeHead(response.status, Object.fromEntries(response.headers));
-      res.end(body);
-    })().catch((err: unknown) => {
-      res.writeHead(500).end(String(err));
-    });
-  });
-  await new Promise<void>((resolve) => app.listen(0, "127.0.0.1", resolve));
-  appUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
-}
-
-beforeAll(async () => {
-  storageDir = await mkdtemp(path.join(os.tmpdir(), "verbatim-asr-"));
-  await startApp();
-  carrier = await startTestCarrier();
-  transcriber = await startAssemblyAISimulator({ port: 0, apiKey: API_KEY, delayMs: 20, slowMs: 2500, retryDelayMs: 20 });
-  configureSignalWire({
-    PUBLIC_BASE_URL: appUrl,
-    CARRIER_SIMULATOR_URL: carrier.url,
-    ASSEMBLYAI_API_KEY: API_KEY,
-    TRANSCRIBER_SIMULATOR_URL: transcriber.url,
-    STORAGE_DIR: storageDir,
-  });
-  resetStorage();
-  worker = await startWorker({ crontab: false, pollInterval: 100, concurrency: 3, log });
-}, 60_000);
-
-afterAll(async () => {
-  await worker?.stop();
-  await transcriber?.stop();
-  await carrier?.stop();
-  await new Promise((resolve) => app?.close(resolve));
-  for (const name of ["ASSEMBLYAI_API_KEY", "TRANSCRIBER_SIMULATOR_URL", "STORAGE_DIR"]) delete process.env[name];
-  clearSignalWire();
-  resetConfig();
-  resetStorage();
-  await rm(storageDir, { recursive: true, force: true });
-});
+const pipeline = setupPipeline({ tmpPrefix: "verbatim-asr-", apiKey: "test-assemblyai-key-0123456789", transcriber: { slowMs: 2500 } });
+const { log } = pipeline;
 
 // ---- helpers -------------------------------------------------------------------------------
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 25_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-interface Org {
-  id: string;
-  sessions: Record<Role, Session>;
-  memberships: Record<Role, Membership>;
-}
-
-async function org(plan: "pro" | "global", config: { translate?: string[]; redact?: boolean } = {}): Promise<Org> {
-  const id = await createOrg(plan);
-  await sql()`
-    insert into public.voice_configs (organization_id, record, transcribe, translate, translate_languages, redact_pii, disclosure_text)
-    values (${id}, true, true, ${Boolean(config.translate)}, ${config.translate ?? []}, ${config.redact ?? false}, 'This call is recorded.')`;
-  const sessions = {} as Record<Role, Session>;
-  const memberships = {} as Record<Role, Membership>;
-  for (const role of ["owner", "admin", "operator", "analyst", "viewer"] as const) {
-    sessions[role] = sessionFromClaims((await member(id, role)).claims);
-    memberships[role] = await authorize(sessions[role], "operations.view", id);
-  }
-  return { id, sessions, memberships };
-}
 
 let n = 0;
 async function place(o: Org, to: string, request: Record<string, unknown> = {}): Promise<string> {
@@ -154,7 +57,7 @@ const hex = (text: string) => createHash("sha256").update(text).digest("hex");
 function webhook(query: string, body: unknown, header?: string): Request {
   const headers = new Headers({ "content-type": "application/json" });
   if (header !== undefined) headers.set("x-verbatim-webhook-secret", header);
-  return new Request(`${appUrl}/api/webhooks/assemblyai${query}`, { method: "POST", headers, body: JSON.stringify(body) });
+  return new Request(`${pipeline.appUrl}/api/webhooks/assemblyai${query}`, { method: "POST", headers, body: JSON.stringify(body) });
 }
 
 async function postWebhook(req: Request): Promise<Response> {
@@ -222,11 +125,11 @@ describe("a recorded call with transcription and translation to Spanish", () => 
 
   it("submitted our stored audio as a signed URL that the transcriber fetched, and stored the secret only as a hash", async () => {
     const [t] = await transcriptionsOf(callId);
-    const remote = transcriber.transcripts().find((r) => r.id === t!.providerTranscriptId)!;
-    expect(remote.audioUrl).toMatch(new RegExp(`^${appUrl}/api/storage/${acme.id}/${callId}/.+\\.wav\\?exp=\\d+&sig=`));
+    const remote = pipeline.transcriber.transcripts().find((r) => r.id === t!.providerTranscriptId)!;
+    expect(remote.audioUrl).toMatch(new RegExp(`^${pipeline.appUrl}/api/storage/${acme.id}/${callId}/.+\\.wav\\?exp=\\d+&sig=`));
     expect(remote.audioFetches).toBe(1);
     expect(remote.webhooks[0]).toMatchObject({ status: 204, ok: true, headerName: "x-verbatim-webhook-secret" });
-    expect(remote.webhooks[0]!.url).toBe(`${appUrl}/api/webhooks/assemblyai?call=${callId}&request=${t!.id}`);
+    expect(remote.webhooks[0]!.url).toBe(`${pipeline.appUrl}/api/webhooks/assemblyai?call=${callId}&request=${t!.id}`);
     const [row] = await sql()<{ secret: string }[]>`select webhook_secret_sha256 as secret from public.transcriptions where id = ${t!.id}`;
     expect(row!.secret).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -263,7 +166,7 @@ describe("the same webhook five times", () => {
   it("stores one transcript: the first queues the fetch, the repeats change nothing", async () => {
     const o = await org("pro");
     // Slow: the transcriber's own webhook comes late; ours (with a secret we set) first.
-    transcriber.setScenario(o.id, "slow");
+    pipeline.transcriber.setScenario(o.id, "slow");
     const callId = await place(o, target());
     const t = await waitFor("submission", async () => (await transcriptionsOf(callId)).find((r) => r.status === "submitted"));
     const secret = "a-secret-this-test-knows";
@@ -277,7 +180,7 @@ describe("the same webhook five times", () => {
 
     // The transcriber finishes later; its own webhook (with the secret we replaced) is refused,
     // and the reconciler, finding no answer, fetches the transcript.
-    await waitFor("the slow transcript", async () => transcriber.transcripts().find((r) => r.id === t.providerTranscriptId)?.settled);
+    await waitFor("the slow transcript", async () => pipeline.transcriber.transcripts().find((r) => r.id === t.providerTranscriptId)?.settled);
     await reconcileCalls({ thresholdSeconds: 0, carrier: null, log, transcriptions: true });
     await settled(callId);
     for (let i = 0; i < 5; i += 1) {
@@ -288,9 +191,9 @@ describe("the same webhook five times", () => {
     expect(artifacts.filter((a) => a.kind === "transcript")).toHaveLength(1);
     expect((await eventKinds(callId)).filter((k) => k === "transcription.completed")).toHaveLength(1);
     // Its own late delivery was refused with 401 (and so not retried).
-    const remote = transcriber.transcripts().find((r) => r.id === t.providerTranscriptId)!;
+    const remote = pipeline.transcriber.transcripts().find((r) => r.id === t.providerTranscriptId)!;
     expect(remote.webhooks[0]).toMatchObject({ status: 401, attempts: 1 });
-    transcriber.clearScenarios();
+    pipeline.transcriber.clearScenarios();
   }, 60_000);
 });
 
@@ -340,7 +243,7 @@ describe("redaction", () => {
   beforeAll(async () => {
     o = await org("pro", { redact: true });
     const to = target();
-    carrier.setScenario(to, { kind: "answered", reply: `Hello, this is ${NAME} at the front desk. Call me back on ${PHONE} please.` });
+    pipeline.carrier.setScenario(to, { kind: "answered", reply: `Hello, this is ${NAME} at the front desk. Call me back on ${PHONE} please.` });
     callId = await place(o, to);
     await settled(callId);
     await waitFor("the redacted audio", async () => (await artifactsOf(callId)).some((a) => a.kind === "redacted_audio"), 30_000);
@@ -459,12 +362,12 @@ describe("the reconciler", () => {
     const o = await org("pro");
     // Slow, so the request is still submitted when its secret is replaced; AssemblyAI's webhook
     // then fails verification and the request stays submitted.
-    transcriber.setScenario(o.id, "slow");
+    pipeline.transcriber.setScenario(o.id, "slow");
     const callId = await place(o, target());
     const t = await waitFor("submission", async () => (await transcriptionsOf(callId)).find((r) => r.status === "submitted"));
     await sql()`update public.transcriptions set webhook_secret_sha256 = ${hex("lost")} where id = ${t.id}`;
-    await waitFor("the transcriber to finish", async () => transcriber.transcripts().find((r) => r.id === t.providerTranscriptId)?.settled);
-    transcriber.clearScenarios();
+    await waitFor("the transcriber to finish", async () => pipeline.transcriber.transcripts().find((r) => r.id === t.providerTranscriptId)?.settled);
+    pipeline.transcriber.clearScenarios();
     expect((await transcriptionsOf(callId))[0]!.status).toBe("submitted");
     const report = await reconcileCalls({ thresholdSeconds: 0, carrier: null, log, transcriptions: true });
     expect(report.transcriptionsSettled).toBeGreaterThanOrEqual(1);
