@@ -254,7 +254,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     await admin.end();
   }
 
-  return { url: urlFor(database), urlFor, port: options.port, dataDir, stop: () => stopServer(pg, dataDir) };
+  return { url: urlFor(database), urlFor, port: options.port, dataDir, stop: () => stopServer(pg, dataDir, options.port) };
 }
 
 function alive(pid: number): boolean {
@@ -282,7 +282,15 @@ async function waitForExit(pid: number, ms: number): Promise<boolean> {
  * the data directory by the pid in its postmaster.pid — fast shutdown (SIGINT), then immediate
  * (SIGQUIT), then SIGKILL.
  */
-async function stopServer(pg: EmbeddedPostgres, dataDir: string): Promise<void> {
+async function stopServer(pg: EmbeddedPostgres, dataDir: string, port: number): Promise<void> {
+  await stopProcess(pg, dataDir);
+  // Back only once the port is free again, so a start right after a stop never finds it taken
+  // (a postmaster's last moments can outlive its pid file on a busy machine). Bounded.
+  const deadline = Date.now() + 5000;
+  while (!(await portIsFree(port)) && Date.now() < deadline) await delay(100);
+}
+
+async function stopProcess(pg: EmbeddedPostgres, dataDir: string): Promise<void> {
   // A fast shutdown of a healthy server takes well under a second.
   await Promise.race([pg.stop().catch(() => {}), delay(3000)]);
   const pid = await postmasterPid(dataDir);
