@@ -83,6 +83,14 @@ const envSchema = z.object({
     .optional(),
   /** The From address of outgoing mail, e.g. `Verbatim <no-reply@example.com>`. */
   MAIL_FROM: z.string().min(3).max(320).optional(),
+  // Evidence (docs/adr/0010, 0016): the signing key and the time-stamping authority.
+  EVIDENCE_SIGNING_KEY: z.string().min(1).optional(),
+  EVIDENCE_SIGNING_KEY_ID: z.string().min(1).max(200).optional(),
+  EVIDENCE_RETIRED_KEYS: z.string().min(1).optional(),
+  EVIDENCE_KEYS_DIR: z.string().min(1).default(".data/evidence-keys"),
+  EVIDENCE_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
+  EVIDENCE_TSA_CERTIFICATES: z.string().min(1).optional(),
+  EVIDENCE_TSA_DIR: z.string().min(1).default(".data/evidence-tsa"),
 });
 
 function isTrustEntry(entry: string): boolean {
@@ -134,6 +142,15 @@ export interface Config {
   sentryDsn: string | undefined;
   /** Who may set the client address through X-Forwarded-For (scripts/server.ts). */
   proxyTrust: { hops: number; proxies: string[] };
+  /**
+   * Evidence sealing: the signing keys (EVIDENCE_SIGNING_KEY…, or a directory the embedded
+   * default creates) and the RFC 3161 authority (EVIDENCE_TSA_URL with the certificates its
+   * signing certificate chains to, or the local TSA in a directory, answered in-process).
+   */
+  evidence: {
+    keys: { kind: "environment"; signingKey: string; signingKeyId: string | undefined; retiredKeys: string | undefined } | { kind: "local"; dir: string };
+    tsa: { kind: "remote"; url: string; certificates: string } | { kind: "local"; dir: string };
+  };
 }
 
 export class ConfigError extends Error {
@@ -221,6 +238,21 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       }
     : undefined;
 
+  if (!e.EVIDENCE_SIGNING_KEY && (e.EVIDENCE_SIGNING_KEY_ID || e.EVIDENCE_RETIRED_KEYS)) {
+    throw new ConfigError("EVIDENCE_SIGNING_KEY_ID and EVIDENCE_RETIRED_KEYS need EVIDENCE_SIGNING_KEY; missing: EVIDENCE_SIGNING_KEY");
+  }
+  if (Boolean(e.EVIDENCE_TSA_URL) !== Boolean(e.EVIDENCE_TSA_CERTIFICATES)) {
+    throw new ConfigError(
+      `A time-stamping authority needs both EVIDENCE_TSA_URL and EVIDENCE_TSA_CERTIFICATES; missing: ${e.EVIDENCE_TSA_URL ? "EVIDENCE_TSA_CERTIFICATES" : "EVIDENCE_TSA_URL"}`,
+    );
+  }
+  const evidence: Config["evidence"] = {
+    keys: e.EVIDENCE_SIGNING_KEY
+      ? { kind: "environment", signingKey: e.EVIDENCE_SIGNING_KEY, signingKeyId: e.EVIDENCE_SIGNING_KEY_ID, retiredKeys: e.EVIDENCE_RETIRED_KEYS }
+      : { kind: "local", dir: e.EVIDENCE_KEYS_DIR },
+    tsa: e.EVIDENCE_TSA_URL ? { kind: "remote", url: e.EVIDENCE_TSA_URL, certificates: e.EVIDENCE_TSA_CERTIFICATES! } : { kind: "local", dir: e.EVIDENCE_TSA_DIR },
+  };
+
   return {
     mode,
     nodeEnv: e.NODE_ENV,
@@ -240,6 +272,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     sentryDsn: e.SENTRY_DSN,
     proxyTrust: { hops: e.TRUSTED_PROXY_HOPS, proxies: e.TRUSTED_PROXIES },
+    evidence,
   };
 }
 

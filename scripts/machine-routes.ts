@@ -38,6 +38,7 @@ const ROUTES: MachineRoute[] = [
   { pattern: /^\/api\/laml\/([^/]+)\/gather$/, params: ["callId"], load: () => import("@/app/api/laml/[callId]/gather/route") },
   { pattern: /^\/api\/laml\/([^/]+)$/, params: ["callId"], load: () => import("@/app/api/laml/[callId]/route") },
   { pattern: /^\/api\/health\/live$/, params: [], load: () => import("@/app/api/health/live/route") },
+  { pattern: /^\/api\/evidence\/jwks$/, params: [], load: () => import("@/app/api/evidence/jwks/route") },
 ];
 
 const loaded = new Map<MachineRoute, Promise<RouteModule>>();

@@ -6,7 +6,7 @@
  * the endpoint that turns a Supabase email link's tokens into a session.
  * Pure, so tests cover it without a server.
  */
-const PUBLIC_EXACT = ["/login", "/api/auth/sign-in", "/api/auth/session", "/api/invitations/preview", "/api/invitations/accept"];
+const PUBLIC_EXACT = ["/login", "/api/auth/sign-in", "/api/auth/session", "/api/invitations/preview", "/api/invitations/accept", "/api/evidence/jwks"];
 const PUBLIC_PREFIXES = ["/api/health/", "/api/webhooks/", "/api/laml/", "/api/storage/", "/invite/"];
 
 export function isPublicPath(pathname: string): boolean {

@@ -41,12 +41,20 @@ const transcriptionPayloadSchema = z.object({
 });
 export type TranscriptionPayload = z.infer<typeof transcriptionPayloadSchema>;
 
+/** Seal a new manifest version of a call when its artifacts changed (enqueued by a trigger on call_events). */
+const sealCallPayloadSchema = z.object({
+  orgId: z.uuid(),
+  callId: z.uuid(),
+});
+export type SealCallPayload = z.infer<typeof sealCallPayloadSchema>;
+
 export const TASK_SCHEMAS = {
   ingest_recording: ingestRecordingPayloadSchema,
   reconcile_calls: reconcileCallsPayloadSchema,
   submit_transcription: transcriptionPayloadSchema,
   fetch_transcript: transcriptionPayloadSchema,
   store_redacted_audio: transcriptionPayloadSchema,
+  seal_call: sealCallPayloadSchema,
 } as const;
 
 export type TaskName = keyof typeof TASK_SCHEMAS;

@@ -6,6 +6,7 @@ import { reconcileCalls } from "@/lib/calls/reconcile";
 import { storeRedactedAudio } from "@/lib/intelligence/redacted-audio";
 import { settleTranscription } from "@/lib/intelligence/settle-transcription";
 import { submitTranscription } from "@/lib/intelligence/submit-transcription";
+import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { jobContext, type JobContext } from "@/lib/jobs/context";
 import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
 
@@ -34,4 +35,5 @@ export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
   submit_transcription: task("submit_transcription", (payload, job) => submitTranscription(payload, job)),
   fetch_transcript: task("fetch_transcript", (payload, job) => settleTranscription(payload, job)),
   store_redacted_audio: task("store_redacted_audio", (payload, job) => storeRedactedAudio(payload, job)),
+  seal_call: task("seal_call", (payload, job) => sealCall(payload, job)),
 };

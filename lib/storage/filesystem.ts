@@ -147,6 +147,17 @@ export class FilesystemStorage implements BlobStorage {
     };
   }
 
+  async open(objectPath: string): Promise<Readable> {
+    const file = this.fileFor(objectPath);
+    try {
+      if (!(await stat(file)).isFile()) throw new NotFoundError("No such stored object.");
+    } catch (err) {
+      if (isNotFound(err)) throw new NotFoundError("No such stored object.");
+      throw err;
+    }
+    return createReadStream(file);
+  }
+
   /** A stream of bytes `start`..`end` (inclusive) of a stored object. */
   read(objectPath: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.fileFor(objectPath), range ? { start: range.start, end: range.end } : {});

@@ -68,6 +68,14 @@ export class SupabaseStorage implements BlobStorage {
     return data.signedUrl;
   }
 
+  async open(path: string): Promise<NodeJS.ReadableStream> {
+    assertStoragePath(path);
+    // storage-js answers a Blob; its stream is read once, by the caller.
+    const { data, error } = await this.bucket().download(path);
+    if (error || !data) throw new Error(`Supabase Storage could not read ${path}: ${error?.message ?? "no data"}`);
+    return Readable.fromWeb(data.stream() as import("node:stream/web").ReadableStream<Uint8Array>);
+  }
+
   async exists(path: string): Promise<boolean> {
     assertStoragePath(path);
     // storage-js answers { data: false } for a missing object and throws on other errors.

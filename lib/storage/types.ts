@@ -12,4 +12,6 @@ export interface BlobStorage {
   /** A short-lived URL that lets a browser GET the object without other credentials. */
   signedUrl(path: string, opts: { expiresInSeconds: number }): Promise<string>;
   exists(path: string): Promise<boolean>;
+  /** The stored bytes as a stream (the sealing job hashes them); NotFoundError when there is no object. */
+  open(path: string): Promise<NodeJS.ReadableStream>;
 }

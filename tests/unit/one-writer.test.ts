@@ -56,4 +56,17 @@ describe("one writer per record", () => {
     expect(writersOf(/insert\s+into\s+public\.survey_answers\b/i, code)).toEqual([path.join("lib", "calls", "survey-answers.ts")]);
     expect(writersOf(/(update|delete\s+from)\s+public\.survey_answers\b/i, code)).toEqual([]);
   });
+
+  it("writes the evidence tables from one module each, insert-only", () => {
+    const writers = {
+      evidence_manifests: path.join("lib", "evidence-sealing", "manifests.ts"),
+      evidence_log_entries: path.join("lib", "evidence-sealing", "log.ts"),
+      evidence_tree_heads: path.join("lib", "evidence-sealing", "log.ts"),
+      custody_events: path.join("lib", "evidence-sealing", "custody.ts"),
+    };
+    for (const [table, writer] of Object.entries(writers)) {
+      expect(writersOf(new RegExp(`insert\\s+into\\s+public\\.${table}\\b`, "i"), code), table).toEqual([writer]);
+      expect(writersOf(new RegExp(`(update|delete\\s+from)\\s+public\\.${table}\\b`, "i"), code), table).toEqual([]);
+    }
+  });
 });

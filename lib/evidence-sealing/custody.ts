@@ -1,0 +1,59 @@
+import "server-only";
+import { z } from "zod";
+import type { Tx } from "@/lib/db";
+import { custodyEventHash, type CustodyEventFields } from "@/lib/evidence/custody";
+
+/**
+ * The custody record (`custody_events`): the one writer, over a catalogue of actions. Each
+ * append takes a per-organization advisory lock, reads the chain's last event and links to it
+ * (lib/evidence/custody.ts computes the hash); the insert trigger refuses a fork.
+ */
+export const custodyActionSchema = z.enum(["manifest.sealed", "evidence.viewed", "evidence.exported", "evidence.verified"]);
+export type CustodyAction = z.infer<typeof custodyActionSchema>;
+
+export interface CustodyEventInput {
+  orgId: string;
+  /** The member who acted; null for the system (the sealing job). */
+  actorUserId: string | null;
+  action: CustodyAction;
+  callId: string | null;
+  manifestId: string | null;
+  /** The hash of what was sealed, viewed, exported or verified. */
+  sha256: string | null;
+  requestId: string | null;
+}
+
+export async function appendCustodyEvent(tx: Tx, e: CustodyEventInput): Promise<{ sequence: number; hash: string }> {
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`custody_events:${e.orgId}`}, 0))`;
+  const [last] = await tx<{ sequence: string; hash: string }[]>`
+    select sequence::text, hash from public.custody_events where organization_id = ${e.orgId} order by sequence desc limit 1`;
+  const [now] = await tx<{ at: string }[]>`select to_char(clock_timestamp() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at`;
+  const fields: CustodyEventFields = {
+    organizationId: e.orgId,
+    sequence: last ? Number(last.sequence) + 1 : 1,
+    actorUserId: e.actorUserId,
+    action: custodyActionSchema.parse(e.action),
+    callId: e.callId,
+    manifestId: e.manifestId,
+    sha256: e.sha256,
+    requestId: e.requestId,
+    occurredAt: now!.at,
+    previousHash: last?.hash ?? null,
+  };
+  const hash = custodyEventHash(fields);
+  await tx`
+    insert into public.custody_events (organization_id, sequence, actor_user_id, action, call_id, manifest_id, sha256, request_id, occurred_at, previous_hash, hash)
+    values (${e.orgId}, ${fields.sequence}, ${e.actorUserId}, ${fields.action}, ${e.callId}, ${e.manifestId}, ${e.sha256}, ${e.requestId},
+            ${fields.occurredAt}, ${fields.previousHash}, ${hash})`;
+  return { sequence: fields.sequence, hash };
+}
+
+/** An organization's custody events, in chain order, as the hash covers them. */
+export async function custodyEvents(tx: Tx, orgId: string): Promise<Array<CustodyEventFields & { hash: string }>> {
+  const rows = await tx<Array<CustodyEventFields & { sequence: string; hash: string }>>`
+    select organization_id as "organizationId", sequence::text, actor_user_id as "actorUserId", action, call_id as "callId",
+           manifest_id as "manifestId", sha256, request_id as "requestId",
+           to_char(occurred_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "occurredAt", previous_hash as "previousHash", hash
+    from public.custody_events where organization_id = ${orgId} order by sequence`;
+  return rows.map((r) => ({ ...r, sequence: Number(r.sequence) }));
+}

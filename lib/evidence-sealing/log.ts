@@ -1,0 +1,77 @@
+import "server-only";
+import type { Tx } from "@/lib/db";
+import type { LeafHashReader } from "@/lib/evidence/merkle";
+
+/**
+ * An organization's evidence log (`evidence_log_entries`, `evidence_tree_heads`): the one
+ * writer, and its reads. Appends are serialized per organization by `lockLog`, a
+ * transaction-scoped advisory lock that every append takes first; the insert trigger refuses a
+ * gap in leaf indexes anyway.
+ */
+export async function lockLog(tx: Tx, orgId: string): Promise<void> {
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`evidence_log:${orgId}`}, 0))`;
+}
+
+/** How many leaves the organization's log has. Call under `lockLog` when about to append. */
+export async function logSize(tx: Tx, orgId: string): Promise<number> {
+  const [row] = await tx<{ size: string }[]>`
+    select coalesce(max(leaf_index) + 1, 0)::text as size from public.evidence_log_entries where organization_id = ${orgId}`;
+  return Number(row!.size);
+}
+
+/** Appends a manifest's leaf as the next index; returns that index. Under `lockLog`. */
+export async function appendLeaf(tx: Tx, { orgId, manifestId, leafHash }: { orgId: string; manifestId: string; leafHash: Uint8Array }): Promise<number> {
+  const index = await logSize(tx, orgId);
+  await tx`
+    insert into public.evidence_log_entries (organization_id, leaf_index, manifest_id, leaf_hash)
+    values (${orgId}, ${index}, ${manifestId}, ${Buffer.from(leafHash)})`;
+  return index;
+}
+
+/** The organization's leaf hashes, for RFC 9162 roots and proofs (lib/evidence/merkle.ts). */
+export function logReader(tx: Tx, orgId: string): LeafHashReader {
+  return {
+    async leafHashes(start, end) {
+      const rows = await tx<{ leafHash: Buffer }[]>`
+        select leaf_hash as "leafHash" from public.evidence_log_entries
+        where organization_id = ${orgId} and leaf_index >= ${start} and leaf_index < ${end} order by leaf_index`;
+      return rows.map((r) => new Uint8Array(r.leafHash));
+    },
+  };
+}
+
+export async function insertTreeHead(
+  tx: Tx,
+  h: { orgId: string; treeSize: number; rootHash: Uint8Array; jws: string; kid: string; timestampToken: Uint8Array; tsaName: string; timestampedAt: Date },
+): Promise<void> {
+  await tx`
+    insert into public.evidence_tree_heads (organization_id, tree_size, root_hash, jws, kid, timestamp_token, tsa_name, timestamped_at)
+    values (${h.orgId}, ${h.treeSize}, ${Buffer.from(h.rootHash)}, ${h.jws}, ${h.kid}, ${Buffer.from(h.timestampToken)}, ${h.tsaName}, ${h.timestampedAt})`;
+}
+
+export interface TreeHeadRow {
+  treeSize: number;
+  rootHash: Uint8Array;
+  jws: string;
+  kid: string;
+  timestampToken: Uint8Array;
+  tsaName: string;
+  timestampedAt: string;
+}
+
+/** The organization's signed heads, smallest tree first. */
+export async function treeHeads(tx: Tx, orgId: string): Promise<TreeHeadRow[]> {
+  const rows = await tx<(Omit<TreeHeadRow, "treeSize" | "rootHash" | "timestampToken"> & { treeSize: string; rootHash: Buffer; timestampToken: Buffer })[]>`
+    select tree_size::text as "treeSize", root_hash as "rootHash", jws, kid, timestamp_token as "timestampToken", tsa_name as "tsaName",
+           to_json(timestamped_at) #>> '{}' as "timestampedAt"
+    from public.evidence_tree_heads where organization_id = ${orgId} order by tree_size`;
+  return rows.map((r) => ({ ...r, treeSize: Number(r.treeSize), rootHash: new Uint8Array(r.rootHash), timestampToken: new Uint8Array(r.timestampToken) }));
+}
+
+/** Where a manifest sits in its organization's log. */
+export async function leafOfManifest(tx: Tx, { orgId, manifestId }: { orgId: string; manifestId: string }): Promise<{ leafIndex: number; leafHash: Uint8Array } | undefined> {
+  const [row] = await tx<{ leafIndex: string; leafHash: Buffer }[]>`
+    select leaf_index::text as "leafIndex", leaf_hash as "leafHash" from public.evidence_log_entries
+    where organization_id = ${orgId} and manifest_id = ${manifestId}`;
+  return row ? { leafIndex: Number(row.leafIndex), leafHash: new Uint8Array(row.leafHash) } : undefined;
+}
