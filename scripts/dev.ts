@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { EmbeddedPostgresError, portIsFree, startEmbeddedPostgres, type EmbeddedDatabase } from "@/lib/db/embedded";
+import { EmbeddedPostgresError, embeddedLayout, portIsFree, startEmbeddedPostgres, type EmbeddedDatabase } from "@/lib/db/embedded";
 import { connect } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
 import { installJobSchema } from "@/lib/jobs/schema";
@@ -115,7 +115,14 @@ async function main(): Promise<void> {
   if (args.production && !existsSync(path.resolve(process.env.NEXT_DIST_DIR || ".next", "BUILD_ID"))) {
     fail("No production build found: run `npm run build` first.");
   }
-  if (args.fresh) await rm(dataDir, { recursive: true, force: true });
+  if (args.fresh) {
+    await rm(dataDir, { recursive: true, force: true });
+    // As root from a directory the postgres user cannot enter, the data lives elsewhere: fresh there too.
+    if (!process.env.DATABASE_URL) {
+      const { dataDir: pgDir } = await embeddedLayout(path.join(dataDir, "pg"));
+      if (pgDir !== path.join(dataDir, "pg")) await rm(pgDir, { recursive: true, force: true });
+    }
+  }
   await mkdir(dataDir, { recursive: true, mode: 0o755 });
 
   let databaseUrl = process.env.DATABASE_URL;

