@@ -76,6 +76,7 @@ const PUBLIC = [
   /^\/api\/auth\/sign-in$/,
   /^\/api\/auth\/session$/,
   /^\/api\/invitations\/(preview|accept)$/,
+  /^\/api\/evidence\/jwks$/,
 ];
 
 test("every API route without a session answers 401 with the error body", async ({ request }) => {
