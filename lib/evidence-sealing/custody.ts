@@ -57,3 +57,13 @@ export async function custodyEvents(tx: Tx, orgId: string): Promise<Array<Custod
     from public.custody_events where organization_id = ${orgId} order by sequence`;
   return rows.map((r) => ({ ...r, sequence: Number(r.sequence) }));
 }
+
+/** One call's custody events, in chain order (what a bundle's custody.json carries). */
+export async function custodyEventsOfCall(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<Array<CustodyEventFields & { hash: string }>> {
+  const rows = await tx<Array<CustodyEventFields & { sequence: string; hash: string }>>`
+    select organization_id as "organizationId", sequence::text, actor_user_id as "actorUserId", action, call_id as "callId",
+           manifest_id as "manifestId", sha256, request_id as "requestId",
+           to_char(occurred_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "occurredAt", previous_hash as "previousHash", hash
+    from public.custody_events where organization_id = ${orgId} and call_id = ${callId} order by sequence`;
+  return rows.map((r) => ({ ...r, sequence: Number(r.sequence) }));
+}
