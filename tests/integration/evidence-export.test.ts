@@ -400,3 +400,17 @@ describe("npm run verify -- --log", () => {
     expect(report.heads).toBe(report.leaves);
   });
 });
+
+describe("the custody chain past nine events", () => {
+  it("appends and reads events in numeric order (a text sort would put 10 before 9 and fork the chain)", async () => {
+    const { appendCustodyEvent } = await import("@/lib/evidence-sealing/custody");
+    const { brokenCustodyLink } = await import("@/lib/evidence/custody");
+    const org = await createOrg("global");
+    for (let i = 0; i < 12; i++) {
+      await asService((tx) => appendCustodyEvent(tx, { orgId: org, actorUserId: null, action: "evidence.viewed", callId: null, manifestId: null, sha256: null, requestId: `r${i}` }));
+    }
+    const events = await asService((tx) => custodyEvents(tx, org));
+    expect(events.map((e) => e.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(brokenCustodyLink(events)).toBeNull();
+  });
+});
