@@ -195,7 +195,7 @@ describe("the offline verifier", () => {
   });
 
   it("passes the genuine bundle through the CLI (exit 0), offline", async () => {
-    const { stdout } = await promisify(execFile)("node_modules/.bin/tsx", ["scripts/verify.ts", genuineZip], { env: { PATH: process.env.PATH } as NodeJS.ProcessEnv });
+    const { stdout } = await promisify(execFile)("node_modules/.bin/tsx", ["scripts/verify.ts", genuineZip], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
     expect(stdout).toContain("VERIFIED: every check passed.");
   }, 30_000);
 
