@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { compactVerify, createLocalJWKSet, importJWK, type JSONWebKeySet } from "jose";
 import pino from "pino";
 import yauzl from "yauzl";
+import yazlLib from "yazl";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { GET as exportRoute } from "@/app/api/calls/[id]/evidence/route";
 import { POST as verifyRoute } from "@/app/api/evidence/verify/route";
@@ -197,6 +198,24 @@ describe("the offline verifier", () => {
   it("passes the genuine bundle through the CLI (exit 0), offline", async () => {
     const { stdout } = await promisify(execFile)("node_modules/.bin/tsx", ["scripts/verify.ts", genuineZip], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
     expect(stdout).toContain("VERIFIED: every check passed.");
+  }, 30_000);
+
+  it("fails a tampered bundle through the CLI (exit 1), naming the artifact", async () => {
+    const recording = latestManifest().artifacts.find((a) => a.kind === "recording")!;
+    const name = `artifacts/recording-${recording.id}.wav`;
+    const zip = new yazlLib.ZipFile();
+    for (const [n, b] of genuine) {
+      const bytes = Buffer.from(b);
+      if (n === name) bytes[10]! ^= 0x01;
+      zip.addBuffer(bytes, n);
+    }
+    zip.end();
+    const chunks: Buffer[] = [];
+    for await (const c of zip.outputStream as AsyncIterable<Buffer>) chunks.push(c);
+    const file = path.join(dir, "tampered.zip");
+    await writeFile(file, Buffer.concat(chunks));
+    const run = promisify(execFile)("node_modules/.bin/tsx", ["scripts/verify.ts", file], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
+    await expect(run).rejects.toMatchObject({ code: 1, stdout: expect.stringMatching(new RegExp(`^FAIL +artifact\\.sha256 +artifact recording ${recording.id} \\(${name.replaceAll(".", "\\.")}\\) \\[sha256\\]`, "m")) });
   }, 30_000);
 
   it("fails when one byte changes in any artifact, naming that artifact and its hashes", async () => {
