@@ -91,6 +91,8 @@ const envSchema = z.object({
   EVIDENCE_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
   EVIDENCE_TSA_CERTIFICATES: z.string().min(1).optional(),
   EVIDENCE_TSA_DIR: z.string().min(1).default(".data/evidence-tsa"),
+  /** The largest bundle `POST /api/evidence/verify` accepts, in bytes (default 1 GiB). */
+  EVIDENCE_VERIFY_MAX_BYTES: z.coerce.number().int().positive().default(1024 ** 3),
 });
 
 function isTrustEntry(entry: string): boolean {
@@ -150,6 +152,8 @@ export interface Config {
   evidence: {
     keys: { kind: "environment"; signingKey: string; signingKeyId: string | undefined; retiredKeys: string | undefined } | { kind: "local"; dir: string };
     tsa: { kind: "remote"; url: string; certificates: string } | { kind: "local"; dir: string };
+    /** The verify API's upload limit (EVIDENCE_VERIFY_MAX_BYTES). */
+    verifyMaxBytes: number;
   };
 }
 
@@ -251,6 +255,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       ? { kind: "environment", signingKey: e.EVIDENCE_SIGNING_KEY, signingKeyId: e.EVIDENCE_SIGNING_KEY_ID, retiredKeys: e.EVIDENCE_RETIRED_KEYS }
       : { kind: "local", dir: e.EVIDENCE_KEYS_DIR },
     tsa: e.EVIDENCE_TSA_URL ? { kind: "remote", url: e.EVIDENCE_TSA_URL, certificates: e.EVIDENCE_TSA_CERTIFICATES! } : { kind: "local", dir: e.EVIDENCE_TSA_DIR },
+    verifyMaxBytes: e.EVIDENCE_VERIFY_MAX_BYTES,
   };
 
   return {

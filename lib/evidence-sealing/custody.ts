@@ -23,10 +23,12 @@ export interface CustodyEventInput {
   requestId: string | null;
 }
 
+// ORDER BY names the table's column (c.sequence): a bare `sequence` would be the text output
+// column of the same name, and "9" sorts after "10".
 export async function appendCustodyEvent(tx: Tx, e: CustodyEventInput): Promise<{ sequence: number; hash: string }> {
   await tx`select pg_advisory_xact_lock(hashtextextended(${`custody_events:${e.orgId}`}, 0))`;
   const [last] = await tx<{ sequence: string; hash: string }[]>`
-    select sequence::text, hash from public.custody_events where organization_id = ${e.orgId} order by sequence desc limit 1`;
+    select c.sequence::text, c.hash from public.custody_events c where c.organization_id = ${e.orgId} order by c.sequence desc limit 1`;
   const [now] = await tx<{ at: string }[]>`select to_char(clock_timestamp() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as at`;
   const fields: CustodyEventFields = {
     organizationId: e.orgId,
@@ -54,6 +56,16 @@ export async function custodyEvents(tx: Tx, orgId: string): Promise<Array<Custod
     select organization_id as "organizationId", sequence::text, actor_user_id as "actorUserId", action, call_id as "callId",
            manifest_id as "manifestId", sha256, request_id as "requestId",
            to_char(occurred_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "occurredAt", previous_hash as "previousHash", hash
-    from public.custody_events where organization_id = ${orgId} order by sequence`;
+    from public.custody_events c where c.organization_id = ${orgId} order by c.sequence`;
+  return rows.map((r) => ({ ...r, sequence: Number(r.sequence) }));
+}
+
+/** One call's custody events, in chain order (what a bundle's custody.json carries). */
+export async function custodyEventsOfCall(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<Array<CustodyEventFields & { hash: string }>> {
+  const rows = await tx<Array<CustodyEventFields & { sequence: string; hash: string }>>`
+    select organization_id as "organizationId", sequence::text, actor_user_id as "actorUserId", action, call_id as "callId",
+           manifest_id as "manifestId", sha256, request_id as "requestId",
+           to_char(occurred_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "occurredAt", previous_hash as "previousHash", hash
+    from public.custody_events c where c.organization_id = ${orgId} and c.call_id = ${callId} order by c.sequence`;
   return rows.map((r) => ({ ...r, sequence: Number(r.sequence) }));
 }

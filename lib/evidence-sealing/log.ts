@@ -75,3 +75,21 @@ export async function leafOfManifest(tx: Tx, { orgId, manifestId }: { orgId: str
     where organization_id = ${orgId} and manifest_id = ${manifestId}`;
   return row ? { leafIndex: Number(row.leafIndex), leafHash: new Uint8Array(row.leafHash) } : undefined;
 }
+
+/** The organization's signed head of exactly `treeSize` leaves, if one was signed. */
+export async function treeHeadOfSize(tx: Tx, { orgId, treeSize }: { orgId: string; treeSize: number }): Promise<TreeHeadRow | undefined> {
+  const rows = await tx<(Omit<TreeHeadRow, "treeSize" | "rootHash" | "timestampToken"> & { treeSize: string; rootHash: Buffer; timestampToken: Buffer })[]>`
+    select tree_size::text as "treeSize", root_hash as "rootHash", jws, kid, timestamp_token as "timestampToken", tsa_name as "tsaName",
+           to_json(timestamped_at) #>> '{}' as "timestampedAt"
+    from public.evidence_tree_heads where organization_id = ${orgId} and tree_size = ${treeSize}`;
+  return rows.map((r) => ({ ...r, treeSize: Number(r.treeSize), rootHash: new Uint8Array(r.rootHash), timestampToken: new Uint8Array(r.timestampToken) }))[0];
+}
+
+/** Every leaf of the organization's log with the JWS it commits to, in index order (the `--log` check). */
+export async function logEntries(tx: Tx, orgId: string): Promise<Array<{ leafIndex: number; leafHash: Uint8Array; manifestId: string; jws: string }>> {
+  const rows = await tx<{ leafIndex: string; leafHash: Buffer; manifestId: string; jws: string }[]>`
+    select e.leaf_index::text as "leafIndex", e.leaf_hash as "leafHash", e.manifest_id as "manifestId", m.jws
+    from public.evidence_log_entries e join public.evidence_manifests m on m.id = e.manifest_id
+    where e.organization_id = ${orgId} order by e.leaf_index`;
+  return rows.map((r) => ({ leafIndex: Number(r.leafIndex), leafHash: new Uint8Array(r.leafHash), manifestId: r.manifestId, jws: r.jws }));
+}

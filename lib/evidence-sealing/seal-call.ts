@@ -133,12 +133,19 @@ async function readFacts(tx: Tx, { orgId, callId }: { orgId: string; callId: str
     artifacts.push({ ...a, bytes: a.bytes === null ? null : Number(a.bytes), measured: a.storagePath ? await measure(a.storagePath) : undefined });
   }
 
+  const surveyAnswers = await surveyAnswerFacts(tx, { orgId, callId });
+
+  return { call: callFacts, modulations, recordings, transcriptions, artifacts, surveyAnswers };
+}
+
+/** A call's survey answers as the documents their hashes cover (the exporter ships the same bytes). */
+export async function surveyAnswerFacts(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<SurveyAnswerFacts[]> {
   const answerRows = await tx<(Omit<AnswerRecord, "speechConfidence" | "receivedAt" | "source"> & { id: string; source: AnswerRecord["source"] | null; speechConfidence: string | null; receivedAt: Date | null; sha256: string | null })[]>`
     select id, organization_id as "organizationId", call_id as "callId", survey_id as "surveyId", survey_version as "surveyVersion",
            survey_sha256 as "surveySha256", question_index as "questionIndex", question_id as "questionId", source, answer, digits,
            speech_confidence::text as "speechConfidence", attempts, provider, provider_sid as "providerSid", received_at as "receivedAt", sha256
     from public.survey_answers where organization_id = ${orgId} and call_id = ${callId}`;
-  const surveyAnswers: SurveyAnswerFacts[] = answerRows.map((a) => {
+  return answerRows.map((a) => {
     const receivedAt = a.receivedAt ? a.receivedAt.toISOString() : null;
     // Answers stored before answers became artifacts have no source, provider or hash: their
     // document is still built from the row, and sealed with the hash computed now.
@@ -152,7 +159,6 @@ async function readFacts(tx: Tx, { orgId, callId }: { orgId: string; callId: str
     return { id: a.id, document: document as unknown as Record<string, unknown>, sha256: a.sha256, receivedAt };
   });
 
-  return { call: callFacts, modulations, recordings, transcriptions, artifacts, surveyAnswers };
 }
 
 /** SHA-256, SHA-512 and size of a stored object as it reads back now; the error when it cannot be read. */

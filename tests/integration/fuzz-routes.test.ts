@@ -400,6 +400,25 @@ export const ROUTES: FuzzRoute[] = [
     },
   }),
   fuzzRoute({
+    file: "app/api/evidence/verify/route.ts", method: "POST", kind: "json", runs: 120,
+    load: () => import("@/app/api/evidence/verify/route"),
+    cases: fc.record({
+      type: fc.constantFrom("application/zip", "application/x-zip-compressed", "application/jose", "text/plain", "application/json", ""),
+      // Junk, a ZIP's magic followed by junk, or a string shaped like a compact JWS.
+      body: fc.oneof(
+        fc.uint8Array({ maxLength: 2048 }).map((b) => Buffer.from(b).toString("base64")),
+        fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.concat([Buffer.from("504b0304", "hex"), Buffer.from(b)]).toString("base64")),
+        fc.tuple(nastyString, nastyString, nastyString).map((parts) => Buffer.from(parts.map(wellFormed).join(".")).toString("base64")),
+      ),
+      headers: headerValues,
+    }),
+    build: async (input: { type: string; body: string; headers: Record<string, string> }) => ({
+      request: new Request(`${INTERNAL_ORIGIN}/api/evidence/verify`, { method: "POST", headers: headersOf({ ...input.headers, "content-type": input.type }), body: Buffer.from(input.body, "base64") }),
+      params: {},
+      cookies: { [SESSION_COOKIE]: ownerToken },
+    }),
+  }),
+  fuzzRoute({
     file: "app/api/calls/[id]/score/route.ts", method: "POST", kind: "json", runs: 200,
     load: () => import("@/app/api/calls/[id]/score/route"),
     cases: fc.record({
