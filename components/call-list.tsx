@@ -113,6 +113,20 @@ function SurveyAnswers({ orgId, callId }: { orgId: string; callId: string }) {
 // The transcript, translations and scorecard load when someone opens them.
 const CallIntelligence = lazy(() => import("@/components/call-intelligence").then((m) => ({ default: m.CallIntelligence })));
 
+// A call's sealed evidence: versions, log position, Verify, Export, custody.
+const CallEvidence = lazy(() => import("@/components/call-evidence").then((m) => ({ default: m.CallEvidence })));
+
+/** An ended call's evidence, for those who may export it, fetched when opened. */
+function Evidence({ orgId, callId }: { orgId: string; callId: string }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <details onToggle={(e) => setOpen(e.currentTarget.open)} className="mt-2 text-sm" data-testid="evidence-details">
+      <summary className="cursor-pointer text-xs font-medium">Evidence</summary>
+      {open ? <Suspense fallback={<p className="text-xs text-muted">Loading…</p>}><CallEvidence orgId={orgId} callId={callId} /></Suspense> : null}
+    </details>
+  );
+}
+
 interface RowCapabilities {
   /** Play recordings and read transcripts. */
   play: boolean;
@@ -120,6 +134,8 @@ interface RowCapabilities {
   retry: boolean;
   /** Open the unredacted original of a redacted call. */
   original: boolean;
+  /** See, verify and export the call's evidence. */
+  evidence: boolean;
 }
 
 /** A transcribed call's words, translations and score, fetched when opened, live after. */
@@ -165,6 +181,7 @@ function CallRow({ orgId, call, caps, local }: { orgId: string; call: CallSummar
       <RecordingCell orgId={orgId} call={call} canPlay={canPlay} />
       {call.modulations.transcribe && canPlay ? <Transcript orgId={orgId} callId={call.id} caps={caps} /> : null}
       {call.modulations.survey ? <SurveyAnswers orgId={orgId} callId={call.id} /> : null}
+      {caps.evidence && call.endedAt ? <Evidence orgId={orgId} callId={call.id} /> : null}
     </li>
   );
 }
@@ -225,6 +242,7 @@ export function CallList({
     play: canPlay,
     retry: Boolean(config?.capabilities["recording.enable"].allowed),
     original: Boolean(config?.capabilities["transcript.original"].allowed),
+    evidence: Boolean(config?.capabilities["evidence.export"].allowed),
   };
 
   return (

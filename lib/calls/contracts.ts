@@ -247,6 +247,7 @@ export const CAPABILITY_ACTIONS = [
   "survey.read",
   "shopper.run",
   "numbers.view",
+  "evidence.export",
 ] as const;
 
 export const voiceConfigResponseSchema = z.object({

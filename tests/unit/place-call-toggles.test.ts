@@ -41,6 +41,7 @@ function response(capabilities: Partial<VoiceConfigResponse["capabilities"]>, co
       "survey.read": yes,
       "shopper.run": yes,
       "numbers.view": yes,
+      "evidence.export": yes,
       ...capabilities,
     },
   };

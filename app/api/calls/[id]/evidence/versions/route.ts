@@ -1,0 +1,9 @@
+import { evidenceOfCall } from "@/lib/evidence-sealing/view";
+import { memberRoute } from "@/lib/http/member-route";
+
+export const dynamic = "force-dynamic";
+
+/** A call's manifest versions, their place in the log, the latest signed head and the custody record (owners, admins, analysts). */
+export const GET = memberRoute<{ id: string }>("evidence.export", async ({ tx, orgId, params }) => {
+  return Response.json(await evidenceOfCall(tx, { orgId, callId: params.id }));
+});

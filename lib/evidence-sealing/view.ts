@@ -1,0 +1,35 @@
+import "server-only";
+import type { Tx } from "@/lib/db";
+import { custodyEventsOfCall } from "@/lib/evidence-sealing/custody";
+import { leafOfManifest, treeHeads } from "@/lib/evidence-sealing/log";
+import { manifestsOfCall } from "@/lib/evidence-sealing/manifests";
+import { NotFoundError } from "@/lib/errors";
+import { callExists } from "@/lib/calls/queries";
+
+/**
+ * What the page shows of a call's evidence (owners, admins, analysts): every manifest version
+ * with its hash and place in the organization's log, the latest signed head that covers them
+ * with its timestamp, and the call's custody record. Read as the member (RLS on).
+ */
+export interface EvidenceView {
+  versions: Array<{ version: number; manifestSha256: string; previousSha256: string | null; sealedAt: string; kid: string; leafIndex: number | null; jws: string; missing: number }>;
+  head: { treeSize: number; rootHash: string; timestampedAt: string; tsa: string } | null;
+  custody: Array<{ sequence: number; action: string; actorUserId: string | null; sha256: string | null; requestId: string | null; occurredAt: string; hash: string }>;
+}
+
+export async function evidenceOfCall(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<EvidenceView> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(callId) || !(await callExists(tx, { orgId, callId }))) {
+    throw new NotFoundError("Call not found.");
+  }
+  const [manifests, heads, custody] = await Promise.all([manifestsOfCall(tx, { orgId, callId }), treeHeads(tx, orgId), custodyEventsOfCall(tx, { orgId, callId })]);
+  const leaves = await Promise.all(manifests.map((m) => leafOfManifest(tx, { orgId, manifestId: m.id })));
+  const head = heads.at(-1);
+  return {
+    versions: manifests.map((m, i) => ({
+      version: m.version, manifestSha256: m.manifestSha256, previousSha256: m.previousSha256, sealedAt: m.sealedAt, kid: m.kid,
+      leafIndex: leaves[i]?.leafIndex ?? null, jws: m.jws, missing: m.manifest.missing.length,
+    })),
+    head: head ? { treeSize: head.treeSize, rootHash: Buffer.from(head.rootHash).toString("hex"), timestampedAt: head.timestampedAt, tsa: head.tsaName } : null,
+    custody: custody.map((c) => ({ sequence: c.sequence, action: c.action, actorUserId: c.actorUserId, sha256: c.sha256, requestId: c.requestId, occurredAt: c.occurredAt, hash: c.hash })),
+  };
+}
