@@ -54,6 +54,7 @@ test("an analyst verifies and exports a call's evidence; the bundle verifies off
   // The export and the verification are on the custody record.
   await row.getByRole("button", { name: /Show custody record/ }).click();
   await expect(row.getByTestId("custody-record")).toContainText("evidence.exported");
+  await expect(row.getByTestId("custody-record")).toContainText("evidence.viewed");
   // A malformed or unknown call id is 404, never a 500.
   expect((await analyst.request.get("/api/calls/not-a-call/evidence/versions")).status()).toBe(404);
   expect((await analyst.request.get(`/api/calls/${crypto.randomUUID()}/evidence/versions`)).status()).toBe(404);
