@@ -1,9 +1,9 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
+import { backgroundWork } from "./background";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
 import { SIMULATED_MODEL, transcribe, type ModelResult } from "./assemblyai-model";
 import { readSpeechMetadata, riffChunks, transcriberScenarioSchema, type TranscriberScenario } from "./speech-metadata";
@@ -173,9 +173,6 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
   const records = new Map<string, TranscriptRecord>();
   /** SHA-256 of audio that an error_once transcript has already failed on. */
   const failedOnce = new Set<string>();
-  const running = new Set<Promise<void>>();
-  const stopping = new AbortController();
-  setMaxListeners(0, stopping.signal);
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -184,6 +181,7 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
       sendJson(res, 500, { error: "Internal server error" });
     });
   });
+  const background = backgroundWork(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, host, () => {
@@ -264,15 +262,9 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
     records.set(record.id, record);
     log(`transcript ${record.id}: queued for ${record.params.audio_url}`);
     sendJson(res, 200, transcriptJson(record));
-    const run = work(record)
-      .catch((error: unknown) => {
-        if (!stopping.signal.aborted) log(`transcript ${record.id}: crashed: ${(error as Error).stack ?? String(error)}`);
-      })
-      .finally(() => {
-        record.settled = true;
-        running.delete(run);
-      });
-    running.add(run);
+    background.start(work(record), (error) => log(`transcript ${record.id}: crashed: ${(error as Error).stack ?? String(error)}`), () => {
+      record.settled = true;
+    });
   }
 
   function scenarioFor(record: TranscriptRecord, marker: TranscriberScenario | undefined): TranscriberScenario {
@@ -281,7 +273,7 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
   }
 
   async function work(record: TranscriptRecord): Promise<void> {
-    const signal = stopping.signal;
+    const signal = background.signal;
     await sleep(delayMs, undefined, { signal });
     record.status = "processing";
 
@@ -340,7 +332,7 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
       const res = await fetch(audioUrl, {
         redirect: "follow",
         headers: { "User-Agent": "AssemblyAI-Simulator/1.0 (Verbatim)" },
-        signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(options.fetchTimeoutMs ?? 10_000)]),
+        signal: AbortSignal.any([background.signal, AbortSignal.timeout(options.fetchTimeoutMs ?? 10_000)]),
       });
       if (!res.ok) {
         await res.body?.cancel();
@@ -354,7 +346,7 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
       }
       return bytes;
     } catch (error) {
-      if (stopping.signal.aborted) throw error;
+      if (background.signal.aborted) throw error;
       fail(record, reason);
       return null;
     }
@@ -377,21 +369,21 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
     let last: Omit<TranscriberWebhookDelivery, "attempts" | "at"> = { url: target, body, headerName, status: undefined, ok: false, error: undefined };
     let attempts = 0;
     for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt += 1) {
-      if (attempt > 1) await sleep((options.retryDelayMs ?? 250) * (attempt - 1), undefined, { signal: stopping.signal });
+      if (attempt > 1) await sleep((options.retryDelayMs ?? 250) * (attempt - 1), undefined, { signal: background.signal });
       attempts = attempt;
       try {
         const res = await fetch(target, {
           method: "POST",
           headers,
           body: text,
-          signal: AbortSignal.any([stopping.signal, AbortSignal.timeout(options.webhookTimeoutMs ?? 10_000)]),
+          signal: AbortSignal.any([background.signal, AbortSignal.timeout(options.webhookTimeoutMs ?? 10_000)]),
         });
         await res.arrayBuffer();
         last = { ...last, status: res.status, ok: res.ok, error: res.ok ? undefined : `HTTP ${res.status}` };
         // 2xx is delivered; a 4xx is the receiver refusing it for good.
         if (res.ok || (res.status >= 400 && res.status < 500)) break;
       } catch (error) {
-        if (stopping.signal.aborted) throw error;
+        if (background.signal.aborted) throw error;
         const err = error as Error & { cause?: { code?: string } };
         last = { ...last, status: undefined, ok: false, error: err.name === "TimeoutError" ? "no answer in time" : (err.cause?.code ?? err.message) };
       }
@@ -436,14 +428,7 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
 
   return {
     url,
-    async stop() {
-      stopping.abort();
-      await Promise.allSettled([...running]);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
+    stop: background.stop,
     setScenario(match, scenario) {
       overrides.set(match, transcriberScenarioSchema.parse(scenario));
     },

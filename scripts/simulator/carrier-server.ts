@@ -1,8 +1,8 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
-import { setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { backgroundWork } from "./background";
 import {
   callResource,
   errorBody,
@@ -100,11 +100,6 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
   const overrides = new Map<string, Scenario>();
   const calls = new Map<string, SimulatedCall>();
   const recordings = new Map<string, RecordingRecord>();
-  const running = new Set<Promise<void>>();
-  const stopping = new AbortController();
-  // Every live call and in-flight webhook listens to this one signal; hundreds at once (a
-  // benchmark) are expected, not a leak.
-  setMaxListeners(0, stopping.signal);
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -113,6 +108,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
       sendJson(res, 500, errorBody(500, 20500, "Internal Server Error"));
     });
   });
+  const background = backgroundWork(server);
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -132,7 +128,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
     delayMs: options.delayMs ?? 300,
     webhookTimeoutMs: options.webhookTimeoutMs ?? 15_000,
     retryDelayMs: options.retryDelayMs ?? 250,
-    signal: stopping.signal,
+    signal: background.signal,
     recordings,
     scenarioFor: (number) => scenarioFor(number, overrides),
     log,
@@ -274,13 +270,9 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
     log(`call ${call.sid} → ${to}: created (${call.scenario.kind})`);
     sendJson(res, 201, callResource(call));
 
-    const run = runCall(call, ctx)
-      .catch((error: unknown) => log(`call ${call.sid}: runner crashed: ${(error as Error).stack ?? String(error)}`))
-      .finally(() => {
-        call.settled = true;
-        running.delete(run);
-      });
-    running.add(run);
+    background.start(runCall(call, ctx), (error) => log(`call ${call.sid}: runner crashed: ${(error as Error).stack ?? String(error)}`), () => {
+      call.settled = true;
+    });
   }
 
   function listCalls(res: ServerResponse, account: string, query: URLSearchParams): void {
@@ -373,14 +365,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
   return {
     url,
     projectId: options.projectId,
-    async stop() {
-      stopping.abort();
-      await Promise.allSettled([...running]);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
+    stop: background.stop,
     setScenario(to, scenario) {
       overrides.set(to, scenarioSchema.parse(scenario));
     },
