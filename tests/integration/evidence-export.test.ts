@@ -1,7 +1,6 @@
 import { createHash, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { promisify } from "node:util";
@@ -24,15 +23,16 @@ import { inclusionProof } from "@/lib/evidence/merkle";
 import { createTimeStampRequest, parseTimeStampResponse } from "@/lib/evidence/timestamp";
 import { signTreeHead } from "@/lib/evidence/tree-head";
 import { verifyBundle, type VerificationReport } from "@/lib/evidence/verify-bundle";
-import { evidenceKeyring, resetEvidenceAuthority } from "@/lib/evidence-sealing/authority";
+import { evidenceKeyring } from "@/lib/evidence-sealing/authority";
 import { custodyEvents } from "@/lib/evidence-sealing/custody";
 import { logReader, treeHeadOfSize } from "@/lib/evidence-sealing/log";
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { verifyOrganizationLog } from "@/lib/evidence-sealing/verify-log";
 import { storeArtifact } from "@/lib/intelligence/artifacts";
-import { resetStorage, storage } from "@/lib/storage";
+import { storage } from "@/lib/storage";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
 import { as, type Browser, signedInUser } from "@/tests/support/member-requests";
+import { clearEvidenceDirs, useEvidenceDirs } from "@/tests/support/evidence-dirs";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
 
@@ -43,7 +43,6 @@ vi.mock("next/headers", async () => (await import("@/tests/support/member-reques
  * the verifier to name it.
  */
 const log = pino({ level: "silent" });
-const ENV = ["STORAGE_DIR", "EVIDENCE_KEYS_DIR", "EVIDENCE_TSA_DIR", "EVIDENCE_VERIFY_MAX_BYTES"] as const;
 let dir: string;
 let orgId: string;
 let callId: string;
@@ -104,13 +103,7 @@ const failed = (report: VerificationReport) => report.failures.map((f) => ({ che
 const latestManifest = () => JSON.parse(text("manifest.json")) as Manifest;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "verbatim-export-"));
-  process.env.STORAGE_DIR = path.join(dir, "storage");
-  process.env.EVIDENCE_KEYS_DIR = path.join(dir, "keys");
-  process.env.EVIDENCE_TSA_DIR = path.join(dir, "tsa");
-  resetConfig();
-  resetStorage();
-  resetEvidenceAuthority();
+  dir = await useEvidenceDirs("verbatim-export-");
 
   orgId = await createOrg("global");
   analyst = await signedInUser();
@@ -143,13 +136,7 @@ beforeAll(async () => {
   genuine = await unzip(genuineZip);
 }, 60_000);
 
-afterAll(async () => {
-  for (const name of ENV) delete process.env[name];
-  resetConfig();
-  resetStorage();
-  resetEvidenceAuthority();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => clearEvidenceDirs(dir, ["EVIDENCE_VERIFY_MAX_BYTES"]));
 
 describe("GET /api/calls/:id/evidence", () => {
   it("streams a ZIP to an analyst with every part of the bundle, and records the export in the custody chain", async () => {

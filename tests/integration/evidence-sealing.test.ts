@@ -1,13 +1,11 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GET as getJwks } from "@/app/api/evidence/jwks/route";
 import { appendCallEvent } from "@/lib/calls/timeline";
-import { resetConfig } from "@/lib/config";
 import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { brokenCustodyLink } from "@/lib/evidence/custody";
@@ -16,7 +14,6 @@ import { manifestLogEntry, verifyManifest } from "@/lib/evidence/manifest";
 import { consistencyProof, hashLeaf, inclusionProof, verifyConsistency, verifyInclusion } from "@/lib/evidence/merkle";
 import { signedTreeHeadBytes, verifyTreeHead } from "@/lib/evidence/tree-head";
 import { verifyTimeStampToken } from "@/lib/evidence/timestamp";
-import { resetEvidenceAuthority } from "@/lib/evidence-sealing/authority";
 import { custodyEvents } from "@/lib/evidence-sealing/custody";
 import { leafOfManifest, logReader, treeHeads } from "@/lib/evidence-sealing/log";
 import { manifestsOfCall } from "@/lib/evidence-sealing/manifests";
@@ -24,8 +21,9 @@ import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { storeArtifact } from "@/lib/intelligence/artifacts";
 import { startWorker } from "@/lib/jobs/worker";
 import type { Role } from "@/lib/rbac/policy";
-import { resetStorage, storage } from "@/lib/storage";
+import { storage } from "@/lib/storage";
 import { createOrg, createUser, member } from "@/tests/support/fixtures";
+import { clearEvidenceDirs, useEvidenceDirs } from "@/tests/support/evidence-dirs";
 
 /**
  * Sealing calls into their organization's evidence log (docs/adr/0016), against the real
@@ -34,25 +32,12 @@ import { createOrg, createUser, member } from "@/tests/support/fixtures";
  */
 const log = pino({ level: "silent" });
 let dir: string;
-const ENV = ["STORAGE_DIR", "EVIDENCE_KEYS_DIR", "EVIDENCE_TSA_DIR"] as const;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), "verbatim-seal-"));
-  process.env.STORAGE_DIR = path.join(dir, "storage");
-  process.env.EVIDENCE_KEYS_DIR = path.join(dir, "keys");
-  process.env.EVIDENCE_TSA_DIR = path.join(dir, "tsa");
-  resetConfig();
-  resetStorage();
-  resetEvidenceAuthority();
+  dir = await useEvidenceDirs("verbatim-seal-");
 });
 
-afterAll(async () => {
-  for (const name of ENV) delete process.env[name];
-  resetConfig();
-  resetStorage();
-  resetEvidenceAuthority();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => clearEvidenceDirs(dir));
 
 interface CallOptions {
   modulations?: Record<string, unknown>;
