@@ -162,14 +162,80 @@ export type CallDetail = z.infer<typeof callDetailSchema>;
 /** GET /api/calls/:id and its recording: `?original=1` asks for the unredacted original (owners and admins). */
 export const callDetailQuerySchema = z.object({ original: z.enum(["1", "true"]).optional() });
 
-/** GET /api/calls query. */
-export const callListQuerySchema = z.object({
+/** `a,b,c` in a query string → a list of known values (empty parts ignored). */
+function csvOf<T extends readonly [string, ...string[]]>(values: T) {
+  return z
+    .string()
+    .max(500)
+    .transform((s) => [...new Set(s.split(",").map((v) => v.trim()).filter(Boolean))])
+    .pipe(z.array(z.enum(values)).max(values.length));
+}
+
+/** A date (`2026-11-30`, the whole day in UTC) or a date-time with offset. */
+const instantSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
+export const HAS_FILTERS = ["recording", "transcript", "translation"] as const;
+export type HasFilter = (typeof HAS_FILTERS)[number];
+
+/**
+ * The call list's filters, as query parameters: the page keeps them in its URL, `GET /api/calls`
+ * and the bulk evidence export take the same ones. Every field narrows; absent means any.
+ *   status   completed,failed          any of these statuses
+ *   flow     direct | bridge
+ *   from,to  created from (inclusive) / to (a date: through the end of that day, UTC)
+ *   has      recording,transcript,translation   all of these were stored
+ *   scoreMin, scoreMax   the current shopper score, in percent (0–100), inclusive
+ *   script, survey       the shopper script / survey the call ran (its id, any version)
+ *   number   digits of the number, matched as the caller may see it (viewers: the masked form)
+ *   q        full-text search across the transcripts and translations the caller may read
+ */
+export const callFilterSchema = z.object({
+  status: csvOf(CALL_STATUSES).optional(),
+  flow: flowSchema.optional(),
+  from: instantSchema.optional(),
+  to: instantSchema.optional(),
+  has: csvOf(HAS_FILTERS).optional(),
+  scoreMin: z.coerce.number().int().min(0).max(100).optional(),
+  scoreMax: z.coerce.number().int().min(0).max(100).optional(),
+  script: z.uuid().optional(),
+  survey: z.uuid().optional(),
+  number: z.string().trim().max(32).regex(/^[+\d\s().-]*$/, "digits, spaces, +, -, ( and ) only").optional(),
+  q: z.string().trim().max(200).optional(),
+});
+export type CallFilter = z.infer<typeof callFilterSchema>;
+/** The filters' names, in the order the page writes them to its URL. */
+export const CALL_FILTER_KEYS = Object.keys(callFilterSchema.shape) as (keyof CallFilter)[];
+
+/** GET /api/calls query: the filters, then the page. */
+export const callListQuerySchema = callFilterSchema.extend({
   before: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
+/** A piece of text with the parts that matched a search marked (rendered as <mark>, never HTML). */
+export const highlightFragmentSchema = z.object({ text: z.string(), hit: z.boolean() });
+export type HighlightFragment = z.infer<typeof highlightFragmentSchema>;
+
+/** Where a call matched `q`: a short excerpt of the transcript or a translation. */
+export const searchMatchSchema = z.object({
+  source: z.enum(["transcript", "translation"]),
+  language: z.string().nullable(),
+  fragments: z.array(highlightFragmentSchema),
+});
+export type SearchMatch = z.infer<typeof searchMatchSchema>;
+
+/** GET /api/calls/:id/highlights?q=: where the call's transcript and translations match `q`. */
+export const callHighlightsQuerySchema = z.object({ q: z.string().trim().min(1).max(200) });
+export const callHighlightsResponseSchema = z.object({
+  /** Utterances of the transcript the caller reads (by index in `transcript.utterances`) that match. */
+  utterances: z.array(z.object({ index: z.number().int().min(0), fragments: z.array(highlightFragmentSchema) })),
+  /** Each translation the caller may read, with its matching parts marked (empty: no match). */
+  translations: z.array(z.object({ language: z.string(), fragments: z.array(highlightFragmentSchema) })),
+});
+export type CallHighlightsResponse = z.infer<typeof callHighlightsResponseSchema>;
+
 export const callListResponseSchema = z.object({
-  calls: z.array(callSummarySchema),
+  calls: z.array(callSummarySchema.extend({ match: searchMatchSchema.nullable().optional() })),
   /** Pass as `?before=` for the next page; null at the end. */
   nextBefore: z.string().nullable(),
 });
