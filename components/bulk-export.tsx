@@ -4,13 +4,8 @@ import { useCallback, useRef, useState } from "react";
 import useSWR from "swr";
 import { apiFetch, ApiError, errorMessage, swrFetcher, type ApiKey } from "@/components/call-api";
 import type { CallFilter } from "@/lib/calls/contracts";
-import {
-  callFilterQuery,
-  type EvidenceExportLink,
-  type EvidenceExportList,
-  type EvidenceExportPreview,
-  type EvidenceExportView,
-} from "@/lib/evidence/export-contracts";
+import { callFilterQuery } from "@/lib/calls/filter-query";
+import type { EvidenceExportLink, EvidenceExportList, EvidenceExportPreview, EvidenceExportView } from "@/lib/evidence/export-contracts";
 
 /**
  * Bulk evidence export (issue 11, docs/adr/0020) for owners, admins and analysts: "Export
@@ -61,6 +56,9 @@ export function BulkExport({ orgId, filter }: { orgId: string; filter: CallFilte
     </>
   );
 }
+
+/** The default export, so the host's `lazy(() => import(...))` needs no adapter (page weight). */
+export default BulkExport;
 
 function ExportPanel({ orgId, filter, onClose }: { orgId: string; filter: CallFilter; onClose: () => void }) {
   const query = callFilterQuery(filter);

@@ -115,9 +115,8 @@ const CallIntelligence = lazy(() => import("@/components/call-intelligence").the
 
 // A call's sealed evidence: versions, log position, Verify, Export, custody.
 // The bulk evidence export (issue 11): its own chunk, loaded only for members who may export.
-const BulkExport = lazy(() => import("@/components/bulk-export").then((m) => ({ default: m.BulkExport })));
-/** The list's filters; none in this branch yet (the call-search branch brings them). */
-const NO_FILTER = {};
+// No filters on the list in this branch yet (the call-search branch brings them).
+const BulkExport = lazy(() => import("@/components/bulk-export"));
 
 const CallEvidence = lazy(() => import("@/components/call-evidence").then((m) => ({ default: m.CallEvidence })));
 
@@ -254,10 +253,8 @@ export function CallList({
     <section aria-labelledby="call-list-heading" className="rounded-lg border border-slate-200 bg-white shadow-sm">
       <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
         <h2 id="call-list-heading" className="text-base font-semibold">Calls</h2>
-        <div className="flex items-center gap-3">
-          {isValidating && data ? <span className="text-xs text-muted">Refreshing…</span> : null}
-          {caps.evidence ? <Suspense fallback={null}><BulkExport orgId={orgId} filter={NO_FILTER} /></Suspense> : null}
-        </div>
+        {isValidating && data ? <span className="text-xs text-muted">Refreshing…</span> : null}
+        {caps.evidence ? <Suspense><BulkExport orgId={orgId} filter={{}} /></Suspense> : null}
       </div>
       <div aria-live="polite" className="sr-only" data-testid="call-announcer">{announcement}</div>
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CALL_FILTER_KEYS, callFilterSchema, type CallFilter } from "@/lib/calls/contracts";
+import { callFilterSchema } from "@/lib/calls/contracts";
 
 /**
  * The bulk evidence export's contracts (issue 11, docs/adr/0020): the request, what the API
@@ -69,19 +69,6 @@ export const evidenceExportDownloadQuerySchema = z.object({
   exp: z.string().regex(/^\d{1,12}$/, "exp must be unix seconds"),
   sig: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "sig must be base64url"),
 });
-
-/** A parsed filter (what the page holds) back in its query-string form, for a request body or URL. */
-export function callFilterQuery(filter: CallFilter): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of CALL_FILTER_KEYS) {
-    const value = filter[key];
-    if (value === undefined || value === null || value === "") continue;
-    if (Array.isArray(value)) {
-      if (value.length > 0) out[key] = value.join(",");
-    } else out[key] = String(value);
-  }
-  return out;
-}
 
 /** One call in an archive: its bundle file and what identifies the bundle. */
 export const archiveEntrySchema = z.strictObject({
