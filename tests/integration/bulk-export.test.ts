@@ -12,7 +12,7 @@ import { GET as showRoute } from "@/app/api/evidence/exports/[id]/route";
 import { POST as cancelRoute } from "@/app/api/evidence/exports/[id]/cancel/route";
 import { POST as linkRoute } from "@/app/api/evidence/exports/[id]/link/route";
 import { GET as downloadRoute } from "@/app/api/evidence/exports/[id]/download/route";
-import { asService } from "@/lib/db";
+import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { memoryBundle } from "@/lib/evidence/bundle";
 import { openZipBundle } from "@/lib/evidence/bundle-zip";
@@ -23,7 +23,7 @@ import { appendCustodyEventOnce, custodyEvents } from "@/lib/evidence-sealing/cu
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { startWorker, type RunningWorker } from "@/lib/jobs/worker";
 import { storage } from "@/lib/storage";
-import { addMembership, createOrg } from "@/tests/support/fixtures";
+import { addMembership, createOrg, member } from "@/tests/support/fixtures";
 import { as, call, type Browser, signedInUser } from "@/tests/support/member-requests";
 import { clearEvidenceDirs, useEvidenceDirs } from "@/tests/support/evidence-dirs";
 import { waitFor } from "@/tests/support/pipeline";
@@ -333,6 +333,28 @@ describe("the job on its own", () => {
     expect(shown).toMatchObject({ status: "failed", error: expect.stringMatching(new RegExp(`Call ${broken.callId} could not be exported: its recording .* is missing from storage`)) });
     expect((await filesIn(exportsDir(orgId))).filter((f) => f.includes(id))).toEqual([]);
   }, 60_000);
+});
+
+describe("row-level security on evidence_exports, as each role", () => {
+  it("owners, admins and analysts read the organization's exports; operators, viewers and other organizations do not; nobody writes", async () => {
+    const other = await createOrg("global");
+    for (const role of ["owner", "admin", "analyst", "operator", "viewer"] as const) {
+      const m = await member(orgId, role);
+      const rows = await withUser(m.claims, (tx) => tx<{ id: string }[]>`select id from public.evidence_exports where id = ${completedId}`);
+      expect(rows.length, role).toBe(["owner", "admin", "analyst"].includes(role) ? 1 : 0);
+      await expect(withUser(m.claims, (tx) => tx`update public.evidence_exports set status = 'canceled' where id = ${completedId}`), role).rejects.toThrow(/permission denied/);
+      await expect(withUser(m.claims, (tx) => tx`delete from public.evidence_exports where id = ${completedId}`), role).rejects.toThrow(/permission denied/);
+      await expect(
+        withUser(m.claims, (tx) => tx`insert into public.evidence_exports (organization_id, requested_by, call_ids, total) values (${orgId}, ${m.userId}, ${[calls[0]!]}::uuid[], 1)`),
+        role,
+      ).rejects.toThrow(/permission denied/);
+    }
+    const stranger = await member(other, "owner");
+    expect(await withUser(stranger.claims, (tx) => tx`select id from public.evidence_exports where organization_id = ${orgId}`)).toHaveLength(0);
+    // Even the service path cannot delete an export or move it backwards.
+    await expect(asService((tx) => tx`delete from public.evidence_exports where id = ${completedId}`)).rejects.toThrow();
+    await expect(asService((tx) => tx`update public.evidence_exports set status = 'running' where id = ${completedId}`)).rejects.toThrow(/cannot go from completed to running/);
+  });
 });
 
 describe("expiry", () => {
