@@ -68,7 +68,9 @@ function ExportPanel({ orgId, filter, onClose }: { orgId: string; filter: CallFi
   );
   const listKey: ApiKey = ["/api/evidence/exports", orgId];
   const recent = useSWR<EvidenceExportList, ApiError>(listKey, swrFetcher);
-  const [activeId, setActiveId] = useState<string | null>(null);
+  const [startedId, setActiveId] = useState<string | null>(null);
+  // Reopened while an export still runs: show its progress again.
+  const activeId = startedId ?? recent.data?.exports.find((e) => ACTIVE.has(e.status))?.id ?? null;
   const [start, setStart] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
 
   async function begin() {
@@ -118,7 +120,7 @@ function ExportPanel({ orgId, filter, onClose }: { orgId: string; filter: CallFi
         ) : null}
       </section>
 
-      {activeId ? <ActiveExport orgId={orgId} id={activeId} onSettled={() => void recent.mutate()} onRestart={() => void begin()} /> : null}
+      {activeId ? <ActiveExport key={activeId} orgId={orgId} id={activeId} onSettled={() => void recent.mutate()} onRestart={() => void begin()} /> : null}
 
       <section aria-labelledby="bulk-export-recent" className="border-t border-slate-200 pt-3">
         <h3 id="bulk-export-recent" className="mb-2 font-medium">Your recent exports</h3>
@@ -137,7 +139,7 @@ function ExportPanel({ orgId, filter, onClose }: { orgId: string; filter: CallFi
               <li key={e.id} className="flex flex-wrap items-center gap-x-3 gap-y-1" data-export-id={e.id}>
                 <span className="font-mono text-xs text-muted">{utc(e.createdAt)}</span>
                 <span>{e.total} {e.total === 1 ? "call" : "calls"}</span>
-                <span data-testid="bulk-export-status">{STATUS_LABEL[e.status]}</span>
+                <span data-testid="bulk-export-status">{STATUS_LABEL[e.status]}{ACTIVE.has(e.status) ? ` (${e.done} of ${e.total})` : ""}</span>
                 {e.status === "completed" ? <DownloadButton orgId={orgId} exportView={e} compact /> : null}
               </li>
             ))}
