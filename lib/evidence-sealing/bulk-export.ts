@@ -285,7 +285,10 @@ export async function exportLink(tx: Tx, { orgId, id, userId }: { orgId: string;
   };
 }
 
-/** The archive as a stream, for a link that is this member's and not expired (403), while the archive lasts (410). */
+/**
+ * The archive as a stream, for a link made for this member (else 403) while the archive lasts
+ * (else 410) and the link has not expired (else 403).
+ */
 export async function openExportDownload(
   tx: Tx,
   { orgId, id, userId, exp, sig }: { orgId: string; id: string; userId: string; exp: string; sig: string },
@@ -295,8 +298,9 @@ export async function openExportDownload(
   const given = Buffer.from(sig, "base64url");
   const expected = linkMac(id, userId, expiresAt);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new SignatureError("This download link is not valid for you; ask for a new one on the page.");
-  if (expiresAt <= Math.floor(Date.now() / 1000)) throw new SignatureError("This download link has expired; ask for a new one on the page.");
+  // A genuine link to an archive that is gone says so (410), whether or not the link is still fresh.
   assertDownloadable(row);
+  if (expiresAt <= Math.floor(Date.now() / 1000)) throw new SignatureError("This download link has expired; ask for a new one on the page.");
   let stream: NodeJS.ReadableStream;
   try {
     stream = await storage().open(row.storagePath);

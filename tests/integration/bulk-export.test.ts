@@ -408,6 +408,9 @@ describe("expiry", () => {
     expect(await filesIn(exportsDir(orgId))).not.toContain(`${id}.zip`);
     expect((await show(analyst.browser, id)).body.status).toBe("expired");
     expect((await link(analyst.browser, id)).status).toBe(410);
+    const gone = await download(analyst.browser, id, url);
+    expect(gone.status).toBe(410);
+    expect(((await gone.json()) as { error: { code: string } }).error.code).toBe("export_expired");
     expect(await expireEvidenceExports({ log })).toMatchObject({ expired: 0 });
   });
 });
