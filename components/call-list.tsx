@@ -114,6 +114,10 @@ function SurveyAnswers({ orgId, callId }: { orgId: string; callId: string }) {
 const CallIntelligence = lazy(() => import("@/components/call-intelligence").then((m) => ({ default: m.CallIntelligence })));
 
 // A call's sealed evidence: versions, log position, Verify, Export, custody.
+// The bulk evidence export (issue 11): its own chunk, loaded only for members who may export.
+// No filters on the list in this branch yet (the call-search branch brings them).
+const BulkExport = lazy(() => import("@/components/bulk-export"));
+
 const CallEvidence = lazy(() => import("@/components/call-evidence").then((m) => ({ default: m.CallEvidence })));
 
 /** An ended call's evidence, for those who may export it, fetched when opened. */
@@ -250,6 +254,7 @@ export function CallList({
       <div className="flex items-center justify-between border-b border-slate-200 px-4 py-3">
         <h2 id="call-list-heading" className="text-base font-semibold">Calls</h2>
         {isValidating && data ? <span className="text-xs text-muted">Refreshing…</span> : null}
+        {caps.evidence ? <Suspense><BulkExport orgId={orgId} filter={{}} /></Suspense> : null}
       </div>
       <div aria-live="polite" className="sr-only" data-testid="call-announcer">{announcement}</div>
 

@@ -50,6 +50,21 @@ export async function appendCustodyEvent(tx: Tx, e: CustodyEventInput): Promise<
   return { sequence: fields.sequence, hash };
 }
 
+/**
+ * `appendCustodyEvent` unless this request already recorded this action for this call: a bulk
+ * export's job may run again after a crash, and each call it exports is one event per export
+ * (its request id names the export), however many attempts it took.
+ */
+export async function appendCustodyEventOnce(tx: Tx, e: CustodyEventInput & { requestId: string; callId: string }): Promise<{ sequence: number; hash: string; appended: boolean }> {
+  await tx`select pg_advisory_xact_lock(hashtextextended(${`custody_events:${e.orgId}`}, 0))`;
+  const [existing] = await tx<{ sequence: string; hash: string }[]>`
+    select c.sequence::text, c.hash from public.custody_events c
+    where c.organization_id = ${e.orgId} and c.call_id = ${e.callId} and c.action = ${e.action} and c.request_id = ${e.requestId}
+    order by c.sequence limit 1`;
+  if (existing) return { sequence: Number(existing.sequence), hash: existing.hash, appended: false };
+  return { ...(await appendCustodyEvent(tx, e)), appended: true };
+}
+
 /** An organization's custody events, in chain order, as the hash covers them. */
 export async function custodyEvents(tx: Tx, orgId: string): Promise<Array<CustodyEventFields & { hash: string }>> {
   const rows = await tx<Array<CustodyEventFields & { sequence: string; hash: string }>>`

@@ -9,7 +9,7 @@ import { jwks } from "@/lib/evidence/keys";
 import type { ManifestArtifact } from "@/lib/evidence/manifest";
 import { consistencyProof, inclusionProof } from "@/lib/evidence/merkle";
 import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
-import { appendCustodyEvent, custodyEventsOfCall } from "@/lib/evidence-sealing/custody";
+import { appendCustodyEvent, appendCustodyEventOnce, custodyEventsOfCall } from "@/lib/evidence-sealing/custody";
 import { leafOfManifest, logReader, treeHeadOfSize } from "@/lib/evidence-sealing/log";
 import { manifestsOfCall } from "@/lib/evidence-sealing/manifests";
 import { surveyAnswerFacts } from "@/lib/evidence-sealing/seal-call";
@@ -33,7 +33,17 @@ export interface EvidenceExport {
   body: ReadableStream<Uint8Array>;
 }
 
-export async function exportEvidence(tx: Tx, args: { orgId: string; callId: string; actorUserId: string; requestId: string }): Promise<EvidenceExport> {
+export async function exportEvidence(
+  tx: Tx,
+  args: {
+    orgId: string;
+    callId: string;
+    actorUserId: string;
+    requestId: string;
+    /** "once": one custody event per (request, call), for a bulk export's retried job. Default: every export is one. */
+    custody?: "always" | "once";
+  },
+): Promise<EvidenceExport> {
   const { orgId, callId } = args;
   const [call] = await tx<{ id: string }[]>`select id from public.calls where organization_id = ${orgId} and id = ${callId}`;
   if (!call) throw new NotFoundError("No such call in this organization.");
@@ -68,12 +78,14 @@ export async function exportEvidence(tx: Tx, args: { orgId: string; callId: stri
   const jsonBodies = await jsonArtifactBytes(tx, { orgId, callId, artifacts: latest.manifest.artifacts });
   const [keyring, tsa] = await Promise.all([evidenceKeyring(), timeStampAuthority()]);
 
-  await asService((service) =>
-    appendCustodyEvent(service, { orgId, actorUserId: args.actorUserId, action: "evidence.exported", callId, manifestId: latest.id, sha256: latest.manifestSha256, requestId: args.requestId }),
-  );
+  const event = { orgId, actorUserId: args.actorUserId, action: "evidence.exported", callId, manifestId: latest.id, sha256: latest.manifestSha256, requestId: args.requestId } as const;
+  await asService((service) => (args.custody === "once" ? appendCustodyEventOnce(service, event) : appendCustodyEvent(service, event)));
   const custody: CustodyFile = { organizationId: orgId, callId, events: await custodyEventsOfCall(tx, { orgId, callId }) };
 
   const zip = new yazl.ZipFile();
+  // A stored object that cannot be opened fails the ZIP; end its stream with that error so a
+  // reader (the client, or a bulk export's archive) stops instead of waiting for ever.
+  zip.on("error", (error: Error) => (zip.outputStream as Readable).destroy(error));
   const text = (name: string, value: string) => zip.addBuffer(Buffer.from(value, "utf8"), name, { compress: true });
   text(BUNDLE_FILES.manifest, canonicalJson(latest.manifest));
   text(BUNDLE_FILES.manifestJws, latest.jws);

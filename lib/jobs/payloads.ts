@@ -48,6 +48,16 @@ const sealCallPayloadSchema = z.object({
 });
 export type SealCallPayload = z.infer<typeof sealCallPayloadSchema>;
 
+/** Build a bulk evidence export's archive (lib/evidence-sealing/bulk-export.ts). */
+const bulkExportPayloadSchema = z.object({
+  orgId: z.uuid(),
+  exportId: z.uuid(),
+});
+export type BulkExportPayload = z.infer<typeof bulkExportPayloadSchema>;
+
+/** From the crontab: delete export archives past their expiry. */
+const expireEvidenceExportsPayloadSchema = z.looseObject({});
+
 export const TASK_SCHEMAS = {
   ingest_recording: ingestRecordingPayloadSchema,
   reconcile_calls: reconcileCallsPayloadSchema,
@@ -55,6 +65,8 @@ export const TASK_SCHEMAS = {
   fetch_transcript: transcriptionPayloadSchema,
   store_redacted_audio: transcriptionPayloadSchema,
   seal_call: sealCallPayloadSchema,
+  bulk_export: bulkExportPayloadSchema,
+  expire_evidence_exports: expireEvidenceExportsPayloadSchema,
 } as const;
 
 export type TaskName = keyof typeof TASK_SCHEMAS;

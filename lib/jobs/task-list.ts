@@ -6,6 +6,7 @@ import { reconcileCalls } from "@/lib/calls/reconcile";
 import { storeRedactedAudio } from "@/lib/intelligence/redacted-audio";
 import { settleTranscription } from "@/lib/intelligence/settle-transcription";
 import { submitTranscription } from "@/lib/intelligence/submit-transcription";
+import { expireEvidenceExports, runBulkExport } from "@/lib/evidence-sealing/bulk-export";
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { jobContext, type JobContext } from "@/lib/jobs/context";
 import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
@@ -36,4 +37,6 @@ export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
   fetch_transcript: task("fetch_transcript", (payload, job) => settleTranscription(payload, job)),
   store_redacted_audio: task("store_redacted_audio", (payload, job) => storeRedactedAudio(payload, job)),
   seal_call: task("seal_call", (payload, job) => sealCall(payload, job)),
+  bulk_export: task("bulk_export", (payload, job) => runBulkExport(payload, job)),
+  expire_evidence_exports: task("expire_evidence_exports", (_payload, job) => expireEvidenceExports({ log: job.log })),
 };

@@ -8,7 +8,8 @@ import { logger, type Logger } from "@/lib/log";
 
 /**
  * The job worker: graphile-worker's runner with our task list and a crontab that runs
- * `reconcile_calls` every minute. Workers in any number of processes share the queue (jobs are
+ * `reconcile_calls` every minute
+ * and `expire_evidence_exports` every five. Workers in any number of processes share the queue (jobs are
  * taken with SKIP LOCKED; each cron tick is scheduled once across all of them). Every failed
  * attempt is logged with the task, attempt and error message; the payload never is.
  *
@@ -49,6 +50,13 @@ const RECONCILE_CRON = parseCronItems([
     // No backfill: a missed minute is covered by the next one. One attempt, and one job key,
     // so a failing reconciler leaves one failed job, not one per minute.
     options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "reconcile_calls", jobKeyMode: "preserve_run_at" },
+  },
+  {
+    // Export archives past their expiry (docs/adr/0020); a day's archive outlives a late run by minutes.
+    task: "expire_evidence_exports",
+    match: "*/5 * * * *",
+    identifier: "expire_evidence_exports",
+    options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "expire_evidence_exports", jobKeyMode: "preserve_run_at" },
   },
 ]);
 

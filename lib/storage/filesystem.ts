@@ -158,6 +158,17 @@ export class FilesystemStorage implements BlobStorage {
     return createReadStream(file);
   }
 
+  async remove(objectPath: string): Promise<void> {
+    const file = this.fileFor(objectPath);
+    for (const target of [file, this.metaFileFor(file)]) {
+      try {
+        await unlink(target);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+
   /** A stream of bytes `start`..`end` (inclusive) of a stored object. */
   read(objectPath: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.fileFor(objectPath), range ? { start: range.start, end: range.end } : {});

@@ -82,4 +82,11 @@ export class SupabaseStorage implements BlobStorage {
     const { data } = await this.bucket().exists(path);
     return data === true;
   }
+
+  async remove(path: string): Promise<void> {
+    assertStoragePath(path);
+    // storage-js answers success for a name that is not there.
+    const { error } = await this.bucket().remove([path]);
+    if (error) throw new Error(`Supabase Storage could not delete ${path}: ${error.message}`);
+  }
 }

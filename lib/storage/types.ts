@@ -14,4 +14,6 @@ export interface BlobStorage {
   exists(path: string): Promise<boolean>;
   /** The stored bytes as a stream (the sealing job hashes them); NotFoundError when there is no object. */
   open(path: string): Promise<NodeJS.ReadableStream>;
+  /** Delete the object (an expired export archive); no error when there is none. */
+  remove(path: string): Promise<void>;
 }

@@ -438,6 +438,37 @@ export const ROUTES: FuzzRoute[] = [
     },
   }),
   fuzzRoute({
+    file: "app/api/evidence/exports/route.ts", method: "POST", kind: "json", runs: 200,
+    load: () => import("@/app/api/evidence/exports/route"),
+    ...jsonRoute("/api/evidence/exports", "POST", fc.oneof(
+      jsonBody({ filter: { status: "completed", to: "2026-11-30" }, dryRun: true }),
+      jsonBody({ callIds: ["00000000-0000-4000-8000-000000000000"] }),
+      jsonBody({ filter: { q: "refund", flow: "direct" } }),
+    ), { session: true, headers: headerValues }),
+  }),
+  ...(["cancel", "link"] as const).map((action) =>
+    fuzzRoute({
+      file: `app/api/evidence/exports/[id]/${action}/route.ts`, method: "POST", kind: "json", runs: 100,
+      load: () => (action === "cancel" ? import("@/app/api/evidence/exports/[id]/cancel/route") : import("@/app/api/evidence/exports/[id]/link/route")),
+      cases: fc.record({ id: uuidish, headers: headerValues }),
+      build: async (input: { id: string; headers: Record<string, string> }) => ({
+        request: new Request(`${INTERNAL_ORIGIN}/api/evidence/exports/${encodeURIComponent(wellFormed(input.id))}/${action}`, { method: "POST", headers: headersOf(input.headers) }),
+        params: { id: input.id },
+        cookies: { [SESSION_COOKIE]: ownerToken },
+      }),
+    }),
+  ),
+  fuzzRoute({
+    file: "app/api/evidence/exports/[id]/download/route.ts", method: "GET", kind: "query", runs: 100,
+    load: () => import("@/app/api/evidence/exports/[id]/download/route"),
+    cases: fc.record({ id: uuidish, query: queryOf({ orgId: fc.uuid(), exp: digitsText(12), sig: fc.base64String({ maxLength: 44 }) }), headers: headerValues }),
+    build: async (input: { id: string; query: string; headers: Record<string, string> }) => ({
+      request: new Request(`${INTERNAL_ORIGIN}/api/evidence/exports/${encodeURIComponent(wellFormed(input.id))}/download${input.query}`, { headers: headersOf(input.headers) }),
+      params: { id: input.id },
+      cookies: { [SESSION_COOKIE]: ownerToken },
+    }),
+  }),
+  fuzzRoute({
     file: "app/api/auth/sign-in/route.ts", method: "POST", kind: "json", runs: 300,
     load: () => import("@/app/api/auth/sign-in/route"),
     ...jsonRoute("/api/auth/sign-in", "POST", jsonBody({ email: OWNER_EMAIL, password: PASSWORD }), { headers: headerValues }),

@@ -352,8 +352,8 @@ describe("the worker", () => {
       const [flaky] = await jobsWithKey("flaky-probe");
       expect(flaky!.lastError).toBe("probe failure 1");
       await expect.poll(async () => (await jobsWithKey(`ingest:${html.sid}`))[0]?.attempts, { timeout: 10_000 }).toBe(1);
-      const [cron] = await sql()<{ identifier: string }[]>`select identifier from graphile_worker._private_known_crontabs`;
-      expect(cron?.identifier).toBe("reconcile_calls");
+      const crons = await sql()<{ identifier: string }[]>`select identifier from graphile_worker._private_known_crontabs order by identifier`;
+      expect(crons.map((c) => c.identifier)).toEqual(["expire_evidence_exports", "reconcile_calls"]);
 
       // Each failure is one structured line with task, attempt and message; payloads (and the
       // bearer RecordingUrl in them) never reach the log.
