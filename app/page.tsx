@@ -2,8 +2,7 @@ import { redirect } from "next/navigation";
 import { requestSession } from "@/lib/auth";
 import { withWorkspace } from "@/lib/auth/active-org";
 import { CarrierNote } from "@/components/carrier-note";
-import { LazyOrgChooser, LazyOrgSwitcher } from "@/components/lazy-panels";
-import { SettingsButton } from "@/components/settings-button";
+import { LazyOrgChooser, LazyOrgSwitcher, LazySettingsButton } from "@/components/lazy-panels";
 import { SignOutButton } from "@/components/sign-out-button";
 import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-operations";
 import { listCalls, viewFor } from "@/lib/calls/queries";
@@ -82,7 +81,7 @@ export default async function VoiceOperationsPage() {
             </dl>
           ) : null}
           <div className="ml-auto flex items-center gap-3 text-sm">
-            {active && (allows(active.role, active.plan, "voice_config.update") || allows(active.role, active.plan, "members.manage")) ? <SettingsButton key={active.orgId} orgId={active.orgId} role={active.role} /> : null}
+            {active && (allows(active.role, active.plan, "voice_config.update") || allows(active.role, active.plan, "members.manage")) ? <LazySettingsButton key={active.orgId} orgId={active.orgId} role={active.role} /> : null}
             <span className="text-muted">{session.email}</span>
             <SignOutButton />
           </div>

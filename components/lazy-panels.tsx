@@ -4,10 +4,11 @@ import { lazy, Suspense, type ComponentProps } from "react";
 
 /**
  * Panels only some people see (choosing an organization only when none is active; switching
- * only for members of several), loaded when shown, so everyone else's first load does not
+ * only for members of several; Settings only for owners and admins), loaded when shown, so everyone else's first load does not
  * carry them. The server page renders these instead of the panels themselves.
  */
 const OrgSwitcher = lazy(() => import("@/components/org-switcher").then((m) => ({ default: m.OrgSwitcher })));
+const SettingsButton = lazy(() => import("@/components/settings-button").then((m) => ({ default: m.SettingsButton })));
 const OrgChooser = lazy(() => import("@/components/org-chooser").then((m) => ({ default: m.OrgChooser })));
 
 const loading = <p className="text-sm text-muted">Loading…</p>;
@@ -18,4 +19,8 @@ export function LazyOrgChooser(props: ComponentProps<typeof OrgChooser>) {
 
 export function LazyOrgSwitcher(props: ComponentProps<typeof OrgSwitcher>) {
   return <Suspense fallback={null}><OrgSwitcher {...props} /></Suspense>;
+}
+
+export function LazySettingsButton(props: ComponentProps<typeof SettingsButton>) {
+  return <Suspense fallback={null}><SettingsButton {...props} /></Suspense>;
 }

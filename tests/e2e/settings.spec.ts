@@ -65,7 +65,9 @@ test("an owner changes the voice configuration and members from Settings, by key
   await expect(again.getByRole("tab", { name: "Members" })).toHaveAttribute("aria-selected", "true");
   await expect(again.getByRole("tab", { name: "Members" })).toBeFocused();
   const list = again.getByRole("list", { name: "Members" });
-  await expect(list.getByTestId("member-row")).toHaveCount(5);
+  for (const demo of ["owner", "admin", "operator", "analyst", "viewer"]) {
+    await expect(list.getByTestId("member-row").filter({ hasText: `${demo}@acme.test` })).toHaveCount(1);
+  }
 
   // Invite by email with a role.
   const invite = again.getByRole("region", { name: "Invite a member" });
