@@ -128,6 +128,12 @@ function event(row: Row, view: ReturnType<typeof viewFor>): ActivityEvent {
 }
 
 function summary(row: Row, view: ReturnType<typeof viewFor>): string {
+  const text = describe(row, view);
+  // A provider's message may quote a number (a refused dial, say): masked like the call's own.
+  return view.numbers ? text : text.replace(/\+\d{7,15}/g, (n) => maskNumber(n));
+}
+
+function describe(row: Row, view: ReturnType<typeof viewFor>): string {
   if (row.source === "evidence") return `Evidence sealed (manifest version ${(row.payload as { version?: number } | null)?.version ?? "?"})`;
   if (row.source === "custody") return CUSTODY_SUMMARY[row.kind] ?? row.kind;
   if (!view.surveys && RESULT_KINDS[row.kind]) return RESULT_KINDS[row.kind]!;

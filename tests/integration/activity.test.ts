@@ -63,6 +63,7 @@ beforeAll(async () => {
     await appendCallEvent(tx, { id: callId, orgId }, "score.stored", {
       artifactId: randomUUID(), sha256: "b".repeat(64), rubric: { id: "r", version: 2 }, score: 0.5, counts: { pass: 1, fail: 1, no_evidence: 0 },
     }, { dedupeKey: "score", occurredAt: new Date("2026-11-29T10:02:00Z") });
+    await appendCallEvent(tx, { id: callId, orgId }, "call.dial_failed", { code: "21211", message: `The 'To' number ${TO} is not valid.` }, { dedupeKey: "f", occurredAt: new Date("2026-11-29T09:59:00Z") });
     await appendCallEvent(tx, { id: otherCall, orgId: otherOrg }, "call.dialled", { CallSid: "CA2" }, { dedupeKey: "d", occurredAt: new Date("2026-11-29T10:00:30Z") });
   });
   await sealManifest(orgId, callId, "2026-11-29T10:03:00Z");
@@ -80,11 +81,11 @@ describe("what each role sees", () => {
       const { status, body } = await feed(users[role]);
       expect(status, role).toBe(200);
       // The custody event was appended just now (its time is the server's clock), so it is newest.
-      expect(kinds(body.events), role).toEqual(["evidence.exported", "manifest.sealed", "score.stored", "provider.status", "call.dialled"]);
+      expect(kinds(body.events), role).toEqual(["evidence.exported", "manifest.sealed", "score.stored", "provider.status", "call.dialled", "call.dial_failed"]);
       expect(body.events.every((e) => e.callId === callId && e.number === TO), role).toBe(true);
       expect(body.events.map((e) => e.summary), role).toEqual([
         "Evidence exported", "Evidence sealed (manifest version 1)",
-        "Shopper score 50% (rubric v2: 1 pass, 1 fail, 0 no evidence)", "Call completed after 12s", "Dialled",
+        "Shopper score 50% (rubric v2: 1 pass, 1 fail, 0 no evidence)", "Call completed after 12s", "Dialled", `The 'To' number ${TO} is not valid.`,
       ]);
       expect(body.nextBefore).toBeNull();
     }
@@ -92,14 +93,15 @@ describe("what each role sees", () => {
 
   it("operators: the calls' events, numbers in full; no evidence or custody events (they may not export evidence)", async () => {
     const { body } = await feed(users.operator);
-    expect(kinds(body.events)).toEqual(["score.stored", "provider.status", "call.dialled"]);
+    expect(kinds(body.events)).toEqual(["score.stored", "provider.status", "call.dialled", "call.dial_failed"]);
     expect(body.events[0]!.number).toBe(TO);
   });
 
   it("viewers: numbers masked as the call list masks them, no results, no evidence", async () => {
     const { body } = await feed(users.viewer);
-    expect(kinds(body.events)).toEqual(["score.stored", "provider.status", "call.dialled"]);
+    expect(kinds(body.events)).toEqual(["score.stored", "provider.status", "call.dialled", "call.dial_failed"]);
     expect(body.events.every((e) => e.number === maskNumber(TO))).toBe(true);
+    expect(body.events.at(-1)!.summary).toBe(`The 'To' number ${maskNumber(TO)} is not valid.`);
     expect(JSON.stringify(body)).not.toContain(TO);
     expect(body.events[0]!.summary).toBe("Shopper score stored");
     expect(JSON.stringify(body)).not.toContain("50%");
