@@ -110,8 +110,8 @@ function MemberRow({ orgId, member, callerRole, self, lastOwner, onChanged, onRe
     setError(null);
     try {
       const res = await apiFetch<MemberResponse>(`/api/members/${encodeURIComponent(member.userId)}`, { orgId, method: "PATCH", body: { role: choice } });
-      // Stepping down from owner or admin ends one's access to settings: the page must say so.
-      await onChanged(`${name} is now ${ROLE_LABEL[res.member.role].toLowerCase()}.`, self && res.member.role !== "owner" && res.member.role !== "admin");
+      // One's own new role changes what the whole page offers (the header, Settings itself): reload it.
+      await onChanged(`${name} is now ${ROLE_LABEL[res.member.role].toLowerCase()}.`, self);
     } catch (err) {
       setError(errorMessage(err));
       setChoice(member.role);
