@@ -2,7 +2,7 @@ import { redirect } from "next/navigation";
 import { requestSession } from "@/lib/auth";
 import { withWorkspace } from "@/lib/auth/active-org";
 import { CarrierNote } from "@/components/carrier-note";
-import { LazyInviteMemberPanel, LazyOrgChooser, LazyOrgSwitcher } from "@/components/lazy-panels";
+import { LazyOrgChooser, LazyOrgSwitcher, LazySettingsButton } from "@/components/lazy-panels";
 import { SignOutButton } from "@/components/sign-out-button";
 import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-operations";
 import { listCalls, viewFor } from "@/lib/calls/queries";
@@ -81,6 +81,7 @@ export default async function VoiceOperationsPage() {
             </dl>
           ) : null}
           <div className="ml-auto flex items-center gap-3 text-sm">
+            {active && (allows(active.role, active.plan, "voice_config.update") || allows(active.role, active.plan, "members.manage")) ? <LazySettingsButton key={active.orgId} orgId={active.orgId} role={active.role} /> : null}
             <span className="text-muted">{session.email}</span>
             <SignOutButton />
           </div>
@@ -97,9 +98,6 @@ export default async function VoiceOperationsPage() {
               initialCalls={calls}
               carrierNote={voiceConfig ? <CarrierNote carrier={voiceConfig.carrier} transcriber={voiceConfig.transcriber} /> : null}
             />
-            {allows(active.role, active.plan, "members.manage") ? (
-              <LazyInviteMemberPanel key={active.orgId} orgId={active.orgId} canInviteOwners={active.role === "owner"} />
-            ) : null}
           </div>
         ) : memberships.length > 0 ? (
           <LazyOrgChooser options={memberships} />

@@ -1,5 +1,6 @@
 import { unstable_serialize } from "swr/infinite";
 import { ORG_HEADER } from "@/lib/auth/org-header";
+import type { ActivityResponse } from "@/lib/activity/contracts";
 import type { CallListResponse } from "@/lib/calls/contracts";
 import type { ErrorBody } from "@/lib/http/contracts";
 
@@ -39,7 +40,7 @@ export class ApiError extends Error {
 
 export interface ApiRequest {
   orgId: string;
-  method?: "GET" | "POST" | "PUT" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -114,6 +115,22 @@ export function callPagesKey(orgId: string) {
  */
 export function callListKey(orgId: string): string {
   return unstable_serialize(callPagesKey(orgId));
+}
+
+const ACTIVITY_PAGE_SIZE = 30;
+
+/** useSWRInfinite's page keys for the organization's activity feed, newest first, following `nextBefore`. */
+export function activityPagesKey(orgId: string) {
+  return (index: number, previous: ActivityResponse | null): ApiKey | null => {
+    if (index === 0) return [`/api/activity?limit=${ACTIVITY_PAGE_SIZE}`, orgId];
+    if (!previous?.nextBefore) return null;
+    return [`/api/activity?before=${encodeURIComponent(previous.nextBefore)}&limit=${ACTIVITY_PAGE_SIZE}`, orgId];
+  };
+}
+
+/** The cache key of the whole activity feed (as `callListKey`): what live updates revalidate. */
+export function activityKey(orgId: string): string {
+  return unstable_serialize(activityPagesKey(orgId));
 }
 
 /** Matches every plain (non-infinite) key of one organization: details, config. */

@@ -3,19 +3,15 @@
 import { lazy, Suspense, type ComponentProps } from "react";
 
 /**
- * Panels only some people see (inviting members is for owners and admins; choosing an
- * organization only when none is active; switching only for members of several), loaded when shown, so everyone else's first load
- * does not carry them. The server page renders these instead of the panels themselves.
+ * Panels only some people see (choosing an organization only when none is active; switching
+ * only for members of several; Settings only for owners and admins), loaded when shown, so everyone else's first load does not
+ * carry them. The server page renders these instead of the panels themselves.
  */
-const InviteMemberPanel = lazy(() => import("@/components/invite-member-panel").then((m) => ({ default: m.InviteMemberPanel })));
 const OrgSwitcher = lazy(() => import("@/components/org-switcher").then((m) => ({ default: m.OrgSwitcher })));
+const SettingsButton = lazy(() => import("@/components/settings-button").then((m) => ({ default: m.SettingsButton })));
 const OrgChooser = lazy(() => import("@/components/org-chooser").then((m) => ({ default: m.OrgChooser })));
 
 const loading = <p className="text-sm text-muted">Loading…</p>;
-
-export function LazyInviteMemberPanel(props: ComponentProps<typeof InviteMemberPanel>) {
-  return <Suspense fallback={loading}><InviteMemberPanel {...props} /></Suspense>;
-}
 
 export function LazyOrgChooser(props: ComponentProps<typeof OrgChooser>) {
   return <Suspense fallback={loading}><OrgChooser {...props} /></Suspense>;
@@ -23,4 +19,8 @@ export function LazyOrgChooser(props: ComponentProps<typeof OrgChooser>) {
 
 export function LazyOrgSwitcher(props: ComponentProps<typeof OrgSwitcher>) {
   return <Suspense fallback={null}><OrgSwitcher {...props} /></Suspense>;
+}
+
+export function LazySettingsButton(props: ComponentProps<typeof SettingsButton>) {
+  return <Suspense fallback={null}><SettingsButton {...props} /></Suspense>;
 }

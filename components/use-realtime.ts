@@ -2,7 +2,7 @@
 
 import { useEffect, useState } from "react";
 import { useSWRConfig } from "swr";
-import { callDetailKey, callListKey, isOrgKey } from "@/components/call-api";
+import { activityKey, callDetailKey, callListKey, isOrgKey } from "@/components/call-api";
 import { createCoalescer } from "@/lib/realtime/coalesce";
 import type { ConnectionState, RealtimeTransport } from "@/lib/realtime/client";
 
@@ -12,7 +12,7 @@ export type { ConnectionState, RealtimeTransport } from "@/lib/realtime/client";
 const DEBOUNCE_MS = 250;
 
 /**
- * Wire live updates to SWR: a notice revalidates the call list and that call's detail, never
+ * Wire live updates to SWR: a notice revalidates the call list, the activity feed and that call's detail, never
  * merges data by hand (the API decides what this person may see). Each time the connection
  * becomes live, including the first time, everything is revalidated once: whatever changed
  * while we were not listening (between the server render and the subscription, or during an
@@ -33,6 +33,8 @@ export function useRealtime({ orgId, transport }: { orgId: string; transport: Re
     const coalescer = createCoalescer(
       ({ callIds, all }) => {
         void mutate(callListKey(orgId));
+        // Every notice may be news for the activity feed (a call event, a sealed manifest, a custody event).
+        void mutate(activityKey(orgId));
         if (all) {
           void mutate((key) => isOrgKey(key, orgId));
           return;

@@ -286,6 +286,8 @@ export const voiceConfigUpdateSchema = z.strictObject({
   survey: versionRefSchema.nullable().optional(),
   shopperScript: versionRefSchema.nullable().optional(),
   disclosureText: z.string().trim().min(1).max(500).optional(),
+  /** The `version` the change was made from: when the configuration has moved on since, 409 `stale_version` and nothing changes. */
+  basedOn: z.number().int().min(0).max(2147483647).optional(),
 });
 export type VoiceConfigUpdate = z.infer<typeof voiceConfigUpdateSchema>;
 

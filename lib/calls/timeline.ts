@@ -178,8 +178,8 @@ export function checkedPayload<K extends CallEventKind>(kind: K, payload: CallEv
   return CATALOGUE[kind].payload.parse(payload);
 }
 
-/** The one-line description the page shows for an event, from the catalogue. */
-function summarizeEvent(kind: string, payload: unknown): string {
+/** The one-line description the page shows for an event, from the catalogue (the timeline and the activity feed). */
+export function summarizeEvent(kind: string, payload: unknown): string {
   const entry = (CATALOGUE as Record<string, { payload: z.ZodType; summary: (p: never) => string }>)[kind];
   if (!entry) return kind;
   const parsed = entry.payload.safeParse(payload);

@@ -4,7 +4,7 @@ import { describeProblem, modulationProblem } from "@/lib/calls/modulations";
 import { shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
 import { resolveRef } from "@/lib/surveys/versions";
 import type { Tx } from "@/lib/db";
-import { NotFoundError, UnprocessableError } from "@/lib/errors";
+import { ConflictError, NotFoundError, UnprocessableError } from "@/lib/errors";
 import { check, type Membership } from "@/lib/rbac/authorize";
 import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
 import { transcriberKind } from "@/lib/intelligence/assemblyai";
@@ -60,6 +60,14 @@ export async function getVoiceConfig(tx: Tx, { membership }: { membership: Membe
   return { config, capabilities, carrier: carrierKind(), transcriber: transcriberKind() };
 }
 
+function staleVersion(currentVersion: number | null): ConflictError {
+  return new ConflictError(
+    "Someone else changed the voice configuration since you opened it. Reload it to see their changes, then make yours again.",
+    "stale_version",
+    currentVersion === null ? undefined : { currentVersion },
+  );
+}
+
 /**
  * Apply a partial update (the caller was authorized for `voice_config.update`). Turning a
  * modulation on needs its permission (role and plan); the result must be coherent
@@ -67,10 +75,12 @@ export async function getVoiceConfig(tx: Tx, { membership }: { membership: Membe
  */
 export async function updateVoiceConfig(
   tx: Tx,
-  { membership, update }: { membership: Membership; update: VoiceConfigUpdate },
+  { membership, update: change }: { membership: Membership; update: VoiceConfigUpdate },
 ): Promise<VoiceConfigResponse> {
   const orgId = membership.orgId;
+  const { basedOn, ...update } = change;
   const current = await readVoiceConfig(tx, { orgId });
+  if (basedOn !== undefined && basedOn !== current.version) throw staleVersion(current.version);
   // Plan and role first (403), then whether the version exists here (404).
   if (update.survey || update.shopperScript) check(membership, "survey.enable", orgId);
   // A new default survey or script must be a published version here: resolved to what it pins.
@@ -101,7 +111,7 @@ export async function updateVoiceConfig(
     throw new UnprocessableError("Choose at least one language to translate into.", "invalid_modulations");
   }
 
-  await tx`
+  const written = await tx`
     update public.voice_configs set
       flow = ${next.flow}, caller_id = ${next.callerId}, operator_phone = ${next.operatorPhone},
       record = ${next.record}, transcribe = ${next.transcribe}, translate = ${next.translate},
@@ -111,6 +121,8 @@ export async function updateVoiceConfig(
       ${update.shopperScript === undefined ? tx`` : tx`shopper_script_id = ${next.shopperScript?.id ?? null},
         shopper_script_version = ${next.shopperScript?.version ?? null}, shopper_script_sha256 = ${next.shopperScript?.sha256 ?? null},`}
       disclosure_text = ${next.disclosureText}, version = version + 1, updated_at = now(), updated_by = ${membership.userId}
-    where organization_id = ${orgId}`;
+    where organization_id = ${orgId} and version = ${current.version}`;
+  // Someone else saved between our read and this write: theirs stands, ours is refused.
+  if (written.count === 0) throw staleVersion(null);
   return getVoiceConfig(tx, { membership });
 }

@@ -31,6 +31,13 @@ export type Member = z.infer<typeof memberSchema>;
 export const memberListResponseSchema = z.object({ members: z.array(memberSchema) });
 export type MemberListResponse = z.infer<typeof memberListResponseSchema>;
 
+/** PATCH /api/members/:userId. */
+export const updateMemberRequestSchema = z.strictObject({ role: z.enum(ROLES) });
+export type UpdateMemberRequest = z.infer<typeof updateMemberRequestSchema>;
+
+export const memberResponseSchema = z.object({ member: memberSchema });
+export type MemberResponse = z.infer<typeof memberResponseSchema>;
+
 export const invitationSchema = z.object({
   id: z.string(),
   email: z.string(),

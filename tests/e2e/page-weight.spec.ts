@@ -10,7 +10,7 @@ import { signIn } from "./support";
  * gzipped with node:zlib at the default level. What loads after hydration on its own (the
  * realtime client, panels only owners and admins see) is held to a second budget, measured from
  * what Chromium actually loaded once the page settled, so nothing grows unnoticed behind a lazy
- * import. As the owner (who also sees the invitation panel) and as an operator.
+ * import. As the owner (who also sees Settings) and as an operator.
  *
  * Measured at the time of writing: first load ~149 kB, of which ~136 kB is Next.js and React
  * themselves (router, RSC client, react-dom). Without Sentry gated it was ~266 kB.

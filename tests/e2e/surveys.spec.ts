@@ -4,13 +4,16 @@ import { signIn } from "./support";
 /**
  * Issue 9 on the page: an owner writes a survey with a speech question and a shopper script
  * with a rubric, edits the survey into a second version, makes them the defaults; an operator
- * places a call choosing among the published versions; the simulated carrier's called party
+ * places a call choosing among the published versions (the library itself is in Settings, which
+ * operators do not have); the simulated carrier's called party
  * (+15005550009: presses 4, then says "The nurse was very kind.") answers, and both answers
  * appear on the call. Plan gating is said in words for a base-plan owner.
  */
 
+/** The library lives in Settings (owners and admins), on its own tab. */
 async function openLibrary(page: Page) {
-  await page.getByText("Surveys and shopper scripts", { exact: true }).click();
+  await page.getByRole("button", { name: "Settings", exact: true }).click();
+  await page.getByRole("dialog", { name: "Settings" }).getByRole("tab", { name: "Surveys and shopper scripts" }).click();
 }
 
 test("an owner writes a survey and a script; an operator calls with them; keypad and spoken answers appear on the call", async ({ browser }) => {
@@ -39,7 +42,7 @@ test("an owner writes a survey and a script; an operator calls with them; keypad
   await v2.getByLabel("Thank-you message").fill("Thank you, goodbye.");
   await v2.getByRole("button", { name: "Publish version 2" }).click();
   await expect(owner.getByText("Published “After your visit” version 2; earlier versions stay as they were.")).toBeVisible();
-  await owner.getByRole("button", { name: "Close" }).click();
+  await owner.getByRole("button", { name: "Close", exact: true }).click();
 
   // A shopper script: persona, a line, a pause, a line, and a rubric criterion.
   await owner.getByRole("button", { name: "New shopper script" }).click();
@@ -70,8 +73,8 @@ test("an owner writes a survey and a script; an operator calls with them; keypad
   // The operator may not write them, and the page says so; they choose among published ones.
   const operator = await browser.newPage();
   await signIn(operator, "operator@acme.test");
-  await openLibrary(operator);
-  await expect(operator.getByTestId("library-read-only")).toHaveText("Owners and admins write surveys and shopper scripts; you can read them.");
+  await expect(operator.getByRole("heading", { name: "Place a call" })).toBeVisible();
+  await expect(operator.getByRole("button", { name: "Settings", exact: true })).toHaveCount(0);
   await expect(operator.getByRole("button", { name: "New survey" })).toHaveCount(0);
 
   await expect(operator.getByLabel("After-call survey", { exact: true })).toBeChecked();
@@ -113,6 +116,7 @@ test("a base-plan owner is told that surveys and scripts need the Insights plan"
   await signIn(page, "owner@borealis.test");
   await openLibrary(page);
   await expect(page.getByTestId("library-withheld")).toHaveText("Surveys and shopper scripts need the Insights plan.");
+  await page.getByRole("button", { name: "Close settings" }).click();
   await expect(page.getByLabel("After-call survey", { exact: true })).toBeDisabled();
   await expect(page.getByText("Needs the Insights plan").first()).toBeVisible();
 });

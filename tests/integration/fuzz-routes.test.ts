@@ -560,6 +560,35 @@ export const ROUTES: FuzzRoute[] = [
     }),
   }),
   fuzzRoute({
+    file: "app/api/members/[userId]/route.ts", method: "PATCH", kind: "json", runs: 200,
+    load: () => import("@/app/api/members/[userId]/route"),
+    // "self": the fuzzing owner, the organization's only owner (every demotion is 409 last_owner).
+    cases: fc.record({ id: fc.oneof(uuidish, fc.constant("self")), body: jsonBody({ role: "viewer" }), headers: headerValues }),
+    build: async (input: { id: string; body: string; headers: Record<string, string> }) => {
+      const id = input.id === "self" ? ownerId : input.id;
+      const headers = headersOf(input.headers);
+      headers.set("content-type", "application/json");
+      return {
+        request: new Request(`${INTERNAL_ORIGIN}/api/members/${encodeURIComponent(wellFormed(id))}`, { method: "PATCH", headers, body: input.body }),
+        params: { userId: id },
+        cookies: { [SESSION_COOKIE]: ownerToken },
+      };
+    },
+  }),
+  fuzzRoute({
+    file: "app/api/members/[userId]/route.ts", method: "DELETE", kind: "json", runs: 150,
+    load: () => import("@/app/api/members/[userId]/route"),
+    cases: fc.record({ id: fc.oneof(uuidish, fc.constant("self")), headers: headerValues }),
+    build: async (input: { id: string; headers: Record<string, string> }) => {
+      const id = input.id === "self" ? ownerId : input.id;
+      return {
+        request: new Request(`${INTERNAL_ORIGIN}/api/members/${encodeURIComponent(wellFormed(id))}`, { method: "DELETE", headers: headersOf(input.headers) }),
+        params: { userId: id },
+        cookies: { [SESSION_COOKIE]: ownerToken },
+      };
+    },
+  }),
+  fuzzRoute({
     file: "app/api/invitations/accept/route.ts", method: "POST", kind: "json", runs: 300,
     load: () => import("@/app/api/invitations/accept/route"),
     cases: fc.record({

@@ -71,6 +71,18 @@ describe("voice config", () => {
     expect(after.config).toMatchObject({ record: true, transcribe: true, translate: true, translateLanguages: ["es"], survey, version: before + 1 });
   });
 
+  it("a change based on a version that has moved on is 409 stale_version and changes nothing", async () => {
+    const before = (await getVoiceConfig(as.globalAdmin!, global)).config;
+    const saved = await updateVoiceConfig(as.globalAdmin!, global, { disclosureText: "This call is recorded (first).", basedOn: before.version });
+    expect(saved.config.version).toBe(before.version + 1);
+    const stale = await updateVoiceConfig(as.globalAdmin!, global, { disclosureText: "This call is recorded (second).", basedOn: before.version }).catch((e) => e);
+    expect(stale).toMatchObject({ status: 409, code: "stale_version", details: { currentVersion: before.version + 1 } });
+    expect(stale.message).toMatch(/Reload/);
+    const after = (await getVoiceConfig(as.globalAdmin!, global)).config;
+    expect(after.disclosureText).toBe("This call is recorded (first).");
+    expect(after.version).toBe(before.version + 1);
+  });
+
   it("incoherent combinations are 422", async () => {
     await expect(updateVoiceConfig(as.globalAdmin!, global, { record: false, transcribe: true, translate: false })).rejects.toThrow(UnprocessableError);
     await expect(updateVoiceConfig(as.globalAdmin!, global, { translate: true, translateLanguages: [] })).rejects.toThrow(/language/);
