@@ -158,8 +158,9 @@ function conditions(tx: Tx, orgId: string, r: Resolved, view: CallView, cursor: 
   if (r.flow) parts.push(tx`c.flow = ${r.flow}`);
   if (r.from) parts.push(tx`c.created_at >= ${r.from}::timestamptz`);
   if (r.to) parts.push(r.to.inclusive ? tx`c.created_at <= ${r.to.at}::timestamptz` : tx`c.created_at < ${r.to.at}::timestamptz`);
-  if (r.script) parts.push(tx`c.modulations -> 'shopperScript' ->> 'id' = ${r.script}`);
-  if (r.survey) parts.push(tx`c.modulations -> 'survey' ->> 'id' = ${r.survey}`);
+  // Generated copies of the snapshot's ids: text `=` is leakproof, so their indexes serve under RLS.
+  if (r.script) parts.push(tx`c.snapshot_script_id = ${r.script}`);
+  if (r.survey) parts.push(tx`c.snapshot_survey_id = ${r.survey}`);
   if (r.number) {
     // Members who see numbers whole match any part of them (a trigram index, through the
     // function); viewers only what the masked form shows, so no search can probe hidden digits.

@@ -9,37 +9,38 @@
 
 -- The configuration for an artifact's language ('en', 'en_us', 'pt-BR'); unknown → simple. Only
 -- configurations that every Postgres from 13 on ships (hosted Supabase runs 15 and 17).
--- No `set search_path` (every name is qualified): a plain SQL expression Postgres inlines,
+-- No `set search_path` (every name is qualified) and only immutable parts (each configuration
+-- a regconfig constant, never a text cast at run time): a plain expression Postgres inlines,
 -- cheap enough to run per row.
 create function private.search_config(p_language text) returns regconfig
 language sql immutable parallel safe
 as $$
   select (case lower(split_part(split_part(coalesce(p_language, ''), '-', 1), '_', 1))
-    when 'en' then 'pg_catalog.english'
-    when 'es' then 'pg_catalog.spanish'
-    when 'fr' then 'pg_catalog.french'
-    when 'de' then 'pg_catalog.german'
-    when 'pt' then 'pg_catalog.portuguese'
-    when 'it' then 'pg_catalog.italian'
-    when 'nl' then 'pg_catalog.dutch'
-    when 'sv' then 'pg_catalog.swedish'
-    when 'da' then 'pg_catalog.danish'
-    when 'no' then 'pg_catalog.norwegian'
-    when 'nb' then 'pg_catalog.norwegian'
-    when 'nn' then 'pg_catalog.norwegian'
-    when 'fi' then 'pg_catalog.finnish'
-    when 'ru' then 'pg_catalog.russian'
-    when 'tr' then 'pg_catalog.turkish'
-    when 'hu' then 'pg_catalog.hungarian'
-    when 'ro' then 'pg_catalog.romanian'
-    when 'el' then 'pg_catalog.greek'
-    when 'id' then 'pg_catalog.indonesian'
-    when 'ga' then 'pg_catalog.irish'
-    when 'lt' then 'pg_catalog.lithuanian'
-    when 'ar' then 'pg_catalog.arabic'
-    when 'ta' then 'pg_catalog.tamil'
-    when 'ne' then 'pg_catalog.nepali'
-    else 'pg_catalog.simple' end)::regconfig
+    when 'en' then 'pg_catalog.english'::regconfig
+    when 'es' then 'pg_catalog.spanish'::regconfig
+    when 'fr' then 'pg_catalog.french'::regconfig
+    when 'de' then 'pg_catalog.german'::regconfig
+    when 'pt' then 'pg_catalog.portuguese'::regconfig
+    when 'it' then 'pg_catalog.italian'::regconfig
+    when 'nl' then 'pg_catalog.dutch'::regconfig
+    when 'sv' then 'pg_catalog.swedish'::regconfig
+    when 'da' then 'pg_catalog.danish'::regconfig
+    when 'no' then 'pg_catalog.norwegian'::regconfig
+    when 'nb' then 'pg_catalog.norwegian'::regconfig
+    when 'nn' then 'pg_catalog.norwegian'::regconfig
+    when 'fi' then 'pg_catalog.finnish'::regconfig
+    when 'ru' then 'pg_catalog.russian'::regconfig
+    when 'tr' then 'pg_catalog.turkish'::regconfig
+    when 'hu' then 'pg_catalog.hungarian'::regconfig
+    when 'ro' then 'pg_catalog.romanian'::regconfig
+    when 'el' then 'pg_catalog.greek'::regconfig
+    when 'id' then 'pg_catalog.indonesian'::regconfig
+    when 'ga' then 'pg_catalog.irish'::regconfig
+    when 'lt' then 'pg_catalog.lithuanian'::regconfig
+    when 'ar' then 'pg_catalog.arabic'::regconfig
+    when 'ta' then 'pg_catalog.tamil'::regconfig
+    when 'ne' then 'pg_catalog.nepali'::regconfig
+    else 'pg_catalog.simple'::regconfig end)
 $$;
 
 -- A search, parsed as websearch_to_tsquery does (quoted phrases, `or`, `-word`), in every
@@ -101,9 +102,14 @@ create index call_artifacts_search_idx on public.call_artifacts using gin (searc
 -- may not read transcripts; translations only with translation.read; the restricted original
 -- only with transcript.original and when asked for, otherwise the redacted transcript of a
 -- redacting call. Only current (not superseded) artifacts count. They return call ids only.
+-- `enable_seqscan = off` for this one statement: the planner prices a sequential scan without
+-- the cost of decompressing each row's tsvector, and so prefers it for a common word, where the
+-- bitmap scan of the GIN index is an order of magnitude faster (40 ms against 2 ms for a word in
+-- a fifth of 10,000 calls). A search the index cannot serve (only `-word`) still runs.
 create function private.text_search_call_ids(p_org uuid, p_query text, p_original boolean) returns setof uuid
 language sql stable security definer
 set search_path = ''
+set enable_seqscan = off
 rows 500
 as $$
   with allowed as (

@@ -110,7 +110,7 @@ async function score(orgId: string, callId: string, transcriptId: string, script
 
 let orgId: string;
 let other: { orgId: string; owner: Browser; callId: string };
-let pro: { orgId: string; operator: Browser; callId: string };
+let pro: { orgId: string; operator: Browser; operatorId: string; callId: string };
 let p: People;
 let script: ShopperScript;
 let survey: Survey;
@@ -174,7 +174,7 @@ beforeAll(async () => {
   const proCall = await makeCall(proOrg, proPeople.owner.userId, { at: "2026-01-10T10:00:00Z", transcribe: true });
   await transcript(proOrg, proCall, "en", ["Nothing about fruit here."]);
   await translation(proOrg, proCall, "es", "Una conversación sobre kumquat.");
-  pro = { orgId: proOrg, operator: proPeople.operator.browser, callId: proCall };
+  pro = { orgId: proOrg, operator: proPeople.operator.browser, operatorId: proPeople.operator.userId, callId: proCall };
 }, 120_000);
 
 // ---- helpers ------------------------------------------------------------------------------------
@@ -412,6 +412,38 @@ describe("keyset pages under filters", () => {
     expect((await search("operator", "limit=0")).status).toBe(400);
     expect((await search("operator", "status=ringing,exploded")).status).toBe(400);
     expect((await search("operator", "script=not-a-uuid")).status).toBe(400);
+  });
+});
+
+// ---- the functions that bypass RLS for their indexes -------------------------------------------------
+
+describe("the search functions apply the policies' rules themselves", () => {
+  const textIds = (userId: string, org: string, q: string, original = false) =>
+    withUser(claimsFor(userId), async (tx: Tx) =>
+      (await tx<{ id: string }[]>`select private.text_search_call_ids(${org}, ${q}, ${original}) as id`).map((r) => r.id));
+  const numberIds = (userId: string, org: string, digits: string) =>
+    withUser(claimsFor(userId), async (tx: Tx) =>
+      (await tx<{ id: string }[]>`select private.number_search_call_ids(${org}, ${digits}) as id`).map((r) => r.id));
+
+  it("nothing in an organization the caller does not belong to, or where their role may not read transcripts", async () => {
+    expect(await textIds(p.owner.userId, other.orgId, "refund")).toEqual([]);
+    expect(await textIds(p.viewer.userId, orgId, "refund")).toEqual([]);
+    expect(set(...(await textIds(p.operator.userId, orgId, "refund")))).toEqual(set(c.refundEn, c.es));
+  });
+
+  it("the restricted original only for owners and admins who ask; translations only with translation.read", async () => {
+    expect(await textIds(p.operator.userId, orgId, "Zebediah", true)).toEqual([]);
+    expect(await textIds(p.owner.userId, orgId, "Zebediah", false)).toEqual([]);
+    expect(await textIds(p.owner.userId, orgId, "Zebediah", true)).toEqual([c.redacted]);
+    expect(await textIds(pro.operatorId, pro.orgId, "kumquat")).toEqual([]);
+    expect(await textIds(pro.operatorId, pro.orgId, "fruit")).toEqual([pro.callId]);
+    expect(await textIds(p.operator.userId, orgId, "reembolso")).toContain(c.refundEn); // its translation, on global
+  });
+
+  it("numbers only for members who see them whole", async () => {
+    expect(await numberIds(p.operator.userId, orgId, "5550123")).toEqual([c.refundEn]);
+    expect(await numberIds(p.viewer.userId, orgId, "5550123")).toEqual([]);
+    expect(await numberIds(p.owner.userId, other.orgId, "5550123")).toEqual([]);
   });
 });
 
