@@ -300,8 +300,9 @@ export function searchMatch(raw: { source: "transcript" | "translation"; languag
 
 /**
  * GET /api/calls/:id/highlights: the utterances of the transcript the caller reads that match
- * `q` (by index in the detail's `transcript.utterances`), and each translation they may read
- * with its hits marked (no fragments: no match). Null when the organization has no such call.
+ * `q` (by index in the detail's `transcript.utterances`; when no single utterance holds the
+ * whole query, those that hold any of its words), and each translation they may read with its
+ * hits marked (no fragments: no match). Null when the organization has no such call.
  * Reading transcripts is required (403 otherwise, as for `q` on the list).
  */
 export async function callHighlights(
@@ -311,14 +312,24 @@ export async function callHighlights(
   needs(view.recordings, "Searching what calls said", "recording.play");
   const [row] = await tx<{ found: boolean; utterances: { index: number; marked: string }[] | null; translations: { language: string; matched: boolean; marked: string }[] | null }[]>`
     select true as found,
-      (select json_agg(json_build_object('index', u.i - 1,
-                'marked', ts_headline(private.search_config(t.language), ${cleanText(tx, tx.unsafe("u.value ->> 'text'"))},
-                                      websearch_to_tsquery(private.search_config(t.language), ${q}), ${WHOLE_OPTIONS})) order by u.i)
-       from (select a.language, a.body from public.call_artifacts a
+      (select json_agg(json_build_object('index', m.i - 1,
+                'marked', ts_headline(m.cfg, ${cleanText(tx, tx.unsafe("m.text"))}, m.query, ${WHOLE_OPTIONS})) order by m.i)
+       from (
+         -- The utterances that hold the whole query; when none does (its words were said in
+         -- different utterances), those that hold any of its words.
+         select u.i, u.value ->> 'text' as text, t.cfg, case when t.whole then t.full_q else t.any_q end as query
+         from (
+           select x.*, exists (select 1 from jsonb_array_elements(x.body -> 'utterances') e
+                               where to_tsvector(x.cfg, e ->> 'text') @@ x.full_q) as whole
+           from (
+             select a.body, private.search_config(a.language) as cfg,
+                    websearch_to_tsquery(private.search_config(a.language), ${q}) as full_q,
+                    replace(plainto_tsquery(private.search_config(a.language), ${q})::text, ' & ', ' | ')::tsquery as any_q
+             from public.call_artifacts a
              where ${readableText(tx, view, { translations: false })}
-             order by a.kind = 'redacted_transcript' desc, a.produced_at desc, a.id desc limit 1) t,
-            jsonb_array_elements(t.body -> 'utterances') with ordinality u(value, i)
-       where to_tsvector(private.search_config(t.language), u.value ->> 'text') @@ websearch_to_tsquery(private.search_config(t.language), ${q})
+             order by a.kind = 'redacted_transcript' desc, a.produced_at desc, a.id desc limit 1) x) t,
+           jsonb_array_elements(t.body -> 'utterances') with ordinality u(value, i)
+         where to_tsvector(t.cfg, u.value ->> 'text') @@ (case when t.whole then t.full_q else t.any_q end)) m
       ) as utterances,
       ${view.translations ? tx`(select json_agg(json_build_object('language', a.language,
                 'matched', a.search_vector @@ websearch_to_tsquery(private.search_config(a.language), ${q}),

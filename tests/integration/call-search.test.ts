@@ -470,6 +470,14 @@ describe("GET /api/calls/:id/highlights", () => {
     expect(es.translations[0]!.fragments.map((f) => f.text).join("")).toBe("Buenos días, ¿en qué puedo ayudarle? Quisiera un reembolso de mi pedido.");
   });
 
+  it("when no utterance holds the whole query, marks those that hold any of its words", async () => {
+    const body = callHighlightsResponseSchema.parse((await hl("operator", c.refundEn, "q=morning refunds")).body);
+    expect(body.utterances.map((u) => u.index)).toEqual([0, 1]);
+    expect(body.utterances.map((u) => u.fragments.filter((f) => f.hit).map((f) => f.text))).toEqual([["morning"], ["refund"]]);
+    // The list found the call: its transcript holds both words.
+    expect(await ids("operator", "q=morning refunds")).toEqual([c.refundEn]);
+  });
+
   it("reads the redacted transcript unless an owner or admin asks for the original", async () => {
     expect(callHighlightsResponseSchema.parse((await hl("operator", c.redacted, "q=Zebediah")).body).utterances).toEqual([]);
     expect(callHighlightsResponseSchema.parse((await hl("owner", c.redacted, "q=Zebediah")).body).utterances).toEqual([]);
