@@ -206,10 +206,14 @@ export type CallFilter = z.infer<typeof callFilterSchema>;
 /** The filters' names, in the order the page writes them to its URL. */
 export const CALL_FILTER_KEYS = Object.keys(callFilterSchema.shape) as (keyof CallFilter)[];
 
-/** GET /api/calls query: the filters, then the page. */
+/**
+ * GET /api/calls query: the filters, then the page. `original=1` (owners and admins): `q`
+ * searches the unredacted original of redacted calls instead of their redacted transcript.
+ */
 export const callListQuerySchema = callFilterSchema.extend({
   before: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  original: z.enum(["1", "true"]).optional(),
 });
 
 /** A piece of text with the parts that matched a search marked (rendered as <mark>, never HTML). */
@@ -224,8 +228,11 @@ export const searchMatchSchema = z.object({
 });
 export type SearchMatch = z.infer<typeof searchMatchSchema>;
 
-/** GET /api/calls/:id/highlights?q=: where the call's transcript and translations match `q`. */
-export const callHighlightsQuerySchema = z.object({ q: z.string().trim().min(1).max(200) });
+/**
+ * GET /api/calls/:id/highlights?q=: where the call's transcript and translations match `q`. With
+ * `original=1` (owners and admins, as on the detail), the utterances are the original's.
+ */
+export const callHighlightsQuerySchema = z.object({ q: z.string().trim().min(1).max(200), original: z.enum(["1", "true"]).optional() });
 export const callHighlightsResponseSchema = z.object({
   /** Utterances of the transcript the caller reads (by index in `transcript.utterances`) that match. */
   utterances: z.array(z.object({ index: z.number().int().min(0), fragments: z.array(highlightFragmentSchema) })),

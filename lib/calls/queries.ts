@@ -1,5 +1,6 @@
 import "server-only";
-import type { CallDetail, CallSummary } from "@/lib/calls/contracts";
+import { callPage, encodeCursor, matchColumn, planForValues, searchMatch } from "@/lib/calls/call-search";
+import type { CallDetail, CallFilter, CallListResponse, CallSummary } from "@/lib/calls/contracts";
 import { latestRecordingColumn, recordingsOfCall, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
 import { surveyAnswersOfCall } from "@/lib/calls/survey-answers";
 import { readTimeline } from "@/lib/calls/timeline";
@@ -7,7 +8,6 @@ import { transcriptionDetail } from "@/lib/intelligence/transcript-view";
 import { modulationSnapshotSchema, type ModulationSnapshot, type Flow } from "@/lib/calls/snapshot";
 import type { CallStatus } from "@/lib/calls/state-machine";
 import type { Tx } from "@/lib/db";
-import { ValidationError } from "@/lib/errors";
 import type { Membership } from "@/lib/rbac/authorize";
 import { allows } from "@/lib/rbac/policy";
 
@@ -95,35 +95,26 @@ const CALL_COLUMNS = (tx: Tx, view?: CallView) => tx`
   to_json(c.created_at) #>> '{}' as "createdAt", to_json(c.updated_at) #>> '{}' as "updatedAt",
   to_json(c.answered_at) #>> '{}' as "answeredAt", to_json(c.ended_at) #>> '{}' as "endedAt", c.duration_seconds as "durationSeconds", c.modulations, c.dial_error as "dialError"`;
 
-function encodeCursor(row: CallRow): string {
-  return Buffer.from(`${row.createdAt}|${row.id}`).toString("base64url");
-}
-
-function decodeCursor(cursor: string): { at: string; id: string } {
-  const [at, id] = Buffer.from(cursor, "base64url").toString("utf8").split("|");
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new ValidationError("The `before` cursor is not one this API gave out.");
-  }
-  return { at, id };
-}
-
 export async function listCalls(
   tx: Tx,
-  { orgId, before, limit, view }: { orgId: string; before?: string; limit: number; view: CallView },
-): Promise<{ calls: CallSummary[]; nextBefore: string | null }> {
-  const cursor = before ? decodeCursor(before) : null;
-  // The calls and (when the view shows them) their latest recordings: one statement.
-  const rows = await tx<CallRow[]>`
-    select ${CALL_COLUMNS(tx, view)}
-    from public.calls c
-    where c.organization_id = ${orgId}
-      ${cursor ? tx`and (c.created_at, c.id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)` : tx``}
-    order by c.created_at desc, c.id desc
-    limit ${limit + 1}`;
-  const page = rows.slice(0, limit);
+  { orgId, before, limit, view, filter }: { orgId: string; before?: string; limit: number; view: CallView; filter?: CallFilter },
+): Promise<{ calls: CallListResponse["calls"]; nextBefore: string | null }> {
+  // The page of matching calls (lib/calls/call-search.ts), then their columns, their latest
+  // recordings (when the view shows them) and where they matched `q`: one statement.
+  const { page, customPlan, resolved } = callPage(tx, { orgId, filter, view, before, limit });
+  const [, rows] = await Promise.all([
+    planForValues(tx, customPlan),
+    tx<(CallRow & { at: string; match?: Parameters<typeof searchMatch>[0] })[]>`
+      select ${CALL_COLUMNS(tx, view)}, p.at ${resolved.q ? tx`, ${matchColumn(tx, { q: resolved.q, view })}` : tx``}
+      from ${page}
+      join public.calls c on c.organization_id = ${orgId} and c.id = p.id
+      order by p.created_at desc, p.id desc`,
+  ]);
+  const kept = rows.slice(0, limit);
+  const last = kept.at(-1);
   return {
-    calls: page.map((row) => summary(row, view, row.latestRecording ?? undefined)),
-    nextBefore: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null,
+    calls: kept.map((row) => ({ ...summary(row, view, row.latestRecording ?? undefined), ...(resolved.q ? { match: searchMatch(row.match) } : {}) })),
+    nextBefore: rows.length > limit && last ? encodeCursor({ createdAt: last.at, id: last.id }) : null,
   };
 }
 

@@ -347,6 +347,20 @@ const gatherQuery = queryOf({ q: digitsText(2), attempt: fc.constantFrom("1", "2
 /** Index in `calls` of the call whose plan has a survey. */
 const SURVEY_CALL = 2;
 
+/** The call list's filters (lib/calls/contracts.ts callFilterSchema), mostly well-formed. */
+const CALL_FILTER_QUERY = {
+  status: fc.constantFrom("completed", "failed,busy", "ringing,,completed", "exploded"),
+  flow: fc.constantFrom("direct", "bridge", "sideways"),
+  from: fc.constantFrom("2026-01-01", "2026-11-21T00:00:00Z", "2026-13-40"),
+  to: fc.constantFrom("2025-01-01", "2026-12-31", "2026-11-21T00:00:00+02:00"),
+  has: fc.constantFrom("recording", "transcript,translation", "audio"),
+  scoreMin: fc.constantFrom("0", "50", "100", "101", "-1", "1.5"),
+  scoreMax: fc.constantFrom("0", "40", "100"),
+  script: fc.oneof(fc.uuid(), fc.constant("not-a-uuid")),
+  number: fc.constantFrom("555", "+1 (415) 555-0100", "23", "+", "12a"),
+  q: fc.oneof(fc.constantFrom("refund", "\"credit card\" -visa", "or", "!!", "&|<->", "reembolsos", "a:*", "' OR 1=1 --"), fc.string({ maxLength: 40 })),
+};
+
 const uuidish = fc.oneof(fc.uuid(), nastyString, fc.constant("00000000-0000-4000-8000-000000000000"));
 const headerValues = fc.record({
   "idempotency-key": fc.oneof(fc.uuid(), nastyString),
@@ -492,12 +506,25 @@ export const ROUTES: FuzzRoute[] = [
   fuzzRoute({
     file: "app/api/calls/route.ts", method: "GET", kind: "query", runs: 300,
     load: () => import("@/app/api/calls/route"),
-    cases: fc.record({ query: queryOf({ before: fc.constantFrom("2026-11-21T00:00:00Z", "abc"), limit: digitsText(300) }), headers: headerValues }),
+    cases: fc.record({ query: queryOf({ before: fc.constantFrom("2026-11-21T00:00:00Z", "abc"), limit: digitsText(300), ...CALL_FILTER_QUERY }), headers: headerValues }),
     build: async (input: { query: string; headers: Record<string, string> }) => ({
       request: new Request(`${INTERNAL_ORIGIN}/api/calls${input.query}`, { headers: headersOf(input.headers) }),
       params: {},
       cookies: { [SESSION_COOKIE]: ownerToken },
     }),
+  }),
+  fuzzRoute({
+    file: "app/api/calls/[id]/highlights/route.ts", method: "GET", kind: "query", runs: 200,
+    load: () => import("@/app/api/calls/[id]/highlights/route"),
+    cases: fc.record({ call: fc.oneof(fc.nat(), uuidish), query: queryOf({ q: CALL_FILTER_QUERY.q, original: fc.constantFrom("1", "0") }), headers: headerValues }),
+    build: async (input: { call: number | string; query: string; headers: Record<string, string> }) => {
+      const id = typeof input.call === "number" ? calls[input.call % calls.length]! : input.call;
+      return {
+        request: new Request(`${INTERNAL_ORIGIN}/api/calls/${encodeURIComponent(wellFormed(id))}/highlights${input.query}`, { headers: headersOf(input.headers) }),
+        params: { id },
+        cookies: { [SESSION_COOKIE]: ownerToken },
+      };
+    },
   }),
   fuzzRoute({
     file: "app/api/voice-config/route.ts", method: "PUT", kind: "json", runs: 500,

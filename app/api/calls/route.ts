@@ -2,11 +2,19 @@ import { callListQuerySchema, placeCallRequestSchema } from "@/lib/calls/contrac
 import { placeCall } from "@/lib/calls/place-call";
 import { listCalls, viewFor } from "@/lib/calls/queries";
 import { memberRoute } from "@/lib/http/member-route";
+import { check } from "@/lib/rbac/authorize";
 
 export const dynamic = "force-dynamic";
 
+/**
+ * The call list, newest first, a page at a time (`before`), narrowed by the filters of
+ * `callFilterSchema` (lib/calls/call-search.ts; docs/adr/0018). Content filters need the
+ * content's read permission (403); `from` after `to`, `scoreMin` above `scoreMax` are 422.
+ */
 export const GET = memberRoute("operations.view", async ({ tx, orgId, membership, query }) => {
-  return Response.json(await listCalls(tx, { orgId, before: query.before, limit: query.limit, view: viewFor(membership) }));
+  const { before, limit, original, ...filter } = query;
+  if (original) check(membership, "transcript.original", orgId);
+  return Response.json(await listCalls(tx, { orgId, before, limit, filter, view: viewFor(membership, { original: Boolean(original) }) }));
 }, { query: callListQuerySchema });
 
 /**
