@@ -78,7 +78,7 @@ export async function listActivity(
   // Each branch: the index range up to the cursor's time, then the exact keyset comparison.
   const after = (at: ReturnType<Tx>, source: ActivitySource, sortId: ReturnType<Tx>) =>
     cursor
-      ? tx`and ${at} <= ${cursor.at}::timestamptz and (${at}, ${source}::text, ${sortId}) < (${cursor.at}::timestamptz, ${cursor.source}::text, ${cursor.sortId}::text)`
+      ? tx`and ${at} <= ${cursor.at}::text::timestamptz and (${at}, ${source}::text, ${sortId}) < (${cursor.at}::text::timestamptz, ${cursor.source}::text, ${cursor.sortId}::text)`
       : tx``;
   const rows = await tx<Row[]>`
     select * from (

@@ -153,7 +153,7 @@ function visibleDigits(tx: Tx, column: "to_number" | "from_number") {
 
 function conditions(tx: Tx, orgId: string, r: Resolved, view: CallView, cursor: CallCursor | null) {
   const parts = [tx`c.organization_id = ${orgId}`];
-  if (cursor) parts.push(tx`(c.created_at, c.id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`);
+  if (cursor) parts.push(tx`(c.created_at, c.id) < (${cursor.at}::text::timestamptz, ${cursor.id}::uuid)`);
   if (r.statuses) parts.push(tx`c.status in ${tx(r.statuses)}`);
   if (r.flow) parts.push(tx`c.flow = ${r.flow}`);
   if (r.from) parts.push(tx`c.created_at >= ${r.from}::timestamptz`);

@@ -4,6 +4,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import yazl from "yazl";
 import type { CallFilter } from "@/lib/calls/contracts";
+import { listCallIds } from "@/lib/calls/call-search";
 import { viewFor, type CallView } from "@/lib/calls/queries";
 import { config } from "@/lib/config";
 import { asService, type Tx } from "@/lib/db";
@@ -49,51 +50,21 @@ export const ARCHIVE_SECONDS = 24 * 3600;
 /** Attempts of the job: a crash or a lost connection is retried from the start. */
 const JOB_ATTEMPTS = 3;
 
-/** The filters this module can select by itself; the others wait for the call-search walk. */
-const SUPPORTED_FILTERS = new Set<keyof CallFilter>(["status", "flow", "from", "to"]);
-
 // ---------------------------------------------------------------------------------------------
 // Selection
 
 /**
- * The organization's calls that match `filter`, newest first (created_at desc, id desc), as a
- * keyset walk. THE SEAM for the call list's search (lib/calls/call-search.ts, another branch):
- * at merge this is pointed at its walk, which knows every filter field. Until then it honours
- * status, flow, from and to, and refuses the other fields (422) rather than ignore them: an
- * export must never hold calls the filter would not have shown. `view` is what the member may
- * see (a number filter matches the masked form for viewers; `q` only what they may read).
+ * The organization's calls that match `filter`, newest first, in the call list's own keyset
+ * walk (lib/calls/call-search.ts `listCallIds`): an export holds exactly the calls the list
+ * shows for the same filters, with the same permission and range checks (403, 422).
  */
 export async function* matchingCallIds(tx: Tx, { orgId, filter, view }: { orgId: string; filter: CallFilter; view: CallView }): AsyncGenerator<string> {
-  void view;
-  const unsupported = (Object.keys(filter) as (keyof CallFilter)[]).filter((k) => filter[k] !== undefined && !SUPPORTED_FILTERS.has(k));
-  if (unsupported.length > 0) {
-    throw new UnprocessableError(
-      `Exporting by ${unsupported.join(", ")} is not available yet; export by status, flow and date (from, to), or choose the calls by id.`,
-      "filter_unsupported",
-      { unsupported },
-    );
-  }
-  const statuses = filter.status && filter.status.length > 0 ? filter.status : null;
-  const from = filter.from ?? null;
-  // A bare date `to` means through the end of that day, UTC.
-  const to = filter.to ? (/^\d{4}-\d{2}-\d{2}$/.test(filter.to) ? { at: filter.to, endOfDay: true } : { at: filter.to, endOfDay: false }) : null;
-  // The cursor's time travels as text (`::text::timestamptz`): typed as timestamptz, the driver
-  // would pass it through a JS Date and drop the microseconds.
-  let cursor: { at: string; id: string } | null = null;
+  let before: string | undefined;
   for (;;) {
-    const rows: { id: string; at: string }[] = await tx<{ id: string; at: string }[]>`
-      select c.id, c.created_at::text as at from public.calls c
-      where c.organization_id = ${orgId}
-        ${statuses ? tx`and c.status::text = any(${statuses}::text[])` : tx``}
-        ${filter.flow ? tx`and c.flow = ${filter.flow}` : tx``}
-        ${from ? tx`and c.created_at >= ${from}::timestamptz` : tx``}
-        ${to ? (to.endOfDay ? tx`and c.created_at < (${to.at}::date + 1)::timestamp at time zone 'utc'` : tx`and c.created_at <= ${to.at}::timestamptz`) : tx``}
-        ${cursor ? tx`and (c.created_at, c.id) < (${cursor.at}::text::timestamptz, ${cursor.id}::uuid)` : tx``}
-      order by c.created_at desc, c.id desc
-      limit 200`;
-    for (const row of rows) yield row.id;
-    if (rows.length < 200) return;
-    cursor = rows.at(-1)!;
+    const { ids, nextBefore } = await listCallIds(tx, { orgId, filter, view, before, limit: 200 });
+    yield* ids;
+    if (!nextBefore) return;
+    before = nextBefore;
   }
 }
 

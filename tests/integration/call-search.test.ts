@@ -63,7 +63,7 @@ async function makeCall(orgId: string, createdBy: string, spec: CallSpec): Promi
               record, transcribe: Boolean(spec.transcribe), translate: spec.translate ? { languages: spec.translate } : null,
               redact: spec.redact ?? false, disclosure: record ? "This call is recorded." : null,
               survey: spec.survey ?? null, shopperScript: spec.script ?? null, configVersion: 1,
-            } as never)}, 'global', ${spec.at}, ${spec.at})
+            } as never)}, 'global', ${spec.at}::text::timestamptz, ${spec.at}::text::timestamptz)
     returning id`);
   return row!.id;
 }
@@ -155,7 +155,7 @@ beforeAll(async () => {
 
   // Thirty calls that mention an appointment, the last ten at the same instant (the id breaks the tie).
   for (let i = 0; i < 30; i++) {
-    const at = i < 20 ? new Date(Date.parse("2025-12-01T00:00:00Z") + i * 3_600_000).toISOString() : "2025-12-05T12:00:00.000Z";
+    const at = i < 20 ? new Date(Date.parse("2025-12-01T00:00:00Z") + i * 3_600_000).toISOString() : "2025-12-05T12:00:00.123456Z"; // microseconds: the cursor must carry them whole
     const id = await makeCall(orgId, by, { at, transcribe: true, status: i % 4 === 0 ? "no_answer" : "completed" });
     await transcript(orgId, id, "en", [`Call ${i}.`, "I need to book an appointment for Tuesday."]);
     paged.push({ id, at });
