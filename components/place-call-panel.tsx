@@ -6,6 +6,7 @@ import { ApiError, apiFetch, callListKey, errorMessage, swrFetcher, voiceConfigK
 import type { CallSummary, Capability, PlaceCallRequest, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { MODULATION_IDS, MODULATIONS, unmetFor, type Modulation, type ModulationSet } from "@/lib/calls/modulations";
 import type { Flow } from "@/lib/calls/snapshot";
+import { useUrlState } from "@/components/url-state";
 
 /** Each toggle, in the table's order, with the capability that lets this person change it. */
 const TOGGLES = MODULATION_IDS.map((id) => ({
@@ -162,6 +163,7 @@ const VersionSelect = lazy(() => import("@/components/survey-call-parts").then((
 
 function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigResponse }) {
   const { mutate } = useSWRConfig();
+  const { query, select } = useUrlState();
   const id = useId();
   const [to, setTo] = useState("");
   const [flow, setFlow] = useState<Flow>(config.config.flow);
@@ -217,13 +219,15 @@ function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigRe
       setTo("");
       // 202: recorded, but the carrier's answer was ambiguous; the call says what happened.
       setPlaced(call.dialError ? `Call to ${call.to}: ${call.dialError.message}` : `Call to ${call.to} placed.`);
+      // Whoever places a call watches it: its detail opens beside the list.
+      select(call.id);
     } catch (err) {
       if (!outcomeUnknown(err)) retry.current = null;
       setError(errorMessage(err));
     } finally {
       setPending(false);
       // Even a failed dial is a recorded call; either way the list may have changed.
-      void mutate(callListKey(orgId));
+      void mutate(callListKey(orgId, query));
     }
   }
 
