@@ -204,7 +204,7 @@ export function CallDetail({ orgId, callId, initial, capabilities, q, you, onClo
   const evidence = capabilities?.["evidence.export"].allowed ?? call.manifests !== null;
 
   return (
-    <article data-testid="call-detail" data-state="ready" data-call-id={call.id} aria-label={`Call to ${call.to}`} className="space-y-3">
+    <article data-testid="call-detail" data-state="ready" data-detail-call-id={call.id} aria-label={`Call to ${call.to}`} className="space-y-3">
       <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
         <span className="font-mono text-base font-semibold" data-testid="detail-number">{call.to}</span>
         <StatusBadge status={call.status} />

@@ -1,0 +1,189 @@
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { DEMO_PASSWORD, freshIp, signIn } from "./support";
+
+/**
+ * Issue 11, the page itself: one page whose selected call and filters live in the URL
+ * (shareable, server-rendered on first paint, back/forward), a detail panel that says "Call not
+ * found" for another organization's call or a bad id, filters that say which role or plan
+ * unlocks them, a 1280×800 layout without horizontal scrolling, and the public files.
+ */
+
+async function placeCall(request: APIRequestContext, to: string): Promise<string> {
+  const res = await request.post("/api/calls", { data: { to }, headers: { "idempotency-key": crypto.randomUUID() } });
+  expect(res.status(), await res.text()).toBe(201);
+  return ((await res.json()) as { call: { id: string } }).call.id;
+}
+
+const rowLink = (page: Page, id: string) => page.locator(`[data-call-id="${id}"]`).getByTestId("call-row-link");
+const detail = (page: Page) => page.getByTestId("call-detail");
+
+test("the selected call is in the URL: click, keyboard, back and forward, reload, and the server's first paint", async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await signIn(page, "operator@acme.test");
+  const first = await placeCall(page.request, "+14155550141");
+  const second = await placeCall(page.request, "+14155550142");
+  await page.reload();
+  await expect(page.getByTestId("call-detail-empty")).toBeVisible();
+  // Never a full reload from here on: this marker would be gone.
+  await page.evaluate(() => ((window as unknown as { __same: boolean }).__same = true));
+
+  await rowLink(page, first).click();
+  await expect(page).toHaveURL(new RegExp(`/\\?call=${first}$`));
+  await expect(rowLink(page, first)).toHaveAttribute("aria-current", "true");
+  await expect(detail(page)).toHaveAttribute("data-detail-call-id", first);
+  await expect(detail(page).getByTestId("detail-number")).toHaveText("+14155550141");
+
+  // Keyboard: the row is a link; Enter selects it.
+  await rowLink(page, second).focus();
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`/\\?call=${second}$`));
+  await expect(rowLink(page, second)).toHaveAttribute("aria-current", "true");
+  await expect(rowLink(page, first)).not.toHaveAttribute("aria-current", "true");
+  await expect(detail(page)).toHaveAttribute("data-detail-call-id", second);
+
+  await page.goBack();
+  await expect(page).toHaveURL(new RegExp(`/\\?call=${first}$`));
+  await expect(detail(page)).toHaveAttribute("data-detail-call-id", first);
+  await page.goForward();
+  await expect(detail(page)).toHaveAttribute("data-detail-call-id", second);
+  expect(await page.evaluate(() => (window as unknown as { __same?: boolean }).__same)).toBe(true);
+
+  // The detail's timeline: the call's events, oldest first.
+  await expect(detail(page).getByTestId("call-timeline").locator("li").first()).toBeVisible();
+
+  // Close clears the selection.
+  await detail(page).getByRole("button", { name: "Close" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId("call-detail-empty")).toBeVisible();
+
+  // A shared link: the server's HTML already holds the selected call's detail and the row marked.
+  const html = await (await page.request.get(`/?call=${first}`)).text();
+  expect(html).toContain(`data-detail-call-id="${first}"`);
+  expect(html).toMatch(new RegExp(`data-call-id="${first}"[^>]*>\\s*<a[^>]*aria-current="true"`));
+  await page.goto(`/?call=${first}`);
+  await expect(detail(page)).toHaveAttribute("data-detail-call-id", first);
+});
+
+test("another organization's call, an unknown id and a malformed id: the detail says Call not found; the rest of the page works", async ({ page, playwright }) => {
+  const borealis = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  const signedIn = await borealis.post("/api/auth/sign-in", { data: { email: "owner@borealis.test", password: DEMO_PASSWORD() }, headers: { "x-forwarded-for": freshIp() } });
+  expect(signedIn.ok()).toBe(true);
+  const theirs = await placeCall(borealis, "+14155550143");
+  await borealis.dispose();
+
+  await signIn(page, "owner@acme.test");
+  for (const id of [theirs, crypto.randomUUID(), "not-a-call", "%27%3B--"]) {
+    const html = await (await page.request.get(`/?call=${id}`)).text();
+    expect(html, id).toContain('data-state="not-found"');
+    expect(html, id).not.toContain("4155550143");
+    await page.goto(`/?call=${id}`);
+    await expect(detail(page)).toHaveAttribute("data-state", "not-found");
+    await expect(detail(page).getByRole("alert")).toHaveText("Call not found.");
+    // The list, the form and the activity section are all there.
+    await expect(page.getByRole("heading", { name: "Calls" })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Place call" })).toBeVisible();
+    await expect(page.getByRole("heading", { name: "Activity" })).toBeVisible();
+  }
+  await expect(page.locator(`[data-call-id="${theirs}"]`)).toHaveCount(0);
+});
+
+test("filters live in the URL and the list's requests; withheld filters say who or which plan unlocks them", async ({ page, browser }) => {
+  await signIn(page, "owner@acme.test");
+  const search = page.getByLabel("Search transcripts");
+  await expect(search).toBeEnabled();
+
+  // A discrete choice: in the URL at once, and the list asks the API for it.
+  const completedRequest = page.waitForRequest((r) => r.url().includes("/api/calls?") && new URL(r.url()).searchParams.get("status") === "completed");
+  await page.getByText("More filters").click();
+  await page.getByRole("group", { name: "Status" }).getByLabel("Completed").check();
+  await completedRequest;
+  await expect(page).toHaveURL(/\?status=completed$/);
+
+  // Typing is debounced: one request for the whole word, with every filter in it.
+  const searched = page.waitForRequest((r) => r.url().includes("/api/calls?") && new URL(r.url()).searchParams.get("q") === "appointment");
+  await search.fill("appointment");
+  const request = new URL((await searched).url());
+  expect(request.searchParams.get("status")).toBe("completed");
+  await expect(page).toHaveURL(/\?status=completed&q=appointment$/);
+  await expect(page.getByTestId("active-filters")).toHaveText("2 filters set");
+
+  // Reload: the server renders the same filters.
+  await page.reload();
+  await expect(page.getByLabel("Search transcripts")).toHaveValue("appointment");
+  await expect(page.getByRole("group", { name: "Status" }).getByLabel("Completed")).toBeChecked();
+
+  await page.getByRole("button", { name: "Clear all" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByLabel("Search transcripts")).toHaveValue("");
+
+  // A filter the API refuses: the list says so and offers to clear the filters.
+  await page.goto("/?scoreMin=500");
+  await expect(page.getByRole("alert").filter({ hasText: "the calls" })).toBeVisible();
+  await page.getByRole("button", { name: "Clear filters" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("alert").filter({ hasText: "the calls" })).toHaveCount(0);
+
+  // Viewers cannot search content: the box is disabled and says who can.
+  const viewer = await browser.newPage();
+  await signIn(viewer, "viewer@acme.test");
+  await expect(viewer.getByLabel("Search transcripts")).toBeDisabled();
+  await expect(viewer.getByText("Analysts, operators, admins and owners can search transcripts")).toBeVisible();
+  await viewer.getByText("More filters").click();
+  await expect(viewer.getByRole("group", { name: "Has" }).getByLabel("Transcript")).toBeDisabled();
+  await viewer.close();
+
+  // A base-plan organization: content filters name the plan that unlocks them.
+  const base = await browser.newPage();
+  await signIn(base, "owner@borealis.test");
+  await base.getByText("More filters").click();
+  await expect(base.getByRole("group", { name: "Has" }).getByLabel("Translation")).toBeDisabled();
+  await expect(base.getByText("Translation: Needs the Global plan")).toBeVisible();
+  await expect(base.getByLabel("Search transcripts")).toBeDisabled();
+  await expect(base.getByText("Needs the Pro plan").first()).toBeVisible();
+  await base.close();
+});
+
+test("at 1280×800 the place-call panel, the list and the detail sit side by side with no horizontal scroll", async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await signIn(page, "operator@acme.test");
+  const id = await placeCall(page.request, "+14155550144");
+  await page.goto(`/?call=${id}`);
+  await expect(detail(page)).toHaveAttribute("data-detail-call-id", id);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  const box = async (name: string) => (await page.getByRole("region", { name }).boundingBox())!;
+  const [place, calls, selected, activity] = [await box("Place a call"), await box("Calls"), await box("Call detail"), await box("Activity")];
+  expect(place.x + place.width).toBeLessThanOrEqual(calls.x);
+  expect(calls.x + calls.width).toBeLessThanOrEqual(selected.x);
+  expect(selected.x + selected.width).toBeLessThanOrEqual(1280);
+  // Activity sits under the detail, in the same column.
+  expect(activity.y).toBeGreaterThanOrEqual(selected.y + selected.height);
+  expect(Math.abs(activity.x - selected.x)).toBeLessThan(2);
+  await page.screenshot({ path: testInfo.outputPath("layout-1280x800.png") });
+
+  // Narrower: the panels stack, still without horizontal scrolling.
+  await page.setViewportSize({ width: 800, height: 900 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+  const [p2, c2] = [await box("Place a call"), await box("Calls")];
+  expect(c2.y).toBeGreaterThanOrEqual(p2.y + p2.height);
+});
+
+test("the favicon and robots.txt are served without a session, and the page links the icon", async ({ playwright, page }) => {
+  const anonymous = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  const ico = await anonymous.get("/favicon.ico", { maxRedirects: 0 });
+  expect(ico.status()).toBe(200);
+  expect([...(await ico.body()).subarray(0, 4)]).toEqual([0, 0, 1, 0]);
+  const svg = await anonymous.get("/favicon.svg", { maxRedirects: 0 });
+  expect(svg.status()).toBe(200);
+  expect(svg.headers()["content-type"]).toContain("image/svg+xml");
+  const robots = await anonymous.get("/robots.txt", { maxRedirects: 0 });
+  expect(robots.status()).toBe(200);
+  expect(await robots.text()).toMatch(/User-agent: \*\s+Disallow: \//);
+  // Anything else still needs a session.
+  expect((await anonymous.get("/", { maxRedirects: 0 })).status()).toBe(307);
+  await anonymous.dispose();
+
+  await signIn(page, "viewer@acme.test");
+  await expect(page.locator('link[rel="icon"][href="/favicon.svg"]')).toHaveCount(1);
+  await expect(page.locator('meta[name="robots"]')).toHaveAttribute("content", /noindex/);
+});
