@@ -204,8 +204,8 @@ export function CallFilters({ orgId, filters, onChange, capabilities }: {
 }
 
 const LIBRARY = {
-  script: { path: "/api/shopper-scripts", field: "shopperScripts", label: "Shopper script" },
-  survey: { path: "/api/surveys", field: "surveys", label: "Survey" },
+  script: { path: "/api/shopper-scripts", field: "shopperScripts", label: "Shopper script run" },
+  survey: { path: "/api/surveys", field: "surveys", label: "Survey run" },
 } as const;
 
 /** The organization's scripts or surveys, asked for only when this person may read them. */

@@ -156,7 +156,8 @@ export function CallTranscript({ loadAudio, utterances, speakerNames = {}, trans
         {redacted ? <span className="text-xs text-muted">Personal details are redacted in these words and this audio.</span> : null}
       </div>
 
-      <div className="grid gap-4 lg:grid-cols-2">
+      {/* Side by side only where the panel is wide enough; in the detail column they stack. */}
+      <div className={`grid gap-4 ${translations.length > 0 ? "2xl:grid-cols-2" : ""}`}>
         <ol className="max-h-80 space-y-1 overflow-y-auto text-sm" aria-label="Utterances">
           {utterances.map((u, i) => (
             <li key={`${i}-${u.startMs}`}>

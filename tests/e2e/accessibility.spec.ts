@@ -75,13 +75,15 @@ test("the page in its main states has no serious or critical axe violations", as
   await audit(page, testInfo, "other-organization-call");
 
   // 5. A viewer: masked numbers, withheld controls that say why.
-  const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  // axe-core/playwright needs a page of an explicit context.
+  const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const viewer = await viewerContext.newPage();
   await signIn(viewer, "viewer@acme.test");
   await viewer.goto(`/?call=${callId}`);
   await expect(viewer.getByTestId("content-withheld")).toBeVisible();
   await viewer.getByText("More filters").click();
   await audit(viewer, testInfo, "viewer");
-  await viewer.close();
+  await viewerContext.close();
 });
 
 test("every control is reachable by keyboard, in order, with a visible focus indicator", async ({ page }) => {
