@@ -93,6 +93,10 @@ export default async function VoiceOperationsPage({ searchParams }: { searchPara
 
   return (
     <div className="min-h-screen">
+      <a href="#call-list-heading"
+        className="sr-only rounded bg-white px-3 py-2 font-medium text-accent focus:not-sr-only focus:absolute focus:left-4 focus:top-2 focus:z-10">
+        Skip to the calls
+      </a>
       <header className="border-b border-slate-200 bg-white">
         <div className="mx-auto flex max-w-[96rem] flex-wrap items-center gap-4 px-6 py-3">
           <h1 className="text-lg font-semibold">Voice Operations</h1>

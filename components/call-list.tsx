@@ -148,7 +148,7 @@ export function CallList({
   return (
     <section aria-labelledby="call-list-heading" className="min-w-0 rounded-lg border border-slate-200 bg-white shadow-sm">
       <div className="flex items-center justify-between gap-2 border-b border-slate-200 px-4 py-3">
-        <h2 id="call-list-heading" className="text-base font-semibold">Calls</h2>
+        <h2 id="call-list-heading" tabIndex={-1} className="text-base font-semibold">Calls</h2>
         <span className="text-xs text-muted" data-testid="call-count">
           {isValidating && data ? "Refreshing… " : ""}
           {data && calls.length > 0

@@ -1,6 +1,6 @@
 "use client";
 
-import { lazy, Suspense, useState, type ReactNode } from "react";
+import { lazy, Suspense, useRef, useState, type ReactNode } from "react";
 import useSWR from "swr";
 import { ActivitySlot } from "@/components/activity-slot";
 import { ApiError, swrFetcher, voiceConfigKey } from "@/components/call-api";
@@ -65,6 +65,12 @@ export function VoiceOperations({ orgId, realtime, initialConfig, initialCalls, 
   const { data: config } = useSWR<VoiceConfigResponse, ApiError>(voiceConfigKey(orgId), swrFetcher, { fallbackData: initialConfig });
   const capabilities = config?.capabilities;
   const selected = url.callId;
+  const detailHeading = useRef<HTMLHeadingElement>(null);
+  // Closing removes the control that had focus: keep the person where they were, at the panel.
+  const closeDetail = () => {
+    url.select(null);
+    detailHeading.current?.focus();
+  };
 
   return (
     <div className="space-y-4">
@@ -76,11 +82,11 @@ export function VoiceOperations({ orgId, realtime, initialConfig, initialCalls, 
         <CallList orgId={orgId} initialCalls={initialCalls} capabilities={capabilities} url={url} />
         <div className="min-w-0 space-y-6">
           <section aria-labelledby="call-detail-heading" className="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
-            <h2 id="call-detail-heading" className="mb-3 text-base font-semibold">Call detail</h2>
+            <h2 id="call-detail-heading" ref={detailHeading} tabIndex={-1} className="mb-3 text-base font-semibold">Call detail</h2>
             {selected ? (
               <Suspense fallback={<p role="status" className="text-sm text-muted">Loading the call…</p>}>
                 <CallDetail key={selected} orgId={orgId} callId={selected} capabilities={capabilities} q={url.filters.q} you={userId}
-                  initial={initialDetail?.id === selected ? initialDetail.call : undefined} onClose={() => url.select(null)} />
+                  initial={initialDetail?.id === selected ? initialDetail.call : undefined} onClose={closeDetail} />
               </Suspense>
             ) : (
               <p className="text-sm text-muted" data-testid="call-detail-empty">

@@ -91,6 +91,16 @@ test("every control is reachable by keyboard, in order, with a visible focus ind
   await signIn(page, "owner@acme.test");
   await expect(page.getByTestId("connection-state")).toHaveAttribute("data-state", "live");
   await expect(page.getByRole("button", { name: "Place call" })).toBeEnabled();
+  // The first stop is a link past the form to the calls.
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("link", { name: "Skip to the calls" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("heading", { name: "Calls" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(page.getByLabel("Search transcripts")).toBeFocused();
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  await page.mouse.click(1, 1);
+
   const reached: string[] = [];
   let outlineless = 0;
   for (let i = 0; i < 80; i++) {

@@ -54,6 +54,7 @@ test("the selected call is in the URL: click, keyboard, back and forward, reload
   // Close clears the selection.
   await detail(page).getByRole("button", { name: "Close" }).click();
   await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole("heading", { name: "Call detail" })).toBeFocused();
   await expect(page.getByTestId("call-detail-empty")).toBeVisible();
 
   // A shared link: the server's HTML already holds the selected call's detail and the row marked.
