@@ -217,7 +217,17 @@ test("a search in the URL marks the matching words in the selected call's transc
     asked.push(new URL(route.request().url()).searchParams.get("q") ?? "");
     return route.fulfill({ json: { utterances: [{ index: 0, fragments: [{ text: before, hit: false }, { text: word, hit: true }, { text: after, hit: false }] }], translations: [] } });
   });
+  // The list's rows carry `match` for a search (callListResponseSchema); the real answer, with it added.
+  await page.route("**/api/calls?**", async (route) => {
+    const url = new URL(route.request().url());
+    if (url.searchParams.get("q") !== word) return route.fallback();
+    const response = await route.fetch();
+    const body = (await response.json()) as { calls: { id: string; match?: unknown }[] };
+    for (const c of body.calls) if (c.id === id) c.match = { source: "transcript", language: "en", fragments: [{ text: before, hit: false }, { text: word, hit: true }, { text: after, hit: false }] };
+    return route.fulfill({ response, json: body });
+  });
   await page.goto(`/?call=${id}&q=${encodeURIComponent(word)}`);
+  await expect(page.locator(`[data-call-id="${id}"]`).getByTestId("search-match").locator("mark")).toHaveText(word, { timeout: 15_000 });
   const first = page.getByTestId("call-detail").getByTestId("transcript-utterance").first();
   await expect(first).toHaveAttribute("data-hit", "true");
   await expect(first.locator("mark")).toHaveText(word);
@@ -228,4 +238,44 @@ test("a search in the URL marks the matching words in the selected call's transc
   await page.goto(`/?call=${id}`);
   await expect(page.getByTestId("call-detail").getByTestId("transcript-utterance").first()).toBeVisible();
   await expect(page.getByTestId("call-detail").locator("mark")).toHaveCount(0);
+});
+
+test("a filtered list still updates live: the realtime revalidation names the filters on screen", async ({ page }) => {
+  await signIn(page, "operator@acme.test");
+  await page.goto("/?flow=direct");
+  await expect(page.getByTestId("connection-state")).toHaveAttribute("data-state", "live");
+  // Placed elsewhere (not through this page's form, which refreshes the list itself).
+  const id = await placeCall(page.request, "+14155550146");
+  const row = page.locator(`[data-call-id="${id}"]`);
+  await expect(row).toBeVisible({ timeout: 15_000 });
+  await expect(row.getByTestId("call-status")).toHaveText("Completed", { timeout: 45_000 });
+  await expect(page).toHaveURL(/\?flow=direct$/);
+});
+
+test("each panel fails on its own and says so, with Retry; the others keep working", async ({ page }) => {
+  await signIn(page, "operator@acme.test");
+  const id = await placeCall(page.request, "+14155550147");
+  await page.reload();
+
+  // The detail's request fails: the detail says so; the list and the form are untouched.
+  await page.route(`**/api/calls/${id}`, (route) => route.fulfill({ status: 503, json: { error: { code: "unavailable", message: "The database is unavailable.", requestId: "r" } } }));
+  await rowLink(page, id).click();
+  await expect(detail(page)).toHaveAttribute("data-state", "error");
+  await expect(detail(page)).toContainText("Could not load the call: The database is unavailable.");
+  await expect(page.locator(`[data-call-id="${id}"]`)).toBeVisible();
+  await expect(page.getByRole("button", { name: "Place call" })).toBeEnabled();
+  await page.unroute(`**/api/calls/${id}`);
+  await detail(page).getByRole("button", { name: "Retry" }).click();
+  await expect(detail(page)).toHaveAttribute("data-state", "ready");
+
+  // The list's request fails (a new filter, so a new request): the list says so; the detail stays.
+  await page.route("**/api/calls?**", (route) => route.abort("connectionrefused"));
+  await page.getByText("More filters").click();
+  await page.getByRole("group", { name: "Status" }).getByLabel("Completed").check();
+  const listAlert = page.getByRole("region", { name: "Calls" }).getByRole("alert");
+  await expect(listAlert).toContainText("Could not load the calls: Could not reach the server.");
+  await expect(detail(page)).toHaveAttribute("data-state", "ready");
+  await page.unroute("**/api/calls?**");
+  await listAlert.getByRole("button", { name: "Retry" }).click();
+  await expect(listAlert).toHaveCount(0);
 });
