@@ -152,7 +152,7 @@ export function CallList({
         <span className="text-xs text-muted" data-testid="call-count">
           {isValidating && data ? "Refreshing… " : ""}
           {data && calls.length > 0
-            ? `${calls.length}${lastPage?.nextBefore ? "+" : ""} ${calls.length === 1 ? "call" : "calls"}${filtered ? " match" : ""}`
+            ? `${calls.length}${lastPage?.nextBefore ? "+" : ""} ${calls.length === 1 && !lastPage?.nextBefore ? (filtered ? "call matches" : "call") : filtered ? "calls match" : "calls"}`
             : null}
         </span>
       </div>
