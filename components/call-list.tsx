@@ -180,14 +180,14 @@ export function CallList({
 
       {!data && isLoading ? (
         <p role="status" className="px-4 py-6 text-sm text-muted">Loading calls…</p>
-      ) : data && calls.length === 0 && filtered ? (
+      ) : data && calls.length === 0 && filtered && !error ? (
         <div className="px-4 py-6 text-sm" data-testid="no-matches">
           <p>No calls match these filters.</p>
           <button type="button" onClick={clear} className="mt-2 rounded border border-slate-400 bg-white px-3 py-1 font-medium hover:bg-slate-100">
             Clear filters
           </button>
         </div>
-      ) : data && calls.length === 0 ? (
+      ) : data && calls.length === 0 && !error ? (
         <p className="px-4 py-6 text-sm text-muted">
           No calls yet. {canPlace ? "Place one with the form beside this list; it" : "Calls placed in this organization"} will appear here.
         </p>

@@ -1,7 +1,7 @@
 "use client";
 
 import { useSearchParams } from "next/navigation";
-import { useCallback, useMemo } from "react";
+import { useCallback, useMemo, useState } from "react";
 
 /**
  * The page's state lives in its URL (docs/adr/0021): `?call=<id>` is the selected call, and the
@@ -62,26 +62,42 @@ export interface UrlState {
   setFilters: (filters: Filters, mode?: "push" | "replace") => void;
 }
 
+function normalised(search: string): string {
+  return new URLSearchParams(search).toString();
+}
+
 export function useUrlState(): UrlState {
   const params = useSearchParams();
-  const callId = params.get("call") || null;
-  const search = params.toString();
+  const urlSearch = params.toString();
+  // Next's router applies a History API change in a transition, a moment after the event: until
+  // it has, show the URL this component wrote, so a ticked box stays ticked. The URL wins as soon
+  // as it shows the last write, or anything this component did not write (Back, another writer).
+  const [pending, setPending] = useState<{ search: string; via: string[] } | null>(null);
+  if (pending && (urlSearch === pending.search || !pending.via.includes(urlSearch))) setPending(null);
+  const search = pending && urlSearch !== pending.search && pending.via.includes(urlSearch) ? pending.search : urlSearch;
+
+  const callId = new URLSearchParams(search).get("call") || null;
   // Recomputed only when the URL changes: the filters object is stable between renders.
   const filters = useMemo(() => filtersOf(new URLSearchParams(search)), [search]);
   const query = filterQuery(filters);
 
-  const select = useCallback((id: string | null) => {
-    const href = pageHref(id, filtersOf(new URLSearchParams(window.location.search)));
-    if (href !== window.location.pathname + window.location.search) window.history.pushState(null, "", href);
-  }, []);
-
-  const setFilters = useCallback((next: Filters, mode: "push" | "replace" = "push") => {
-    const current = new URLSearchParams(window.location.search);
-    const href = pageHref(current.get("call") || null, next);
+  const go = useCallback((href: string, mode: "push" | "replace") => {
     if (href === window.location.pathname + window.location.search) return;
+    const before = normalised(window.location.search);
+    const written = normalised(href.split("?")[1] ?? "");
+    // Every URL between the router's and this one is on the way (several quick changes).
+    setPending((p) => ({ search: written, via: [...(p?.via ?? []), before, written] }));
     if (mode === "replace") window.history.replaceState(null, "", href);
     else window.history.pushState(null, "", href);
-  }, []);
+  }, [setPending]);
+
+  const select = useCallback((id: string | null) => {
+    go(pageHref(id, filtersOf(new URLSearchParams(window.location.search))), "push");
+  }, [go]);
+
+  const setFilters = useCallback((next: Filters, mode: "push" | "replace" = "push") => {
+    go(pageHref(new URLSearchParams(window.location.search).get("call") || null, next), mode);
+  }, [go]);
 
   return { callId, filters, query, select, setFilters };
 }

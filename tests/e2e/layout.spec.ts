@@ -269,13 +269,24 @@ test("each panel fails on its own and says so, with Retry; the others keep worki
   await expect(detail(page)).toHaveAttribute("data-state", "ready");
 
   // The list's request fails (a new filter, so a new request): the list says so; the detail stays.
-  await page.route("**/api/calls?**", (route) => route.abort("connectionrefused"));
+  let refused = 0;
+  await page.route("**/api/calls?**", (route) => {
+    refused += 1;
+    return route.abort("connectionrefused");
+  });
   await page.getByText("More filters").click();
   await page.getByRole("group", { name: "Status" }).getByLabel("Completed").check();
   const listAlert = page.getByRole("region", { name: "Calls" }).getByRole("alert");
   await expect(listAlert).toContainText("Could not load the calls: Could not reach the server.");
   await expect(detail(page)).toHaveAttribute("data-state", "ready");
-  await page.unroute("**/api/calls?**");
+  await expect(page.getByRole("button", { name: "Place call" })).toBeEnabled();
+  // Retry asks again (still refused here)…
+  const before = refused;
   await listAlert.getByRole("button", { name: "Retry" }).click();
-  await expect(listAlert).toHaveCount(0);
+  await expect.poll(() => refused).toBeGreaterThan(before);
+  // …and once the server answers, the list is back (by Retry, or SWR's own retry if sooner).
+  await page.unroute("**/api/calls?**");
+  const retry = listAlert.getByRole("button", { name: "Retry" });
+  if (await retry.isVisible()) await retry.click({ timeout: 2_000 }).catch(() => undefined);
+  await expect(listAlert).toHaveCount(0, { timeout: 20_000 });
 });
