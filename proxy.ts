@@ -58,6 +58,7 @@ export async function proxy(request: NextRequest) {
 }
 
 /**
+ * The favicon and robots.txt (public/) are static and public: no session to refresh.
  * Machine-to-machine routes never enter the proxy: webhooks and LaML verify their own
  * signatures, health probes and signed storage URLs need no session, and none of them has a
  * session to refresh. Running the proxy there only cost time (it took the public-path exit
@@ -65,5 +66,5 @@ export async function proxy(request: NextRequest) {
  * Every prefix excluded here is public in lib/auth/gate.ts (tests/unit/proxy-matcher.test.ts).
  */
 export const config = {
-  matcher: ["/((?!_next/static|_next/image|favicon.ico|robots.txt|api/webhooks/|api/laml/|api/health/|api/storage/).*)"],
+  matcher: ["/((?!_next/static|_next/image|favicon\\.ico$|favicon\\.svg$|robots\\.txt$|api/webhooks/|api/laml/|api/health/|api/storage/).*)"],
 };

@@ -5,18 +5,43 @@ import { CarrierNote } from "@/components/carrier-note";
 import { LazyOrgChooser, LazyOrgSwitcher, LazySettingsButton } from "@/components/lazy-panels";
 import { SignOutButton } from "@/components/sign-out-button";
 import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-operations";
-import { listCalls, viewFor } from "@/lib/calls/queries";
+import { callFilterSchema, CALL_FILTER_KEYS, type CallFilter } from "@/lib/calls/contracts";
+import { getCallDetail, listCalls, viewFor } from "@/lib/calls/queries";
 import { config } from "@/lib/config";
 import type { Tx } from "@/lib/db";
 import { check, type Membership } from "@/lib/rbac/authorize";
 import { allows } from "@/lib/rbac/policy";
 import { getVoiceConfig } from "@/lib/calls/voice-config";
 
+type SearchParams = Record<string, string | string[] | undefined>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function param(params: SearchParams, name: string): string | undefined {
+  const value = params[name];
+  return (Array.isArray(value) ? value[0] : value)?.trim() || undefined;
+}
+
+/** The URL's filters, each validated on its own: a malformed one is left out of the first paint. */
+function filterOf(params: SearchParams): CallFilter {
+  const filter: Record<string, unknown> = {};
+  for (const key of CALL_FILTER_KEYS) {
+    const raw = param(params, key);
+    if (raw === undefined) continue;
+    const parsed = callFilterSchema.shape[key].safeParse(raw);
+    if (parsed.success && parsed.data !== undefined) filter[key] = parsed.data;
+  }
+  return filter as CallFilter;
+}
+
 /**
  * The panels' first data, read under RLS in the page's one transaction (issued together, so
- * pipelined); a failure leaves each panel to load and say so itself.
+ * pipelined): the voice configuration, the list for the URL's filters, and the URL's selected
+ * call. A failure leaves each panel to load and say so itself. The selected call is read as the
+ * member, filtered by the active organization: another organization's call, an unknown or a
+ * malformed id is null ("Call not found"), never the call.
  */
-async function initialData(tx: Tx, active: Membership) {
+async function initialData(tx: Tx, active: Membership, { selected, filter }: { selected?: string; filter: CallFilter }) {
   const viewing = (() => {
     try {
       return check(active, "operations.view", active.orgId);
@@ -24,10 +49,16 @@ async function initialData(tx: Tx, active: Membership) {
       return null;
     }
   })();
-  if (!viewing) return [undefined, undefined] as const;
+  if (!viewing) return [undefined, undefined, undefined] as const;
+  const view = viewFor(viewing);
   return Promise.all([
     getVoiceConfig(tx, { membership: viewing }).catch(() => undefined),
-    listCalls(tx, { orgId: viewing.orgId, limit: 50, view: viewFor(viewing) }).catch(() => undefined),
+    listCalls(tx, { orgId: viewing.orgId, limit: 50, view, filter }).catch(() => undefined),
+    selected === undefined
+      ? undefined
+      : UUID.test(selected)
+        ? getCallDetail(tx, { orgId: viewing.orgId, callId: selected, view }).then((call) => ({ id: selected, call }), () => undefined)
+        : { id: selected, call: null },
   ]);
 }
 
@@ -42,21 +73,29 @@ function realtimeTransport(): VoiceOperationsProps["realtime"] {
 export const dynamic = "force-dynamic";
 
 /** The Voice Operations page: one page, a server shell with client islands per panel. */
-export default async function VoiceOperationsPage() {
+export default async function VoiceOperationsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
+  const params = await searchParams;
+  const selected = param(params, "call");
+  const filter = filterOf(params);
   const request = await requestSession();
   if (!request) redirect("/login");
   const { session } = request;
   // One transaction; should a panel's read fail in it, the workspace alone, and the panels
   // load (and say so) themselves, as when each had a transaction of its own.
-  const workspace = await withWorkspace(request, initialData).catch(() => withWorkspace(request, async () => undefined));
+  const workspace = await withWorkspace(request, (tx, active) => initialData(tx, active, { selected, filter })).catch(() =>
+    withWorkspace(request, async () => undefined));
   if (!workspace) redirect("/login");
   const { memberships, active } = workspace;
-  const [voiceConfig, calls] = workspace.data ?? [undefined, undefined];
+  const [voiceConfig, calls, detail] = workspace.data ?? [undefined, undefined, undefined];
 
   return (
     <div className="min-h-screen">
+      <a href="#call-list-heading"
+        className="sr-only rounded bg-white px-3 py-2 font-medium text-accent focus:not-sr-only focus:absolute focus:left-4 focus:top-2 focus:z-10">
+        Skip to the calls
+      </a>
       <header className="border-b border-slate-200 bg-white">
-        <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-4 px-6 py-3">
+        <div className="mx-auto flex max-w-[96rem] flex-wrap items-center gap-4 px-6 py-3">
           <h1 className="text-lg font-semibold">Voice Operations</h1>
           {active ? (
             <dl className="flex flex-wrap items-center gap-x-4 gap-y-1 text-sm" aria-label="Current organization">
@@ -87,7 +126,7 @@ export default async function VoiceOperationsPage() {
           </div>
         </div>
       </header>
-      <main className="mx-auto max-w-6xl px-6 py-6">
+      <main className="mx-auto max-w-[96rem] px-6 py-6">
         {active ? (
           <div className="space-y-6">
             <VoiceOperations
@@ -96,6 +135,8 @@ export default async function VoiceOperationsPage() {
               realtime={realtimeTransport()}
               initialConfig={voiceConfig}
               initialCalls={calls}
+              initialDetail={detail}
+              userId={session.userId}
               carrierNote={voiceConfig ? <CarrierNote carrier={voiceConfig.carrier} transcriber={voiceConfig.transcriber} /> : null}
             />
           </div>

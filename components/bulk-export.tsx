@@ -3,8 +3,7 @@
 import { useCallback, useRef, useState } from "react";
 import useSWR from "swr";
 import { apiFetch, ApiError, errorMessage, swrFetcher, type ApiKey } from "@/components/call-api";
-import type { CallFilter } from "@/lib/calls/contracts";
-import { callFilterQuery } from "@/lib/calls/filter-query";
+import type { Filters } from "@/components/url-state";
 import type { EvidenceExportLink, EvidenceExportList, EvidenceExportPreview, EvidenceExportView } from "@/lib/evidence/export-contracts";
 
 /**
@@ -29,7 +28,8 @@ const STATUS_LABEL: Record<EvidenceExportView["status"], string> = {
 /** `2026-11-30T14:05:00Z` → `2026-11-30 14:05 UTC`: the same text on every machine. */
 const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 
-export function BulkExport({ orgId, filter }: { orgId: string; filter: CallFilter }) {
+/** `filter`: the call list's filters as the URL holds them (the export parses them as GET /api/calls does). */
+export function BulkExport({ orgId, filter }: { orgId: string; filter: Filters }) {
   const opener = useRef<HTMLButtonElement>(null);
   const dialog = useRef<HTMLDialogElement>(null);
   const [open, setOpen] = useState(false);
@@ -60,8 +60,8 @@ export function BulkExport({ orgId, filter }: { orgId: string; filter: CallFilte
 /** The default export, so the host's `lazy(() => import(...))` needs no adapter (page weight). */
 export default BulkExport;
 
-function ExportPanel({ orgId, filter, onClose }: { orgId: string; filter: CallFilter; onClose: () => void }) {
-  const query = callFilterQuery(filter);
+function ExportPanel({ orgId, filter, onClose }: { orgId: string; filter: Filters; onClose: () => void }) {
+  const query = filter;
   const previewKey = ["/api/evidence/exports?preview", orgId, JSON.stringify(query)] as const;
   const preview = useSWR<EvidenceExportPreview, ApiError>(previewKey, () =>
     apiFetch<EvidenceExportPreview>("/api/evidence/exports", { orgId, method: "POST", body: { filter: query, dryRun: true } }),

@@ -100,21 +100,27 @@ export function callDetailKey(orgId: string, callId: string): ApiKey {
   return [`/api/calls/${encodeURIComponent(callId)}`, orgId];
 }
 
-/** useSWRInfinite's page keys for the call list, newest first, following `nextBefore`. */
-export function callPagesKey(orgId: string) {
+/**
+ * useSWRInfinite's page keys for the call list, newest first, following `nextBefore`. `query`
+ * is the filters' query string (components/url-state.ts `filterQuery`): each filter set is a
+ * list of its own in the cache.
+ */
+export function callPagesKey(orgId: string, query = "") {
+  const filter = query ? `${query}&` : "";
   return (index: number, previous: CallListResponse | null): ApiKey | null => {
-    if (index === 0) return [`/api/calls?limit=${PAGE_SIZE}`, orgId];
+    if (index === 0) return [`/api/calls?${filter}limit=${PAGE_SIZE}`, orgId];
     if (!previous?.nextBefore) return null;
-    return [`/api/calls?before=${encodeURIComponent(previous.nextBefore)}&limit=${PAGE_SIZE}`, orgId];
+    return [`/api/calls?${filter}before=${encodeURIComponent(previous.nextBefore)}&limit=${PAGE_SIZE}`, orgId];
   };
 }
 
 /**
- * The cache key under which useSWRInfinite keeps the whole list. SWR's key-matcher form of
- * `mutate` skips infinite keys on purpose, so the list is revalidated through this key.
+ * The cache key under which useSWRInfinite keeps the whole list (for one filter set). SWR's
+ * key-matcher form of `mutate` skips infinite keys on purpose, so the list is revalidated
+ * through this key: live updates and a placed call name the filters the page shows.
  */
-export function callListKey(orgId: string): string {
-  return unstable_serialize(callPagesKey(orgId));
+export function callListKey(orgId: string, query = ""): string {
+  return unstable_serialize(callPagesKey(orgId, query));
 }
 
 const ACTIVITY_PAGE_SIZE = 30;

@@ -3,7 +3,7 @@
 import { lazy, Suspense, useState } from "react";
 import useSWR from "swr";
 import { ApiError, apiFetch, callDetailKey, errorMessage, swrFetcher } from "@/components/call-api";
-import type { CallDetail, RecordingUrlResponse, TranscriptView } from "@/lib/calls/contracts";
+import type { CallDetail, CallHighlightsResponse, RecordingUrlResponse, TranscriptView } from "@/lib/calls/contracts";
 
 /**
  * What a recorded call became: the transcription's progress (pending, failed with AssemblyAI's
@@ -28,11 +28,13 @@ function speakerNames(transcript: TranscriptView, calledParty: string | null): R
   return names;
 }
 
-export function CallIntelligence({ orgId, callId, canRetry, canOpenOriginal }: {
+export function CallIntelligence({ orgId, callId, canRetry, canOpenOriginal, highlights }: {
   orgId: string;
   callId: string;
   canRetry: boolean;
   canOpenOriginal: boolean;
+  /** Where the list's search matched (GET /api/calls/:id/highlights): marked in the words shown. */
+  highlights?: CallHighlightsResponse;
 }) {
   const [original, setOriginal] = useState(false);
   const [path, key] = callDetailKey(orgId, callId);
@@ -106,6 +108,7 @@ export function CallIntelligence({ orgId, callId, canRetry, canOpenOriginal }: {
               translations={call.translations ?? []}
               scorecard={scorecard}
               redacted={transcript.version === "redacted"}
+              highlights={original ? undefined : highlights}
             />
           </Suspense>
         </>

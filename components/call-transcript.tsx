@@ -1,6 +1,8 @@
 "use client";
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { Highlighted } from "@/components/call-parts";
+import type { CallHighlightsResponse } from "@/lib/calls/contracts";
 import type { Scorecard } from "@/lib/intelligence/scorer";
 
 /**
@@ -34,6 +36,8 @@ export interface CallTranscriptProps {
   scorecard: Scorecard | null;
   /** Shown above the transcript when the words shown are the redacted ones. */
   redacted?: boolean;
+  /** A search's hits: matching utterances (by index) and translations, marked; the first scrolls into view. */
+  highlights?: CallHighlightsResponse;
 }
 
 const LANGUAGE_NAMES: Record<string, string> = { es: "Spanish", fr: "French", de: "German", pt: "Portuguese", it: "Italian", en: "English" };
@@ -71,8 +75,19 @@ const OUTCOME_STYLE: Record<string, string> = {
 };
 const OUTCOME_LABEL: Record<string, string> = { pass: "Pass", fail: "Fail", no_evidence: "No evidence" };
 
-export function CallTranscript({ loadAudio, utterances, speakerNames = {}, translations, scorecard, redacted }: CallTranscriptProps) {
+export function CallTranscript({ loadAudio, utterances, speakerNames = {}, translations, scorecard, redacted, highlights }: CallTranscriptProps) {
   const audio = useRef<HTMLAudioElement>(null);
+  const root = useRef<HTMLElement>(null);
+  const hitUtterances = useMemo(() => new Map((highlights?.utterances ?? []).map((u) => [u.index, u.fragments])), [highlights]);
+  const hitTranslations = useMemo(
+    () => new Map((highlights?.translations ?? []).filter((t) => t.fragments.some((f) => f.hit)).map((t) => [t.language, t.fragments])),
+    [highlights],
+  );
+  // Bring the first hit into view once the marks are there.
+  useEffect(() => {
+    if (!highlights) return;
+    root.current?.querySelector("mark")?.scrollIntoView({ block: "nearest" });
+  }, [highlights]);
   const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [nowMs, setNowMs] = useState(0);
@@ -122,7 +137,7 @@ export function CallTranscript({ loadAudio, utterances, speakerNames = {}, trans
   const name = (speaker: string) => speakerNames[speaker] ?? `Speaker ${speaker}`;
 
   return (
-    <section aria-label="Transcript" className="mt-3 space-y-3" data-testid="call-transcript">
+    <section ref={root} aria-label="Transcript" className="mt-3 space-y-3" data-testid="call-transcript">
       <div className="flex flex-wrap items-center gap-3">
         {src ? (
           <audio ref={audio} data-testid="transcript-audio" controls preload="auto" src={src} aria-label="Call recording"
@@ -141,16 +156,18 @@ export function CallTranscript({ loadAudio, utterances, speakerNames = {}, trans
         {redacted ? <span className="text-xs text-muted">Personal details are redacted in these words and this audio.</span> : null}
       </div>
 
-      <div className="grid gap-4 lg:grid-cols-2">
+      {/* Side by side only where the panel is wide enough; in the detail column they stack. */}
+      <div className={`grid gap-4 ${translations.length > 0 ? "2xl:grid-cols-2" : ""}`}>
         <ol className="max-h-80 space-y-1 overflow-y-auto text-sm" aria-label="Utterances">
           {utterances.map((u, i) => (
             <li key={`${i}-${u.startMs}`}>
               <button type="button" data-testid="transcript-utterance" data-start-ms={u.startMs} data-active={i === active ? "true" : "false"}
+                data-hit={hitUtterances.has(i) ? "true" : undefined}
                 aria-current={i === active ? "true" : undefined} onClick={() => void seek(u.startMs)}
                 className={`w-full rounded px-2 py-1 text-left hover:bg-slate-100 ${i === active ? "bg-amber-100" : ""}`}>
                 <span className="mr-2 font-mono text-xs text-muted">{formatMoment(u.startMs)}</span>
                 <span className="mr-1 font-semibold">{name(u.speaker)}:</span>
-                {u.text}
+                {hitUtterances.has(i) ? <Highlighted fragments={hitUtterances.get(i)!} /> : u.text}
               </button>
             </li>
           ))}
@@ -161,7 +178,9 @@ export function CallTranscript({ loadAudio, utterances, speakerNames = {}, trans
             {translations.map((t) => (
               <div key={t.language} data-testid="transcript-translation" data-language={t.language} lang={t.language}>
                 <h4 className="text-xs font-semibold uppercase tracking-wide text-muted">{LANGUAGE_NAMES[t.language] ?? t.language}</h4>
-                <p className="whitespace-pre-line text-sm">{t.text}</p>
+                <p className="whitespace-pre-line text-sm">
+                  {hitTranslations.has(t.language) ? <Highlighted fragments={hitTranslations.get(t.language)!} /> : t.text}
+                </p>
               </div>
             ))}
           </div>

@@ -25,6 +25,8 @@ export function OrgSwitcher({ options, activeOrgId }: { options: OrgOption[]; ac
             body: JSON.stringify({ orgId: event.target.value } satisfies ChooseOrgRequest),
           }).catch(() => null);
           if (!res?.ok) setError("Could not switch organization.");
+          // The selected call and the filters (scripts, surveys) belong to the organization left behind.
+          else if (window.location.search) window.history.replaceState(null, "", "/");
           router.refresh();
         }}
         className="rounded border border-slate-300 bg-white px-2 py-1 text-sm"

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useSWRConfig } from "swr";
 import { activityKey, callDetailKey, callListKey, isOrgKey } from "@/components/call-api";
 import { createCoalescer } from "@/lib/realtime/coalesce";
@@ -18,7 +18,12 @@ const DEBOUNCE_MS = 250;
  * while we were not listening (between the server render and the subscription, or during an
  * outage) produced notices nobody received.
  */
-export function useRealtime({ orgId, transport }: { orgId: string; transport: RealtimeTransport }): ConnectionState {
+export function useRealtime({ orgId, transport, listQuery = "" }: {
+  orgId: string;
+  transport: RealtimeTransport;
+  /** The filters of the list on screen (its SWR key): that list is the one revalidated. */
+  listQuery?: string;
+}): ConnectionState {
   const { mutate } = useSWRConfig();
   const [state, setState] = useState<ConnectionState>("connecting");
 
@@ -29,10 +34,16 @@ export function useRealtime({ orgId, transport }: { orgId: string; transport: Re
   const publishableKey = transport.kind === "supabase" ? transport.publishableKey : null;
   const tokenUrl = transport.kind === "supabase" ? transport.tokenUrl : undefined;
 
+  // Read when a burst is flushed, so a filter change does not tear down the connection.
+  const query = useRef(listQuery);
+  useEffect(() => {
+    query.current = listQuery;
+  }, [listQuery]);
+
   useEffect(() => {
     const coalescer = createCoalescer(
       ({ callIds, all }) => {
-        void mutate(callListKey(orgId));
+        void mutate(callListKey(orgId, query.current));
         // Every notice may be news for the activity feed (a call event, a sealed manifest, a custody event).
         void mutate(activityKey(orgId));
         if (all) {

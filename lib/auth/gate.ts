@@ -3,10 +3,11 @@
  * (webhooks and LaML check their own signatures and must never be redirected to /login), and
  * an invitation's page, preview and accept endpoint (the token is the credential; accepting
  * still needs a session, except to create a local account for the invitation's own email), and
- * the endpoint that turns a Supabase email link's tokens into a session.
+ * the endpoint that turns a Supabase email link's tokens into a session, and the static favicon
+ * and robots.txt.
  * Pure, so tests cover it without a server.
  */
-const PUBLIC_EXACT = ["/login", "/api/auth/sign-in", "/api/auth/session", "/api/invitations/preview", "/api/invitations/accept", "/api/evidence/jwks"];
+const PUBLIC_EXACT = ["/favicon.ico", "/favicon.svg", "/robots.txt", "/login", "/api/auth/sign-in", "/api/auth/session", "/api/invitations/preview", "/api/invitations/accept", "/api/evidence/jwks"];
 const PUBLIC_PREFIXES = ["/api/health/", "/api/webhooks/", "/api/laml/", "/api/storage/", "/invite/"];
 
 export function isPublicPath(pathname: string): boolean {

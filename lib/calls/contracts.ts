@@ -139,6 +139,30 @@ export type ScoreRequest = z.infer<typeof scoreRequestSchema>;
 export const scoreResponseSchema = z.object({ score: scorecardEntrySchema });
 export type ScoreResponse = z.infer<typeof scoreResponseSchema>;
 
+/** One sealed version of a call's evidence manifest, as the call's timeline shows it. */
+export const manifestVersionViewSchema = z.object({
+  version: z.number(),
+  /** SHA-256 of the manifest's canonical JSON. */
+  sha256: z.string(),
+  issuedAt: z.string(),
+  /** Its leaf index in the organization's evidence log; null until logged. */
+  logIndex: z.number().nullable(),
+});
+export type ManifestVersionView = z.infer<typeof manifestVersionViewSchema>;
+
+/** One custody event of a call's evidence. */
+export const custodyEventViewSchema = z.object({
+  kind: z.enum(["manifest.sealed", "evidence.viewed", "evidence.exported", "evidence.verified"]),
+  /** The member who acted; null for the system (sealing). */
+  actorUserId: z.string().nullable(),
+  occurredAt: z.string(),
+  /** The hash of what was sealed, viewed, exported or verified. */
+  sha256: z.string().nullable(),
+  /** The event's own link in the organization's custody chain. */
+  hash: z.string(),
+});
+export type CustodyEventView = z.infer<typeof custodyEventViewSchema>;
+
 export const callDetailSchema = callSummarySchema.extend({
   /** What the call ran with: its modulation snapshot (numbers masked as above). */
   snapshot: modulationSnapshotSchema.nullable(),
@@ -156,6 +180,14 @@ export const callDetailSchema = callSummarySchema.extend({
    * stored; null when the role/plan may not read shopper results (`survey.read`).
    */
   scorecards: z.array(scorecardEntrySchema).nullable(),
+  /**
+   * The call's sealed evidence manifest versions, oldest first, with their place in the
+   * organization's log (null until logged). Null for roles that may not see evidence
+   * (`evidence.export`); empty before the first is sealed.
+   */
+  manifests: z.array(manifestVersionViewSchema).nullable(),
+  /** The call's custody record (sealed, viewed, exported, verified), in chain order; null as `manifests`. */
+  custody: z.array(custodyEventViewSchema).nullable(),
 });
 export type CallDetail = z.infer<typeof callDetailSchema>;
 

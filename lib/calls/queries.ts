@@ -1,9 +1,11 @@
 import "server-only";
 import { callPage, encodeCursor, matchColumn, planForValues, searchMatch } from "@/lib/calls/call-search";
-import type { CallDetail, CallFilter, CallListResponse, CallSummary } from "@/lib/calls/contracts";
+import type { CallDetail, CallFilter, CallListResponse, CallSummary, CustodyEventView } from "@/lib/calls/contracts";
 import { latestRecordingColumn, recordingsOfCall, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
 import { surveyAnswersOfCall } from "@/lib/calls/survey-answers";
 import { readTimeline } from "@/lib/calls/timeline";
+import { custodyEventsOfCall } from "@/lib/evidence-sealing/custody";
+import { manifestVersionsOfCall } from "@/lib/evidence-sealing/manifests";
 import { transcriptionDetail } from "@/lib/intelligence/transcript-view";
 import { modulationSnapshotSchema, type ModulationSnapshot, type Flow } from "@/lib/calls/snapshot";
 import type { CallStatus } from "@/lib/calls/state-machine";
@@ -26,6 +28,8 @@ export interface CallView {
   translations: boolean;
   /** The unredacted original of a redacted call, asked for and allowed (`transcript.original`). */
   original: boolean;
+  /** Sealed manifests and the custody record (`evidence.export`). */
+  evidence: boolean;
 }
 
 /** What this member's role and plan let them see of a call. */
@@ -36,6 +40,7 @@ export function viewFor(m: Pick<Membership, "role" | "plan">, { original = false
     surveys: allows(m.role, m.plan, "survey.read"),
     translations: allows(m.role, m.plan, "translation.read"),
     original: original && allows(m.role, m.plan, "transcript.original"),
+    evidence: allows(m.role, m.plan, "evidence.export"),
   };
 }
 
@@ -141,12 +146,15 @@ export async function getCallDetail(
 ): Promise<CallDetail | null> {
   // Independent reads, issued together: postgres.js pipelines them on the transaction's
   // connection (one network round trip for the statements). An unknown call reads nothing.
-  const [row, events, recordings, answers, transcription] = await Promise.all([
+  const [row, events, recordings, answers, transcription, manifests, custody] = await Promise.all([
     callRow(tx, orgId, callId),
     readTimeline(tx, { orgId, callId }),
     view.recordings ? recordingsOfCall(tx, { orgId, callId }) : [],
     view.surveys ? surveyAnswersOfCall(tx, { orgId, callId }) : null,
     transcriptionDetail(tx, { orgId, callId, view: { transcripts: view.recordings, translations: view.translations, original: view.original, scores: view.surveys } }),
+    // Evidence for the timeline; RLS allows these reads to the same roles (evidence.export).
+    view.evidence ? manifestVersionsOfCall(tx, { orgId, callId }) : null,
+    view.evidence ? custodyEventsOfCall(tx, { orgId, callId }) : null,
   ]);
   if (!row) return null;
   const snapshot: ModulationSnapshot | null = modulationSnapshotSchema.safeParse(row.modulations).data ?? null;
@@ -158,5 +166,7 @@ export async function getCallDetail(
     recordings: recordings.map(recordingSummary),
     surveyAnswers: answers,
     ...transcription,
+    manifests,
+    custody: custody?.map((c) => ({ kind: c.action as CustodyEventView["kind"], actorUserId: c.actorUserId, occurredAt: c.occurredAt, sha256: c.sha256, hash: c.hash })) ?? null,
   };
 }

@@ -49,3 +49,21 @@ export async function insertManifest(
     returning id`;
   return row!;
 }
+
+/**
+ * A call's sealed versions as its timeline shows them: version, hash, when sealed and the leaf
+ * of the organization's log it became (null until logged). One statement; read under RLS, so
+ * only members who may export evidence see any.
+ */
+export async function manifestVersionsOfCall(
+  tx: Tx,
+  { orgId, callId }: { orgId: string; callId: string },
+): Promise<Array<{ version: number; sha256: string; issuedAt: string; logIndex: number | null }>> {
+  const rows = await tx<Array<{ version: number; sha256: string; issuedAt: string; logIndex: string | null }>>`
+    select m.version, m.manifest_sha256 as sha256, to_json(m.sealed_at) #>> '{}' as "issuedAt", e.leaf_index::text as "logIndex"
+    from public.evidence_manifests m
+    left join public.evidence_log_entries e on e.manifest_id = m.id and e.organization_id = m.organization_id
+    where m.organization_id = ${orgId} and m.call_id = ${callId}
+    order by m.version`;
+  return rows.map((r) => ({ ...r, logIndex: r.logIndex === null ? null : Number(r.logIndex) }));
+}

@@ -39,6 +39,8 @@ test("an operator places a call and watches it live to a playable recording the 
   });
   const navigations: string[] = [];
   page.on("framenavigated", (frame) => navigations.push(frame.url()));
+  // Never reloaded: this marker would be gone.
+  await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
 
   const placed = page.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
   await page.getByLabel("Phone number").fill("+14155550123");
@@ -55,12 +57,18 @@ test("an operator places a call and watches it live to a playable recording the 
   const positions = order.map((s) => statuses!.indexOf(s));
   expect(positions.every((p) => p >= 0), `statuses seen: ${statuses?.join(" → ")}`).toBe(true);
   expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-  expect(navigations).toEqual([]);
+  // The only navigation is the placed call becoming the selected one (same document, the URL;
+  // Next's router stamps its state on the new entry, a second event for the same URL).
+  expect([...new Set(navigations.map((u) => new URL(u).search))]).toEqual([`?call=${callId}`]);
+  expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+  await expect(row.getByTestId("call-row-link")).toHaveAttribute("aria-current", "true");
 
-  // The recording arrives (ingested by the job), and plays.
-  await expect(row.getByRole("button", { name: "Play recording" })).toBeVisible({ timeout: 30_000 });
-  await row.getByRole("button", { name: "Play recording" }).click();
-  const audio = row.getByTestId("recording-audio");
+  // The recording arrives (ingested by the job), and plays, in the selected call's detail.
+  const detail = page.getByTestId("call-detail");
+  await expect(detail).toHaveAttribute("data-detail-call-id", callId);
+  await expect(detail.getByRole("button", { name: "Play recording" })).toBeVisible({ timeout: 30_000 });
+  await detail.getByRole("button", { name: "Play recording" }).click();
+  const audio = detail.getByTestId("recording-audio");
   await expect(audio).toBeVisible();
   const duration = await audio.evaluate(async (el: HTMLAudioElement) => {
     if (el.readyState < 1) await new Promise((resolve, reject) => {
@@ -71,7 +79,7 @@ test("an operator places a call and watches it live to a playable recording the 
   });
   expect(duration).toBeGreaterThan(1);
 
-  const shown = await row.getByTestId("recording-sha256").getAttribute("data-sha256");
+  const shown = await detail.getByTestId("recording-sha256").getAttribute("data-sha256");
   const src = await audio.getAttribute("src");
   const bytes = await (await page.request.get(src!)).body();
   const stored = createHash("sha256").update(bytes).digest("hex");

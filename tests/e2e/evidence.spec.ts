@@ -23,16 +23,26 @@ test("an analyst verifies and exports a call's evidence; the bundle verifies off
   const callId = ((await response.json()) as { call: { id: string } }).call.id;
   const operatorRow = operator.locator(`[data-call-id="${callId}"]`);
   await expect(operatorRow.getByTestId("call-status")).toHaveText("Completed", { timeout: 60_000 });
-  // Operators do not handle evidence: no control on the page, and the API refuses.
-  await expect(operatorRow.getByTestId("evidence-details")).toHaveCount(0);
+  // Operators do not handle evidence: no control in the (selected) call's detail, no evidence on
+  // its timeline, and the API refuses.
+  const operatorDetail = operator.getByTestId("call-detail");
+  await expect(operatorDetail).toHaveAttribute("data-detail-call-id", callId);
+  await expect(operatorDetail.getByTestId("call-timeline")).toBeVisible();
+  await expect(operatorDetail.getByTestId("evidence-details")).toHaveCount(0);
+  await expect(operatorDetail.locator('[data-source="evidence"], [data-source="custody"]')).toHaveCount(0);
   expect((await operator.request.get(`/api/calls/${callId}/evidence`)).status()).toBe(403);
   expect((await operator.request.get(`/api/calls/${callId}/evidence/versions`)).status()).toBe(403);
   await operator.close();
 
   const analyst = await browser.newPage();
   await signIn(analyst, "analyst@acme.test");
-  const row = analyst.locator(`[data-call-id="${callId}"]`);
-  await row.getByText("Evidence", { exact: true }).click();
+  await analyst.locator(`[data-call-id="${callId}"]`).getByTestId("call-row-link").click();
+  await expect(analyst).toHaveURL(new RegExp(`\\?call=${callId}$`));
+  const row = analyst.getByTestId("call-detail");
+  // The timeline shows the sealed version (sealing follows the call's end by a few seconds).
+  await expect(row.locator('[data-testid="call-timeline"] [data-source="evidence"]').first())
+    .toContainText(/Evidence manifest version 1 sealed, log entry \d+/, { timeout: 60_000 });
+  await row.getByText(/^Evidence: versions/).click();
   const versions = row.getByTestId("manifest-version");
   await expect(versions.first()).toBeVisible({ timeout: 60_000 });
   await expect(versions.first()).toContainText(/v1 [0-9a-f]{12}…[0-9a-f]{4} · log entry \d+/);
@@ -55,6 +65,11 @@ test("an analyst verifies and exports a call's evidence; the bundle verifies off
   await row.getByRole("button", { name: /Show custody record/ }).click();
   await expect(row.getByTestId("custody-record")).toContainText("evidence.exported");
   await expect(row.getByTestId("custody-record")).toContainText("evidence.viewed");
+  // …and on the call's timeline, by whoever did it.
+  const custody = row.locator('[data-testid="call-timeline"] [data-source="custody"]');
+  await expect(custody.filter({ hasText: "Evidence viewed by you" }).first()).toBeVisible();
+  await expect(custody.filter({ hasText: "Evidence exported by you" })).toHaveCount(1, { timeout: 15_000 });
+  await expect(custody.filter({ hasText: "Evidence verified by you" })).toHaveCount(1);
   // A malformed or unknown call id is 404, never a 500.
   expect((await analyst.request.get("/api/calls/not-a-call/evidence/versions")).status()).toBe(404);
   expect((await analyst.request.get(`/api/calls/${crypto.randomUUID()}/evidence/versions`)).status()).toBe(404);

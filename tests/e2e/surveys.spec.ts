@@ -89,15 +89,16 @@ test("an owner writes a survey and a script; an operator calls with them; keypad
   expect(response.status()).toBe(201);
   const callId = ((await response.json()) as { call: { id: string } }).call.id;
 
-  const row = operator.locator(`[data-call-id="${callId}"]`);
-  await expect(row.getByTestId("call-status")).toHaveText("Completed", { timeout: 60_000 });
-  await row.getByText("Survey answers").click();
+  // The placed call is selected: its answers and score are in its detail beside the list.
+  await expect(operator.locator(`[data-call-id="${callId}"]`).getByTestId("call-status")).toHaveText("Completed", { timeout: 60_000 });
+  const row = operator.getByTestId("call-detail");
+  await expect(row).toHaveAttribute("data-detail-call-id", callId);
+  await expect(row.getByTestId("call-ran-with")).toContainText("After your visit v2");
   const answers = row.getByRole("list", { name: "Survey answers" });
   await expect(answers).toContainText("How was your visit? Press 1 to 5. 4 (keypad)");
   await expect(answers).toContainText("What could we do better? Tell us in a few words. “The nurse was very kind.” (spoken)");
 
   // And the score: the script's rubric, applied to the transcript of what the called party said.
-  await row.getByText("Transcript, translations and score").click();
   const criterion = row.getByTestId("scorecard-criterion").filter({ hasText: "Offers an appointment" });
   await expect(criterion).toHaveAttribute("data-outcome", "pass", { timeout: 90_000 });
   await expect(criterion.getByTestId("scorecard-citation")).toHaveCount(1);

@@ -56,26 +56,32 @@ test("a transcribed, translated shopper call shows its synced transcript, the Sp
   const callId = ((await response.json()) as { call: { id: string } }).call.id;
 
   // Opened while the call is still running: everything below arrives live.
+  // Placing a call selects it: its detail, beside the list, shows everything below live.
   const row = page.locator(`[data-call-id="${callId}"]`);
-  await row.getByText("Transcript, translations and score").click();
+  const detail = page.getByTestId("call-detail");
+  await expect(detail).toHaveAttribute("data-detail-call-id", callId);
+  await expect(page).toHaveURL(new RegExp(`\\?call=${callId}$`));
   await expect(row.getByTestId("call-status")).toHaveText("Completed", { timeout: 60_000 });
+  // What the call ran with comes from its own snapshot.
+  await expect(detail.getByTestId("call-ran-with")).toContainText(`${title} v1`);
+  await expect(detail.getByTestId("call-ran-with")).toContainText("es");
 
-  const utterances = row.getByTestId("transcript-utterance");
+  const utterances = detail.getByTestId("transcript-utterance");
   await expect(utterances.first()).toBeVisible({ timeout: 90_000 });
-  await expect(row.getByTestId("call-transcript")).toContainText("appointment");
-  await expect(row.getByTestId("call-transcript")).toContainText("Called party");
-  const spanish = row.locator('[data-testid="transcript-translation"][data-language="es"]');
+  await expect(detail.getByTestId("call-transcript")).toContainText("appointment");
+  await expect(detail.getByTestId("call-transcript")).toContainText("Called party");
+  const spanish = detail.locator('[data-testid="transcript-translation"][data-language="es"]');
   await expect(spanish).toBeVisible();
   await expect(spanish).toContainText(/cita|Hola/);
 
-  const criteria = row.getByTestId("scorecard-criterion");
+  const criteria = detail.getByTestId("scorecard-criterion");
   await expect(criteria).toHaveCount(RUBRIC.criteria.length, { timeout: 60_000 });
   // Every criterion was decided, and each one cites a moment of the recording.
   for (const criterion of await criteria.all()) {
     await expect(criterion).not.toHaveAttribute("data-outcome", "no_evidence");
     await expect(criterion.getByTestId("scorecard-citation")).toHaveCount(1);
   }
-  await expect(row.getByTestId("scorecard-score")).toContainText("100%");
+  await expect(detail.getByTestId("scorecard-score")).toContainText("100%");
 
   // Clicking a citation seeks the player to that moment, and the transcript follows it: the
   // longest silence is cited by where it starts, seconds into the called party's answer.
@@ -83,14 +89,14 @@ test("a transcribed, translated shopper call shows its synced transcript, the Sp
   const at = Number(await silence.getAttribute("data-start-ms"));
   expect(at).toBeGreaterThan(4500);
   await silence.click();
-  const audio = row.getByTestId("transcript-audio");
+  const audio = detail.getByTestId("transcript-audio");
   await expect(audio).toBeVisible();
   // Within 4 s of the click the player is at the cited moment (≥ 1 s in): playing from the start
   // would not be there yet.
   const position = () => audio.evaluate((a: HTMLAudioElement) => a.currentTime * 1000);
   await expect.poll(position, { timeout: 4_000 }).toBeGreaterThanOrEqual(at - 50);
   expect(await position()).toBeLessThan(at + 3000);
-  const current = row.locator('[data-testid="transcript-utterance"][data-active="true"]');
+  const current = detail.locator('[data-testid="transcript-utterance"][data-active="true"]');
   await expect(current).toHaveCount(1);
   await expect(current).toContainText("appointment");
 

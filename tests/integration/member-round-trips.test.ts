@@ -28,6 +28,9 @@ const { memberRoute } = await import("@/lib/http/member-route");
 const LIST = { statements: 4, roundTrips: 3 };
 // The detail's 8th statement reads the transcription request and its artifacts (one statement, same round trip).
 const DETAIL = { statements: 8, roundTrips: 3 };
+// Roles who may see evidence (analysts, admins, owners) read the call's sealed manifest versions
+// and its custody record too, for the call's timeline: two more statements in the same round trip.
+const DETAIL_WITH_EVIDENCE = { statements: 10, roundTrips: 3 };
 /** Placing a call: authorization, the insert's transaction, the carrier, the dial's transaction. */
 const PLACE = { statements: 14, roundTrips: 6 };
 
@@ -52,6 +55,7 @@ const pool = globalThis as unknown as { verbatimSql?: postgres.Sql };
 let orgId: string;
 let callId: string;
 let operator: Awaited<ReturnType<typeof signedInUser>>;
+let analyst: Awaited<ReturnType<typeof signedInUser>>;
 let carrier: CarrierSimulator;
 
 async function counting<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[]; roundTrips: number }> {
@@ -74,6 +78,8 @@ beforeAll(async () => {
   await asService((tx) => tx`insert into public.voice_configs (organization_id) values (${orgId})`);
   operator = await signedInUser();
   await addMembership(orgId, operator.userId, "operator");
+  analyst = await signedInUser();
+  await addMembership(orgId, analyst.userId, "analyst");
   for (let i = 0; i < 3; i++) await insertCall(orgId, operator.userId);
   callId = await insertCall(orgId, operator.userId);
   await insertCallEvent(orgId, callId);
@@ -91,7 +97,19 @@ describe("member requests: statements and round trips", () => {
     await counting(async () => {
       await call(operator.browser, listRoute, { path: "/api/calls?limit=50" });
       await call(operator.browser, detailRoute, { path: `/api/calls/${callId}`, params: { id: callId } });
+      await call(analyst.browser, detailRoute, { path: `/api/calls/${callId}`, params: { id: callId } });
     });
+  });
+
+  it(`a call's detail with its evidence timeline: ${DETAIL_WITH_EVIDENCE.statements} statements in ${DETAIL_WITH_EVIDENCE.roundTrips} round trips`, async () => {
+    const { result, statements, roundTrips } = await counting(() => call(analyst.browser, detailRoute, { path: `/api/calls/${callId}`, params: { id: callId } }));
+    expect(result.status).toBe(200);
+    const detail = result.body.call as { manifests: unknown[] | null; custody: unknown[] | null };
+    expect(detail.manifests).toEqual([]);
+    expect(detail.custody).toEqual([]);
+    expect(statements.filter((s) => /^\s*begin/i.test(s))).toHaveLength(1);
+    expect(statements.length, statements.join("\n---\n")).toBeLessThanOrEqual(DETAIL_WITH_EVIDENCE.statements);
+    expect(roundTrips).toBeLessThanOrEqual(DETAIL_WITH_EVIDENCE.roundTrips);
   });
 
   it(`the call list: ${LIST.statements} statements in ${LIST.roundTrips} round trips, one transaction`, async () => {

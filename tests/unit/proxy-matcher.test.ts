@@ -16,6 +16,9 @@ const bypass = [
   "/api/health/live",
   "/api/health/ready",
   "/api/storage/org/call/rec.wav",
+  "/favicon.ico",
+  "/favicon.svg",
+  "/robots.txt",
 ];
 const gated = [
   "/",
@@ -30,6 +33,9 @@ const gated = [
   "/api/storage",
   "/api/invitations/accept",
   "/invite/abc",
+  "/favicon.icon",
+  "/favicon.svg/x",
+  "/robots.txt.bak",
 ];
 
 describe("proxy matcher", () => {
