@@ -4,8 +4,8 @@ import { DEMO_PASSWORD, freshIp, signIn } from "./support";
 
 /**
  * axe-core (WCAG 2.0/2.1/2.2 A and AA rules) on the Voice Operations page in its main states:
- * the list, a selected call with its transcript, the filters applied, a deep link to another
- * organization's call, and a viewer's page (withheld controls). Any serious or critical
+ * the list, a selected call with its transcript, the filters applied, Settings (each tab), the
+ * bulk export dialog, a deep link to another organization's call, and a viewer's page (withheld controls). Any serious or critical
  * violation fails; lesser ones are reported as annotations. Each state is also kept as a
  * 1280×800 screenshot among the test's artifacts.
  */
@@ -63,7 +63,33 @@ test("the page in its main states has no serious or critical axe violations", as
   await expect(detail.getByTestId("transcript-utterance").first()).toBeVisible({ timeout: 30_000 });
   await audit(page, testInfo, "filters-applied");
 
-  // 4. A deep link to another organization's call.
+  // 4. Settings (owner): each of its tabs.
+  await page.goto("/");
+  await page.getByRole("button", { name: "Settings", exact: true }).click();
+  const settings = page.getByRole("dialog", { name: "Settings" });
+  await expect(settings.getByRole("button", { name: "Save configuration" })).toBeVisible();
+  await audit(page, testInfo, "settings-voice-configuration");
+  await settings.getByRole("tab", { name: "Members" }).click();
+  await expect(settings.getByRole("list", { name: "Members" })).toBeVisible();
+  await audit(page, testInfo, "settings-members");
+  await settings.getByRole("tab", { name: "Surveys and shopper scripts" }).click();
+  await expect(settings.getByRole("tabpanel")).not.toContainText("Loading");
+  await audit(page, testInfo, "settings-surveys-and-scripts");
+  await page.keyboard.press("Escape");
+  await expect(settings).toHaveCount(0);
+
+  // 5. The bulk export dialog, with the count of sealed calls it would export.
+  await expect.poll(async () => {
+    const res = await page.request.get(`/api/calls/${callId}`);
+    return (((await res.json()) as { call: { manifests: unknown[] | null } }).call.manifests ?? []).length;
+  }, { timeout: 60_000 }).toBeGreaterThan(0);
+  await page.getByRole("button", { name: "Export evidence…" }).click();
+  const exporting = page.getByRole("dialog", { name: "Export evidence" });
+  await expect(exporting.getByTestId("bulk-export-count")).toBeVisible();
+  await audit(page, testInfo, "export-dialog");
+  await page.keyboard.press("Escape");
+
+  // 6. A deep link to another organization's call.
   const borealis = await playwright.request.newContext({ baseURL: testInfo.project.use.baseURL });
   expect((await borealis.post("/api/auth/sign-in", { data: { email: "owner@borealis.test", password: DEMO_PASSWORD() }, headers: { "x-forwarded-for": freshIp() } })).ok()).toBe(true);
   const theirs = await borealis.post("/api/calls", { data: { to: "+14155550192" }, headers: { "idempotency-key": crypto.randomUUID() } });
@@ -74,7 +100,7 @@ test("the page in its main states has no serious or critical axe violations", as
   await expect(detail).toHaveAttribute("data-state", "not-found");
   await audit(page, testInfo, "other-organization-call");
 
-  // 5. A viewer: masked numbers, withheld controls that say why.
+  // 7. A viewer: masked numbers, withheld controls that say why.
   // axe-core/playwright needs a page of an explicit context.
   const viewerContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const viewer = await viewerContext.newPage();
@@ -96,6 +122,9 @@ test("every control is reachable by keyboard, in order, with a visible focus ind
   await expect(page.getByRole("link", { name: "Skip to the calls" })).toBeFocused();
   await page.keyboard.press("Enter");
   await expect(page.getByRole("heading", { name: "Calls" })).toBeFocused();
+  // The list's header: the owner may export evidence, then the search.
+  await page.keyboard.press("Tab");
+  await expect(page.getByRole("button", { name: "Export evidence…" })).toBeFocused();
   await page.keyboard.press("Tab");
   await expect(page.getByLabel("Search transcripts")).toBeFocused();
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
@@ -117,7 +146,7 @@ test("every control is reachable by keyboard, in order, with a visible focus ind
     if (!info.outline) outlineless += 1;
   }
   const joined = reached.join("\n");
-  for (const expected of ["Phone number", "Place call", "Search transcripts", "More filters"]) expect(joined, joined).toContain(expected);
+  for (const expected of ["Settings", "Phone number", "Place call", "Export evidence", "Search transcripts", "More filters"]) expect(joined, joined).toContain(expected);
   // The form comes before the list, the list before the detail (reading order = focus order).
   expect(reached.findIndex((r) => r.includes("Place call"))).toBeLessThan(reached.findIndex((r) => r.includes("Search transcripts")));
   expect(outlineless, joined).toBe(0);
