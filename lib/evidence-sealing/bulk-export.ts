@@ -1,6 +1,6 @@
 import "server-only";
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
-import { Readable, Transform } from "node:stream";
+import { createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import yazl from "yazl";
 import type { CallFilter } from "@/lib/calls/contracts";
@@ -22,6 +22,7 @@ import {
   type EvidenceExportRequest,
   type EvidenceExportView,
 } from "@/lib/evidence/export-contracts";
+import { measuringStream } from "@/lib/evidence/measuring-stream";
 import { exportEvidence } from "@/lib/evidence-sealing/export";
 import { latestManifest } from "@/lib/evidence-sealing/manifests";
 import { enqueue } from "@/lib/jobs";
@@ -401,22 +402,14 @@ async function archiveCall(zip: yazl.ZipFile, { orgId, callId, actorUserId, requ
       throw fail((error as Error).message);
     }
   });
-  const hash = createHash("sha256");
-  let bytes = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      done(null, chunk);
-    },
-  });
+  const { stream: measure, measured } = measuringStream();
   zip.addReadStream(measure, archiveFileName(callId), { compress: false });
   try {
     await pipeline(Readable.fromWeb(bundle.body as import("node:stream/web").ReadableStream<Uint8Array>), measure);
   } catch (error) {
     throw fail((error as Error).message);
   }
-  return { callId, file: archiveFileName(callId), bytes, sha256: hash.digest("hex"), manifestVersion: bundle.version, manifestSha256: bundle.manifestSha256 };
+  return { callId, file: archiveFileName(callId), ...measured(), manifestVersion: bundle.version, manifestSha256: bundle.manifestSha256 };
 }
 
 // ---------------------------------------------------------------------------------------------

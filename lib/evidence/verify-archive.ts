@@ -1,12 +1,12 @@
-import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { BundleReader } from "./bundle";
 import { openZipBundle } from "./bundle-zip";
+import { measuringStream } from "./measuring-stream";
 import { ARCHIVE_INDEX, ARCHIVE_README, archiveIndexSchema, type ArchiveIndex } from "./export-contracts";
 import { verifyBundle, type VerificationReport, type VerifyOptions } from "./verify-bundle";
 
@@ -66,17 +66,9 @@ export async function verifyArchive(reader: BundleReader, options: VerifyOptions
         continue;
       }
       const file = path.join(dir, `${calls.length}.zip`);
-      const hash = createHash("sha256");
-      let bytes = 0;
-      const measure = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          hash.update(chunk);
-          bytes += chunk.length;
-          done(null, chunk);
-        },
-      });
+      const { stream: measure, measured } = measuringStream();
       await pipeline(Readable.from(stream), measure, createWriteStream(file));
-      const sha256 = hash.digest("hex");
+      const { sha256, bytes } = measured();
       const mismatch: string[] = [];
       if (sha256 !== entry.sha256) mismatch.push(`its SHA-256 is ${sha256}, index.json lists ${entry.sha256}`);
       if (bytes !== entry.bytes) mismatch.push(`it is ${bytes} bytes, index.json lists ${entry.bytes}`);

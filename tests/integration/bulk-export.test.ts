@@ -15,7 +15,6 @@ import { GET as downloadRoute } from "@/app/api/evidence/exports/[id]/download/r
 import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { memoryBundle } from "@/lib/evidence/bundle";
-import { openZipBundle } from "@/lib/evidence/bundle-zip";
 import { archiveIndexSchema, type ArchiveIndex } from "@/lib/evidence/export-contracts";
 import { verifyArchive } from "@/lib/evidence/verify-archive";
 import { expireEvidenceExports, runBulkExport } from "@/lib/evidence-sealing/bulk-export";
@@ -25,7 +24,7 @@ import { startWorker, type RunningWorker } from "@/lib/jobs/worker";
 import { storage } from "@/lib/storage";
 import { addMembership, createOrg, member } from "@/tests/support/fixtures";
 import { as, call, type Browser, signedInUser } from "@/tests/support/member-requests";
-import { clearEvidenceDirs, useEvidenceDirs } from "@/tests/support/evidence-dirs";
+import { clearEvidenceDirs, unzip, useEvidenceDirs } from "@/tests/support/evidence-dirs";
 import { waitFor } from "@/tests/support/pipeline";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
@@ -89,14 +88,6 @@ async function zipOf(files: Map<string, Uint8Array>, file: string): Promise<stri
   for await (const c of zip.outputStream as AsyncIterable<Buffer>) chunks.push(c);
   await writeFile(file, Buffer.concat(chunks));
   return file;
-}
-
-async function unzip(file: string): Promise<Map<string, Uint8Array>> {
-  const bundle = await openZipBundle(file);
-  const files = new Map<string, Uint8Array>();
-  for (const name of bundle.names()) files.set(name, (await bundle.read(name))!);
-  bundle.close();
-  return files;
 }
 
 const exportsDir = (org: string) => path.join(process.env.STORAGE_DIR!, org, "exports");

@@ -14,7 +14,6 @@ import { POST as verifyRoute } from "@/app/api/evidence/verify/route";
 import { resetConfig } from "@/lib/config";
 import { asService } from "@/lib/db";
 import { memoryBundle } from "@/lib/evidence/bundle";
-import { openZipBundle } from "@/lib/evidence/bundle-zip";
 import { canonicalJson } from "@/lib/evidence/canonical-json";
 import { loadOrCreateLocalTsa } from "@/lib/evidence/local-tsa";
 import type { Manifest } from "@/lib/evidence/manifest";
@@ -32,7 +31,7 @@ import { storeArtifact } from "@/lib/intelligence/artifacts";
 import { storage } from "@/lib/storage";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
 import { as, type Browser, signedInUser } from "@/tests/support/member-requests";
-import { clearEvidenceDirs, useEvidenceDirs } from "@/tests/support/evidence-dirs";
+import { clearEvidenceDirs, unzip, useEvidenceDirs } from "@/tests/support/evidence-dirs";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
 
@@ -80,14 +79,6 @@ async function exportAs(browser: Browser, id: string, org?: string): Promise<Res
   const headers = new Headers({ "x-forwarded-for": "198.51.100.77" });
   if (org) headers.set("x-organization-id", org);
   return as(browser, () => exportRoute(new Request(`http://127.0.0.1/api/calls/${id}/evidence`, { headers }), { params: Promise.resolve({ id }) }));
-}
-
-async function unzip(file: string): Promise<Map<string, Uint8Array>> {
-  const bundle = await openZipBundle(file);
-  const files = new Map<string, Uint8Array>();
-  for (const name of bundle.names()) files.set(name, (await bundle.read(name))!);
-  bundle.close();
-  return files;
 }
 
 const tampered = (changes: Record<string, Uint8Array | string | undefined>) => {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { resetConfig } from "@/lib/config";
+import { openZipBundle } from "@/lib/evidence/bundle-zip";
 import { resetEvidenceAuthority } from "@/lib/evidence-sealing/authority";
 import { resetStorage } from "@/lib/storage";
 
@@ -29,4 +30,13 @@ export async function clearEvidenceDirs(dir: string, extra: readonly string[] = 
   resetStorage();
   resetEvidenceAuthority();
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Every file of a ZIP on disk (a bundle or a bulk archive), read whole: test-sized archives only. */
+export async function unzip(file: string): Promise<Map<string, Uint8Array>> {
+  const bundle = await openZipBundle(file);
+  const files = new Map<string, Uint8Array>();
+  for (const name of bundle.names()) files.set(name, (await bundle.read(name))!);
+  bundle.close();
+  return files;
 }
