@@ -51,7 +51,7 @@ export function timelineOf(call: Pick<CallDetail, "events" | "manifests" | "cust
   (call.custody ?? []).forEach((c, i) => {
     // Sealing is a custody event too; the manifest's own entry above already says it.
     if (c.kind === "manifest.sealed") return;
-    const who = c.actorUserId === null ? "by the system" : c.actorUserId === you ? "by you" : `by member ${c.actorUserId.slice(0, 8)}`;
+    const who = c.actorUserId === null ? "by the system" : c.actorUserId === you ? "by you" : `by ${c.actorEmail ?? `member ${c.actorUserId.slice(0, 8)}`}`;
     items.push({ key: `custody-${i}-${c.hash}`, at: c.occurredAt, source: "custody", text: `${CUSTODY_TEXT[c.kind] ?? c.kind} ${who}`, hash: c.hash });
   });
   // Stable: equal times keep their order (events before evidence, as they were appended).

@@ -155,6 +155,8 @@ export const custodyEventViewSchema = z.object({
   kind: z.enum(["manifest.sealed", "evidence.viewed", "evidence.exported", "evidence.verified"]),
   /** The member who acted; null for the system (sealing). */
   actorUserId: z.string().nullable(),
+  /** That member's email (null for the system, or a user no longer found). */
+  actorEmail: z.string().nullable(),
   occurredAt: z.string(),
   /** The hash of what was sealed, viewed, exported or verified. */
   sha256: z.string().nullable(),

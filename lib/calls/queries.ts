@@ -3,6 +3,7 @@ import { callPage, encodeCursor, matchColumn, planForValues, searchMatch } from 
 import type { CallDetail, CallFilter, CallListResponse, CallSummary, CustodyEventView } from "@/lib/calls/contracts";
 import { latestRecordingColumn, recordingsOfCall, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
 import { surveyAnswersOfCall } from "@/lib/calls/survey-answers";
+import { emailsOf } from "@/lib/orgs/members";
 import { readTimeline } from "@/lib/calls/timeline";
 import { custodyEventsOfCall } from "@/lib/evidence-sealing/custody";
 import { manifestVersionsOfCall } from "@/lib/evidence-sealing/manifests";
@@ -158,6 +159,8 @@ export async function getCallDetail(
   ]);
   if (!row) return null;
   const snapshot: ModulationSnapshot | null = modulationSnapshotSchema.safeParse(row.modulations).data ?? null;
+  // Who acted on the evidence, by email: the custody record is read by people who must know.
+  const actors = custody ? await emailsOf(custody.flatMap((c) => (c.actorUserId ? [c.actorUserId] : []))) : new Map<string, string>();
   return {
     // Recordings come oldest first; the summary shows the latest, as the list does.
     ...summary(row, view, recordings.at(-1)),
@@ -167,6 +170,6 @@ export async function getCallDetail(
     surveyAnswers: answers,
     ...transcription,
     manifests,
-    custody: custody?.map((c) => ({ kind: c.action as CustodyEventView["kind"], actorUserId: c.actorUserId, occurredAt: c.occurredAt, sha256: c.sha256, hash: c.hash })) ?? null,
+    custody: custody?.map((c) => ({ kind: c.action as CustodyEventView["kind"], actorUserId: c.actorUserId, actorEmail: c.actorUserId ? (actors.get(c.actorUserId) ?? null) : null, occurredAt: c.occurredAt, sha256: c.sha256, hash: c.hash })) ?? null,
   };
 }

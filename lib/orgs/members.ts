@@ -23,12 +23,21 @@ export async function listMembers(tx: Tx, { orgId }: { orgId: string }): Promise
   return withEmails(rows);
 }
 
+/**
+ * Emails of these users. They live in auth.users, which no API role may read: exactly these ids
+ * are looked up on the service path. Callers pass only ids the member may already see (their
+ * organization's members, the actors of custody events they may read).
+ */
+export async function emailsOf(userIds: string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(userIds)];
+  if (ids.length === 0) return new Map();
+  const rows = await asService((service) => service<{ id: string; email: string }[]>`
+    select id, email from auth.users where id = any(${ids}::uuid[])`);
+  return new Map(rows.map((e) => [e.id, e.email]));
+}
+
 async function withEmails(rows: { userId: string; role: Role; createdAt: string }[]): Promise<Member[]> {
-  if (rows.length === 0) return [];
-  // Emails live in auth.users, which no API role may read: look up exactly these ids.
-  const emails = await asService((service) => service<{ id: string; email: string }[]>`
-    select id, email from auth.users where id = any(${rows.map((r) => r.userId)}::uuid[])`);
-  const byId = new Map(emails.map((e) => [e.id, e.email]));
+  const byId = await emailsOf(rows.map((r) => r.userId));
   return rows.map((r) => ({ ...r, email: byId.get(r.userId) ?? null }));
 }
 

@@ -78,8 +78,8 @@ describe("GET /api/calls/:id: manifests and custody for the timeline", () => {
       expect(c.manifests![0]!.sha256).toMatch(/^[0-9a-f]{64}$/);
       expect(Date.parse(c.manifests![0]!.issuedAt)).not.toBeNaN();
       expect(c.custody!.map((e) => e.kind)).toEqual(["manifest.sealed", "evidence.viewed"]);
-      expect(c.custody![0]).toMatchObject({ actorUserId: null, sha256: c.manifests![0]!.sha256 });
-      expect(c.custody![1]).toMatchObject({ actorUserId: members.analyst.userId, sha256: c.manifests![0]!.sha256 });
+      expect(c.custody![0]).toMatchObject({ actorUserId: null, actorEmail: null, sha256: c.manifests![0]!.sha256 });
+      expect(c.custody![1]).toMatchObject({ actorUserId: members.analyst.userId, actorEmail: members.analyst.email, sha256: c.manifests![0]!.sha256 });
       for (const e of c.custody!) expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
     });
   }

@@ -16,9 +16,10 @@ describe("a call's timeline", () => {
       events,
       manifests: [{ version: 1, sha256: sha, issuedAt: "2026-11-30T10:01:40.000Z", logIndex: 7 }],
       custody: [
-        { kind: "manifest.sealed", actorUserId: null, occurredAt: "2026-11-30T10:01:40.000Z", sha256: sha, hash: "b".repeat(64) },
-        { kind: "evidence.exported", actorUserId: "u-1", occurredAt: "2026-11-30T10:05:00.000Z", sha256: sha, hash: "c".repeat(64) },
-        { kind: "evidence.viewed", actorUserId: "u-2-long-id", occurredAt: "2026-11-30T10:02:00.000Z", sha256: sha, hash: "d".repeat(64) },
+        { kind: "manifest.sealed", actorUserId: null, actorEmail: null, occurredAt: "2026-11-30T10:01:40.000Z", sha256: sha, hash: "b".repeat(64) },
+        { kind: "evidence.exported", actorUserId: "u-1", actorEmail: "me@acme.test", occurredAt: "2026-11-30T10:05:00.000Z", sha256: sha, hash: "c".repeat(64) },
+        { kind: "evidence.viewed", actorUserId: "u-2-long-id", actorEmail: "analyst@acme.test", occurredAt: "2026-11-30T10:02:00.000Z", sha256: sha, hash: "d".repeat(64) },
+        { kind: "evidence.verified", actorUserId: "u-3-gone-user", actorEmail: null, occurredAt: "2026-11-30T10:06:00.000Z", sha256: sha, hash: "e".repeat(64) },
       ],
     }, { you: "u-1" });
     expect(items.map((i) => i.text)).toEqual([
@@ -27,10 +28,11 @@ describe("a call's timeline", () => {
       "Recording stored",
       "Transcript stored",
       "Evidence manifest version 1 sealed, log entry 7",
-      "Evidence viewed by member u-2-long",
+      "Evidence viewed by analyst@acme.test",
       "Evidence exported by you",
+      "Evidence verified by member u-3-gone",
     ]);
-    expect(items.map((i) => i.source)).toEqual(["call", "carrier", "recording", "intelligence", "evidence", "custody", "custody"]);
+    expect(items.map((i) => i.source)).toEqual(["call", "carrier", "recording", "intelligence", "evidence", "custody", "custody", "custody"]);
     expect(items[4]!.hash).toBe(sha);
   });
 
