@@ -33,6 +33,8 @@ const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   DATABASE_URL: z.string().min(1).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /** How long a member request waits for the database before answering 503 (a paused or stalled server). */
+  DATABASE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   PUBLIC_BASE_URL: z.url().default("http://127.0.0.1:3000"),
   SESSION_SECRET: z.string().min(32, "SESSION_SECRET must be at least 32 characters").optional(),
   STORAGE_DIR: z.string().min(1).default(".data/storage"),
@@ -111,6 +113,7 @@ export interface Config {
   nodeEnv: "development" | "production" | "test";
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  databaseRequestTimeoutMs: number;
   publicBaseUrl: string;
   sessionSecret: string | undefined;
   storage: { kind: "filesystem"; dir: string } | { kind: "supabase"; bucket: string };
@@ -263,6 +266,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseRequestTimeoutMs: e.DATABASE_REQUEST_TIMEOUT_MS,
     publicBaseUrl: e.PUBLIC_BASE_URL.replace(/\/+$/, ""),
     sessionSecret: e.SESSION_SECRET,
     storage: mode === "supabase" ? { kind: "supabase", bucket: e.STORAGE_BUCKET } : { kind: "filesystem", dir: e.STORAGE_DIR },

@@ -1,6 +1,7 @@
 import { sql, type Tx, type Sql } from "@/lib/db/client";
 import type { Claims } from "@/lib/auth/claims";
-import { UnauthenticatedError } from "@/lib/errors";
+import { config } from "@/lib/config";
+import { UnauthenticatedError, UnavailableError } from "@/lib/errors";
 
 export type { Tx, Sql, Db } from "@/lib/db/client";
 
@@ -93,8 +94,49 @@ export async function withRequest<M, T>(
   { liveCheck, orgId }: { liveCheck: string | null; orgId: string | null },
   fn: (tx: Tx, context: RequestContext<M>) => Promise<T>,
   db: Sql = sql(),
+  { timeoutMs = config().databaseRequestTimeoutMs }: { timeoutMs?: number } = {},
+): Promise<T> {
+  return withDeadline(timeoutMs, (expired) => requestTransaction(claims, { liveCheck, orgId }, fn, db, expired));
+}
+
+/**
+ * A member request's answer within `ms`: a database that stops answering (paused, stalled, a
+ * connection that hangs) is a 503 after `ms`, never a request that waits forever. The work
+ * goes on in the background until the server answers; `expired()` then tells it to roll back
+ * rather than commit, so a request answered 503 changes nothing (unless its COMMIT was already
+ * on the wire: the message says to check before saving again).
+ */
+async function withDeadline<T>(ms: number, work: (expired: () => boolean) => Promise<T>): Promise<T> {
+  let expired = false;
+  let timer: NodeJS.Timeout | undefined;
+  const running = work(() => expired);
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = true;
+      running.catch(() => undefined);
+      reject(new UnavailableError(`The database did not answer within ${Math.round(ms / 1000)} s. Try again in a few seconds; if you were saving something, reload first to see whether it was saved.`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([running, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function requestTransaction<M, T>(
+  claims: Claims,
+  { liveCheck, orgId }: { liveCheck: string | null; orgId: string | null },
+  fn: (tx: Tx, context: RequestContext<M>) => Promise<T>,
+  db: Sql,
+  expired: () => boolean,
 ): Promise<T> {
   const conn = await db.reserve();
+  // Waited for a connection past the deadline: the caller has its 503; do nothing.
+  if (expired()) {
+    conn.release();
+    throw new UnavailableError("The request outlived its deadline before it began.");
+  }
   let open = false;
   try {
     const begun = conn.unsafe("begin").execute();
@@ -108,6 +150,8 @@ export async function withRequest<M, T>(
     if (!row?.context) throw new UnauthenticatedError();
     // `fn` gets the reserved connection as its transaction (no savepoints here).
     const result = await fn(conn as unknown as Tx, row.context);
+    // Answered 503 already: what it did is not to be kept.
+    if (expired()) throw new UnavailableError("The request outlived its deadline; rolled back.");
     open = false;
     const committed = await conn.unsafe("commit");
     if (committed.command !== "COMMIT") throw new Error("A statement of this request failed; its transaction was rolled back.");
@@ -129,11 +173,12 @@ export async function requestContext<M>(
   claims: Claims,
   { liveCheck, orgId }: { liveCheck: string | null; orgId: string | null },
   db: Sql = sql(),
+  { timeoutMs = config().databaseRequestTimeoutMs }: { timeoutMs?: number } = {},
 ): Promise<RequestContext<M>> {
-  const [row] = await db<{ context: RequestContext<M> | null }[]>`
+  const [row] = await withDeadline(timeoutMs, () => db<{ context: RequestContext<M> | null }[]>`
     select set_config('request.jwt.claims', ${JSON.stringify(claims)}, true) as claims,
            set_config('request.jwt.claim.sub', ${claims.sub}, true) as sub,
-           private.request_context(${liveCheck}::uuid, ${orgId}::uuid) as context`;
+           private.request_context(${liveCheck}::uuid, ${orgId}::uuid) as context`.then((rows) => rows));
   if (!row?.context) throw new UnauthenticatedError();
   return row.context;
 }

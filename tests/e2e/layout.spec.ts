@@ -187,6 +187,12 @@ test("the favicon and robots.txt are served without a session, and the page link
   await signIn(page, "viewer@acme.test");
   await expect(page.locator('link[rel="icon"][href="/favicon.svg"]')).toHaveCount(1);
   await expect(page.locator('meta[name="robots"]')).toHaveAttribute("content", /noindex/);
+  // An address the app does not have: a 404 page that says so and leads back.
+  const missing = await page.goto("/no-such-page");
+  expect(missing?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await page.getByRole("link", { name: "Open Voice Operations" }).click();
+  await expect(page.getByRole("heading", { name: "Calls" })).toBeVisible();
 });
 
 /**
