@@ -12,10 +12,9 @@ import type { Tx } from "@/lib/db";
 import { check, type Membership } from "@/lib/rbac/authorize";
 import { allows } from "@/lib/rbac/policy";
 import { getVoiceConfig } from "@/lib/calls/voice-config";
+import { isUuid } from "@/lib/http/pg-safe";
 
 type SearchParams = Record<string, string | string[] | undefined>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function param(params: SearchParams, name: string): string | undefined {
   const value = params[name];
@@ -56,7 +55,7 @@ async function initialData(tx: Tx, active: Membership, { selected, filter }: { s
     listCalls(tx, { orgId: viewing.orgId, limit: 50, view, filter }).catch(() => undefined),
     selected === undefined
       ? undefined
-      : UUID.test(selected)
+      : isUuid(selected)
         ? getCallDetail(tx, { orgId: viewing.orgId, callId: selected, view }).then((call) => ({ id: selected, call }), () => undefined)
         : { id: selected, call: null },
   ]);

@@ -9,6 +9,7 @@ import { claimsSchema, sessionFromClaims, type Claims, type Session } from "@/li
 import { cookieValue, secureCookies, type CookieJar } from "@/lib/auth/cookie-jar";
 import { hashPassword, verifyPassword } from "@/lib/auth/passwords";
 import { assertSignInAllowed, recordSignInFailure, recordSignInSuccess } from "@/lib/auth/sign-in-limiter";
+import { isUuid } from "@/lib/http/pg-safe";
 
 /**
  * The embedded default's sign-in: email and password (Argon2id) in `auth.users`, a session row
@@ -20,7 +21,6 @@ export const SESSION_COOKIE = "verbatim-session";
 const ISSUER = "verbatim-local";
 const AUDIENCE = "authenticated";
 const SESSION_TTL_SECONDS = 8 * 60 * 60;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const GENERIC_FAILURE = "Email or password is incorrect.";
 
 function secret(): Uint8Array {
@@ -95,7 +95,7 @@ export const localAuth: AuthAdapter = {
   async tokenSession(jar): Promise<Session | null> {
     const token = cookieValue(jar, SESSION_COOKIE);
     const claims = token ? await verifySessionToken(token) : null;
-    return claims?.session_id && UUID.test(claims.session_id) ? sessionFromClaims(claims) : null;
+    return claims?.session_id && isUuid(claims.session_id) ? sessionFromClaims(claims) : null;
   },
 
   async getSession(jar): Promise<Session | null> {

@@ -29,6 +29,7 @@ import { enqueue } from "@/lib/jobs";
 import type { Logger } from "@/lib/log";
 import type { Membership } from "@/lib/rbac/authorize";
 import { storage } from "@/lib/storage";
+import { isUuid } from "@/lib/http/pg-safe";
 
 /**
  * Bulk evidence export (issue 11, docs/adr/0020): the one writer of `evidence_exports`.
@@ -194,7 +195,7 @@ export async function listExports(tx: Tx, { orgId, userId, limit = 10 }: { orgId
 }
 
 async function exportRow(tx: Tx, { orgId, id }: { orgId: string; id: string }): Promise<ExportRow> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw new NotFoundError("No such export in this organization.");
+  if (!isUuid(id)) throw new NotFoundError("No such export in this organization.");
   const [row] = await tx<ExportRow[]>`select ${COLUMNS(tx)} from public.evidence_exports where organization_id = ${orgId} and id = ${id}`;
   if (!row) throw new NotFoundError("No such export in this organization.");
   return row;

@@ -5,6 +5,7 @@ import { leafOfManifest, treeHeads } from "@/lib/evidence-sealing/log";
 import { manifestsOfCall } from "@/lib/evidence-sealing/manifests";
 import { NotFoundError } from "@/lib/errors";
 import { callExists } from "@/lib/calls/queries";
+import { isUuid } from "@/lib/http/pg-safe";
 
 /**
  * What the page shows of a call's evidence (owners, admins, analysts): every manifest version
@@ -24,7 +25,7 @@ export async function evidenceOfCall(
   tx: Tx,
   { orgId, callId, actorUserId, requestId }: { orgId: string; callId: string; actorUserId: string; requestId: string },
 ): Promise<EvidenceView> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(callId) || !(await callExists(tx, { orgId, callId }))) {
+  if (!isUuid(callId) || !(await callExists(tx, { orgId, callId }))) {
     throw new NotFoundError("Call not found.");
   }
   const [manifests, heads] = await Promise.all([manifestsOfCall(tx, { orgId, callId }), treeHeads(tx, orgId)]);

@@ -8,7 +8,8 @@ import { z } from "zod";
  * - text: no U+0000 (Postgres text and jsonb refuse it) and no lone UTF-16 surrogate (the driver
  *   would send U+FFFD in text, and jsonb refuses the `\ud800` escape outright);
  * - timestamps: within a sane window that Postgres and JavaScript both hold;
- * - integers: within the column's type (int4 unless the column is bigint).
+ * - integers: within the column's type (int4 unless the column is bigint);
+ * - ids: a uuid column compared with anything else is a driver error (`isUuid` first: 404).
  *
  * Pure (no server-only): schemas in client-safe modules use these too.
  */
@@ -22,6 +23,13 @@ const JSON_MAX_DEPTH = 32;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether an id from a URL, a header or a form can be compared with a uuid column. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
 
 /** Why a string cannot go into Postgres, or null when it can. */
 export function textProblem(value: string): string | null {

@@ -27,6 +27,7 @@ import type {
 import { hashInvitationToken, isWellFormedToken, newInvitationToken } from "@/lib/orgs/invitation-token";
 import type { Membership } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
+import { isUuid } from "@/lib/http/pg-safe";
 
 /**
  * Invitations: the only way into an organization. This module is the one writer of
@@ -39,8 +40,6 @@ import type { Role } from "@/lib/rbac/policy";
 function acceptUrlFor(token: string): string {
   return `${config().publicBaseUrl}/invite/${token}`;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const INVITATION_COLUMNS = (tx: Tx) =>
   tx`id, email, role::text as role, created_at::text as "createdAt", expires_at::text as "expiresAt"`;
@@ -111,7 +110,7 @@ export async function revokeInvitation(
   tx: Tx,
   { orgId, userId, invitationId }: { orgId: string; userId: string; invitationId: string },
 ): Promise<void> {
-  const rows = UUID.test(invitationId)
+  const rows = isUuid(invitationId)
     ? await tx`
         update public.invitations set revoked_at = now(), revoked_by = ${userId}
         where id = ${invitationId} and organization_id = ${orgId} and accepted_at is null and revoked_at is null

@@ -4,6 +4,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "@
 import type { Member } from "@/lib/orgs/contracts";
 import type { Membership } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
+import { isUuid } from "@/lib/http/pg-safe";
 
 /**
  * Members of an organization: the one module that changes or removes `org_members` rows
@@ -12,8 +13,6 @@ import type { Role } from "@/lib/rbac/policy";
  * SQL (RLS: only an owner touches an owner row; the trigger `org_members_keep_an_owner`: no
  * organization loses its last owner).
  */
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The organization's members with their emails; the caller was authorized for `members.manage`. */
 export async function listMembers(tx: Tx, { orgId }: { orgId: string }): Promise<Member[]> {
@@ -62,7 +61,7 @@ function isLastOwnerRefusal(err: unknown): boolean {
  * 403, not 404): the change itself re-checks the row, and answers 409 if it moved meanwhile.
  */
 async function target(tx: Tx, orgId: string, userId: string): Promise<{ role: Role; createdAt: string }> {
-  if (!UUID.test(userId)) throw new ValidationError("userId: not a member id (a UUID).", { issues: [{ path: "userId", message: "not a UUID" }] });
+  if (!isUuid(userId)) throw new ValidationError("userId: not a member id (a UUID).", { issues: [{ path: "userId", message: "not a UUID" }] });
   const [row] = await tx<{ role: Role; createdAt: string }[]>`
     select role::text as role, created_at::text as "createdAt" from public.org_members
     where organization_id = ${orgId} and user_id = ${userId}`;

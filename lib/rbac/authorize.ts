@@ -6,6 +6,7 @@ import { ForbiddenError, NotFoundError, OrganizationRequiredError, PlanRequiredE
 import { logger } from "@/lib/log";
 import type { Membership } from "@/lib/orgs/contracts";
 import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
+import { isUuid } from "@/lib/http/pg-safe";
 
 /** The caller's membership as the API shows it (`GET /api/me`); defined once in the orgs contracts. */
 export type { Membership };
@@ -28,8 +29,6 @@ async function findMembership(tx: Tx, { userId, orgId }: { userId: string; orgId
     where m.organization_id = ${orgId} and m.user_id = ${userId}`;
   return row ?? null;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Check a membership against the policy. An organization the caller does not belong to is
@@ -69,7 +68,7 @@ export function requirePlan(membership: Membership, action: Action): void {
  * `memberRoute` (lib/http/member-route.ts); server components and tests through `withMember`.
  */
 export async function authorize(session: Session, action: Action, orgId: string, tx?: Tx): Promise<Membership> {
-  if (!UUID.test(orgId)) return check(null, action, orgId);
+  if (!isUuid(orgId)) return check(null, action, orgId);
   const load = (t: Tx) => findMembership(t, { userId: session.userId, orgId });
   const membership = tx ? await load(tx) : await withUser(session.claims, load);
   return check(membership, action, orgId);
@@ -115,7 +114,7 @@ export async function withMemberRequest<T>(
   fn: (tx: Tx, membership: Membership, memberships: Membership[]) => Promise<T>,
   { before, deferred }: { before?: () => Promise<void>; deferred?: unknown } = {},
 ): Promise<T> {
-  const named = orgId === null ? null : UUID.test(orgId) ? orgId : NO_ORG;
+  const named = orgId === null ? null : isUuid(orgId) ? orgId : NO_ORG;
   return withRequest<Membership, T>(session.claims, { liveCheck, orgId: named }, async (tx, context) => {
     const membership = await checked(context, action, orgId, { before, deferred });
     return fn(tx, membership, context.memberships);
@@ -133,7 +132,7 @@ export async function authorizeRequest(
   orgId: string | null,
   { before, deferred }: { before?: () => Promise<void>; deferred?: unknown } = {},
 ): Promise<Membership> {
-  const named = orgId === null ? null : UUID.test(orgId) ? orgId : NO_ORG;
+  const named = orgId === null ? null : isUuid(orgId) ? orgId : NO_ORG;
   const context = await requestContext<Membership>(session.claims, { liveCheck, orgId: named });
   return checked(context, action, orgId, { before, deferred });
 }

@@ -13,6 +13,7 @@ import {
   type VersionRef,
 } from "@/lib/surveys/documents";
 import { versionHash } from "@/lib/surveys/hash";
+import { isUuid } from "@/lib/http/pg-safe";
 
 /**
  * The one writer of surveys, survey_versions, shopper_scripts and shopper_script_versions, and
@@ -46,8 +47,6 @@ function documentFor<K extends LibraryKind>(kind: K, id: string, version: number
     : shopperScriptDocument(id, version, draft as ShopperScriptDraft);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const NOUN: Record<LibraryKind, string> = { survey: "survey", shopperScript: "shopper script" };
 
 /** Every survey or script of the organization, each with its latest version. */
@@ -73,7 +72,7 @@ export async function findVersion<K extends LibraryKind>(
   { orgId, id, version }: { orgId: string; id: string; version?: number },
 ): Promise<VersionRecord<K> | null> {
   // An id that is not a UUID names nothing (and must not reach a uuid column as a 500).
-  if (!UUID.test(id) || (version !== undefined && !(Number.isInteger(version) && version >= 1 && version <= 2147483647))) return null;
+  if (!isUuid(id) || (version !== undefined && !(Number.isInteger(version) && version >= 1 && version <= 2147483647))) return null;
   const rows = kind === "survey"
     ? await tx<Row[]>`
         select document, sha256, to_json(created_at) #>> '{}' as "createdAt" from public.survey_versions

@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { ValidationError } from "@/lib/errors";
-import { parsePgInt4Digits, parsePgTimestamp, pgText } from "@/lib/http/pg-safe";
+import { parsePgInt4Digits, parsePgTimestamp, pgText, isUuid } from "@/lib/http/pg-safe";
 
 /**
  * The fields of SignalWire's callbacks, each checked against its documented domain.
@@ -19,10 +19,9 @@ import { parsePgInt4Digits, parsePgTimestamp, pgText } from "@/lib/http/pg-safe"
  * - everything else is optional: outside its domain it is dropped and the event is kept.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Twilio-style sids (two letters and 32 hex digits), which the compatibility API also accepts. */
 const TWILIO_SID = /^[A-Z]{2}[0-9a-f]{32}$/i;
-const providerSidSchema = z.string().refine((v) => UUID.test(v) || TWILIO_SID.test(v), "must be a SignalWire sid (a UUID)");
+const providerSidSchema = z.string().refine((v) => isUuid(v) || TWILIO_SID.test(v), "must be a SignalWire sid (a UUID)");
 
 const CALL_STATUS_VALUES = [
   "queued", "initiated", "ringing", "answered", "in-progress", "completed", "busy", "failed", "no-answer", "canceled",
