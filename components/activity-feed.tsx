@@ -26,14 +26,7 @@ function formatTime(iso: string, local: boolean): string {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 }
 
-const SOURCE_LABEL: Record<ActivityEvent["source"], string> = { call: "Call", evidence: "Evidence", custody: "Custody", organization: "Members" };
-
-/** The organization's own changes: the voice configuration is Settings, the rest is Members. */
-function sourceLabel(e: ActivityEvent): string {
-  return e.source === "organization" && e.kind.startsWith("voice_config.") ? "Settings" : SOURCE_LABEL[e.source];
-}
-
-/** Text/background pairs well above WCAG AA; the label is the text, so colour is never the only signal. */
+/** Text/background pairs well above WCAG AA; the label (the API's `label`) is the text, so colour is never the only signal. */
 const SOURCE_STYLE: Record<ActivityEvent["source"], string> = {
   call: "border-slate-300 bg-slate-100 text-slate-800",
   evidence: "border-emerald-300 bg-emerald-50 text-emerald-900",
@@ -97,7 +90,7 @@ export function ActivityFeed({ orgId, onSelectCall }: ActivityFeedProps) {
             {events.map((e) => (
               <li key={e.id} data-testid="activity-event" className="flex flex-wrap items-baseline gap-x-3 gap-y-1 py-2">
                 <time dateTime={e.occurredAt} className="w-44 shrink-0 text-xs text-muted tabular-nums">{formatTime(e.occurredAt, local)}</time>
-                <span className={`rounded border px-1.5 py-0.5 text-xs font-medium ${SOURCE_STYLE[e.source]}`}>{sourceLabel(e)}</span>
+                <span className={`rounded border px-1.5 py-0.5 text-xs font-medium ${SOURCE_STYLE[e.source]}`}>{e.label}</span>
                 <span className="min-w-0 flex-1">{e.summary}</span>
                 {e.callId ? (
                   <a href={`?call=${encodeURIComponent(e.callId)}`} onClick={(ev) => select(ev, e.callId!)}

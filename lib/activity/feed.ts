@@ -67,6 +67,8 @@ interface Row {
   subject: string | null;
 }
 
+const SOURCE_LABEL = { call: "Call", evidence: "Evidence", custody: "Custody" } as const;
+
 const CUSTODY_SUMMARY: Record<string, string> = {
   "evidence.viewed": "Evidence viewed",
   "evidence.exported": "Evidence exported",
@@ -136,6 +138,7 @@ function event(row: Row, view: ReturnType<typeof viewFor>, people: Map<string, s
   return {
     id: `${row.source}:${row.id}`,
     source: row.source,
+    label: row.source === "organization" ? (row.kind.startsWith("voice_config.") ? "Settings" : "Members") : SOURCE_LABEL[row.source],
     kind: row.kind,
     occurredAt: row.at,
     summary: row.source === "organization" ? describeChange(row, people) : summary(row, view),

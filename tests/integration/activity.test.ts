@@ -83,6 +83,7 @@ describe("what each role sees", () => {
       // The custody event was appended just now (its time is the server's clock), so it is newest.
       expect(kinds(body.events), role).toEqual(["evidence.exported", "manifest.sealed", "score.stored", "provider.status", "call.dialled", "call.dial_failed"]);
       expect(body.events.every((e) => e.callId === callId && e.number === TO), role).toBe(true);
+      expect(body.events.map((e) => e.label), role).toEqual(["Custody", "Evidence", "Call", "Call", "Call", "Call"]);
       expect(body.events.map((e) => e.summary), role).toEqual([
         "Evidence exported", "Evidence sealed (manifest version 1)",
         "Shopper score 50% (rubric v2: 1 pass, 1 fail, 0 no evidence)", "Call completed after 12s", "Dialled", `The 'To' number ${TO} is not valid.`,

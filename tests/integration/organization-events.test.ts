@@ -239,6 +239,7 @@ describe("who reads them", () => {
       const changes = body.events.filter((e) => e.source === "organization");
       expect(changes.length, role).toBe((await eventsOf(orgId)).length);
       expect(changes.every((e) => e.callId === null && e.number === null)).toBe(true);
+      expect(changes.every((e) => e.label === (e.kind === "voice_config.updated" ? "Settings" : "Members"))).toBe(true);
       const lines = changes.map((e) => e.summary);
       expect(lines).toContain(`${users.owner.email} changed the voice configuration (version 2: record, disclosure text)`);
       expect(lines).toContain(`${users.admin.email} made ${users.viewer.email} an analyst (was a viewer)`);
