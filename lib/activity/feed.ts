@@ -117,10 +117,10 @@ export async function listActivity(
        order by x.occurred_at desc, x.id desc limit ${n})` : tx``}
       ${organization ? tx`
       union all
-      (select 'organization', o.id::text, o.id::text, o.kind, o.payload,
+      (select 'organization', lpad(o.id::text, 20, '0'), o.id::text, o.kind, o.payload,
               to_json(o.occurred_at) #>> '{}', null, null, o.actor_user_id, o.subject, o.occurred_at
        from public.organization_events o
-       where o.organization_id = ${orgId} ${after(tx`o.occurred_at`, "organization", tx`o.id::text`)}
+       where o.organization_id = ${orgId} ${after(tx`o.occurred_at`, "organization", tx`lpad(o.id::text, 20, '0')`)}
        order by o.occurred_at desc, o.id desc limit ${n})` : tx``}
     ) feed
     order by ts desc, source desc, "sortId" desc

@@ -12,8 +12,10 @@
 -- Never updated or deleted, by any role, the service path and the table owner included
 -- (trigger). Read by members whose role may manage members (owners, admins): the feed
 -- names people by email, and who invited whom is theirs to see.
+-- `occurred_at` is the transaction's time, shared by everything one change did (an invitation
+-- that replaces another is two events); `id` keeps them in the order they were written.
 create table public.organization_events (
-  id uuid primary key default gen_random_uuid(),
+  id bigint generated always as identity primary key,
   organization_id uuid not null references public.organizations (id) on delete cascade,
   actor_user_id uuid,
   kind text not null check (kind in (
@@ -40,13 +42,13 @@ create policy "Members who may manage members can read their organization's chan
 -- path), never a parameter. A member may only write into an organization they belong to, or
 -- record their own removal from it (which is made before the event is written).
 create function private.append_organization_event(p_org uuid, p_kind text, p_subject text, p_payload jsonb)
-returns uuid
+returns bigint
 language plpgsql volatile security definer
 set search_path = ''
 as $$
 declare
   v_uid uuid := (select auth.uid());
-  v_id uuid;
+  v_id bigint;
 begin
   if v_uid is not null and not private.is_member(p_org)
      and not (p_kind = 'member.removed' and p_subject = v_uid::text) then

@@ -196,12 +196,14 @@ describe("live", () => {
     const notices: Record<string, unknown>[] = [];
     const listener = await sql().listen("verbatim_realtime", (payload) => notices.push(JSON.parse(payload) as Record<string, unknown>));
     try {
+      // Only this organization's: other test files announce their own organizations' changes meanwhile.
+      const ours = () => notices.filter((n) => n.org === orgId);
       const c = await insertCall(orgId, users.operator.userId);
+      // The call's own notice arrives asynchronously: wait for it before counting what follows.
+      await expect.poll(() => ours().length, { timeout: 5_000 }).toBe(1);
       notices.length = 0;
       await sealManifest(orgId, c, new Date().toISOString());
       await custody(orgId, c, "evidence.viewed", users.owner.userId);
-      // Only this organization's: other test files announce their own organizations' changes meanwhile.
-      const ours = () => notices.filter((n) => n.org === orgId);
       await expect.poll(() => ours().length, { timeout: 5_000 }).toBe(2);
       expect(ours()).toEqual([{ org: orgId, topic: "calls", callId: c }, { org: orgId, topic: "calls", callId: c }]);
     } finally {

@@ -310,7 +310,7 @@ describe("in the feed's one order", () => {
     const plan = await sql()<{ "QUERY PLAN": string }[]>`
       explain select o.id from public.organization_events o
       where o.organization_id = ${org} and o.occurred_at <= now()
-        and (o.occurred_at, 'organization'::text, o.id::text) < (now(), 'organization'::text, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::text)
+        and (o.occurred_at, 'organization'::text, lpad(o.id::text, 20, '0')) < (now(), 'organization'::text, '99999999999999999999'::text)
       order by o.occurred_at desc, o.id desc limit 51`;
     const text = plan.map((r) => r["QUERY PLAN"]).join("\n");
     expect(text).toContain("organization_events_org_occurred_idx");
