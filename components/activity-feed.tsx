@@ -6,8 +6,9 @@ import { activityPagesKey, errorMessage, swrFetcher, type ApiError } from "@/com
 import type { ActivityEvent, ActivityResponse } from "@/lib/activity/contracts";
 
 /**
- * The organization's activity, newest first: what happened on its calls, evidence sealed, and
- * evidence viewed, exported or verified (for those who may see that). Live: the realtime hook
+ * The organization's activity, newest first: what happened on its calls, evidence sealed,
+ * evidence viewed, exported or verified, and (for owners and admins) who changed the settings,
+ * the members and the invitations; those have no call to link to. Live: the realtime hook
  * revalidates `activityKey(orgId)` on every notice. Self-contained and loadable on its own.
  */
 
@@ -25,13 +26,12 @@ function formatTime(iso: string, local: boolean): string {
   return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 }
 
-const SOURCE_LABEL: Record<ActivityEvent["source"], string> = { call: "Call", evidence: "Evidence", custody: "Custody" };
-
-/** Text/background pairs well above WCAG AA; the label is the text, so colour is never the only signal. */
+/** Text/background pairs well above WCAG AA; the label (the API's `label`) is the text, so colour is never the only signal. */
 const SOURCE_STYLE: Record<ActivityEvent["source"], string> = {
   call: "border-slate-300 bg-slate-100 text-slate-800",
   evidence: "border-emerald-300 bg-emerald-50 text-emerald-900",
   custody: "border-violet-300 bg-violet-50 text-violet-900",
+  organization: "border-amber-300 bg-amber-50 text-amber-900",
 };
 
 export interface ActivityFeedProps {
@@ -90,7 +90,7 @@ export function ActivityFeed({ orgId, onSelectCall }: ActivityFeedProps) {
             {events.map((e) => (
               <li key={e.id} data-testid="activity-event" className="flex flex-wrap items-baseline gap-x-3 gap-y-1 py-2">
                 <time dateTime={e.occurredAt} className="w-44 shrink-0 text-xs text-muted tabular-nums">{formatTime(e.occurredAt, local)}</time>
-                <span className={`rounded border px-1.5 py-0.5 text-xs font-medium ${SOURCE_STYLE[e.source]}`}>{SOURCE_LABEL[e.source]}</span>
+                <span className={`rounded border px-1.5 py-0.5 text-xs font-medium ${SOURCE_STYLE[e.source]}`}>{e.label}</span>
                 <span className="min-w-0 flex-1">{e.summary}</span>
                 {e.callId ? (
                   <a href={`?call=${encodeURIComponent(e.callId)}`} onClick={(ev) => select(ev, e.callId!)}

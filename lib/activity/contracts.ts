@@ -2,17 +2,23 @@ import { z } from "zod";
 
 /**
  * The organization's activity feed (GET /api/activity): its newest events across calls and
- * evidence, newest first. Client-safe: zod only.
+ * evidence and its own settings and members, newest first. Client-safe: zod only.
  */
-export const ACTIVITY_SOURCES = ["call", "evidence", "custody"] as const;
+export const ACTIVITY_SOURCES = ["call", "evidence", "custody", "organization"] as const;
 export type ActivitySource = (typeof ACTIVITY_SOURCES)[number];
 
 export const activityEventSchema = z.object({
   /** Unique across sources: `<source>:<id>`. */
   id: z.string(),
-  /** `call`: the call's timeline; `evidence`: a sealed manifest; `custody`: evidence viewed, exported or verified. */
+  /**
+   * `call`: the call's timeline; `evidence`: a sealed manifest; `custody`: evidence viewed,
+   * exported or verified; `organization`: the voice configuration, members and invitations
+   * changed (only for roles that may manage members; no call, no number).
+   */
   source: z.enum(ACTIVITY_SOURCES),
-  /** The timeline's kind (`provider.status`, …), `manifest.sealed`, or the custody action. */
+  /** What the page labels the event with: Call, Evidence, Custody, Settings (the voice configuration) or Members. */
+  label: z.enum(["Call", "Evidence", "Custody", "Settings", "Members"]),
+  /** The timeline's kind (`provider.status`, …), `manifest.sealed`, the custody action, or the organization event's kind (`voice_config.updated`, `member.role_changed`, …). */
   kind: z.string(),
   occurredAt: z.string(),
   /** One line, from the timeline's catalogue; never transcript text, never a result the caller may not read. */

@@ -5,6 +5,8 @@ import { maskNumber, viewFor } from "@/lib/calls/queries";
 import { summarizeEvent } from "@/lib/calls/timeline";
 import type { Tx } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
+import { organizationEventSchema, VOICE_CONFIG_FIELDS, type OrganizationEvent } from "@/lib/orgs/audit";
+import { emailsOf } from "@/lib/orgs/members";
 import type { Membership } from "@/lib/rbac/authorize";
 import { allows } from "@/lib/rbac/policy";
 
@@ -13,8 +15,11 @@ import { allows } from "@/lib/rbac/policy";
  * and custody events (evidence viewed, exported, verified), newest first in one keyset order
  * `(time, source, id)`. Read as the caller under RLS and filtered by organization too; manifests
  * and custody events are read only for roles that may export evidence (RLS shows nobody else
- * any). Each source is read by its own index range (supabase/migrations/*_index_activity_feed.sql),
- * at most `limit + 1` rows each, then merged.
+ * any). The organization's own changes (`organization_events`: voice configuration, members,
+ * invitations) are read only for roles that may manage members, as RLS shows nobody else any;
+ * the people they name are shown by email, looked up for exactly the page's ids. Each source
+ * is read by its own index range (supabase/migrations/*_index_activity_feed.sql and
+ * *_create_organization_events.sql), at most `limit + 1` rows each, then merged.
  */
 
 /** Custody actions that are someone's act on evidence; sealing is the manifest's own event. */
@@ -58,7 +63,11 @@ interface Row {
   at: string;
   callId: string | null;
   toNumber: string | null;
+  actorUserId: string | null;
+  subject: string | null;
 }
+
+const SOURCE_LABEL = { call: "Call", evidence: "Evidence", custody: "Custody" } as const;
 
 const CUSTODY_SUMMARY: Record<string, string> = {
   "evidence.viewed": "Evidence viewed",
@@ -74,6 +83,7 @@ export async function listActivity(
   const cursor = before ? decodeCursor(before) : null;
   const view = viewFor(membership);
   const evidence = allows(membership.role, membership.plan, "evidence.export");
+  const organization = allows(membership.role, membership.plan, "members.manage");
   const n = limit + 1;
   // Each branch: the index range up to the cursor's time, then the exact keyset comparison.
   const after = (at: ReturnType<Tx>, source: ActivitySource, sortId: ReturnType<Tx>) =>
@@ -83,7 +93,8 @@ export async function listActivity(
   const rows = await tx<Row[]>`
     select * from (
       (select 'call' as source, lpad(e.id::text, 20, '0') as "sortId", e.id::text as id, e.kind, e.payload,
-              to_json(e.occurred_at) #>> '{}' as at, e.call_id as "callId", c.to_number as "toNumber", e.occurred_at as ts
+              to_json(e.occurred_at) #>> '{}' as at, e.call_id as "callId", c.to_number as "toNumber",
+              null::uuid as "actorUserId", null::text as subject, e.occurred_at as ts
        from public.call_events e
        join public.calls c on c.organization_id = e.organization_id and c.id = e.call_id
        where e.organization_id = ${orgId} ${after(tx`e.occurred_at`, "call", tx`lpad(e.id::text, 20, '0')`)}
@@ -91,37 +102,46 @@ export async function listActivity(
       ${evidence ? tx`
       union all
       (select 'evidence', m.id::text, m.id::text, 'manifest.sealed', jsonb_build_object('version', m.version),
-              to_json(m.sealed_at) #>> '{}', m.call_id, c.to_number, m.sealed_at
+              to_json(m.sealed_at) #>> '{}', m.call_id, c.to_number, null, null, m.sealed_at
        from public.evidence_manifests m
        join public.calls c on c.organization_id = m.organization_id and c.id = m.call_id
        where m.organization_id = ${orgId} ${after(tx`m.sealed_at`, "evidence", tx`m.id::text`)}
        order by m.sealed_at desc, m.id desc limit ${n})
       union all
       (select 'custody', x.id::text, x.id::text, x.action, null::jsonb,
-              to_json(x.occurred_at) #>> '{}', x.call_id, c.to_number, x.occurred_at
+              to_json(x.occurred_at) #>> '{}', x.call_id, c.to_number, null, null, x.occurred_at
        from public.custody_events x
        left join public.calls c on c.organization_id = x.organization_id and c.id = x.call_id
        where x.organization_id = ${orgId} and x.action = any(${CUSTODY_ACTIONS}::text[])
          ${after(tx`x.occurred_at`, "custody", tx`x.id::text`)}
        order by x.occurred_at desc, x.id desc limit ${n})` : tx``}
+      ${organization ? tx`
+      union all
+      (select 'organization', lpad(o.id::text, 20, '0'), o.id::text, o.kind, o.payload,
+              to_json(o.occurred_at) #>> '{}', null, null, o.actor_user_id, o.subject, o.occurred_at
+       from public.organization_events o
+       where o.organization_id = ${orgId} ${after(tx`o.occurred_at`, "organization", tx`lpad(o.id::text, 20, '0')`)}
+       order by o.occurred_at desc, o.id desc limit ${n})` : tx``}
     ) feed
     order by ts desc, source desc, "sortId" desc
     limit ${n}`;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
+  const people = await emailsOf(page.filter((r) => r.source === "organization").flatMap((r) => peopleOf(r)));
   return {
-    events: page.map((row) => event(row, view)),
+    events: page.map((row) => event(row, view, people)),
     nextBefore: rows.length > limit && last ? encodeCursor({ at: last.at, source: last.source, sortId: last.sortId }) : null,
   };
 }
 
-function event(row: Row, view: ReturnType<typeof viewFor>): ActivityEvent {
+function event(row: Row, view: ReturnType<typeof viewFor>, people: Map<string, string>): ActivityEvent {
   return {
     id: `${row.source}:${row.id}`,
     source: row.source,
+    label: row.source === "organization" ? (row.kind.startsWith("voice_config.") ? "Settings" : "Members") : SOURCE_LABEL[row.source],
     kind: row.kind,
     occurredAt: row.at,
-    summary: summary(row, view),
+    summary: row.source === "organization" ? describeChange(row, people) : summary(row, view),
     callId: row.callId,
     number: row.toNumber === null ? null : view.numbers ? row.toNumber : maskNumber(row.toNumber),
   };
@@ -138,4 +158,39 @@ function describe(row: Row, view: ReturnType<typeof viewFor>): string {
   if (row.source === "custody") return CUSTODY_SUMMARY[row.kind] ?? row.kind;
   if (!view.surveys && RESULT_KINDS[row.kind]) return RESULT_KINDS[row.kind]!;
   return summarizeEvent(row.kind, row.payload);
+}
+
+/** The user ids an organization event names: its actor, and the member it is about. */
+function peopleOf(row: Row): string[] {
+  const ids = row.actorUserId ? [row.actorUserId] : [];
+  if (row.subject && (row.kind.startsWith("member.") || row.kind === "invitation.accepted")) ids.push(row.subject);
+  return ids;
+}
+
+const withArticle = (role: string) => `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
+
+function describeChange(row: Row, people: Map<string, string>): string {
+  const parsed = organizationEventSchema.safeParse({ kind: row.kind, subject: row.subject, payload: row.payload });
+  if (!parsed.success) return row.kind;
+  const e: OrganizationEvent = parsed.data;
+  const who = (id: string | null) => (id ? (people.get(id) ?? "a deleted account") : "The system");
+  const actor = who(row.actorUserId);
+  switch (e.kind) {
+    case "voice_config.updated": {
+      const fields = e.payload.fields.map((f) => VOICE_CONFIG_FIELDS[f]).join(", ") || "no changes";
+      return `${actor} changed the voice configuration (version ${e.payload.version}: ${fields})`;
+    }
+    case "member.role_changed":
+      return `${actor} made ${e.subject === row.actorUserId ? "themselves" : who(e.subject)} ${withArticle(e.payload.to)} (was ${withArticle(e.payload.from)})`;
+    case "member.removed":
+      return e.subject === row.actorUserId
+        ? `${actor} left the organization (was ${withArticle(e.payload.role)})`
+        : `${actor} removed ${who(e.subject)} (was ${withArticle(e.payload.role)})`;
+    case "invitation.created":
+      return `${actor} invited ${e.payload.email} as ${withArticle(e.payload.role)}`;
+    case "invitation.revoked":
+      return `${actor} withdrew the invitation of ${e.payload.email} (${e.payload.role})`;
+    case "invitation.accepted":
+      return `${who(e.subject)} accepted an invitation and joined as ${withArticle(e.payload.role)}`;
+  }
 }

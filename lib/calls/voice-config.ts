@@ -5,6 +5,7 @@ import { shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
 import { resolveRef } from "@/lib/surveys/versions";
 import type { Tx } from "@/lib/db";
 import { ConflictError, NotFoundError, UnprocessableError } from "@/lib/errors";
+import { changedVoiceConfigFields, recordOrganizationEvent } from "@/lib/orgs/audit";
 import { check, type Membership } from "@/lib/rbac/authorize";
 import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
 import { transcriberKind } from "@/lib/intelligence/assemblyai";
@@ -72,6 +73,8 @@ function staleVersion(currentVersion: number | null): ConflictError {
  * Apply a partial update (the caller was authorized for `voice_config.update`). Turning a
  * modulation on needs its permission (role and plan); the result must be coherent
  * (transcription needs recording, translation needs transcription and at least one language).
+ * The organization's record (`voice_config.updated`: the new version and which fields changed)
+ * is written in the same transaction.
  */
 export async function updateVoiceConfig(
   tx: Tx,
@@ -124,5 +127,9 @@ export async function updateVoiceConfig(
     where organization_id = ${orgId} and version = ${current.version}`;
   // Someone else saved between our read and this write: theirs stands, ours is refused.
   if (written.count === 0) throw staleVersion(null);
+  await recordOrganizationEvent(tx, {
+    orgId,
+    event: { kind: "voice_config.updated", subject: null, payload: { version: current.version + 1, fields: changedVoiceConfigFields(current, next) } },
+  });
   return getVoiceConfig(tx, { membership });
 }

@@ -24,6 +24,7 @@ import type {
   Invitation,
   InvitationPreview,
 } from "@/lib/orgs/contracts";
+import { recordOrganizationEvent } from "@/lib/orgs/audit";
 import { hashInvitationToken, isWellFormedToken, newInvitationToken } from "@/lib/orgs/invitation-token";
 import type { Membership } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
@@ -32,7 +33,8 @@ import { isUuid } from "@/lib/http/pg-safe";
 /**
  * Invitations: the only way into an organization. This module is the one writer of
  * `public.invitations` (create and revoke, as the inviter under RLS); acceptance is the SQL
- * function `private.accept_invitation`, called as the invitee.
+ * function `private.accept_invitation`, called as the invitee. Each of the three is recorded
+ * (lib/orgs/audit.ts) in the transaction that makes it.
  *
  * The invite path never looks the invited address up: its answer, and the work behind it,
  * are the same whether or not anyone has an account with that email.
@@ -66,13 +68,18 @@ export async function createInvitation(
   const email = input.email.trim().toLowerCase();
   const { token, hash } = newInvitationToken();
   const invitation = await withUser(session.claims, async (tx) => {
-    await tx`
+    const replaced = await tx<{ id: string; role: Role }[]>`
       update public.invitations set revoked_at = now(), revoked_by = ${session.userId}
-      where organization_id = ${orgId} and email = ${email} and accepted_at is null and revoked_at is null`;
+      where organization_id = ${orgId} and email = ${email} and accepted_at is null and revoked_at is null
+      returning id, role::text as role`;
+    for (const old of replaced) {
+      await recordOrganizationEvent(tx, { orgId, event: { kind: "invitation.revoked", subject: old.id, payload: { email, role: old.role } } });
+    }
     const [row] = await tx<Invitation[]>`
       insert into public.invitations (organization_id, email, role, token_hash, invited_by)
       values (${orgId}, ${email}, ${input.role}, ${hash}, ${session.userId})
       returning ${INVITATION_COLUMNS(tx)}`;
+    await recordOrganizationEvent(tx, { orgId, event: { kind: "invitation.created", subject: row!.id, payload: { email, role: input.role } } });
     return row!;
   });
   const acceptUrl = acceptUrlFor(token);
@@ -88,9 +95,14 @@ export async function createInvitation(
     }));
   } catch (err) {
     // The link must not stay usable when nobody was told: revoke what we just made.
-    await withUser(session.claims, (tx) => tx`
-      update public.invitations set revoked_at = now(), revoked_by = ${session.userId}
-      where id = ${invitation.id} and accepted_at is null and revoked_at is null`).catch(() => {});
+    await withUser(session.claims, async (tx) => {
+      const rows = await tx`
+        update public.invitations set revoked_at = now(), revoked_by = ${session.userId}
+        where id = ${invitation.id} and accepted_at is null and revoked_at is null returning id`;
+      if (rows.length > 0) {
+        await recordOrganizationEvent(tx, { orgId, event: { kind: "invitation.revoked", subject: invitation.id, payload: { email, role: input.role } } });
+      }
+    }).catch(() => {});
     logger().error({ orgId, invitationId: invitation.id, mailer: mailer().kind, err: (err as Error).message }, "invitation email failed");
     throw new ProviderError("The invitation email could not be sent. Try again shortly.", "mail_failed");
   }
@@ -110,13 +122,14 @@ export async function revokeInvitation(
   tx: Tx,
   { orgId, userId, invitationId }: { orgId: string; userId: string; invitationId: string },
 ): Promise<void> {
-  const rows = isUuid(invitationId)
-    ? await tx`
+  const [row] = isUuid(invitationId)
+    ? await tx<{ email: string; role: Role }[]>`
         update public.invitations set revoked_at = now(), revoked_by = ${userId}
         where id = ${invitationId} and organization_id = ${orgId} and accepted_at is null and revoked_at is null
-        returning id`
+        returning email, role::text as role`
     : [];
-  if (rows.length === 0) throw new NotFoundError("Invitation not found, or no longer open.");
+  if (!row) throw new NotFoundError("Invitation not found, or no longer open.");
+  await recordOrganizationEvent(tx, { orgId, event: { kind: "invitation.revoked", subject: invitationId, payload: { email: row.email, role: row.role } } });
 }
 
 /** Thrown inside the accepting transaction so that it rolls back. */
@@ -195,6 +208,10 @@ async function acceptInvitation(session: Session, token: string): Promise<Accept
       select outcome, organization_id as "organizationId", role::text as role
       from private.accept_invitation(${hash})`;
     if (row?.outcome !== "accepted") throw new Refused(row?.outcome ?? "not_found");
+    await recordOrganizationEvent(tx, {
+      orgId: row.organizationId!,
+      event: { kind: "invitation.accepted", subject: session.userId, payload: { role: row.role! } },
+    });
     const [org] = await tx<{ name: string }[]>`select name from public.organizations where id = ${row.organizationId}`;
     return { row, orgName: org!.name };
   }).catch((err: unknown) => {

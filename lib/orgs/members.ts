@@ -1,6 +1,7 @@
 import "server-only";
 import { asService, type Tx } from "@/lib/db";
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "@/lib/errors";
+import { recordOrganizationEvent } from "@/lib/orgs/audit";
 import type { Member } from "@/lib/orgs/contracts";
 import type { Membership } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
@@ -11,7 +12,8 @@ import { isUuid } from "@/lib/http/pg-safe";
  * (nobody is added here: people join by accepting an invitation, lib/orgs/invitations.ts).
  * Callers were authorized for `members.manage`; the finer rules are checked here, and again in
  * SQL (RLS: only an owner touches an owner row; the trigger `org_members_keep_an_owner`: no
- * organization loses its last owner).
+ * organization loses its last owner). Each change is recorded (lib/orgs/audit.ts) in the
+ * transaction that makes it, after the change: a refused one records nothing.
  */
 
 /** The organization's members with their emails; the caller was authorized for `members.manage`. */
@@ -101,6 +103,10 @@ export async function changeMemberRole(
       if (isLastOwnerRefusal(err)) throw new LastOwnerError("demote");
       throw err;
     }
+    await recordOrganizationEvent(tx, {
+      orgId: membership.orgId,
+      event: { kind: "member.role_changed", subject: userId, payload: { from: current.role, to: role } },
+    });
   }
   const [member] = await withEmails([{ userId, role, createdAt: current.createdAt }]);
   return { member: member!, previousRole: current.role };
@@ -125,5 +131,6 @@ export async function removeMember(
     if (isLastOwnerRefusal(err)) throw new LastOwnerError("remove");
     throw err;
   }
+  await recordOrganizationEvent(tx, { orgId: membership.orgId, event: { kind: "member.removed", subject: userId, payload: { role: current.role } } });
   return { previousRole: current.role };
 }

@@ -3,7 +3,8 @@ import { signIn } from "./support";
 
 /**
  * The organization's activity feed on the page (components/activity-feed.tsx): live, newest
- * first, each event linking to its call, numbers masked for viewers. The component is placed in
+ * first, each event linking to its call, numbers masked for viewers; the organization's own
+ * changes (Settings, Members) only for owners and admins. The component is placed in
  * the page by the layout work of issue 11; until it is, this spec says so and skips.
  */
 test("a call placed by the owner appears in the activity feed live, linking to the call; viewers see it masked", async ({ browser }) => {
@@ -33,4 +34,53 @@ test("a call placed by the owner appears in the activity feed live, linking to t
   await expect(viewerFeed).toContainText("+1••••••••88");
   await owner.close();
   await viewer.close();
+});
+
+test("an owner's voice-configuration change appears in their Activity panel live, labelled Settings; an operator's feed does not show it", async ({ browser }) => {
+  const operator = await browser.newPage();
+  await signIn(operator, "operator@acme.test");
+  const operatorFeed = operator.getByRole("region", { name: "Activity" });
+  await operator.waitForLoadState("networkidle");
+  test.skip((await operatorFeed.count()) === 0, "ActivityFeed is not on the page yet: the lead places it in the new layout (issue 11)");
+  await expect(operatorFeed.getByRole("list", { name: "Activity" }).or(operatorFeed.getByText("No activity yet", { exact: false }))).toBeVisible();
+
+  const owner = await browser.newPage();
+  await signIn(owner, "owner@acme.test");
+  const feed = owner.getByRole("region", { name: "Activity" });
+  await expect(feed.getByRole("list", { name: "Activity" }).or(feed.getByText("No activity yet", { exact: false }))).toBeVisible();
+
+  await owner.getByRole("button", { name: "Settings", exact: true }).click();
+  const dialog = owner.getByRole("dialog", { name: "Settings" });
+  const disclosure = dialog.getByLabel("Recording disclosure");
+  const original = await disclosure.inputValue();
+  await disclosure.fill(`This call is recorded (activity ${Date.now()}).`);
+  await dialog.getByRole("button", { name: "Save configuration" }).click();
+  const saved = dialog.getByTestId("voice-config-saved");
+  await expect(saved).toContainText("Saved. The voice configuration is now version");
+  const version = (await saved.textContent())!.match(/version (\d+)/)![1];
+  await owner.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+
+  // No reload: the insert's realtime notice revalidates the feed.
+  const line = `owner@acme.test changed the voice configuration (version ${version}: disclosure text)`;
+  const event = feed.getByTestId("activity-event").filter({ hasText: line });
+  await expect(event).toBeVisible({ timeout: 30_000 });
+  await expect(event).toContainText("Settings");
+  await expect(event.getByRole("link")).toHaveCount(0);
+
+  // The operator got the same notice and revalidated: still nothing of the organization's changes.
+  await operator.waitForLoadState("networkidle");
+  await expect(operatorFeed).not.toContainText("changed the voice configuration");
+  await operator.reload();
+  await expect(operatorFeed.getByRole("list", { name: "Activity" }).or(operatorFeed.getByText("No activity yet", { exact: false }))).toBeVisible();
+  await expect(operatorFeed).not.toContainText("changed the voice configuration");
+  await expect(operatorFeed).not.toContainText("owner@acme.test");
+
+  // Put the demo organization's disclosure back for the other specs.
+  await owner.getByRole("button", { name: "Settings", exact: true }).click();
+  await dialog.getByLabel("Recording disclosure").fill(original);
+  await dialog.getByRole("button", { name: "Save configuration" }).click();
+  await expect(saved).toContainText(`Saved. The voice configuration is now version ${Number(version) + 1}`);
+  await owner.close();
+  await operator.close();
 });

@@ -2,10 +2,16 @@ import { expect, test } from "@playwright/test";
 import type { Page } from "@playwright/test";
 import { apiSignIn, freshIp, signIn } from "./support";
 
-/** The invitation form lives in Settings → Members. */
+/**
+ * The invitation form lives in Settings → Members. A click that lands before the page has
+ * hydrated (right after a reload) opens nothing, so click until the dialog is there.
+ */
 async function invitePanel(page: Page) {
-  await page.getByRole("button", { name: "Settings", exact: true }).click();
   const dialog = page.getByRole("dialog", { name: "Settings" });
+  await expect(async () => {
+    if ((await dialog.count()) === 0) await page.getByRole("button", { name: "Settings", exact: true }).click();
+    await expect(dialog).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 20_000 });
   await dialog.getByRole("tab", { name: "Members" }).click();
   return dialog.getByRole("region", { name: "Invite a member" });
 }

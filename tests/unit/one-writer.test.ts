@@ -57,6 +57,16 @@ describe("one writer per record", () => {
     expect(writersOf(/(update|delete\s+from)\s+public\.survey_answers\b/i, code)).toEqual([]);
   });
 
+  it("inserts organization events in one SQL function, called from lib/orgs/audit.ts only", () => {
+    const insert = /insert\s+into\s+public\.organization_events\b/i;
+    expect(writersOf(insert, code)).toEqual([]);
+    expect(writersOf(insert, files("supabase/migrations", /\.sql$/)).map((f) => path.basename(f))).toEqual([
+      "20261130064000_create_organization_events.sql",
+    ]);
+    expect(writersOf(/append_organization_event/, code)).toEqual([path.join("lib", "orgs", "audit.ts")]);
+    expect(writersOf(/(update|delete\s+from)\s+public\.organization_events\b/i, code)).toEqual([]);
+  });
+
   it("writes the evidence tables from one module each, insert-only", () => {
     const writers = {
       evidence_manifests: path.join("lib", "evidence-sealing", "manifests.ts"),
