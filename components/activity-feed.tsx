@@ -1,9 +1,10 @@
 "use client";
 
-import { useId, useSyncExternalStore, type MouseEvent } from "react";
+import { useId, type MouseEvent } from "react";
 import useSWRInfinite from "swr/infinite";
 import { activityPagesKey, errorMessage, swrFetcher, type ApiError } from "@/components/call-api";
 import type { ActivityEvent, ActivityResponse } from "@/lib/activity/contracts";
+import { formatTime, useHydrated } from "@/components/call-parts";
 
 /**
  * The organization's activity, newest first: what happened on its calls, evidence sealed,
@@ -11,20 +12,6 @@ import type { ActivityEvent, ActivityResponse } from "@/lib/activity/contracts";
  * the members and the invitations; those have no call to link to. Live: the realtime hook
  * revalidates `activityKey(orgId)` on every notice. Self-contained and loadable on its own.
  */
-
-const noopSubscribe = () => () => {};
-
-/** UTC on the server and while hydrating (identical on both sides), the person's own zone after. */
-function useHydrated(): boolean {
-  return useSyncExternalStore(noopSubscribe, () => true, () => false);
-}
-
-function formatTime(iso: string, local: boolean): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  if (!local) return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
-  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
-}
 
 /** Text/background pairs well above WCAG AA; the label (the API's `label`) is the text, so colour is never the only signal. */
 const SOURCE_STYLE: Record<ActivityEvent["source"], string> = {
@@ -89,7 +76,7 @@ export function ActivityFeed({ orgId, onSelectCall }: ActivityFeedProps) {
           <ol aria-label="Activity" className="mt-3 divide-y divide-slate-100 text-sm">
             {events.map((e) => (
               <li key={e.id} data-testid="activity-event" className="flex flex-wrap items-baseline gap-x-3 gap-y-1 py-2">
-                <time dateTime={e.occurredAt} className="w-44 shrink-0 text-xs text-muted tabular-nums">{formatTime(e.occurredAt, local)}</time>
+                <time dateTime={e.occurredAt} className="w-44 shrink-0 text-xs text-muted tabular-nums">{formatTime(e.occurredAt, local, true)}</time>
                 <span className={`rounded border px-1.5 py-0.5 text-xs font-medium ${SOURCE_STYLE[e.source]}`}>{e.label}</span>
                 <span className="min-w-0 flex-1">{e.summary}</span>
                 {e.callId ? (

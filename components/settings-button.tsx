@@ -1,6 +1,7 @@
 "use client";
 
 import { lazy, Suspense, useCallback, useRef, useState } from "react";
+import { useHydrated } from "@/components/call-parts";
 import type { Role } from "@/lib/rbac/policy";
 
 // The dialog and everything in it load on the first click: the page's first load does not carry them.
@@ -9,6 +10,8 @@ const SettingsDialog = lazy(() => import("@/components/settings-dialog").then((m
 /** "Settings" for owners and admins (the page renders it only for them): opens the settings dialog. */
 export function SettingsButton({ orgId, role }: { orgId: string; role: Role }) {
   const [open, setOpen] = useState(false);
+  // Server-rendered, it does nothing until the page has hydrated: disabled until then, not a dead click.
+  const hydrated = useHydrated();
   const button = useRef<HTMLButtonElement>(null);
   const close = useCallback(() => {
     setOpen(false);
@@ -16,8 +19,8 @@ export function SettingsButton({ orgId, role }: { orgId: string; role: Role }) {
   }, []);
   return (
     <>
-      <button ref={button} type="button" onClick={() => setOpen(true)} aria-haspopup="dialog" aria-expanded={open}
-        className="rounded border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100">
+      <button ref={button} type="button" onClick={() => setOpen(true)} aria-haspopup="dialog" aria-expanded={open} disabled={!hydrated}
+        className="rounded border border-slate-300 px-3 py-1 text-sm font-medium hover:bg-slate-100 disabled:opacity-60">
         Settings
       </button>
       {open ? (

@@ -8,10 +8,9 @@ import { apiSignIn, freshIp, signIn } from "./support";
  */
 async function invitePanel(page: Page) {
   const dialog = page.getByRole("dialog", { name: "Settings" });
-  await expect(async () => {
-    if ((await dialog.count()) === 0) await page.getByRole("button", { name: "Settings", exact: true }).click();
-    await expect(dialog).toBeVisible({ timeout: 2_000 });
-  }).toPass({ timeout: 20_000 });
+  // The button is disabled until the page has hydrated; the click waits for it.
+  await page.getByRole("button", { name: "Settings", exact: true }).click();
+  await expect(dialog).toBeVisible();
   await dialog.getByRole("tab", { name: "Members" }).click();
   return dialog.getByRole("region", { name: "Invite a member" });
 }
