@@ -18,6 +18,8 @@ async function shot(page: Page, testInfo: TestInfo, name: string) {
 
 async function openSettingsWithKeyboard(page: Page) {
   const button = page.getByRole("button", { name: "Settings", exact: true });
+  // Disabled until the page has hydrated (a key press before would do nothing).
+  await expect(button).toBeEnabled();
   await button.focus();
   await page.keyboard.press("Enter");
   const dialog = page.getByRole("dialog", { name: "Settings" });
