@@ -29,12 +29,6 @@ const retryServerErrors: SWRConfiguration["onErrorRetry"] = (err: ApiError, _key
   setTimeout(() => void revalidate({ retryCount }), Math.min(30_000, (config.errorRetryInterval ?? 5000) * 2 ** retryCount));
 };
 
-/** Ended in the last ten minutes and not sealed yet (as far as this role sees evidence at all). */
-function sealingSoon(call: CallDetailData | undefined): boolean {
-  if (!call?.endedAt || call.manifests?.length !== 0) return false;
-  return Date.now() - Date.parse(call.endedAt) < 10 * 60_000;
-}
-
 const loadingLine = (text = "Loading…") => <p role="status" className="text-xs text-muted">{text}</p>;
 
 function Part({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {
@@ -169,9 +163,8 @@ export function CallDetail({ orgId, callId, initial, capabilities, q, you, onClo
   const { data, error, isLoading, mutate } = useSWR<{ call: CallDetailData }, ApiError>(callDetailKey(orgId, callId), swrFetcher, {
     fallbackData: initial ? { call: initial } : undefined,
     onErrorRetry: retryServerErrors,
-    // Sealing follows the call's end by a few seconds and sends no live notice: for those who
-    // see evidence, look again until the first version is on the timeline.
-    refreshInterval: (latest) => (sealingSoon(latest?.call) ? 3000 : 0),
+    // A sealed version or a custody act announces itself like a call event (the realtime hook
+    // revalidates this key): no polling for the seal.
   });
   const call = data?.call;
   const canPlay = capabilities ? capabilities["recording.play"].allowed : Boolean(call?.recording || call?.transcription);

@@ -4,16 +4,13 @@ import { signIn } from "./support";
 /**
  * The organization's activity feed on the page (components/activity-feed.tsx): live, newest
  * first, each event linking to its call, numbers masked for viewers; the organization's own
- * changes (Settings, Members) only for owners and admins. The component is placed in
- * the page by the layout work of issue 11; until it is, this spec says so and skips.
+ * changes (Settings, Members) only for owners and admins. The feed must be on the page: these
+ * tests fail if it is not.
  */
 test("a call placed by the owner appears in the activity feed live, linking to the call; viewers see it masked", async ({ browser }) => {
   const owner = await browser.newPage();
   await signIn(owner, "owner@acme.test");
   const feed = owner.getByRole("region", { name: "Activity" });
-  // Panels may load after hydration: settle before deciding whether the feed is on the page.
-  await owner.waitForLoadState("networkidle");
-  test.skip((await feed.count()) === 0, "ActivityFeed is not on the page yet: the lead places it in the new layout (issue 11)");
   await expect(feed.getByRole("list", { name: "Activity" }).or(feed.getByText("No activity yet", { exact: false }))).toBeVisible();
 
   const number = "+14155550188";
@@ -40,8 +37,6 @@ test("an owner's voice-configuration change appears in their Activity panel live
   const operator = await browser.newPage();
   await signIn(operator, "operator@acme.test");
   const operatorFeed = operator.getByRole("region", { name: "Activity" });
-  await operator.waitForLoadState("networkidle");
-  test.skip((await operatorFeed.count()) === 0, "ActivityFeed is not on the page yet: the lead places it in the new layout (issue 11)");
   await expect(operatorFeed.getByRole("list", { name: "Activity" }).or(operatorFeed.getByText("No activity yet", { exact: false }))).toBeVisible();
 
   const owner = await browser.newPage();
