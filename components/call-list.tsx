@@ -3,7 +3,7 @@
 import { lazy, Suspense, useEffect, useRef, useState, type MouseEvent } from "react";
 import useSWRInfinite from "swr/infinite";
 import { ApiError, callPagesKey, errorMessage, swrFetcher } from "@/components/call-api";
-import { formatTime, Highlighted, StatusBadge, useHydrated } from "@/components/call-parts";
+import { formatTime, Highlighted, languageName, StatusBadge, useHydrated } from "@/components/call-parts";
 import { activeFilterCount, pageHref, type UrlState } from "@/components/url-state";
 import type { CallListResponse, CallSummary, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { STATUS_LABEL, type CallStatus } from "@/lib/calls/state-machine";
@@ -17,8 +17,6 @@ const MODULATION_LABEL: Record<keyof CallSummary["modulations"], string> = {
   survey: "Survey",
   shopperScript: "Shopper script",
 };
-
-const LANGUAGE_NAMES: Record<string, string> = { es: "Spanish", fr: "French", de: "German", pt: "Portuguese", it: "Italian", en: "English" };
 
 // The filter bar loads after the list (server-rendered on first paint all the same).
 const CallFilters = lazy(() => import("@/components/call-filters").then((m) => ({ default: m.CallFilters })));
@@ -71,7 +69,7 @@ function CallRow({ call, selected, href, onSelect, local }: {
         {call.match ? (
           <span className="mt-2 block rounded bg-slate-50 px-2 py-1 text-xs text-slate-800" data-testid="search-match">
             <span className="font-medium text-muted">
-              {call.match.source === "transcript" ? "Transcript" : `${LANGUAGE_NAMES[call.match.language ?? ""] ?? call.match.language ?? ""} translation`}:{" "}
+              {call.match.source === "transcript" ? "Transcript" : `${languageName(call.match.language)} translation`}:{" "}
             </span>
             <Highlighted fragments={call.match.fragments} />
           </span>

@@ -51,6 +51,18 @@ export function formatTime(iso: string, local: boolean, withSeconds = false): st
     : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+const LANGUAGES = new Intl.DisplayNames(["en"], { type: "language", fallback: "code" });
+
+/** `es` → `Spanish`, `pt-BR` → `Brazilian Portuguese`; an unknown or malformed code as given. */
+export function languageName(code: string | null): string {
+  if (!code) return "";
+  try {
+    return LANGUAGES.of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
 export function formatDuration(seconds: number | null): string | null {
   if (seconds === null || !Number.isFinite(seconds)) return null;
   const total = Math.round(seconds);

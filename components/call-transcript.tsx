@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Highlighted } from "@/components/call-parts";
+import { Highlighted, languageName } from "@/components/call-parts";
 import type { CallHighlightsResponse } from "@/lib/calls/contracts";
 import type { Scorecard } from "@/lib/intelligence/scorer";
 
@@ -39,8 +39,6 @@ export interface CallTranscriptProps {
   /** A search's hits: matching utterances (by index) and translations, marked; the first scrolls into view. */
   highlights?: CallHighlightsResponse;
 }
-
-const LANGUAGE_NAMES: Record<string, string> = { es: "Spanish", fr: "French", de: "German", pt: "Portuguese", it: "Italian", en: "English" };
 
 export function formatMoment(ms: number): string {
   const total = Math.max(0, Math.floor(ms / 1000));
@@ -177,7 +175,7 @@ export function CallTranscript({ loadAudio, utterances, speakerNames = {}, trans
           <div className="space-y-3">
             {translations.map((t) => (
               <div key={t.language} data-testid="transcript-translation" data-language={t.language} lang={t.language}>
-                <h4 className="text-xs font-semibold uppercase tracking-wide text-muted">{LANGUAGE_NAMES[t.language] ?? t.language}</h4>
+                <h4 className="text-xs font-semibold uppercase tracking-wide text-muted">{languageName(t.language)}</h4>
                 <p className="whitespace-pre-line text-sm">
                   {hitTranslations.has(t.language) ? <Highlighted fragments={hitTranslations.get(t.language)!} /> : t.text}
                 </p>
