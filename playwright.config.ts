@@ -1,10 +1,23 @@
 import { defineConfig } from "@playwright/test";
+import { BrowserNotFoundError, resolveBrowser } from "./tests/support/chromium";
 
 /**
  * Browser tests against the production build, served by the same orchestrator as `npm start`
- * on a fresh embedded Postgres. Chromium is Debian's (/usr/bin/chromium): Playwright never
- * downloads a browser here.
+ * on a fresh embedded Postgres. Playwright never downloads a browser: tests/support/chromium.ts
+ * picks CHROMIUM_PATH, a system Chromium/Chrome, or the headless Chromium of @sparticuz/chromium.
  */
+const browser = await resolveBrowser().catch((error: unknown) => {
+  // One plain message before anything starts, instead of every test failing at launch.
+  if (!(error instanceof BrowserNotFoundError)) throw error;
+  console.error(`\n${error.message}\n`);
+  process.exit(1);
+});
+// Workers load this file again and inherit the environment: announce the choice once.
+if (!process.env.E2E_BROWSER_ANNOUNCED) {
+  process.env.E2E_BROWSER_ANNOUNCED = "1";
+  console.error(`e2e browser: ${browser.label}`);
+}
+
 const port = Number(process.env.E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;
 
@@ -22,7 +35,7 @@ export default defineConfig({
     browserName: "chromium",
     trace: "retain-on-failure",
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      ...browser.launchOptions,
       args: [
         "--no-sandbox",
         "--disable-gpu",
