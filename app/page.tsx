@@ -136,7 +136,7 @@ export default async function VoiceOperationsPage({ searchParams }: { searchPara
               initialCalls={calls}
               initialDetail={detail}
               userId={session.userId}
-              carrierNote={voiceConfig ? <CarrierNote carrier={voiceConfig.carrier} transcriber={voiceConfig.transcriber} /> : null}
+              carrierNote={voiceConfig ? <CarrierNote carrier={voiceConfig.carrier} notice={voiceConfig.carrierNotice} transcriber={voiceConfig.transcriber} /> : null}
             />
           </div>
         ) : memberships.length > 0 ? (

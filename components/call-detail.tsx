@@ -55,13 +55,18 @@ function Recording({ orgId, call }: { orgId: string; call: CallDetailData }) {
       );
     case "pending":
       return <p className="text-xs text-muted">Recording processing…</p>;
+    // "Recording: on" with nothing behind it says why, in the carrier's or our own words.
     case "failed":
-      return <p className="text-xs text-danger">The recording could not be stored.</p>;
+      return <p className="text-xs text-danger" data-testid="recording-problem">The recording could not be stored.{reasonOf(recording)}</p>;
     case "absent":
-      return <p className="text-xs text-muted">No recording was made.</p>;
+      return <p className="text-xs text-danger" data-testid="recording-problem">No recording was made.{reasonOf(recording)}</p>;
     case "missing":
-      return <p className="text-xs text-danger">Recording missing: expected but never received.</p>;
+      return <p className="text-xs text-danger" data-testid="recording-problem">Recording missing: expected but never received.{reasonOf(recording)}</p>;
   }
+}
+
+function reasonOf(recording: RecordingSummary): string {
+  return recording.error ? ` ${recording.error}` : "";
 }
 
 /** Opening the evidence view records a custody event, so it stays behind an explicit open. */

@@ -14,7 +14,15 @@ function TranscriberBadge({ transcriber }: { transcriber: VoiceConfigResponse["t
   );
 }
 
-export function CarrierNote({ carrier, transcriber }: { carrier: VoiceConfigResponse["carrier"]; transcriber: VoiceConfigResponse["transcriber"] }) {
+export function CarrierNote({
+  carrier,
+  notice = null,
+  transcriber,
+}: {
+  carrier: VoiceConfigResponse["carrier"];
+  notice?: VoiceConfigResponse["carrierNotice"];
+  transcriber: VoiceConfigResponse["transcriber"];
+}) {
   if (carrier === "simulated") {
     return (
       <div className="mt-2 text-sm">
@@ -26,6 +34,11 @@ export function CarrierNote({ carrier, transcriber }: { carrier: VoiceConfigResp
           No real phone rings: a built-in simulator answers and sends the provider callbacks
           {transcriber === "simulated" ? ", and a built-in transcriber stands in for AssemblyAI" : ""}.
         </p>
+        {notice ? (
+          <p data-testid="carrier-notice" role="status" className="mt-1 rounded border border-red-300 bg-red-50 p-2 text-red-900">
+            The simulator is degraded: {notice}
+          </p>
+        ) : null}
       </div>
     );
   }

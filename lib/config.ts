@@ -55,6 +55,9 @@ const envSchema = z.object({
   /** Where the SignalWire SDK's requests go instead of https://<space>. Set only by the embedded
    * default (the simulator); when set, the page says "simulated carrier". */
   CARRIER_SIMULATOR_URL: optionalUrl,
+  /** What the carrier simulator cannot do on this machine (say, speech synthesis), in words; set
+   * by `npm run dev` after its start-up check, shown on the page beside "simulated carrier". */
+  CARRIER_SIMULATOR_NOTICE: z.string().min(1).max(500).optional(),
   /** AssemblyAI's API key; with it, stored recordings whose call asks for it are transcribed. */
   ASSEMBLYAI_API_KEY: z.string().min(1).optional(),
   /** AssemblyAI's API origin (default https://api.assemblyai.com; the EU one is https://api.eu.assemblyai.com). */
@@ -129,6 +132,8 @@ export interface Config {
         fromNumber: string;
         /** Set when the carrier is the simulator; undefined against the real SignalWire. */
         simulatorUrl: string | undefined;
+        /** Set only beside simulatorUrl: what the simulator cannot do, for the page. */
+        simulatorNotice: string | null;
       }
     | undefined;
   /**
@@ -208,6 +213,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
           signingKey: e.SIGNALWIRE_SIGNING_KEY!,
           fromNumber: e.SIGNALWIRE_FROM_NUMBER!,
           simulatorUrl: e.CARRIER_SIMULATOR_URL,
+          simulatorNotice: e.CARRIER_SIMULATOR_URL ? (e.CARRIER_SIMULATOR_NOTICE ?? null) : null,
         }
       : undefined;
 

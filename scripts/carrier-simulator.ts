@@ -11,7 +11,7 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { checkAudioTools, RESERVED_NUMBERS, startCarrierSimulator } from "@/scripts/simulator";
+import { RESERVED_NUMBERS, speechProblem, startCarrierSimulator } from "@/scripts/simulator";
 
 const { values: args } = parseArgs({
   options: {
@@ -43,11 +43,8 @@ async function main(): Promise<void> {
     .map(([name]) => name);
   if (missing.length > 0) fail(`Set ${missing.join(", ")} (the simulator checks the app's credentials and signs with its key).`);
 
-  try {
-    await checkAudioTools();
-  } catch (error) {
-    fail((error as Error).message);
-  }
+  const problem = await speechProblem();
+  if (problem) console.warn(`⚠ speech synthesis is unavailable, so every recording will be reported absent: ${problem}`);
 
   const simulator = await startCarrierSimulator({
     port: integer("port", args.port),
@@ -59,6 +56,7 @@ async function main(): Promise<void> {
     delayMs: integer("delay-ms", args["delay-ms"]),
     webhookTimeoutMs: integer("webhook-timeout-ms", args["webhook-timeout-ms"]),
     log: (line) => console.log(`[carrier] ${line}`),
+    warn: (line) => console.warn(`[carrier] ⚠ ${line}`),
   }).catch((error: NodeJS.ErrnoException) =>
     fail(error.code === "EADDRINUSE" ? `Port ${args.port} is in use; pass --port.` : error.message),
   );

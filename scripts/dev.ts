@@ -19,7 +19,14 @@ import { connect } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
 import { installJobSchema } from "@/lib/jobs/schema";
 import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from "@/lib/db/seed";
-import { startAssemblyAISimulator, startCarrierSimulator, type AssemblyAISimulator, type CarrierSimulator } from "@/scripts/simulator";
+import {
+  speechProblem,
+  startAssemblyAISimulator,
+  startCarrierSimulator,
+  stopSpeechWorker,
+  type AssemblyAISimulator,
+  type CarrierSimulator,
+} from "@/scripts/simulator";
 
 const { values: args } = parseArgs({
   options: {
@@ -166,12 +173,22 @@ async function main(): Promise<void> {
     if (!(await portIsFree(simulatorPort, host))) {
       throw new Error(`Port ${simulatorPort} (carrier simulator) is in use. Stop whatever holds it or set CARRIER_SIMULATOR_PORT.`);
     }
+    // Say at start what the simulator cannot do here, in the terminal and on the page, rather
+    // than let calls end "completed" with nothing behind "Recording: on".
+    const speech = await speechProblem();
+    if (speech) {
+      console.warn(`⚠ speech synthesis is unavailable (${speech}): simulated calls will report their recordings absent`);
+      env.CARRIER_SIMULATOR_NOTICE = `speech synthesis is unavailable (${speech.slice(0, 300)}), so simulated recordings are reported absent.`;
+    } else {
+      console.log("• speech synthesis: eSpeak NG (WebAssembly) is ready");
+    }
     carrier = await startCarrierSimulator({
       port: simulatorPort,
       host,
       ...credentials,
       audioDir: path.join(dataDir, "carrier-audio"),
       delayMs: Number(process.env.CARRIER_SIMULATOR_DELAY_MS ?? 700),
+      warn: (line) => console.warn(`[carrier] ⚠ ${line}`),
     });
     await writeFile(path.join(dataDir, "carrier.json"), JSON.stringify({ ...credentials, url: carrier.url }, null, 2), { mode: 0o600 });
     Object.assign(env, {
@@ -230,6 +247,7 @@ async function main(): Promise<void> {
     });
     await bounded(carrier?.stop(), 3000);
     await bounded(transcriber?.stop(), 3000);
+    await bounded(stopSpeechWorker(), 3000);
     await bounded(embedded?.stop(), 15_000);
     console.log("• stopped");
     process.exit(code);

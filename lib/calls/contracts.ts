@@ -35,6 +35,8 @@ export const recordingSummarySchema = z.object({
   channels: z.number().nullable(),
   bytes: z.number().nullable(),
   sha256: z.string().nullable(),
+  /** Why a recording is absent, failed or missing, in words; null once stored. */
+  error: z.string().nullable(),
 });
 export type RecordingSummary = z.infer<typeof recordingSummarySchema>;
 
@@ -364,6 +366,8 @@ export const voiceConfigResponseSchema = z.object({
   capabilities: z.record(z.enum(CAPABILITY_ACTIONS), capabilitySchema),
   /** "simulated" in the embedded default: the page says so plainly. */
   carrier: z.enum(["simulated", "signalwire", "unconfigured"]),
+  /** What the simulated carrier cannot do here (no speech synthesis: recordings come back absent). */
+  carrierNotice: z.string().nullable(),
   /** "simulated" when the transcriber simulator stands in for AssemblyAI. */
   transcriber: z.enum(["simulated", "assemblyai", "unconfigured"]),
 });

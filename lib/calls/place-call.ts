@@ -12,12 +12,13 @@ import { ConflictError, NotFoundError, ProviderError, UnprocessableError, Valida
 import type { Logger } from "@/lib/log";
 import { check, requirePlan, type Membership } from "@/lib/rbac/authorize";
 import { signalwire } from "@/lib/telephony/client";
+import { wholeCallRecording } from "@/lib/telephony/laml";
 import { callUrls } from "@/lib/telephony/urls";
 import { readVoiceConfig } from "@/lib/calls/voice-config";
 import { resolveRef } from "@/lib/surveys/versions";
 
 /**
- * Placing a call, in the order DESIGN §5 gives: validate, authorize, snapshot the modulations, insert
+ * Placing a call (docs/architecture.md): validate, authorize, snapshot the modulations, insert
  * the call as `queued` — all before anything is dialled — then ask SignalWire to dial.
  * An Idempotency-Key makes a repeated request return the first call without a second dial.
  * A create-call request is not idempotent at the provider, so an ambiguous failure (timeout,
@@ -243,6 +244,8 @@ async function dial<R>(callId: string, orgId: string, snapshot: ModulationSnapsh
       statusCallbackEvent: ["initiated", "ringing", "answered", "completed"],
       timeout: 30,
       timeLimit: 3600,
+      // A script or survey call is recorded whole, dual channel, here and nowhere else (laml.ts).
+      ...wholeCallRecording(snapshot, urls),
     });
     // The service's writes, then `then` as the caller, all sent together (one round trip):
     // each is sent as it is issued (`execute`), and Postgres runs them in that order, so the

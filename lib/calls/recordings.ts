@@ -5,7 +5,7 @@ import { appendCallEvent } from "@/lib/calls/timeline";
 import type { Tx } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
 import { enqueue } from "@/lib/jobs/enqueue";
-import { isIgnored, parseRecordingCallback } from "@/lib/telephony/callbacks";
+import { absentRecordingReason, isIgnored, parseRecordingCallback } from "@/lib/telephony/callbacks";
 
 /**
  * Recordings: the one module that reads and writes `public.recordings`. A row appears when the
@@ -105,7 +105,7 @@ export async function handleRecordingCallback(
   if (cb.recordingStatus === "completed") {
     await registerRecording(tx, call, { sid: cb.recordingSid, url: cb.recordingUrl!, durationSeconds: cb.durationSeconds, channels: cb.channels });
   } else if (cb.recordingStatus === "absent") {
-    await registerAbsentRecording(tx, call, cb.recordingSid, null);
+    await registerAbsentRecording(tx, call, cb.recordingSid, absentRecordingReason(cb.payload.ErrorCode));
   }
   return { stored, dropped: cb.dropped };
 }
@@ -245,6 +245,7 @@ export interface RecordingRow {
   channels: number | null;
   bytes: string | null;
   sha256: string | null;
+  error: string | null;
 }
 
 export function recordingSummary(row: RecordingRow): RecordingSummary {
@@ -255,6 +256,7 @@ export function recordingSummary(row: RecordingRow): RecordingSummary {
     channels: row.channels,
     bytes: row.bytes === null ? null : Number(row.bytes),
     sha256: row.sha256,
+    error: row.status === "stored" ? null : row.error,
   };
 }
 
@@ -266,7 +268,7 @@ export function recordingSummary(row: RecordingRow): RecordingSummary {
 export function latestRecordingColumn(tx: Tx) {
   return tx`(
     select to_json(r) from (
-      select id, call_id as "callId", status, duration_seconds as "durationSeconds", channels, bytes::text as bytes, sha256
+      select id, call_id as "callId", status, duration_seconds as "durationSeconds", channels, bytes::text as bytes, sha256, error
       from public.recordings
       where organization_id = c.organization_id and call_id = c.id
       order by created_at desc limit 1) r
@@ -276,7 +278,7 @@ export function latestRecordingColumn(tx: Tx) {
 /** Every recording of one call, oldest first. */
 export async function recordingsOfCall(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<RecordingRow[]> {
   return tx<RecordingRow[]>`
-    select id, call_id as "callId", status, duration_seconds as "durationSeconds", channels, bytes::text as bytes, sha256
+    select id, call_id as "callId", status, duration_seconds as "durationSeconds", channels, bytes::text as bytes, sha256, error
     from public.recordings where organization_id = ${orgId} and call_id = ${callId} order by created_at`;
 }
 

@@ -1,6 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import type { Db, Tx } from "@/lib/db";
+import { absentRecordingReason } from "@/lib/telephony/callbacks";
 
 /**
  * A call's timeline (`call_events`): the one module that writes it, over a catalogue of event
@@ -38,7 +39,10 @@ const CATALOGUE = {
   },
   "provider.recording": {
     payload: providerFields,
-    summary: (p: Record<string, unknown>) => `Recording ${p.RecordingStatus ?? "?"}${p.RecordingDuration ? ` (${p.RecordingDuration}s)` : ""}`,
+    summary: (p: Record<string, unknown>) =>
+      p.RecordingStatus === "absent"
+        ? `Recording absent: ${absentRecordingReason(p.ErrorCode)}`
+        : `Recording ${p.RecordingStatus ?? "?"}${p.RecordingDuration ? ` (${p.RecordingDuration}s)` : ""}`,
   },
   "provider.gather": {
     payload: providerFields,

@@ -9,7 +9,7 @@ import { changedVoiceConfigFields, recordOrganizationEvent } from "@/lib/orgs/au
 import { check, type Membership } from "@/lib/rbac/authorize";
 import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
 import { transcriberKind } from "@/lib/intelligence/assemblyai";
-import { carrierKind } from "@/lib/telephony/client";
+import { carrierKind, carrierNotice } from "@/lib/telephony/client";
 
 /**
  * The organization's default modulations. Read by every member; changed by owners and admins
@@ -58,7 +58,7 @@ export async function getVoiceConfig(tx: Tx, { membership }: { membership: Membe
   const capabilities = Object.fromEntries(
     CAPABILITY_ACTIONS.map((action) => [action, capability(membership, action)]),
   ) as VoiceConfigResponse["capabilities"];
-  return { config, capabilities, carrier: carrierKind(), transcriber: transcriberKind() };
+  return { config, capabilities, carrier: carrierKind(), carrierNotice: carrierNotice(), transcriber: transcriberKind() };
 }
 
 function staleVersion(currentVersion: number | null): ConflictError {

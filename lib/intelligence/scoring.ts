@@ -37,15 +37,13 @@ interface SpeakerTranscript {
  * The called party's speaker label in a transcript.
  *
  * Multichannel (the recording had one party per channel): the carrier's dual-channel convention,
- * which the carrier stand-in follows (scripts/simulator/audio.ts), puts our side on channel 1 and
- * the called party on channel 2; AssemblyAI labels channel 2's speaker "2" ("2A", "2B" when it
+ * which the carrier stand-in follows, puts our side on channel 1 and the called party on
+ * channel 2 (a shopper or survey call is recorded so, whole: lib/telephony/laml.ts); AssemblyAI labels channel 2's speaker "2" ("2A", "2B" when it
  * also diarizes within a channel). The called party is the speaker of the earliest utterance on
  * channel "2"; "2" when nobody spoke on it.
  *
  * Mono (speaker labels "A", "B" in order of first speech): the called party answers the phone,
- * so they are the speaker of the earliest utterance; "A" when nobody spoke. A shopper call's
- * recording starts when the called party has answered, before the script speaks (lib/telephony/
- * laml.ts: the <Record> of the direct flow records the called party).
+ * so they are the speaker of the earliest utterance; "A" when nobody spoke.
  *
  * Whether the transcript is multichannel: `multichannel` when the request says so, else whether
  * any utterance carries a channel (AssemblyAI sets `channel` only for multichannel requests).

@@ -166,6 +166,11 @@ export interface RecordingCallback {
 
 const RECORDING_FIELDS = ["RecordingDuration", "RecordingChannels", "RecordingSource", "RecordingStartTime", "ErrorCode"] as const;
 
+/** What the carrier says of an `absent` recording, in words: it names no cause beyond an error code. */
+export function absentRecordingReason(errorCode: unknown): string {
+  return `The carrier reported that no recording was made${typeof errorCode === "string" && errorCode ? ` (error code ${errorCode})` : ""}.`;
+}
+
 export function parseRecordingCallback(form: Record<string, string>): RecordingCallback | Ignored {
   const recordingSid = requireSid(form, "RecordingSid");
   const callSid = identity(form, "CallSid");

@@ -25,6 +25,11 @@ export function signalwire(): CompatibilityApi {
   return cached.client;
 }
 
+/** What the simulated carrier cannot do on this machine, in words; null when nothing is degraded. */
+export function carrierNotice(): string | null {
+  return config().telephony?.simulatorNotice ?? null;
+}
+
 export function carrierKind(): "simulated" | "signalwire" | "unconfigured" {
   const telephony = config().telephony;
   if (!telephony) return "unconfigured";

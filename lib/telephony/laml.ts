@@ -7,7 +7,12 @@ import { callUrls, type CallUrls } from "@/lib/telephony/urls";
  * same call always gets the same document, whenever and however often SignalWire asks.
  *
  * Direct flow: SignalWire dials the target and fetches `start` when they answer. Disclosure, then
- * the shopper script, then one <Record> whose action (`after-record`) continues into the survey.
+ * the shopper script, then the survey. A call that carries a script or a survey is a
+ * conversation, so it is recorded whole, both parties on their own channel, by the REST create
+ * (`wholeCallRecording`, used by lib/calls/place-call.ts) and the LaML records nothing; the
+ * script gets a listening pause after its last line when it does not end in one. Any other
+ * recorded direct call says the disclosure and then has one <Record> of what the called party
+ * says, whose action (`after-record`) ends the call. Either way a call is recorded in one place.
  * Bridge flow: SignalWire dials the operator (the REST call's `to`) and fetches `start` when they
  * answer; one <Dial> to the target carries the recording, and the target hears the disclosure
  * through the <Number url> whisper before the two are connected.
@@ -43,6 +48,29 @@ const RECORDING_EVENTS: ("completed" | "absent")[] = ["completed", "absent"];
 
 type VoiceResponse = InstanceType<typeof RestClient.LaML.VoiceResponse>;
 
+/** Seconds the called party gets to answer a script's last line when the script leaves none. */
+export const LISTEN_SECONDS = 5;
+
+/** Whether the call is recorded whole by the REST create rather than by a LaML verb. */
+export function recordsWholeCall(snapshot: ModulationSnapshot): boolean {
+  return snapshot.flow === "direct" && snapshot.record && (snapshot.shopperScript !== null || snapshot.survey !== null);
+}
+
+/**
+ * The REST create's recording options for a call recorded whole: from the answer, dual channel
+ * (our side on channel 1, the called party on channel 2), reporting `completed` and `absent`.
+ */
+export function wholeCallRecording(snapshot: ModulationSnapshot, urls: CallUrls) {
+  if (!recordsWholeCall(snapshot)) return {};
+  return {
+    record: true,
+    recordingChannels: "dual",
+    recordingStatusCallback: urls.recording(),
+    recordingStatusCallbackMethod: "POST",
+    recordingStatusCallbackEvent: RECORDING_EVENTS,
+  };
+}
+
 export function buildLaml(snapshot: ModulationSnapshot, input: LamlInput, ctx: LamlContext): string {
   const urls = callUrls(ctx.baseUrl, ctx.callId);
   const response = new RestClient.LaML.VoiceResponse();
@@ -65,7 +93,7 @@ function directLaml(response: VoiceResponse, snapshot: ModulationSnapshot, input
       const disclosure = requireDisclosure(snapshot);
       if (disclosure !== null) response.say(disclosure);
       if (snapshot.shopperScript) playScript(response, snapshot.shopperScript);
-      if (snapshot.record) {
+      if (snapshot.record && !recordsWholeCall(snapshot)) {
         // The document ends here: SignalWire never runs verbs after <Record>; it posts to the
         // action when the recording stops, and that answer (after-record) carries the call on.
         response.record({
@@ -195,6 +223,8 @@ function playScript(response: VoiceResponse, script: ShopperScript): void {
       response.pause({ length: step.pause });
     }
   }
+  const last = script.steps.at(-1);
+  if (last && "say" in last) response.pause({ length: LISTEN_SECONDS });
 }
 
 function askQuestion(response: VoiceResponse, survey: Survey, question: number, attempt: 1 | 2, urls: CallUrls): void {

@@ -1,25 +1,30 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
+import { decodeWav, encodeWav, layout, resample, type Placement } from "./pcm";
 import { readSpeechMetadata, writeSpeechMetadata, type SpeechMetadata, type SpeechTurn, type SpeechWord } from "./speech-metadata";
+import { espeakSynthesizer, type Synthesizer } from "./speech-synth";
 
 /**
- * Real speech for simulated recordings: espeak-ng speaks the text, sox turns it into what a
- * carrier hands out (8 kHz, 16-bit PCM WAV, mono or one party per channel). Real audio, not
- * silence or noise, so the transcriber stand-in and any human listening get words, and hashes
- * cover bytes the same shape as production's.
+ * Real speech for simulated recordings: eSpeak NG (WebAssembly, speech-synth.ts) speaks each
+ * line, and pcm.ts turns the lines into what a carrier hands out (8 kHz, 16-bit PCM WAV, mono or
+ * one party per channel). Real audio, not silence or noise, so the transcriber stand-in and any
+ * human listening get words, and hashes cover bytes the same shape as production's.
  *
- * Synthesis costs tens of milliseconds per line and the same few sentences recur, so results
- * are cached on disk under `audioDir` by a hash of everything that shapes the output (text,
+ * A recording is a conversation: turns of the calling side (what the app's LaML said) and of
+ * the called party (what they answered), in order, with silences between. Laid out on a
+ * timeline: each turn starts where the previous one ended plus a short gap; a turn that was
+ * spoken into a <Pause> takes at least the pause's length. In stereo the caller is channel 1 and
+ * the called party channel 2, as in a carrier's dual-channel recording; in mono both are mixed.
+ *
+ * Synthesis costs a few hundred milliseconds per line and the same sentences recur, so results
+ * are cached on disk under `audioDir` by a hash of everything that shapes the output (turns,
  * channels, voices, rate, format version). Files are written to a temporary name and renamed,
- * so concurrent calls never read half a file. Both tools run through execFile with the text in
- * a file, never on a shell command line.
+ * so concurrent calls never read half a file.
  *
  * Each file carries what was said in a `vbtm` chunk (speech-metadata.ts): per turn its channel,
- * speaker, text and time span, and per word an estimated span. espeak-ng's command line does not
+ * speaker, text and time span, and per word an estimated span. eSpeak's command line does not
  * report word events, so word times are derived from the synthesized audio: the turn's speech
  * span is found from sample energy (leading and trailing silence dropped), pauses inside it
  * (≥ 120 ms of quiet) are matched to the clause punctuation of the text when their counts agree,
@@ -28,25 +33,29 @@ import { readSpeechMetadata, writeSpeechMetadata, type SpeechMetadata, type Spee
  * synced to a player and a "first spoke at" measurement need.
  */
 
-const run = promisify(execFile);
-
 const SAMPLE_RATE = 8000;
 /** The calling side and the called side sound different, so a listener can tell them apart. */
 const CALLER_VOICE = "en-us";
 const CALLEE_VOICE = "en-us+f3";
 const WORDS_PER_MINUTE = 160;
-/** Silence between two parties' turns. */
+/** Silence between two turns. */
 const TURN_GAP_SECONDS = 0.6;
-const FORMAT_VERSION = 2;
+const FORMAT_VERSION = 3;
 
-export const INSTALL_HINT = "install espeak-ng and sox (apt-get install -y espeak-ng sox)";
+export type Party = "caller" | "callee";
 
-export class AudioToolsMissingError extends Error {
-  override name = "AudioToolsMissingError";
+/** One party speaking; `minSeconds` when the turn filled a pause of that length. */
+export interface ConversationTurn {
+  party: Party;
+  text: string;
+  minSeconds?: number;
 }
 
+/** A turn, or a stretch where nobody speaks (a pause nobody answered, a keypad answer). */
+export type ConversationStep = ConversationTurn | { silence: number };
+
 export interface SpeechAudio {
-  /** The cached file (shared by every recording of the same text). */
+  /** The cached file (shared by every recording of the same conversation). */
   path: string;
   bytes: Buffer;
   sha256: string;
@@ -60,25 +69,31 @@ export interface SpeechAudio {
 export interface SpeechOptions {
   channels: 1 | 2;
   audioDir: string;
+  /** eSpeak NG in a worker unless a test or the orchestrator says otherwise. */
+  synthesize?: Synthesizer;
 }
 
 /**
  * One text: spoken by the called party (channel 2 in stereo, channel 1 left silent, as a
  * dual-channel recording of a party that only listens would be).
- * Two texts `[caller, callee]`: a turn each, one after the other; in stereo each party on its
- * own channel (channel 1 the caller, as in a carrier's dual-channel recording), in mono mixed
- * into one.
+ * Two texts `[caller, callee]`: a turn each, one after the other.
  */
-export async function speechWav(text: string | readonly [string, string], options: SpeechOptions): Promise<SpeechAudio> {
-  const turns = typeof text === "string" ? ([null, text] as const) : text;
+export function speechWav(text: string | readonly [string, string], options: SpeechOptions): Promise<SpeechAudio> {
+  const steps: ConversationStep[] =
+    typeof text === "string" ? [{ party: "callee", text }] : [{ party: "caller", text: text[0] }, { party: "callee", text: text[1] }];
+  return conversationWav(steps, options);
+}
+
+/** A whole conversation, turn by turn, as one recording. */
+export async function conversationWav(steps: readonly ConversationStep[], options: SpeechOptions): Promise<SpeechAudio> {
   const key = createHash("sha256")
-    .update(JSON.stringify({ v: FORMAT_VERSION, turns, channels: options.channels, CALLER_VOICE, CALLEE_VOICE, WORDS_PER_MINUTE, SAMPLE_RATE }))
+    .update(JSON.stringify({ v: FORMAT_VERSION, steps, channels: options.channels, CALLER_VOICE, CALLEE_VOICE, WORDS_PER_MINUTE, SAMPLE_RATE }))
     .digest("hex");
   const target = path.join(options.audioDir, `${key}.wav`);
 
   let pending = inFlight.get(target);
   if (!pending) {
-    pending = readOrSynthesize(target, turns, options).finally(() => inFlight.delete(target));
+    pending = readOrSynthesize(target, steps, options).finally(() => inFlight.delete(target));
     inFlight.set(target, pending);
   }
   const bytes = await pending;
@@ -97,80 +112,62 @@ export async function speechWav(text: string | readonly [string, string], option
 /** Same file requested twice at once: synthesize it once. */
 const inFlight = new Map<string, Promise<Buffer>>();
 
-async function readOrSynthesize(
-  target: string,
-  turns: readonly [string | null, string],
-  options: SpeechOptions,
-): Promise<Buffer> {
+async function readOrSynthesize(target: string, steps: readonly ConversationStep[], options: SpeechOptions): Promise<Buffer> {
   try {
     return await readFile(target);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  await mkdir(options.audioDir, { recursive: true });
-  const work = await mkdtemp(path.join(options.audioDir, ".work-"));
-  try {
-    const [callerText, calleeText] = turns;
-    const callee = await speakLine(work, "callee", calleeText, CALLEE_VOICE);
-    const out = path.join(work, "out.wav");
-    const spoken: SpeechTurn[] = [];
-    if (callerText === null) {
-      spoken.push(turnAt(callee, "callee", options.channels === 2 ? 2 : 1, 0));
-      if (options.channels === 1) {
-        await rename(callee.file, out);
-      } else {
-        const silence = path.join(work, "silence.wav");
-        await sox(["-n", ...PCM, silence, "trim", "0", callee.seconds.toFixed(4)]);
-        await sox(["-M", silence, callee.file, out]);
-      }
-    } else {
-      const caller = await speakLine(work, "caller", callerText, CALLER_VOICE);
-      // The callee answers after the caller's turn and a short gap, on either layout.
-      const calleeStart = caller.seconds + TURN_GAP_SECONDS;
-      spoken.push(turnAt(caller, "caller", 1, 0), turnAt(callee, "callee", options.channels === 2 ? 2 : 1, calleeStart));
-      const delayed = path.join(work, "callee-delayed.wav");
-      if (options.channels === 2) {
-        await sox([callee.file, delayed, "pad", calleeStart.toFixed(4)]);
-        // -M pads the shorter input with silence, so the caller's channel runs to the end too.
-        await sox(["-M", caller.file, delayed, out]);
-      } else {
-        await sox([callee.file, delayed, "pad", TURN_GAP_SECONDS.toFixed(4)]);
-        await sox([caller.file, delayed, out]);
-      }
+  const synthesize = options.synthesize ?? espeakSynthesizer;
+  const stereo = options.channels === 2;
+  const pieces: Placement[] = [];
+  const turns: SpeechTurn[] = [];
+  let at = 0;
+  for (const step of steps) {
+    if ("silence" in step) {
+      at += Math.max(0, step.silence);
+      continue;
     }
-    await writeFile(out, writeSpeechMetadata(await readFile(out), { version: 1, timing: TIMING, turns: spoken }));
-    const bytes = await readFile(out);
-    await rename(out, target);
-    return bytes;
-  } finally {
-    await rm(work, { recursive: true, force: true });
+    if (!step.text.trim()) continue;
+    const line = await speakLine(synthesize, step.text, step.party === "caller" ? CALLER_VOICE : CALLEE_VOICE);
+    const channel = stereo && step.party === "callee" ? 2 : 1;
+    const atSample = Math.round(at * SAMPLE_RATE);
+    pieces.push({ channel, atSample, samples: line.samples });
+    turns.push(turnAt(line, step.party, channel, atSample / SAMPLE_RATE));
+    at += Math.max(line.seconds + TURN_GAP_SECONDS, step.minSeconds ?? 0);
   }
+  // Trailing silence that a step asked for (a last pause nobody answered) is part of the call.
+  const frames = Math.round(Math.max(at - TURN_GAP_SECONDS, 0) * SAMPLE_RATE);
+  const wav = encodeWav(layout(options.channels, pieces, frames), SAMPLE_RATE, options.channels);
+  const bytes = writeSpeechMetadata(wav, { version: 1, timing: TIMING, turns });
+
+  await mkdir(options.audioDir, { recursive: true });
+  const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, target);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+  return bytes;
 }
 
-/** 8 kHz, mono, 16-bit signed PCM. */
-const PCM = ["-r", String(SAMPLE_RATE), "-c", "1", "-b", "16", "-e", "signed-integer"];
-
 interface SpokenLine {
-  file: string;
+  samples: Int16Array;
   seconds: number;
   text: string;
   /** Word spans relative to the line's own start, ms. */
   words: SpeechWord[];
 }
 
-async function speakLine(work: string, name: string, text: string, voice: string): Promise<SpokenLine> {
-  const textFile = path.join(work, `${name}.txt`);
-  const raw = path.join(work, `${name}-raw.wav`);
-  const file = path.join(work, `${name}.wav`);
-  await writeFile(textFile, text);
-  await tool("espeak-ng", ["-v", voice, "-s", String(WORDS_PER_MINUTE), "-f", textFile, "-w", raw]);
-  await sox([raw, ...PCM, file]);
-  const bytes = await readFile(file);
-  return { file, seconds: wavInfo(bytes).durationSeconds, text, words: estimateWordTimes(text, bytes) };
+async function speakLine(synthesize: Synthesizer, text: string, voice: string): Promise<SpokenLine> {
+  const pcm = resample(decodeWav(await synthesize(text, voice, WORDS_PER_MINUTE)), SAMPLE_RATE);
+  const mono = encodeWav(pcm.samples, SAMPLE_RATE, 1);
+  return { samples: pcm.samples, seconds: pcm.samples.length / SAMPLE_RATE, text, words: estimateWordTimes(text, mono) };
 }
 
 const TIMING =
-  "espeak-ng synthesis; turn spans exact, word spans estimated from the audio's energy (speech span, clause pauses) and word length";
+  "eSpeak NG synthesis; turn spans exact, word spans estimated from the audio's energy (speech span, clause pauses) and word length";
 
 function turnAt(line: SpokenLine, speaker: string, channel: number, offsetSeconds: number): SpeechTurn {
   const offset = Math.round(offsetSeconds * 1000);
@@ -237,7 +234,7 @@ export function estimateWordTimes(text: string, wav: Buffer): SpeechWord[] {
   const spans =
     segments.length === clauses.length
       ? segments.map(([a, b]) => [a * FRAME_MS, b * FRAME_MS] as const)
-      : // Counts disagree (a pause espeak did not make, or one inside a word): one span for all.
+      : // Counts disagree (a pause eSpeak did not make, or one inside a word): one span for all.
         [[first * FRAME_MS, (last + 1) * FRAME_MS] as const];
   const groups = spans.length === clauses.length ? clauses : [tokens];
   const words: SpeechWord[] = [];
@@ -253,28 +250,6 @@ export function estimateWordTimes(text: string, wav: Buffer): SpeechWord[] {
     });
   });
   return words;
-}
-
-/** -V1: failures only (resampling speech can clip a sample, which is not worth a warning);
- * -D: no dither, so the same text always gives the same bytes. */
-function sox(args: string[]): Promise<void> {
-  return tool("sox", ["-V1", "-D", ...args]);
-}
-
-async function tool(command: string, args: string[]): Promise<void> {
-  try {
-    await run(command, args, { timeout: 30_000 });
-  } catch (error) {
-    const err = error as NodeJS.ErrnoException & { stderr?: string };
-    if (err.code === "ENOENT") throw new AudioToolsMissingError(`${command} was not found: ${INSTALL_HINT}`);
-    throw new Error(`${command} failed: ${(err.stderr ?? err.message).trim()}`, { cause: error });
-  }
-}
-
-/** Fails fast, naming the fix, when either tool is missing (the CLI calls it at start). */
-export async function checkAudioTools(): Promise<void> {
-  await tool("espeak-ng", ["--version"]);
-  await tool("sox", ["--version"]);
 }
 
 export interface WavInfo {

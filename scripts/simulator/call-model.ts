@@ -36,6 +36,10 @@ export interface RecordingRecord {
   channels: 1 | 2;
   durationSeconds: number;
   source: "RecordVerb" | "DialVerb" | "OutboundAPI";
+  /** `absent` when no audio could be made: the carrier reports it so and serves nothing. */
+  status: "completed" | "absent";
+  /** Why it is absent (the simulator's log and snapshots; the carrier's API has no such text). */
+  error: string | null;
   audio: Buffer;
   sha256: string;
   createdAt: Date;
@@ -73,7 +77,7 @@ export interface SimulatedCall {
   digitsSent: string[];
   /** SpeechResults sent to speech Gathers, in order. */
   speechSent: string[];
-  /** Traps the simulator noticed (see DESIGN §8), e.g. a recording nobody was told about. */
+  /** Traps the simulator noticed, e.g. a recording nobody was told about. */
   warnings: string[];
   error: string | undefined;
   /** Aborted by a REST hang-up (Status=completed|canceled) or by stop(). */
@@ -144,7 +148,7 @@ export function recordingResource(accountSid: string, recording: RecordingRecord
     duration: String(recording.durationSeconds),
     channels: recording.channels,
     source: recording.source,
-    status: "completed",
+    status: recording.status,
     price: null,
     price_unit: "USD",
     error_code: null,
@@ -177,7 +181,16 @@ export interface CallSnapshot {
   status: CallStatus;
   durationSeconds: number | undefined;
   webhooks: WebhookLogEntry[];
-  recordings: Array<{ sid: string; channels: 1 | 2; durationSeconds: number; source: string; sha256: string; bytes: number }>;
+  recordings: Array<{
+    sid: string;
+    channels: 1 | 2;
+    durationSeconds: number;
+    source: string;
+    sha256: string;
+    bytes: number;
+    status: "completed" | "absent";
+    error: string | null;
+  }>;
   digitsSent: string[];
   speechSent: string[];
   warnings: string[];

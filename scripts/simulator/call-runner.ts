@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { speechWav, tagWav } from "./audio";
+import { conversationWav, tagWav, type ConversationStep, type SpeechAudio } from "./audio";
 import { writeSpeechMetadata } from "./speech-metadata";
 import {
   API_VERSION,
@@ -12,8 +12,9 @@ import {
   type WebhookKind,
 } from "./call-model";
 import { parseLaml } from "./laml-parser";
-import { LamlFailure, playLeg, type Leg, type PlayerEnv, type RecordingSpec } from "./laml-player";
-import { callerLineOf, digitsOf, replyOf, shuffled, speechOf, type Scenario } from "./scenarios";
+import { LamlFailure, playLeg, type HeardStep, type Leg, type PlayerEnv } from "./laml-player";
+import { digitsOf, replyOf, shuffled, speechOf, type Scenario } from "./scenarios";
+import type { Synthesizer } from "./speech-synth";
 import { sendWebhook, type HttpMethod } from "./webhook-sender";
 
 /**
@@ -40,6 +41,8 @@ export interface RunnerContext {
   baseUrl: string;
   signingKey: string;
   audioDir: string;
+  /** Speech synthesis; eSpeak NG in a worker when unset. */
+  synthesize: Synthesizer | undefined;
   delayMs: number;
   webhookTimeoutMs: number;
   retryDelayMs: number;
@@ -48,6 +51,8 @@ export interface RunnerContext {
   recordings: Map<string, RecordingRecord>;
   scenarioFor(number: string): Scenario;
   log(line: string): void;
+  /** What a person running the simulator must see (a recording that could not be made). */
+  warn(line: string): void;
 }
 
 type StatusEvent = "initiated" | "ringing" | "answered" | "completed";
@@ -73,7 +78,7 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
     for (let copy = 0; copy < copies; copy += 1) {
       const outcome = await sendWebhook({ url, method, params }, { ...sender, attempts: STATUS_ATTEMPTS, signal: ctx.signal });
       call.webhooks.push({ kind, url, method, params, attempts: outcome.attempts, status: outcome.status, ok: outcome.ok, error: outcome.error, at: new Date().toISOString() });
-      if (!outcome.ok) log(`${kind} callback to ${url} given up after ${outcome.attempts} attempts (${outcome.error})`);
+      if (!outcome.ok) ctx.warn(`call ${call.sid} → ${call.to}: ${kind} callback to ${url} given up after ${outcome.attempts} attempts (${outcome.error})`);
     }
   };
 
@@ -114,8 +119,38 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
   };
 
   const makeRecording: PlayerEnv["makeRecording"] = async (leg, spec) => {
-    const audio = await speechWav(spec.text, { channels: spec.channels, audioDir: ctx.audioDir });
     const sid = randomUUID();
+    const url = `${ctx.baseUrl}${recordingPath(call.accountSid, sid)}`;
+    let audio: SpeechAudio;
+    try {
+      if (scenario.recording === "absent") throw new Error("the scenario's carrier captured no audio");
+      audio = await conversationWav(spec.steps, { channels: spec.channels, audioDir: ctx.audioDir, synthesize: ctx.synthesize });
+    } catch (error) {
+      // No audio, no recording: the carrier reports it `absent`, as SignalWire does when it
+      // captured nothing, and says so where the person running the simulator looks.
+      const reason = (error as Error).message;
+      const recording: RecordingRecord = {
+        sid, callSid: call.sid, channels: spec.channels, durationSeconds: 0, source: spec.source, status: "absent", error: reason,
+        audio: Buffer.alloc(0), sha256: createHash("sha256").digest("hex"), createdAt: new Date(), downloads: 0,
+      };
+      ctx.recordings.set(sid, recording);
+      call.recordingSids.push(sid);
+      call.warnings.push(`Recording ${sid} is absent: no audio could be made (${reason})`);
+      ctx.warn(`call ${call.sid} → ${call.to}: recording ${sid} reported absent, no audio could be made: ${reason}`);
+      if (spec.callbackUrl && wants(spec.callbackEvents, "absent")) {
+        await deliver("recording", spec.callbackUrl, spec.callbackMethod, {
+          AccountSid: call.accountSid,
+          CallSid: call.sid,
+          RecordingSid: sid,
+          RecordingStatus: "absent",
+          RecordingDuration: "0",
+          RecordingChannels: String(spec.channels),
+          RecordingSource: spec.source,
+          RecordingStartTime: rfc2822(recording.createdAt),
+        });
+      }
+      return { recording, url };
+    }
     // A transcription scenario travels inside the audio, the only thing the transcriber sees.
     const transcription = leg.scenario.transcription ?? scenario.transcription;
     const speech = transcription ? writeSpeechMetadata(audio.bytes, { ...audio.speech, transcriber: { scenario: transcription } }) : audio.bytes;
@@ -126,6 +161,8 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
       channels: spec.channels,
       durationSeconds: Math.max(1, Math.round(audio.durationSeconds)),
       source: spec.source,
+      status: "completed",
+      error: null,
       audio: bytes,
       sha256: createHash("sha256").update(bytes).digest("hex"),
       createdAt: new Date(),
@@ -133,9 +170,8 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
     };
     ctx.recordings.set(sid, recording);
     call.recordingSids.push(sid);
-    const url = `${ctx.baseUrl}${recordingPath(call.accountSid, sid)}`;
     log(`recording ${sid} (${recording.channels} ch, ${recording.durationSeconds} s, ${spec.source})`);
-    if (spec.callbackUrl && wantsCompleted(spec.callbackEvents)) {
+    if (spec.callbackUrl && wants(spec.callbackEvents, "completed")) {
       await deliver("recording", spec.callbackUrl, spec.callbackMethod, {
         AccountSid: call.accountSid,
         CallSid: call.sid,
@@ -207,14 +243,14 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
       ApiVersion: API_VERSION,
     };
     if (call.machineDetection) params.AnsweredBy = "human";
-    const leg: Leg = { call, params, scenario, digits: digitsOf(scenario), speech: speechOf(scenario), clock, heard: [], kind: "call" };
+    const leg: Leg = { call, params, scenario, digits: digitsOf(scenario), speech: speechOf(scenario), clock, heard: [], conversation: [], kind: "call" };
     try {
       await pause();
       await playLeg(leg, env, { url: call.url, method: call.method, inline: call.twiml }, "laml");
     } catch (error) {
       if (callSignal.aborted) throw error;
       call.error = (error as Error).message;
-      log(`ended after an error: ${call.error}`);
+      ctx.warn(`call ${call.sid} → ${call.to}: ended after an error: ${call.error}`);
     }
     await pause();
     await finish("completed", callSeconds(clock));
@@ -231,24 +267,45 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
     await finish(call.startTime ? "completed" : "failed", call.startTime ? callSeconds(clock) : 0);
   }
 
-  /** Record=true on the REST create: the whole call, app side then the party's reply. */
+  /** Record=true on the REST create: the whole call as both parties heard it, turn by turn. */
   async function recordWholeCall(leg: Leg): Promise<void> {
     if (call.recordingSids.length > 0) call.warnings.push("Recording was requested on the REST call and again in LaML");
-    const spec: RecordingSpec = {
-      text: [leg.heard.join(" ") || callerLineOf(scenario), replyOf(scenario)],
+    await makeRecording(leg, {
+      steps: wholeCall(leg.conversation, replyOf(scenario)),
       channels: call.recordingChannels,
       source: "OutboundAPI",
       callbackUrl: call.recordingStatusCallback,
       callbackMethod: call.recordingStatusCallbackMethod,
       callbackEvents: [...call.recordingStatusCallbackEvents].join(" ") || undefined,
-    };
-    try {
-      await makeRecording(leg, spec);
-    } catch (error) {
-      call.error = (error as Error).message;
-      log(`recording failed: ${call.error}`);
-    }
+    });
   }
+}
+
+/**
+ * What a recording of the whole call holds. The called party answers the phone with the first
+ * sentence of their reply; after that they talk only into the pauses our side leaves (a shopper
+ * script's <Pause>), one sentence per pause and whatever is left in the last one; with no pause
+ * at all, the rest comes at the end. Our side's lines, their spoken survey answers and the
+ * silences come in the order the call played them.
+ */
+export function wholeCall(heard: readonly HeardStep[], reply: string): ConversationStep[] {
+  const sentences = reply.split(/(?<=[.!?])\s+/).map((s) => s.trim()).filter(Boolean);
+  const steps: ConversationStep[] = [];
+  const greeting = sentences.shift();
+  if (greeting) steps.push({ party: "callee", text: greeting });
+  const slots = heard.filter((step) => "pauseSlot" in step).length;
+  let slot = 0;
+  for (const step of heard) {
+    if (!("pauseSlot" in step)) {
+      steps.push(step);
+      continue;
+    }
+    slot += 1;
+    const said = slot === slots ? sentences.splice(0).join(" ") : sentences.shift();
+    steps.push(said ? { party: "callee", text: said, minSeconds: step.pauseSlot } : { silence: step.pauseSlot });
+  }
+  if (sentences.length > 0) steps.push({ party: "callee", text: sentences.join(" ") });
+  return steps;
 }
 
 /** No webhooks at all; only GET Calls/{sid} shows the call moving on. */
@@ -278,6 +335,6 @@ function callSeconds(clock: { seconds: number }): number {
 }
 
 /** recordingStatusCallbackEvent is space separated; absent means "completed" only. */
-function wantsCompleted(events: string | undefined): boolean {
-  return !events || events.split(/[\s,]+/).includes("completed");
+function wants(events: string | undefined, event: "completed" | "absent"): boolean {
+  return events ? events.split(/[\s,]+/).includes(event) : event === "completed";
 }

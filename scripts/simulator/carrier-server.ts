@@ -14,6 +14,7 @@ import {
 } from "./call-model";
 import { runCall, type RunnerContext } from "./call-runner";
 import { scenarioFor, scenarioSchema, type Scenario } from "./scenarios";
+import type { Synthesizer } from "./speech-synth";
 import { methodOf } from "./webhook-sender";
 
 /**
@@ -46,6 +47,8 @@ export interface CarrierSimulatorOptions {
   signingKey: string;
   /** Where synthesized speech is cached. */
   audioDir: string;
+  /** Speech synthesis (default: eSpeak NG in a worker); a failing one shows what a call does without audio. */
+  synthesize?: Synthesizer;
   /** Real milliseconds between a call's events (default 300, so a person can watch it ring). */
   delayMs?: number;
   /** How long a webhook may take to answer. The provider waits ~5 s; `next dev` compiling a
@@ -54,6 +57,8 @@ export interface CarrierSimulatorOptions {
   /** Pause before retry n of a status/recording callback is n × this (default 250 ms). */
   retryDelayMs?: number;
   log?: (line: string) => void;
+  /** Lines a person must see: a recording reported absent, a callback given up (default: log). */
+  warn?: (line: string) => void;
 }
 
 export interface ServedRecording {
@@ -125,6 +130,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
     baseUrl: url,
     signingKey: options.signingKey,
     audioDir: options.audioDir,
+    synthesize: options.synthesize,
     delayMs: options.delayMs ?? 300,
     webhookTimeoutMs: options.webhookTimeoutMs ?? 15_000,
     retryDelayMs: options.retryDelayMs ?? 250,
@@ -132,6 +138,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
     recordings,
     scenarioFor: (number) => scenarioFor(number, overrides),
     log,
+    warn: options.warn ?? log,
   };
 
   function checkAuth(req: IncomingMessage, account: string): void {
@@ -165,7 +172,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
     const media = /^\/Recordings\/([^/.]+)(\.wav|\.mp3)?$/.exec(rest);
     if (media && (method === "GET" || method === "HEAD")) {
       const recording = recordings.get(media[1]!);
-      if (!recording || account !== options.projectId) throw notFound(path);
+      if (!recording || recording.status !== "completed" || account !== options.projectId) throw notFound(path);
       if (media[2] === ".mp3") {
         throw new HttpError(404, errorBody(404, 20404, "The carrier simulator serves recordings as .wav only"));
       }
@@ -352,6 +359,8 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
           source: recording.source,
           sha256: recording.sha256,
           bytes: recording.audio.length,
+          status: recording.status,
+          error: recording.error,
         };
       }),
       digitsSent: [...call.digitsSent],

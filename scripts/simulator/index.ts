@@ -8,7 +8,8 @@
 export { startCarrierSimulator, type CarrierSimulator, type CarrierSimulatorOptions, type ServedRecording } from "./carrier-server";
 export type { CallSnapshot, CallStatus, WebhookLogEntry } from "./call-model";
 export { RESERVED_NUMBERS, DEFAULT_REPLY, DEFAULT_CALLER_LINE, scenarioSchema, type Scenario, type ScenarioKind } from "./scenarios";
-export { speechWav, wavInfo, checkAudioTools, AudioToolsMissingError, INSTALL_HINT, type SpeechAudio, type WavInfo } from "./audio";
+export { speechWav, conversationWav, wavInfo, type ConversationStep, type SpeechAudio, type WavInfo } from "./audio";
+export { espeakSynthesizer, speechProblem, stopSpeechWorker, SpeechUnavailableError, type Synthesizer } from "./speech-synth";
 export { signWebhook } from "./webhook-sender";
 export {
   startAssemblyAISimulator,

@@ -1,3 +1,4 @@
+import type { ConversationStep } from "./audio";
 import type { RecordingRecord, SimulatedCall, WebhookKind } from "./call-model";
 import { childElements, parseLaml, textOf, type LamlElement } from "./laml-parser";
 import { callerLineOf, digitsOf, replyOf, SIMULATED_SPEECH_CONFIDENCE, speechOf, type Scenario } from "./scenarios";
@@ -41,11 +42,19 @@ export interface Leg {
   clock: { seconds: number };
   /** What this party has been told (<Say> texts), to notice a recording nobody disclosed. */
   heard: string[];
+  /**
+   * The leg as a recording of the whole call would hear it, in order: our side's lines, the
+   * party's spoken answers, silences, and each <Pause> as a slot the party may talk into (the
+   * runner decides what they say there: call-runner.ts).
+   */
+  conversation: HeardStep[];
   kind: "call" | "whisper";
 }
 
+export type HeardStep = ConversationStep | { pauseSlot: number };
+
 export interface RecordingSpec {
-  text: string | readonly [string, string];
+  steps: readonly ConversationStep[];
   channels: 1 | 2;
   source: RecordingRecord["source"];
   callbackUrl: string | undefined;
@@ -146,10 +155,14 @@ function speak(leg: Leg, verb: LamlElement): void {
   if (verb.name === "Say") {
     const text = textOf(verb);
     leg.heard.push(text);
+    for (let i = 0; i < loop; i += 1) leg.conversation.push({ party: "caller", text });
     leg.clock.seconds += (loop * text.split(/\s+/).filter(Boolean).length) / SPOKEN_WORDS_PER_SECOND;
   } else if (verb.name === "Pause") {
-    leg.clock.seconds += Number(verb.attrs.length ?? 1) || 1;
+    const length = Number(verb.attrs.length ?? 1) || 1;
+    leg.conversation.push({ pauseSlot: length });
+    leg.clock.seconds += length;
   } else {
+    leg.conversation.push({ silence: loop * 3 });
     leg.clock.seconds += loop * 3;
   }
 }
@@ -166,6 +179,7 @@ async function gather(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: strin
   const action = resolve(verb.attrs.action, docUrl) ?? docUrl;
   const method = methodOf(verb.attrs.method);
   if (digits !== undefined) {
+    leg.conversation.push({ silence: 1 + digits.length * 0.5 });
     leg.clock.seconds += 1 + digits.length * 0.5;
     leg.call.digitsSent.push(digits);
     if (!action) return undefined;
@@ -174,6 +188,7 @@ async function gather(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: strin
     return { kind: "next", doc, url: action };
   }
   if (speech !== undefined) {
+    leg.conversation.push({ party: "callee", text: speech });
     leg.clock.seconds += 1 + speech.split(/\s+/).length / SPOKEN_WORDS_PER_SECOND;
     leg.call.speechSent.push(speech);
     if (!action) return undefined;
@@ -185,6 +200,7 @@ async function gather(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: strin
     });
     return { kind: "next", doc, url: action };
   }
+  leg.conversation.push({ silence: Number(verb.attrs.timeout ?? 5) || 5 });
   leg.clock.seconds += Number(verb.attrs.timeout ?? 5) || 5;
   if (verb.attrs.actionOnEmptyResult === "true" && action) {
     await env.pause();
@@ -198,8 +214,9 @@ async function gather(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: strin
 async function record(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: string | undefined): Promise<Step | undefined> {
   if (leg.heard.length === 0) leg.call.warnings.push(`<Record> started before anything was said to ${leg.params.To}`);
   await env.pause();
+  leg.conversation.push({ party: "callee", text: replyOf(leg.scenario) });
   const { recording, url } = await env.makeRecording(leg, {
-    text: replyOf(leg.scenario),
+    steps: [{ party: "callee", text: replyOf(leg.scenario) }],
     channels: 1,
     source: "RecordVerb",
     callbackUrl: resolve(verb.attrs.recordingStatusCallback, docUrl),
@@ -276,6 +293,7 @@ async function dial(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: string 
       speech: speechOf(targetScenario),
       clock: leg.clock,
       heard: [],
+      conversation: [],
       kind: "whisper",
     };
     if (whisperUrl) {
@@ -290,7 +308,7 @@ async function dial(leg: Leg, env: PlayerEnv, verb: LamlElement, docUrl: string 
         if (childLeg.heard.length === 0) leg.call.warnings.push(`Dial recording started before anything was said to ${target}`);
         await env.pause();
         recorded = await env.makeRecording(leg, {
-          text: conversation,
+          steps: [{ party: "caller", text: conversation[0] }, { party: "callee", text: conversation[1] }],
           channels: mode.endsWith("-dual") ? 2 : 1,
           source: "DialVerb",
           callbackUrl: resolve(verb.attrs.recordingStatusCallback, docUrl),

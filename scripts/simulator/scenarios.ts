@@ -8,7 +8,9 @@ import { transcriberScenarioSchema } from "./speech-metadata";
  * number from a bridge flow gives DialCallStatus=busy.
  *
  *   answered   the party picks up; LaML runs. `reply` is what they say into any recording
- *              (Record verb, the called side of a Dial, or a REST-level recording); `callerLine`
+ *              (Record verb, the called side of a Dial, or a REST-level recording of the whole
+ *              call, where they answer the phone with its first sentence and say the rest into
+ *              our side's pauses: call-runner.ts `wholeCall`; "" says nothing); `callerLine`
  *              is what they say when they are the calling side of a bridged <Dial>; `digits` are
  *              keyed into successive <Gather>s (none left → no input); `speech` are spoken into
  *              successive <Gather>s that take speech and got no keys (sent as SpeechResult with
@@ -16,7 +18,7 @@ import { transcriberScenarioSchema } from "./speech-metadata";
  *   survey     `answered` with a digit list required: the after-call survey flows.
  *
  * Shopper calls: the called party's `reply` is what a shopper script's rubric is scored on (it
- * is synthesized with espeak-ng into the recording, with its words in the `vbtm` metadata). Two
+ * is synthesized with eSpeak NG into the recording, with its words in the `vbtm` metadata). Two
  * reserved numbers give a reply a typical rubric passes and one it fails (see below).
  *   busy       initiated → ringing → busy (no LaML is fetched).
  *   no-answer  initiated → ringing → no-answer.
@@ -34,6 +36,8 @@ import { transcriberScenarioSchema } from "./speech-metadata";
  *              A shuffle that happens to equal the true order is rotated, so the delivery
  *              always differs. LaML, Gather, Record and Dial requests stay in call order:
  *              they are request/response steps of the call itself.
+ *   recording  "absent": every recording of the call is reported `absent` (no audio), as a
+ *              carrier does when it captured nothing.
  *   transcription  a marker written into the recording's speech metadata for the transcriber
  *              stand-in (success, error, error_once, slow, duplicate); the call itself plays
  *              as it would without it. The transcriber reads it from the audio it fetches.
@@ -50,6 +54,8 @@ export const SIMULATED_SPEECH_CONFIDENCE = "0.92";
 export const DEFAULT_CALLER_LINE = "Hi, I am calling to ask whether you have any appointments next week.";
 
 const delivery = {
+  /** "absent": the carrier captures no audio for any recording of this call, and says so. */
+  recording: z.literal("absent").optional(),
   duplicate: z.boolean().optional(),
   reorder: z.boolean().optional(),
   seed: z.number().int().optional(),
@@ -60,7 +66,8 @@ const digit = z.string().regex(/^[0-9*#]+$/, "digits are DTMF keys 0-9, * and #"
 export const scenarioSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("answered"),
-    reply: z.string().min(1).optional(),
+    /** "" is a party that picks up and says nothing. */
+    reply: z.string().optional(),
     callerLine: z.string().min(1).optional(),
     digits: z.array(digit).optional(),
     speech: z.array(z.string().min(1)).optional(),
@@ -97,6 +104,7 @@ export type ScenarioKind = Scenario["kind"];
  *   +15005550008  answered; its recording's first transcription fails, a retry succeeds
  *   +15005550009  shopper, helpful reply; survey: keys 4, says "The nurse was very kind."
  *   +15005550010  shopper, unhelpful reply; survey: no keys, says "No comment."
+ *   +15005550011  answered; the carrier captures no recording and reports it absent
  */
 export const RESERVED_NUMBERS: Readonly<Record<string, Scenario>> = {
   "+15005550001": { kind: "busy" },
@@ -109,6 +117,7 @@ export const RESERVED_NUMBERS: Readonly<Record<string, Scenario>> = {
   "+15005550008": { kind: "answered", transcription: "error_once" },
   "+15005550009": { kind: "survey", digits: ["4"], speech: ["The nurse was very kind."], reply: SHOPPER_HELPFUL_REPLY },
   "+15005550010": { kind: "answered", speech: ["No comment."], reply: SHOPPER_UNHELPFUL_REPLY },
+  "+15005550011": { kind: "answered", recording: "absent" },
 };
 
 export function scenarioFor(to: string, overrides: ReadonlyMap<string, Scenario>): Scenario {
@@ -117,7 +126,7 @@ export function scenarioFor(to: string, overrides: ReadonlyMap<string, Scenario>
 
 /** The words a party says into a recording, whatever the scenario kind. */
 export function replyOf(scenario: Scenario): string {
-  return (scenario.kind === "answered" || scenario.kind === "survey") && scenario.reply ? scenario.reply : DEFAULT_REPLY;
+  return (scenario.kind === "answered" || scenario.kind === "survey") && scenario.reply !== undefined ? scenario.reply : DEFAULT_REPLY;
 }
 
 export function callerLineOf(scenario: Scenario): string {

@@ -181,3 +181,32 @@ test("malformed, oversized and unexpected request bodies get clear 4xx errors an
   const after = ((await (await page.request.get("/api/calls?limit=200")).json()) as { calls: unknown[] }).calls.length;
   expect(after).toBe(before);
 });
+
+test("a call the carrier made no recording of says so on the page, on its timeline and in its evidence", async ({ page }) => {
+  // +15005550011: the simulated carrier answers, captures no audio and reports the recording absent.
+  await signIn(page, "owner@acme.test");
+  await expect(page.getByLabel("Record", { exact: true })).toBeChecked();
+  const placed = page.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
+  await page.getByLabel("Phone number").fill("+15005550011");
+  await page.getByRole("button", { name: "Place call" }).click();
+  const response = await placed;
+  expect(response.status()).toBe(201);
+  const callId = ((await response.json()) as { call: { id: string } }).call.id;
+
+  const detail = page.getByTestId("call-detail");
+  await expect(detail).toHaveAttribute("data-detail-call-id", callId);
+  const reason = "The carrier reported that no recording was made.";
+  await expect(detail.getByTestId("recording-problem")).toHaveText(`No recording was made. ${reason}`, { timeout: 45_000 });
+  await expect(detail.getByTestId("call-timeline")).toContainText(`Recording absent: ${reason}`);
+  // The sealed manifest names it missing, with the carrier's reason (read from the signed JWS itself).
+  let jws = "";
+  await expect.poll(async () => {
+    const versions = (await (await page.request.get(`/api/calls/${callId}/evidence/versions`)).json()) as { versions: Array<{ missing: number; jws: string }> };
+    jws = versions.versions.at(-1)?.jws ?? "";
+    return versions.versions.at(-1)?.missing ?? 0;
+  }, { timeout: 30_000 }).toBeGreaterThan(0);
+  const manifest = JSON.parse(Buffer.from(jws.split(".")[1]!, "base64url").toString("utf8")) as { missing: unknown[] };
+  expect(manifest.missing).toContainEqual(expect.objectContaining({ kind: "recording", reason: "absent", detail: expect.stringContaining(reason) }));
+  await detail.getByTestId("evidence-details").locator("summary").click();
+  await expect(detail.getByTestId("evidence-details")).toContainText("expected item");
+});

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -25,7 +24,8 @@ import {
 } from "@/lib/calls/reconcile";
 import type { ProviderCall } from "@/lib/telephony/carrier-view";
 import { startInProcessWorker, startWorker } from "@/lib/jobs/worker";
-import type { CarrierSimulator } from "@/scripts/simulator";
+import { espeakSynthesizer, stopSpeechWorker, type CarrierSimulator } from "@/scripts/simulator";
+import { encodeWav, layout, tone } from "@/scripts/simulator/pcm";
 import { signalwire } from "@/lib/telephony/client";
 import { logger } from "@/lib/log";
 import { resetStorage } from "@/lib/storage";
@@ -106,11 +106,10 @@ beforeAll(async () => {
   resetConfig();
   resetStorage();
 
-  // Real audio: a 3 s two-channel tone (sox) and a spoken phrase (espeak-ng).
-  execFileSync("sox", ["-n", "-r", "8000", "-c", "2", "-b", "16", path.join(audioDir, "tone.wav"), "synth", "3", "sine", "440"]);
-  execFileSync("espeak-ng", ["-w", path.join(audioDir, "speech.wav"), "This call is recorded."]);
-  media.set("/rec/tone.wav", { status: 200, type: "audio/wav", body: await readFile(path.join(audioDir, "tone.wav")) });
-  media.set("/rec/speech.wav", { status: 200, type: "audio/x-wav", body: await readFile(path.join(audioDir, "speech.wav")) });
+  // Real audio: a 3 s two-channel tone and a spoken phrase (eSpeak NG, as it writes WAV itself).
+  const beep = tone(8000, 3, 440).samples;
+  media.set("/rec/tone.wav", { status: 200, type: "audio/wav", body: encodeWav(layout(2, [{ channel: 1, atSample: 0, samples: beep }, { channel: 2, atSample: 0, samples: beep }]), 8000, 2) });
+  media.set("/rec/speech.wav", { status: 200, type: "audio/x-wav", body: await espeakSynthesizer("This call is recorded.", "en-us", 175) });
   media.set("/rec/not-wav.wav", { status: 200, type: "audio/mpeg", body: Buffer.from("ID3\x04\x00\x00\x00\x00\x00\x00 not a RIFF file at all") });
   media.set("/rec/html.wav", { status: 200, type: "text/html", body: Buffer.from("<html>maintenance</html>") });
   media.set("/rec/broken.wav", { status: 500, type: "application/json", body: Buffer.from('{"message":"upstream"}') });
@@ -139,6 +138,7 @@ afterAll(async () => {
   resetStorage();
   await rm(storageDir, { recursive: true, force: true });
   await rm(audioDir, { recursive: true, force: true });
+  await stopSpeechWorker();
 });
 
 describe("enqueue", () => {

@@ -150,8 +150,16 @@ describe("a shopper call to the helpful number", () => {
     expect(results.length!.evidence).toMatchObject({ type: "measurement", unit: "seconds" });
     expect(card.score).toBe(1);
     expect(card.counts).toEqual({ pass: 8, fail: 0, no_evidence: 0 });
-    // The called party is the mono recording's first (and here only) speaker.
+    // Recorded whole, dual channel: the called party is channel 2, and answered the phone first.
     expect(card.calledPartySpeaker).toBe(shown!.transcript!.utterances[0]!.speaker);
+    expect(shown!.transcript!.utterances[0]!.channel).toBe("2");
+    // A conversation, turn by turn: several utterances from both parties, and the scorecard's
+    // citations point at distinct moments of it (not all at 0:00).
+    const utterances = shown!.transcript!.utterances;
+    expect(utterances.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(utterances.map((u) => u.speaker)).size).toBe(2);
+    const moments = new Set(card.criteria.flatMap((c) => (c.evidence ? [c.evidence.type === "utterance" ? c.evidence.startMs : c.evidence.span.startMs] : [])));
+    expect(moments.size).toBeGreaterThanOrEqual(3);
     expectCitations(card, shown!.transcript!.utterances);
   });
 
@@ -287,17 +295,20 @@ describe("other calls", () => {
   }, 60_000);
 
   it("a criterion with nothing to measure is no_evidence and leaves the score to the decided ones", async () => {
-    // One word, one stretch of speech: no gap between words to measure.
+    // The called party picks up and says nothing: our side's lines are on the recording, theirs
+    // is silent, so what only their words decide (phrases, sentiment) has nothing to go on.
     const to = target();
-    pipeline.carrier.setScenario(to, { kind: "answered", reply: "Hello" });
+    pipeline.carrier.setScenario(to, { kind: "answered", reply: "" });
     const callId = await place(acme, to, script);
     await scored(callId);
     const card = (await detail(acme, "analyst", callId))!.scorecards![0]!.scorecard;
     const results = byId(card);
-    expect(results.flow).toMatchObject({ outcome: "no_evidence", evidence: null });
-    expect(results.greets!.outcome).toBe("pass");
-    expect(card.counts.no_evidence).toBe(1);
-    expect(card.decidedWeight).toBe(CRITERIA.reduce((sum, c) => sum + c.weight, 0) - 1);
+    for (const id of ["greets", "desk", "offers", "no-brushoff", "warm"]) expect(results[id], id).toMatchObject({ outcome: "no_evidence", evidence: null });
+    expect(results.answers!.outcome).toBe("fail");
+    expect(results.length!.outcome).toBe("pass");
+    expect(card.counts.no_evidence).toBe(5);
+    expect(card.decidedWeight).toBe(3);
+    expect(card.score).toBeCloseTo(results.flow!.outcome === "pass" ? 2 / 3 : 1 / 3);
   }, 60_000);
 
   it("a call without a shopper script stores no score, and re-scoring it is 409", async () => {

@@ -125,6 +125,8 @@ describe("writing surveys and shopper scripts", () => {
       { kind: "say", text: "Hello, I would like to book a first appointment.", voice: "man" },
       { kind: "pause", seconds: 2 },
       { kind: "say", text: "Is Tuesday possible?", voice: "man" },
+      // The called party's turn to answer the last line (lib/telephony/laml.ts LISTEN_SECONDS).
+      { kind: "pause", seconds: 5 },
     ]);
     const v2 = await call(as("owner"), scriptVersions.POST, {
       method: "POST", orgId: acme, params: { id: script.id },
@@ -139,7 +141,7 @@ describe("writing surveys and shopper scripts", () => {
     expect(res.status).toBe(200);
     expect((res.body.spoken as { text: string }[]).at(-1)!.text).toBe("Bye & thanks.");
     const scriptRes = await call(as("admin"), scriptPreview.POST, { method: "POST", body: SCRIPT, orgId: acme });
-    expect((scriptRes.body.spoken as { kind: string }[]).map((s) => s.kind)).toEqual(["say", "pause", "say"]);
+    expect((scriptRes.body.spoken as { kind: string }[]).map((s) => s.kind)).toEqual(["say", "pause", "say", "pause"]);
     expect(await sql()`select count(*)::int as n from public.survey_versions`).toEqual(before);
   });
 });

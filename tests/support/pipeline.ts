@@ -17,6 +17,7 @@ import {
   type AssemblyAISimulator,
   type AssemblyAISimulatorOptions,
   type CarrierSimulator,
+  type CarrierSimulatorOptions,
 } from "@/scripts/simulator";
 import { serveMachineRoute } from "@/scripts/machine-routes";
 import { createOrg, member } from "@/tests/support/fixtures";
@@ -35,6 +36,8 @@ export interface PipelineOptions {
   apiKey: string;
   /** Options of the AssemblyAI stand-in beyond its port, key and (fast) pacing. */
   transcriber?: Pick<AssemblyAISimulatorOptions, "slowMs">;
+  /** Options of the carrier stand-in, e.g. a speech synthesizer that fails. */
+  carrier?: Pick<CarrierSimulatorOptions, "synthesize">;
 }
 
 export interface Pipeline {
@@ -83,7 +86,7 @@ export function setupPipeline(options: PipelineOptions): Pipeline {
   beforeAll(async () => {
     storageDir = await mkdtemp(path.join(os.tmpdir(), options.tmpPrefix));
     await startApp();
-    carrier = await startTestCarrier();
+    carrier = await startTestCarrier(options.carrier);
     transcriber = await startAssemblyAISimulator({ port: 0, apiKey: options.apiKey, delayMs: 20, retryDelayMs: 20, ...options.transcriber });
     configureSignalWire({
       PUBLIC_BASE_URL: appUrl!,

@@ -36,6 +36,19 @@ describe("config", () => {
     );
   });
 
+  it("carries the simulator's degraded-capability notice only beside the simulator, for the page to show", () => {
+    const signalwire = {
+      SIGNALWIRE_PROJECT_ID: "p", SIGNALWIRE_API_TOKEN: "t", SIGNALWIRE_SPACE_URL: "example.signalwire.com",
+      SIGNALWIRE_SIGNING_KEY: "k", SIGNALWIRE_FROM_NUMBER: "+14155550100",
+    };
+    const notice = "speech synthesis is unavailable (eSpeak NG: boom), so simulated recordings are reported absent.";
+    expect(parseConfig({ ...signalwire, CARRIER_SIMULATOR_URL: "http://127.0.0.1:3990", CARRIER_SIMULATOR_NOTICE: notice }).telephony)
+      .toMatchObject({ simulatorUrl: "http://127.0.0.1:3990", simulatorNotice: notice });
+    expect(parseConfig({ ...signalwire, CARRIER_SIMULATOR_URL: "http://127.0.0.1:3990" }).telephony!.simulatorNotice).toBeNull();
+    // A real carrier has no simulator to be degraded.
+    expect(parseConfig({ ...signalwire, CARRIER_SIMULATOR_NOTICE: notice }).telephony!.simulatorNotice).toBeNull();
+  });
+
   it("chooses how invitations are delivered, and names the missing half of an SMTP set", () => {
     expect(parseConfig({}).mail).toEqual({ kind: "link" });
     expect(parseConfig(supabase).mail).toEqual({ kind: "supabase" });

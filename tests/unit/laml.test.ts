@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import type { ModulationSnapshot, ShopperScript, Survey } from "@/lib/calls/snapshot";
-import { buildLaml, REPROMPT_TEXT, surveyStart, type LamlInput } from "@/lib/telephony/laml";
+import { buildLaml, LISTEN_SECONDS, REPROMPT_TEXT, surveyStart, wholeCallRecording, type LamlInput } from "@/lib/telephony/laml";
 import { callUrls } from "@/lib/telephony/urls";
 import { FIXTURE_SCRIPT_ID, FIXTURE_SURVEY_ID, keypad, scriptDraft, scriptVersion, surveyDraft, surveyVersion } from "@/tests/support/surveys";
 
@@ -197,9 +197,14 @@ describe("LaML properties over every flow and modulation", () => {
     const docs = flowInputs(plan).map((input) => ({ input, xml: buildLaml(plan, input, ctx) }));
     const parsed = docs.map((d) => ({ ...d, root: parse(d.xml) }));
 
-    test("recording is configured exactly once across the flow's documents", () => {
-      const count = parsed.flatMap((d) => walk(d.root)).filter(isRecordingVerb).length;
-      expect(count).toBe(plan.record ? 1 : 0);
+    test("recording is configured exactly once across the flow's documents and the REST create", () => {
+      const verbs = parsed.flatMap((d) => walk(d.root)).filter(isRecordingVerb).length;
+      const rest = "record" in wholeCallRecording(plan, urls) ? 1 : 0;
+      expect(verbs + rest).toBe(plan.record ? 1 : 0);
+      // A script or survey call is a conversation: recorded whole, both parties, each on a channel.
+      if (plan.record && plan.flow === "direct" && (plan.survey || plan.shopperScript)) {
+        expect(wholeCallRecording(plan, urls)).toMatchObject({ record: true, recordingChannels: "dual", recordingStatusCallbackEvent: ["completed", "absent"] });
+      }
     });
 
     test("the disclosure is said before the recording verb in the same document", () => {
@@ -277,11 +282,18 @@ describe("LaML properties over every flow and modulation", () => {
 });
 
 describe("direct flow", () => {
-  test("start when recording: disclosure, then the script, then one Record that continues to after-record", () => {
+  test("start when recording a script and survey call: disclosure, the script with a listening pause, the first question; no Record (the REST create records it whole)", () => {
     const root = parse(buildLaml(makePlan({ flow: "direct", record: true, survey: true, script: true }), { step: "start" }, ctx));
-    expect(root.children.map((el) => el.name)).toEqual(["Say", "Say", "Pause", "Say", "Record"]);
+    expect(root.children.map((el) => el.name)).toEqual(["Say", "Say", "Pause", "Say", "Pause", "Gather"]);
     expect(root.children.filter((el) => el.name === "Say").map((el) => el.text)).toEqual([DISCLOSURE, ...SCRIPT_LINES]);
-    expect(root.children[4]!.attrs).toEqual({
+    expect(root.children[4]!.attrs).toEqual({ length: String(LISTEN_SECONDS) });
+    expect(root.children[5]!.attrs.action).toBe(urls.gather(0, 1));
+  });
+
+  test("start when recording a plain call: disclosure, then one Record that continues to after-record", () => {
+    const root = parse(buildLaml(makePlan({ flow: "direct", record: true, survey: false, script: false }), { step: "start" }, ctx));
+    expect(root.children.map((el) => el.name)).toEqual(["Say", "Record"]);
+    expect(root.children[1]!.attrs).toEqual({
       action: urls.laml("after-record"),
       method: "POST",
       recordingStatusCallback: urls.recording(),
@@ -295,11 +307,11 @@ describe("direct flow", () => {
     });
   });
 
-  test("start without recording goes straight from the script into the first survey question", () => {
+  test("start without recording goes from the script, and a pause to answer its last line, into the first survey question", () => {
     const root = parse(buildLaml(makePlan({ flow: "direct", record: false, survey: true, script: true }), { step: "start" }, ctx));
-    expect(root.children.map((el) => el.name)).toEqual(["Say", "Pause", "Say", "Gather"]);
-    expect(root.children[3]!.attrs.action).toBe(urls.gather(0, 1));
-    expect(root.children[3]!.children).toEqual([{ name: "Say", attrs: {}, children: [], text: SURVEY.questions[0]!.prompt }]);
+    expect(root.children.map((el) => el.name)).toEqual(["Say", "Pause", "Say", "Pause", "Gather"]);
+    expect(root.children[4]!.attrs.action).toBe(urls.gather(0, 1));
+    expect(root.children[4]!.children).toEqual([{ name: "Say", attrs: {}, children: [], text: SURVEY.questions[0]!.prompt }]);
   });
 
   test("start with nothing to say or ask hangs up", () => {

@@ -11,6 +11,7 @@ const plan = (requiredPlan: string): Capability => ({ allowed: false, reason: "p
 function response(capabilities: Partial<VoiceConfigResponse["capabilities"]>, config: Partial<VoiceConfigResponse["config"]> = {}): VoiceConfigResponse {
   return {
     carrier: "simulated",
+    carrierNotice: null,
     transcriber: "simulated",
     config: {
       flow: "direct",

@@ -91,7 +91,7 @@ describe("LaML for speech questions and scripts", () => {
   test("a script plays its lines in the persona's voice with its pauses, in order", () => {
     const script = scriptVersion(scriptDraft(["One & two.", "Three."], { persona: { name: "Sam", description: "", voice: "woman" } }));
     const laml = buildLaml(plan({ shopperScript: script }), { step: "start" }, ctx);
-    expect(laml).toContain('<Say voice="woman">One &amp; two.</Say><Pause length="1"/><Say voice="woman">Three.</Say><Hangup/>');
+    expect(laml).toContain('<Say voice="woman">One &amp; two.</Say><Pause length="1"/><Say voice="woman">Three.</Say><Pause length="5"/><Hangup/>');
   });
 
   test("the preview reads back what the LaML says", () => {
@@ -103,6 +103,8 @@ describe("LaML for speech questions and scripts", () => {
       { kind: "say", text: "Hello.", voice: null },
       { kind: "pause", seconds: 1 },
       { kind: "say", text: "Bye.", voice: null },
+      // The called party's turn to answer the last line (lib/telephony/laml.ts LISTEN_SECONDS).
+      { kind: "pause", seconds: 5 },
     ]);
     expect(spokenItems('<Response><Say voice="man">a &quot;b&quot; &#233;</Say><Pause length="3"/></Response>')).toEqual([
       { kind: "say", text: 'a "b" é', voice: "man" },
