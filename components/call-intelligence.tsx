@@ -104,6 +104,7 @@ export function CallIntelligence({ orgId, callId, canRetry, canOpenOriginal, hig
               key={transcript.artifactId}
               loadAudio={loadAudio}
               utterances={transcript.utterances.map((u) => ({ speaker: u.speaker, startMs: u.start, endMs: u.end, text: u.text }))}
+              words={(transcript.words ?? []).map((w) => ({ text: w.text, startMs: w.start, endMs: w.end, speaker: w.speaker }))}
               speakerNames={speakerNames(transcript, scorecard?.calledPartySpeaker ?? null)}
               translations={call.translations ?? []}
               scorecard={scorecard}

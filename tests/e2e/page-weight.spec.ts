@@ -22,8 +22,10 @@ const SETTLED_BUDGET = 165_000;
  * 166.1 kB at the time of writing. Over `/`'s settled 157.4 kB it adds the detail (3.9 kB) and
  * what a transcribed call shows (transcript 2.3, its loader 1.5, the player 0.9), the last three
  * already loaded before this issue whenever a row's transcript was opened, unmeasured then.
+ * Word-by-word sync of the transcript to the player (issue 16: the word being said, found by
+ * binary search, seeking by word, search hits kept inside words) brought it to 171.2 kB.
  */
-const DETAIL_SETTLED_BUDGET = 170_000;
+const DETAIL_SETTLED_BUDGET = 175_000;
 
 async function gzipSizes(request: import("@playwright/test").APIRequestContext, urls: Iterable<string>) {
   let total = 0;

@@ -83,8 +83,22 @@ test("a transcribed, translated shopper call shows its synced transcript, the Sp
   }
   await expect(detail.getByTestId("scorecard-score")).toContainText("100%");
 
-  // Clicking a citation seeks the player to that moment, and the transcript follows it: the
-  // longest silence is cited by where it starts, seconds into the called party's answer.
+  // A conversation recorded whole (both parties, turn by turn): at least four utterances from two
+  // speakers, and citations at three or more distinct moments, each of which seeks the player there.
+  expect(await utterances.count()).toBeGreaterThanOrEqual(4);
+  await expect(detail.getByTestId("call-transcript")).toContainText("Our side");
+  const citations = detail.getByTestId("scorecard-citation");
+  const moments = [...new Set(await Promise.all((await citations.all()).map(async (c) => Number(await c.getAttribute("data-start-ms")))))];
+  expect(moments.length).toBeGreaterThanOrEqual(3);
+  const seekAudio = detail.getByTestId("transcript-audio");
+  for (const ms of moments) {
+    await citations.and(detail.locator(`[data-start-ms="${ms}"]`)).first().click();
+    await expect(seekAudio).toBeVisible();
+    await expect.poll(async () => Math.abs((await seekAudio.evaluate((a: HTMLAudioElement) => a.currentTime * 1000)) - ms), { timeout: 15_000 }).toBeLessThan(1500);
+  }
+
+  // Clicking a citation seeks the player to that moment: the longest silence is cited by where
+  // it starts, seconds into the conversation.
   const silence = criteria.filter({ hasText: "No silence over 15 seconds" }).getByTestId("scorecard-citation");
   const at = Number(await silence.getAttribute("data-start-ms"));
   expect(at).toBeGreaterThan(4500);
@@ -96,15 +110,40 @@ test("a transcribed, translated shopper call shows its synced transcript, the Sp
   const position = () => audio.evaluate((a: HTMLAudioElement) => a.currentTime * 1000);
   await expect.poll(position, { timeout: 4_000 }).toBeGreaterThanOrEqual(at - 50);
   expect(await position()).toBeLessThan(at + 3000);
+  // …and the transcript follows it: a phrase's citation is the utterance that decided it, which
+  // becomes the one playing.
+  await criteria.filter({ hasText: "Offers an appointment" }).getByTestId("scorecard-citation").click();
   const current = detail.locator('[data-testid="transcript-utterance"][data-active="true"]');
   await expect(current).toHaveCount(1);
   await expect(current).toContainText("appointment");
 
-  // Clicking an utterance seeks there too.
+  // Clicking an utterance (outside its words: its time) seeks there too.
   const first = utterances.first();
   const firstAt = Number(await first.getAttribute("data-start-ms"));
-  await first.click();
+  await first.getByTestId("transcript-utterance-time").click();
   await expect.poll(async () => Math.abs((await audio.evaluate((a: HTMLAudioElement) => a.currentTime)) * 1000 - firstAt), { timeout: 15_000 })
     .toBeLessThan(1500);
+
+  // Word by word: while it plays, the word being said is marked inside the playing utterance…
+  const currentWord = detail.locator('[data-testid="transcript-utterance"][data-active="true"] [data-testid="transcript-word"][aria-current="true"]');
+  await expect(currentWord).toHaveCount(1);
+  await expect(detail.locator('[data-testid="transcript-word"][aria-current="true"]')).toHaveCount(1);
+  // …and clicking a word seeks the player to that word's start: the called party's "appointment",
+  // seconds into the recording, clicked with the player paused at its beginning.
+  const word = detail.getByTestId("transcript-word").filter({ hasText: /^appointment$/ });
+  await expect(word).toHaveCount(1);
+  const wordStart = Number(await word.getAttribute("data-start-ms"));
+  const wordEnd = Number(await word.getAttribute("data-end-ms"));
+  expect(wordStart).toBeGreaterThan(2000);
+  expect(wordEnd).toBeGreaterThan(wordStart);
+  await audio.evaluate((a: HTMLAudioElement) => { a.pause(); a.currentTime = 0; });
+  await expect.poll(position).toBeLessThan(500);
+  await word.click();
+  await expect.poll(async () => Math.abs((await position()) - wordStart), { timeout: 4_000 }).toBeLessThan(1000);
+  // With the player held in the middle of that word, that word is the one marked.
+  await audio.evaluate((a: HTMLAudioElement, seconds: number) => { a.pause(); a.currentTime = seconds; }, (wordStart + wordEnd) / 2000);
+  await expect(word).toHaveAttribute("aria-current", "true");
+  await expect(currentWord).toHaveCount(1);
+  await expect(currentWord).toHaveText("appointment");
   await page.close();
 });
