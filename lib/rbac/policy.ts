@@ -1,5 +1,5 @@
 /**
- * Roles × actions × plans: the table in DESIGN §4 as data, and the one source for the UI
+ * Roles × actions × plans: the table of docs/architecture.md and docs/adr/0003 as data, and the one source for the UI
  * (hidden or upgrade-prompted controls), the API (403 or 404) and, through the same cells in
  * supabase/migrations/*_create_access_model.sql, RLS. A test walks every cell of both.
  * Safe for client bundles: data and pure functions only.

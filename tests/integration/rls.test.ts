@@ -99,7 +99,7 @@ beforeAll(async () => {
 
 type Op = {
   name: string;
-  /** Who may, as a function of role and plan (from DESIGN §4 via lib/rbac). */
+  /** Who may, as a function of role and plan (lib/rbac/policy.ts). */
   expected: (role: Role, plan: Plan) => boolean;
   run: (tx: Tx, org: Org, self: { userId: string }) => Promise<number>;
 };
@@ -417,7 +417,7 @@ async function createUserOutside(): Promise<string> {
   return createUser();
 }
 
-describe("RLS: each role can do exactly what DESIGN §4 allows, in its own organization", () => {
+describe("RLS: each role can do exactly what lib/rbac/policy.ts allows, in its own organization", () => {
   for (const op of OPS) {
     for (const role of ROLES) {
       for (const which of ["global", "base"] as const) {

@@ -33,7 +33,7 @@ const failStatus = new Map<string, number>();
 
 const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?><Response>${body}</Response>`;
 
-/** LaML written by hand, the way the app's builder is meant to shape it (DESIGN §5). */
+/** LaML written by hand, the way the app's builder is meant to shape it (lib/telephony/laml.ts). */
 function lamlFor(callId: string, step: string | null, gatherQuestion: number | null): string {
   const urls = callUrls(appUrl, callId);
   const flow = callId.split("-")[0];
@@ -106,7 +106,7 @@ async function startApp(): Promise<void> {
     const form = new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
     const params: Record<string, string> = {};
     for (const [key, value] of form) params[key] = value;
-    // Verify against the public base URL + path + query, never the Host header (DESIGN §5.4).
+    // Verify against the public base URL + path + query, never the Host header (docs/webhooks.md).
     const url = `${appUrl}${req.url}`;
     const signature = String(req.headers["x-signalwire-signature"] ?? "");
     if (!RestClient.validateRequest(SIGNING_KEY, signature, url, params)) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ACTIONS, allows, planAtLeast, POLICY, ROLES } from "@/lib/rbac/policy";
 
-describe("policy table (DESIGN §4)", () => {
+describe("policy table (lib/rbac/policy.ts, docs/adr/0003)", () => {
   it("orders plans base < pro < insights < global", () => {
     expect(planAtLeast("pro", "base")).toBe(true);
     expect(planAtLeast("insights", "pro")).toBe(true);
