@@ -59,16 +59,7 @@ export function formatMoment(ms: number): string {
 
 /** The index of the utterance playing at `ms`: the last one started at or before it, while it lasts. */
 export function utteranceAt(utterances: TranscriptUtterance[], ms: number): number {
-  let lo = 0;
-  let hi = utterances.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (utterances[mid]!.startMs <= ms) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
+  const found = lastStartedBy(utterances.length, (i) => utterances[i]!.startMs, ms);
   return found >= 0 && ms < utterances[found]!.endMs ? found : -1;
 }
 
@@ -91,14 +82,14 @@ export interface WordTimeline {
   reach: number[];
 }
 
-/** The index of the last of `starts` (ascending) at or before `ms`; -1 when none is. */
-function lastAtOrBefore(starts: readonly number[], ms: number): number {
+/** Binary search: the last index in [0, length) whose start (ascending) is at or before `ms`; -1 when none is. */
+function lastStartedBy(length: number, startOf: (index: number) => number, ms: number): number {
   let lo = 0;
-  let hi = starts.length - 1;
+  let hi = length - 1;
   let found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (starts[mid]! <= ms) {
+    if (startOf(mid) <= ms) {
       found = mid;
       lo = mid + 1;
     } else hi = mid - 1;
@@ -152,7 +143,7 @@ export function groupWords(utterances: TranscriptUtterance[], words: readonly Tr
   const members: TranscriptWord[][] = utterances.map(() => []);
   const sorted = words.map((w, i) => ({ w, i })).sort((a, b) => a.w.startMs - b.w.startMs || a.i - b.i);
   for (const { w } of sorted) {
-    for (let j = lastAtOrBefore(starts, w.startMs); j >= 0 && reachOf[j]! >= w.startMs; j -= 1) {
+    for (let j = lastStartedBy(starts.length, (i) => starts[i]!, w.startMs); j >= 0 && reachOf[j]! >= w.startMs; j -= 1) {
       const u = utterances[byStart[j]!]!;
       if (w.startMs <= u.endMs && (w.speaker === null || w.speaker === u.speaker)) {
         members[byStart[j]!]!.push(w);
@@ -178,16 +169,7 @@ export function groupWords(utterances: TranscriptUtterance[], words: readonly Tr
  */
 export function wordAt(timeline: WordTimeline, ms: number): number {
   const { order, reach } = timeline;
-  let lo = 0;
-  let hi = order.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (order[mid]!.startMs <= ms) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
+  const found = lastStartedBy(order.length, (i) => order[i]!.startMs, ms);
   for (let i = found; i >= 0 && reach[i]! > ms; i -= 1) if (ms < order[i]!.endMs) return i;
   return -1;
 }
