@@ -47,7 +47,11 @@ export function SettingsDialog({ orgId, role, onClose }: SettingsDialogProps) {
     const el = dialog.current;
     if (!el) return;
     if (!el.open) el.showModal();
-    const closed = () => onCloseRef.current();
+    // `close` is dispatched later, as a task: React's development double run of this effect closes
+    // and reopens the dialog at once, and that first close must not close it for the person.
+    const closed = () => {
+      if (!el.open) onCloseRef.current();
+    };
     el.addEventListener("close", closed);
     return () => {
       el.removeEventListener("close", closed);

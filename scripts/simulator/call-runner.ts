@@ -253,6 +253,14 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
       ctx.warn(`call ${call.sid} → ${call.to}: ended after an error: ${call.error}`);
     }
     await pause();
+    // A recording of the whole call is as long as the call: its synthesized length (cached, so
+    // the recording made next reuses it) sets the CallDuration when the estimate fell short.
+    if (call.record && scenario.recording !== "absent") {
+      const audio = await conversationWav(wholeCall(leg.conversation, replyOf(scenario)), {
+        channels: call.recordingChannels, audioDir: ctx.audioDir, synthesize: ctx.synthesize,
+      }).catch(() => null);
+      if (audio) clock.seconds = Math.max(clock.seconds, audio.durationSeconds);
+    }
     await finish("completed", callSeconds(clock));
     if (call.record) await recordWholeCall(leg);
   } catch (error) {

@@ -316,6 +316,9 @@ describe("carrier simulator", () => {
     const res = await fetch(recording!.params.RecordingUrl!);
     expect(Buffer.from(await res.arrayBuffer()).readUInt16LE(22)).toBe(2);
     expect(sim.served(recording!.params.RecordingSid!)!.downloads).toBe(1);
+    // The call lasts at least as long as its recording of the whole call.
+    const [completed] = forCall("simple-rec", "status").filter((w) => w.params.CallStatus === "completed");
+    expect(Number(completed!.params.CallDuration)).toBeGreaterThanOrEqual(Number(recording!.params.RecordingDuration));
   });
 
   it("takes scenarios and reports calls through the control API, and lists calls through the SDK", async () => {
