@@ -17,6 +17,8 @@ import next from "next";
 import { config, ConfigError } from "@/lib/config";
 import { dbCounts } from "@/lib/db/client";
 import { stampClientIp, trustFor } from "@/lib/http/client-ip";
+import { isMalformedPath, malformedPathAnswer } from "@/lib/http/malformed-path";
+import { logger } from "@/lib/log";
 import { serveMachineRoute } from "./machine-routes";
 
 const { values: args } = parseArgs({
@@ -46,6 +48,13 @@ async function main(): Promise<void> {
     // `npm run bench:api` reads the database counts of this process, when asked to keep them.
     if (countingDb && req.url === "/__bench/db-counts" && req.socket.remoteAddress?.replace(/^::ffff:/, "") === "127.0.0.1") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(dbCounts()));
+      return;
+    }
+    // A path that does not decode would make every router below throw (a bare 500): 400 here.
+    if (isMalformedPath(req.url ?? "/")) {
+      const answer = malformedPathAnswer(new Headers(req.headers as Record<string, string>));
+      logger().info({ requestId: answer.requestId, method: req.method, status: 400, code: "invalid_request" }, "malformed request path refused");
+      res.writeHead(answer.status, answer.headers).end(answer.body);
       return;
     }
     // Provider webhooks, LaML and liveness skip Next's router (scripts/machine-routes.ts);

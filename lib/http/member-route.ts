@@ -4,7 +4,8 @@ import { requestSession, requireSession, type Session } from "@/lib/auth";
 import { ORG_HEADER } from "@/lib/auth/org-header";
 import { assertUserWithinLimit } from "@/lib/auth/user-limit";
 import type { Tx } from "@/lib/db";
-import { UnauthenticatedError } from "@/lib/errors";
+import { NotFoundError, UnauthenticatedError } from "@/lib/errors";
+import { isUuid } from "@/lib/http/pg-safe";
 import { readJson, readQuery, route, type RouteContext } from "@/lib/http/route";
 import { authorizeRequest, withMemberRequest, type Membership } from "@/lib/rbac/authorize";
 import type { Action } from "@/lib/rbac/policy";
@@ -21,7 +22,7 @@ import type { Action } from "@/lib/rbac/policy";
  *    `options.org` says, or else the active organization (stored choice, only membership);
  * 4. the per-user request limit (429), then 409 `organization_required` when none is active;
  * 5. the action's check (another organization is 404, a role or plan that may not is 403),
- *    then the handler in that same transaction.
+ *    then a path id that is not a uuid is 404 too, then the handler in that same transaction.
  *
  * The handler maps one domain call to a response; domain functions receive the membership
  * (or its organization) and do not authorize again, except for finer checks of their own.
@@ -69,6 +70,17 @@ export interface MemberRouteOptions<B extends z.ZodType, Q extends z.ZodType> {
 }
 
 type Handler<P> = ReturnType<typeof route<P>>;
+
+/** Path segments that name a record by its uuid: anything else names nothing here. */
+const UUID_PARAMS = ["id", "callId"];
+
+/** 404 for a malformed id, once the caller is authorized, as for another organization's id (never a driver error). */
+function assertUuidParams(params: unknown): void {
+  for (const name of UUID_PARAMS) {
+    const value = (params as Record<string, unknown> | undefined)?.[name];
+    if (typeof value === "string" && !isUuid(value)) throw new NotFoundError();
+  }
+}
 type NoSchema = z.ZodUndefined;
 
 export function memberRoute<P = Record<string, never>, B extends z.ZodType = NoSchema, Q extends z.ZodType = NoSchema>(
@@ -107,10 +119,14 @@ export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
     const guards = { before: () => assertUserWithinLimit(session.userId), deferred };
     if (options.transaction === false) {
       const membership = await authorizeRequest(request, action, named || null, guards);
+      assertUuidParams(ctx.params);
       const outside = handler as (ctx: MemberContext<P, z.infer<B>, z.infer<Q>>) => Promise<Response>;
       return outside({ ...input, membership, orgId: membership.orgId });
     }
-    return withMemberRequest(request, action, named || null, (tx, membership) => handler({ ...input, tx, membership, orgId: membership.orgId }), guards);
+    return withMemberRequest(request, action, named || null, (tx, membership) => {
+      assertUuidParams(ctx.params);
+      return handler({ ...input, tx, membership, orgId: membership.orgId });
+    }, guards);
   });
 }
 

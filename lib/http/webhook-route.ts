@@ -48,6 +48,18 @@ export interface WebhookOptions<P> {
   transaction?: boolean;
 }
 
+/**
+ * What a verifier throws for a request it has authenticated but cannot use (a malformed body
+ * behind the right secret): answered as `error` says, and never counted as a failed
+ * verification, so a provider's own malformed delivery cannot lock its address out.
+ */
+export class AuthenticatedButInvalid extends Error {
+  constructor(readonly error: unknown) {
+    super(error instanceof Error ? error.message : String(error));
+    this.name = "AuthenticatedButInvalid";
+  }
+}
+
 export function webhookRoute<V, P extends Record<string, string>>(
   verifier: Verifier<V>,
   options: WebhookOptions<P>,
@@ -60,6 +72,7 @@ export function webhookRoute<V, P extends Record<string, string>>(
     try {
       verified = await verifier.verify(req);
     } catch (err) {
+      if (err instanceof AuthenticatedButInvalid) throw err.error;
       // A flood of unverifiable requests is answered 429 once over its budget. Requests that
       // verify are never refused for others' failures: a provider shares addresses (and the
       // simulators share loopback) with whoever is forging, and must not be locked out by them.

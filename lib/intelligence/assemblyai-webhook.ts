@@ -5,7 +5,7 @@ import type { Db, Tx } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { ConflictError, NotFoundError, WebhookAuthError } from "@/lib/errors";
 import { readJson } from "@/lib/http/route";
-import type { Verifier } from "@/lib/http/webhook-route";
+import { AuthenticatedButInvalid, type Verifier } from "@/lib/http/webhook-route";
 import { WEBHOOK_AUTH_HEADER } from "@/lib/intelligence/submit-transcription";
 import { hasArtifact } from "@/lib/intelligence/artifacts";
 import { enqueueRedactedAudio, recordProviderStatus, transcriptionFor, transcriptionForWebhook, type TranscriptionTarget } from "@/lib/intelligence/transcriptions";
@@ -50,7 +50,10 @@ export const assemblyaiHeader: Verifier<VerifiedWebhook> = {
     const expected = stored.secretSha256 ? Buffer.from(stored.secretSha256, "hex") : Buffer.alloc(32);
     const ok = timingSafeEqual(sha256(given), expected) && stored.secretSha256 !== null;
     if (!ok) throw new WebhookAuthError();
-    const body = await readJson(req, bodySchema);
+    // Authenticated from here on: a body that does not parse is a 4xx, not a failed verification.
+    const body = await readJson(req, bodySchema).catch((err: unknown) => {
+      throw new AuthenticatedButInvalid(err);
+    });
     return { target: { orgId: stored.orgId, callId, transcriptionId }, body };
   },
 };

@@ -123,6 +123,9 @@ export async function removeMember(
 ): Promise<{ previousRole: Role }> {
   const current = await target(tx, membership.orgId, userId);
   if (current.role === "owner") requireOwnerFor(membership, "Only an owner can remove an owner.");
+  // Written first, while the remover certainly holds member management here (they may be
+  // removing themselves); a refused removal rolls it back with everything else.
+  await recordOrganizationEvent(tx, { orgId: membership.orgId, event: { kind: "member.removed", subject: userId, payload: { role: current.role } } });
   try {
     const rows = await tx`
       delete from public.org_members where organization_id = ${membership.orgId} and user_id = ${userId} and role = ${current.role}`;
@@ -131,6 +134,5 @@ export async function removeMember(
     if (isLastOwnerRefusal(err)) throw new LastOwnerError("remove");
     throw err;
   }
-  await recordOrganizationEvent(tx, { orgId: membership.orgId, event: { kind: "member.removed", subject: userId, payload: { role: current.role } } });
   return { previousRole: current.role };
 }

@@ -39,8 +39,8 @@ export function buildSignedStorageUrl(baseUrl: string, path: string, exp: number
 
 /**
  * Check a signed request. Returns the seconds the URL has left (for cache-control); throws
- * SignatureError (403) when `exp` or `sig` is missing, malformed, expired, or does not match
- * the path. The comparison is constant-time.
+ * SignatureError (403) when `exp` or `sig` is missing, malformed, expired, further off than
+ * any link this server issues, or does not match the path. The comparison is constant-time.
  */
 export function verifyStorageSignature(
   input: { path: string; exp: string | null; sig: string | null },
@@ -59,5 +59,7 @@ export function verifyStorageSignature(
   }
   // Checked after the signature so an attacker learns nothing about a forged `exp`.
   if (expiresAt <= nowSeconds) throw new SignatureError("This link has expired; ask for a new one.");
+  // No link this server issues lives longer: one that claims to was not made by signedUrl().
+  if (expiresAt - nowSeconds > MAX_SIGNED_URL_SECONDS) throw new SignatureError("This link's lifetime is longer than any this server issues.");
   return expiresAt - nowSeconds;
 }

@@ -45,3 +45,24 @@ test("an unsigned webhook is 403 and a method the route lacks is 405, as under N
   expect((await request.delete(`/api/webhooks/signalwire/${CALL}/status`)).status()).toBe(405);
   expect((await request.get("/api/health/live")).status()).toBe(200);
 });
+
+test("a path whose percent-escapes do not decode is 400 with the error shape, on every kind of route", async () => {
+  const base = new URL(test.info().project.use.baseURL!);
+  const get = (path: string) => new Promise<{ status: number; type: string; id: string; body: string }>((resolve, reject) => {
+    // A fresh connection each time: a pooled one the server has closed would read as ECONNRESET.
+    const req = httpRequest({ host: base.hostname, port: base.port, method: "GET", path, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (c: string) => (body += c)).on("end", () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"]), id: String(res.headers["x-request-id"]), body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+  // A page, the API behind the proxy, signed storage (no proxy), a member route, LaML (no Next router).
+  for (const path of ["/invite/%c0", "/api/calls/%c0", "/api/storage/%c0%ae", "/api/members/%c0", `/api/laml/%c0`, "/api/calls/%E0%A4%A/evidence"]) {
+    const res = await get(path);
+    expect(res.status, path).toBe(400);
+    expect(res.type, path).toContain("application/json");
+    expect(JSON.parse(res.body).error, path).toMatchObject({ code: "invalid_request", requestId: res.id });
+  }
+});

@@ -212,7 +212,7 @@ describe("append-only, for every role", () => {
     await expect(asService((tx) => tx.unsafe(insert))).rejects.toThrow(/permission denied/);
     // A member of another organization cannot write into this one.
     await expect(withUser(claimsFor(stranger.userId), (tx) =>
-      recordOrganizationEvent(tx, { orgId, event: { kind: "member.removed", subject: users.viewer.userId, payload: { role: "viewer" } } }))).rejects.toThrow(/not a member/);
+      recordOrganizationEvent(tx, { orgId, event: { kind: "member.removed", subject: users.viewer.userId, payload: { role: "viewer" } } }))).rejects.toThrow(/not allowed to record member.removed/);
     // Payloads outside the catalogue never reach SQL.
     await expect(withUser(claimsFor(users.owner.userId), (tx) =>
       recordOrganizationEvent(tx, { orgId, event: { kind: "invitation.created", subject: users.viewer.userId, payload: { email: "a@example.test", role: "viewer", token: "x" } as never } }))).rejects.toThrow();
@@ -328,5 +328,59 @@ describe("in the feed's one order", () => {
     } finally {
       await listener.unlisten();
     }
+  });
+});
+
+describe("who may write an activity entry (issue 17 §6)", () => {
+  const entry = (org: string, kind: string, subject: string | null) => async (tx: import("@/lib/db").Tx) =>
+    tx`select private.append_organization_event(${org}::uuid, ${kind}, ${subject}, '{}'::jsonb)`;
+  const count = async (org: string) => (await sql()<{ n: number }[]>`select count(*)::int as n from public.organization_events where organization_id = ${org}`)[0]!.n;
+
+  it("refuses a member writing into another organization, an operator writing a manager's entry, and a caller without a sub", async () => {
+    const mine = await createOrg("global");
+    const theirs = await createOrg("global");
+    const owner = await signedInUser();
+    await addMembership(mine, owner.userId, "owner");
+    const operator = await signedInUser();
+    await addMembership(mine, operator.userId, "operator");
+    const claims = (userId: string) => claimsFor(userId);
+
+    const refused: Array<[string, () => Promise<unknown>]> = [
+      // Naming oneself removed used to pass in any organization.
+      ["member.removed of self, elsewhere", () => withUser(claims(owner.userId), entry(theirs, "member.removed", owner.userId))],
+      ["voice_config.updated elsewhere", () => withUser(claims(owner.userId), entry(theirs, "voice_config.updated", null))],
+      ["invitation.accepted elsewhere", () => withUser(claims(owner.userId), entry(theirs, "invitation.accepted", owner.userId))],
+      ["operator: member.role_changed", () => withUser(claims(operator.userId), entry(mine, "member.role_changed", owner.userId))],
+      ["operator: voice_config.updated", () => withUser(claims(operator.userId), entry(mine, "voice_config.updated", null))],
+      ["invitation.accepted naming someone else", () => withUser(claims(operator.userId), entry(mine, "invitation.accepted", owner.userId))],
+      // A transaction as `authenticated` whose claims carry no `sub`: it used to count as the service path.
+      ["no sub", () => sql().begin(async (tx) => {
+        await tx`select set_config('request.jwt.claims', '{"role":"authenticated"}', true), set_config('role', 'authenticated', true)`;
+        await entry(theirs, "member.role_changed", owner.userId)(tx as never);
+      })],
+    ];
+    for (const [label, attempt] of refused) await expect(attempt(), label).rejects.toThrow(/not allowed|signed-in actor|permission/);
+    expect(await count(theirs)).toBe(0);
+    expect(await count(mine)).toBe(0);
+
+    // What the authority allows still goes in, as the caller; the service path as no one.
+    await withUser(claims(owner.userId), entry(mine, "voice_config.updated", null));
+    await withUser(claims(operator.userId), entry(mine, "invitation.accepted", operator.userId));
+    await asService(entry(theirs, "member.role_changed", owner.userId));
+    expect(await count(mine)).toBe(2);
+    expect(await count(theirs)).toBe(1);
+  });
+
+  it("records a manager removing themselves: written while they still manage members", async () => {
+    const org = await createOrg("global");
+    const first = await signedInUser();
+    await addMembership(org, first.userId, "owner");
+    const second = await signedInUser();
+    await addMembership(org, second.userId, "admin");
+    const res = await call(second.browser, member.DELETE, { method: "DELETE", path: `/api/members/${second.userId}`, orgId: org, params: { userId: second.userId } });
+    expect(res.status, JSON.stringify(res.body)).toBe(204);
+    const [row] = await sql()<{ kind: string; subject: string; actor: string }[]>`
+      select kind, subject, actor_user_id::text as actor from public.organization_events where organization_id = ${org}`;
+    expect(row).toEqual({ kind: "member.removed", subject: second.userId, actor: second.userId });
   });
 });

@@ -137,6 +137,8 @@ describe("signed storage URLs", () => {
       ["no signature", { path: "org/call/rec.wav", exp: String(exp), sig: null }, now],
       ["no exp", { path: "org/call/rec.wav", exp: null, sig }, now],
       ["non-numeric exp", { path: "org/call/rec.wav", exp: `${exp}.0`, sig }, now],
+      // Correctly signed, but further off than any link this server issues (the year 2100).
+      ["lifetime past the bound", { path: "org/call/rec.wav", exp: "4102444800", sig: signStoragePath("org/call/rec.wav", 4102444800, secret) }, now],
     ];
     for (const [name, input, at] of attempts) {
       expect(() => verifyStorageSignature(input, secret, at), name).toThrow(SignatureError);

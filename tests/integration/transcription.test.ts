@@ -177,6 +177,16 @@ describe("the same webhook five times", () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i += 1) statuses.push((await postWebhook(webhook(query, { transcript_id: t.providerTranscriptId, status: "completed" }, secret))).status);
     expect(statuses).toEqual([204, 204, 204, 204, 204]);
+    // A malformed body behind the right secret is a 400, not a failed verification: more of them
+    // than the failed-verification budget allows, and a well-formed delivery still gets through.
+    await WEBHOOK_LIMITS.failedPerSource.reset("unknown");
+    const { POST } = await import("@/app/api/webhooks/assemblyai/route");
+    for (let i = 0; i < WEBHOOK_LIMITS.failedPerSource.spec.points + 5; i += 1) {
+      const malformed = await POST(webhook(query, { status: 42 }, secret), { params: Promise.resolve({}) });
+      expect(malformed.status).toBe(400);
+      expect((await malformed.json()).error).toMatchObject({ code: "invalid_request" });
+    }
+    expect((await POST(webhook(query, { transcript_id: t.providerTranscriptId, status: "completed" }, secret), { params: Promise.resolve({}) })).status).toBe(204);
 
     // The transcriber finishes later; its own webhook (with the secret we replaced) is refused,
     // and the reconciler, finding no answer, fetches the transcript.

@@ -62,6 +62,8 @@ describe("one writer per record", () => {
     expect(writersOf(insert, code)).toEqual([]);
     expect(writersOf(insert, files("supabase/migrations", /\.sql$/)).map((f) => path.basename(f))).toEqual([
       "20261130064000_create_organization_events.sql",
+      // The same one function, redefined with who may write which entry (issue 17).
+      "20261205000100_guard_organization_events.sql",
     ]);
     expect(writersOf(/append_organization_event/, code)).toEqual([path.join("lib", "orgs", "audit.ts")]);
     expect(writersOf(/(update|delete\s+from)\s+public\.organization_events\b/i, code)).toEqual([]);

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { sql } from "@/lib/db/client";
+
+/**
+ * Issue 17 §6: every SQL function a member's transaction (`authenticated`) can execute, reviewed.
+ * Each one either reads only what the caller may read, decides from its arguments alone, or
+ * checks the caller's authority in the organization it names (private.append_organization_event,
+ * private.accept_invitation). A new function that `authenticated` can run fails this test until
+ * it is reviewed and added here with why it is safe. Trigger functions cannot be called directly
+ * and are left out.
+ */
+const REVIEWED: Record<string, string> = {
+  "private.accept_invitation(p_token_hash bytea)": "acts only for the holder of an unexpired invitation's token, as the caller",
+  "private.allows(p_role member_role, p_plan plan, p_action text)": "pure: the policy table",
+  "private.append_organization_event(p_org uuid, p_kind text, p_subject text, p_payload jsonb)": "checks the caller's authority for the kind in that organization",
+  "private.can(p_org uuid, p_action text)": "the caller's own authority",
+  "private.is_member(p_org uuid)": "the caller's own membership",
+  "private.member_org_ids()": "the caller's own organizations",
+  "private.member_role(p_org uuid)": "the caller's own role",
+  "private.advance_call_status(p_current call_status, p_incoming call_status)": "pure: the forward-only status order",
+  "private.call_status_rank(p_status call_status)": "pure: the forward-only status order",
+  "private.modulations_problem(p_on text[], p_flow text)": "pure: the modulation rules",
+  "private.number_search_call_ids(p_org uuid, p_digits text)": "nothing unless the caller may see numbers in that organization",
+  "private.org_ids_allowing(p_action text)": "the caller's own organizations",
+  "private.org_ids_with_role(p_role member_role)": "the caller's own organizations",
+  "private.search_config(p_language text)": "pure: a language's text-search configuration",
+  "private.search_query(p_query text)": "pure: parses a query",
+  "private.text_search_call_ids(p_org uuid, p_query text, p_original boolean)": "nothing unless the caller may read transcripts (translations, originals) in that organization",
+  "private.voice_config_allowed(c voice_configs)": "pure: a row the caller already holds",
+};
+
+describe("functions a member's transaction can execute", () => {
+  it("are exactly the reviewed ones", async () => {
+    const rows = await sql()<{ fn: string }[]>`
+      select n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' as fn
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname in ('public', 'private')
+        and p.prorettype <> 'trigger'::regtype
+        and has_function_privilege('authenticated', p.oid, 'EXECUTE')
+      order by 1`;
+    expect(rows.map((r) => r.fn)).toEqual(Object.keys(REVIEWED).sort());
+  });
+});
