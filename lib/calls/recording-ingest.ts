@@ -8,6 +8,7 @@ import { requestTranscription } from "@/lib/intelligence/transcriptions";
 import { storage as configuredStorage, type BlobStorage } from "@/lib/storage";
 import { assertStoragePath } from "@/lib/storage/paths";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
+import { fetchRecordingAudio, RefusedSourceError, type FetchedAudio } from "@/lib/telephony/recording-source";
 
 /**
  * Recording ingest (the `ingest_recording` job): copy a provider recording into our storage, hashing it on the way, and
@@ -128,10 +129,12 @@ async function download(payload: IngestRecordingPayload, options: IngestOptions)
   const headers = new AbortController();
   const headerTimer = setTimeout(() => headers.abort(new Error(`no answer from the provider within ${headerTimeoutMs} ms`)), headerTimeoutMs);
   const signal = AbortSignal.any([headers.signal, AbortSignal.timeout(downloadTimeoutMs)]);
-  let res: Response;
+  let res: FetchedAudio;
   try {
-    res = await fetch(`${payload.recordingUrl}.wav`, { signal, redirect: "follow", headers: { accept: "audio/wav, audio/*" } });
+    // Only from the carrier's host, its addresses checked as the connection resolves them.
+    res = await fetchRecordingAudio(`${payload.recordingUrl}.wav`, { signal, accept: "audio/wav, audio/*" });
   } catch (err) {
+    if (err instanceof RefusedSourceError) throw new PermanentIngestError(err.message);
     throw new Error(`Could not download the recording: ${describeFetchError(err, signal)}`);
   } finally {
     clearTimeout(headerTimer);

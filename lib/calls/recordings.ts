@@ -6,6 +6,7 @@ import type { Tx } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
 import { enqueue } from "@/lib/jobs/enqueue";
 import { absentRecordingReason, isIgnored, parseRecordingCallback } from "@/lib/telephony/callbacks";
+import { recordingUrlProblem, type RecordingSources } from "@/lib/telephony/recording-source";
 
 /**
  * Recordings: the one module that reads and writes `public.recordings`. A row appears when the
@@ -60,19 +61,6 @@ export async function registerAbsentRecording(tx: Tx, call: Call, sid: string, e
   return rows.length > 0;
 }
 
-/** Where a recording may be fetched from: https always; http only from the configured simulator. */
-function acceptableRecordingUrl(value: string, simulatorUrl: string | undefined): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password) return false;
-  if (url.protocol === "https:") return true;
-  return Boolean(simulatorUrl) && url.origin === new URL(simulatorUrl!).origin;
-}
-
 /**
  * A recording callback: `completed` makes a pending recordings row and enqueues the ingest job
  * (keyed by RecordingSid, so a repeat never ingests twice); `absent` records that the provider
@@ -82,15 +70,16 @@ export async function handleRecordingCallback(
   tx: Tx,
   callId: string,
   form: Record<string, string>,
-  opts: { simulatorUrl: string | undefined },
+  sources: RecordingSources,
 ): Promise<{ stored: boolean; ignored?: string; dropped?: string[] }> {
   const cb = parseRecordingCallback(form);
   if (isIgnored(cb)) return { stored: false, ignored: cb.ignored };
   const call = await lockCall(tx, callId);
   checkCallSid(call, cb.callSid);
-  if (cb.recordingStatus === "completed" && !acceptableRecordingUrl(cb.recordingUrl ?? "", opts.simulatorUrl)) {
-    throw new ValidationError("RecordingUrl is missing or not an https URL.", { field: "RecordingUrl" });
-  }
+  // Only the carrier's own host (or the simulator's origin): a signed callback must not be able
+  // to point our download anywhere else (lib/telephony/recording-source.ts).
+  const problem = cb.recordingStatus === "completed" ? recordingUrlProblem(cb.recordingUrl ?? "", sources) : null;
+  if (problem) throw new ValidationError(`RecordingUrl: ${problem}`, { field: "RecordingUrl" });
   // The provider's media URL ends in the recording's own sid (…/Recordings/{RecordingSid}); one that
   // does not was cut from another string (a re-split) or names another recording.
   if (cb.recordingStatus === "completed" && new URL(cb.recordingUrl!).pathname.split("/").at(-1) !== cb.recordingSid) {

@@ -26,6 +26,7 @@ import type { ProviderCall } from "@/lib/telephony/carrier-view";
 import { startInProcessWorker, startWorker } from "@/lib/jobs/worker";
 import { espeakSynthesizer, stopSpeechWorker, type CarrierSimulator } from "@/scripts/simulator";
 import { encodeWav, layout, tone } from "@/scripts/simulator/pcm";
+import { REFUSED_SOURCE } from "@/lib/telephony/recording-source";
 import { signalwire } from "@/lib/telephony/client";
 import { logger } from "@/lib/log";
 import { resetStorage } from "@/lib/storage";
@@ -126,12 +127,15 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => provider.listen(0, "127.0.0.1", resolve));
   providerUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+  // Recordings are fetched only from the carrier: this local provider stands in as its simulator.
+  configureSignalWire({ CARRIER_SIMULATOR_URL: providerUrl });
 
   orgId = await createOrg("pro");
   userId = await createUser();
 });
 
 afterAll(async () => {
+  clearSignalWire();
   await new Promise<void>((resolve) => provider.close(() => resolve()));
   delete process.env.STORAGE_DIR;
   resetConfig();
@@ -252,6 +256,25 @@ describe("ingest_recording", () => {
     // No retry, and no payload left behind. (Polled: on a loaded machine runOnce has been seen to
     // return while the finished job's own completion was still being written.)
     await expect.poll(() => jobsWithKey(`ingest:${rec.sid}`), { timeout: 5000 }).toEqual([]);
+  });
+
+  it("never fetches from anywhere but the carrier: a queued RecordingUrl elsewhere fails at once, the same for every target (issue 17 §5)", async () => {
+    const targets = ["https://127.0.0.1:5432/x", "https://[::1]/x", "https://2130706433/x", "https://0x7f.1/x", "https://169.254.169.254/x", `${providerUrl.replace("127.0.0.1", "localhost")}/rec/tone`];
+    const errors = new Set<string>();
+    const before = downloads.get("/rec/tone.wav") ?? 0;
+    for (const recordingUrl of targets) {
+      const rec = await newRecording(callId);
+      await asService((tx) => enqueue(tx, "ingest_recording", { ...payloadFor(rec, "tone"), recordingUrl }, { jobKey: `ingest:${rec.sid}` }));
+      await runJobs();
+      const row = await recordingRow(rec.id);
+      expect(row.status, recordingUrl).toBe("failed");
+      errors.add(row.error!);
+      await expect.poll(() => jobsWithKey(`ingest:${rec.sid}`), { timeout: 5000 }).toEqual([]);
+    }
+    // One answer whatever listens there: nothing to scan ports with.
+    expect([...errors]).toEqual([REFUSED_SOURCE]);
+    // Not even the local provider was asked, under another name for the same address.
+    expect(downloads.get("/rec/tone.wav") ?? 0).toBe(before);
   });
 
   it("retries a 500 with backoff (attempts, last_error, run_at), then fails the row on the last attempt", async () => {
@@ -450,7 +473,7 @@ describe("reconcile_calls against the carrier simulator", () => {
 
   afterAll(async () => {
     await sim?.stop();
-    clearSignalWire();
+    configureSignalWire({ CARRIER_SIMULATOR_URL: providerUrl });
   });
 
   /** A fresh number per scenario, in the 555-01xx fictional range. */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { configureSignalWire, ctx, INTERNAL_ORIGIN, planFor, PUBLIC_BASE_URL, queuedCall, sidOf, signedRequest, statusParams, statusPath } from "@/tests/support/signalwire";
+import { configureSignalWire, ctx, INTERNAL_ORIGIN, PROJECT_ID, planFor, PUBLIC_BASE_URL, queuedCall, sidOf, signedRequest, statusParams, statusPath } from "@/tests/support/signalwire";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { sql } from "@/lib/db/client";
 import { keypad, publishSurvey, surveyDraft } from "@/tests/support/surveys";
@@ -128,6 +128,33 @@ describe("bad input gets a clear error and changes nothing", () => {
     expect(res.status).toBe(400);
     const [jobs] = await sql()`select count(*)::int as n from graphile_worker._private_jobs where key = ${'ingest:' + sidOf("RE-bad")}`;
     expect(jobs!.n).toBe(0);
+  });
+
+  it("a RecordingUrl anywhere but the carrier's host is 400 and enqueues nothing; on it, the recording is queued (issue 17 §5)", async () => {
+    const post = async (callId: string, sid: string, url: string) => recording.POST(
+      signedRequest(`/api/webhooks/signalwire/${callId}/recording`, { CallSid: sidOf(`CA-${sid}`), RecordingSid: sidOf(sid), RecordingStatus: "completed", RecordingUrl: url }),
+      ctx({ callId }),
+    );
+    const path = (sid: string) => `/api/laml/2010-04-01/Accounts/${PROJECT_ID}/Recordings/${sidOf(sid)}`;
+    const hostile = [
+      "https://127.0.0.1:54329", "https://[::1]", "https://2130706433", "https://0x7f.1", "https://localhost",
+      "https://10.0.0.5", "https://169.254.169.254", "https://[fd00::1]", "https://evil.example",
+      "https://example.signalwire.com.evil.example", "https://example.signalwire.com:8443", "https://user:pw@example.signalwire.com",
+      "http://example.signalwire.com",
+    ];
+    for (const [i, origin] of hostile.entries()) {
+      const callId = await queuedCall(orgId, userId);
+      const sid = `RE-host-${i}`;
+      const res = await post(callId, sid, `${origin}${path(sid)}`);
+      expect(res.status, origin).toBe(400);
+      expect((await res.json()).error, origin).toMatchObject({ code: "invalid_request", message: "RecordingUrl: The recording is not on the carrier's host; it was not fetched." });
+      const [jobs] = await sql()`select count(*)::int as n from graphile_worker._private_jobs where key = ${`ingest:${sidOf(sid)}`}`;
+      expect(jobs!.n, origin).toBe(0);
+    }
+    const callId = await queuedCall(orgId, userId);
+    expect((await post(callId, "RE-host-ok", `https://EXAMPLE.signalwire.com${path("RE-host-ok")}`)).status).toBe(204);
+    const [queued] = await sql()`select count(*)::int as n from graphile_worker._private_jobs where key = ${`ingest:${sidOf("RE-host-ok")}`}`;
+    expect(queued!.n).toBe(1);
   });
 });
 

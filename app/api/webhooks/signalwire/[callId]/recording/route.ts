@@ -1,5 +1,5 @@
 import { handleRecordingCallback } from "@/lib/calls/recordings";
-import { config } from "@/lib/config";
+import { configuredSources } from "@/lib/telephony/recording-source";
 import { signalwireRoute } from "@/lib/telephony/webhook-route";
 
 /**
@@ -7,7 +7,7 @@ import { signalwireRoute } from "@/lib/telephony/webhook-route";
  * unknown RecordingStatus is acknowledged and not stored.
  */
 export const POST = signalwireRoute(async (tx, { callId, form }, { log }) => {
-  const result = await handleRecordingCallback(tx, callId, form, { simulatorUrl: config().telephony?.simulatorUrl });
+  const result = await handleRecordingCallback(tx, callId, form, configuredSources());
   log.info({ callId, ...result }, "recording callback");
   return new Response(null, { status: 204 });
 });
