@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
-import { decodeWav, encodeWav, layout, resample, type Placement } from "./pcm";
+import { decodeWav, encodeWav, layout, resample, type Pcm, type Placement } from "./pcm";
 import { readSpeechMetadata, writeSpeechMetadata, type SpeechMetadata, type SpeechTurn, type SpeechWord } from "./speech-metadata";
 import { espeakSynthesizer, type Synthesizer } from "./speech-synth";
 
@@ -162,8 +162,7 @@ interface SpokenLine {
 
 async function speakLine(synthesize: Synthesizer, text: string, voice: string): Promise<SpokenLine> {
   const pcm = resample(decodeWav(await synthesize(text, voice, WORDS_PER_MINUTE)), SAMPLE_RATE);
-  const mono = encodeWav(pcm.samples, SAMPLE_RATE, 1);
-  return { samples: pcm.samples, seconds: pcm.samples.length / SAMPLE_RATE, text, words: estimateWordTimes(text, mono) };
+  return { samples: pcm.samples, seconds: pcm.samples.length / SAMPLE_RATE, text, words: estimateWordTimes(text, pcm) };
 }
 
 const TIMING =
@@ -187,21 +186,15 @@ const FRAME_MS = 10;
 const SPEECH_PEAK = 400;
 const MIN_PAUSE_MS = 120;
 
-/**
- * Word spans (ms from the start of `wav`, a mono 16-bit PCM file holding `text` spoken once).
- * Exported for tests.
- */
-export function estimateWordTimes(text: string, wav: Buffer): SpeechWord[] {
+/** Word spans (ms from the start of `line`, one channel holding `text` spoken once). */
+function estimateWordTimes(text: string, line: Pcm): SpeechWord[] {
   const tokens = text.split(/\s+/).filter(Boolean);
   if (tokens.length === 0) return [];
-  const header = parseWavHeader(wav);
-  if (!header || header.dataOffset === null || header.bitsPerSample !== 16) throw new Error("estimateWordTimes needs 16-bit PCM");
-  const frameSamples = Math.max(1, Math.round((header.sampleRate * FRAME_MS) / 1000)) * header.channels;
-  const end = Math.min(wav.length, header.dataOffset + (header.dataBytes ?? wav.length));
+  const frame = Math.max(1, Math.round((line.sampleRate * FRAME_MS) / 1000));
   const loud: boolean[] = [];
-  for (let at = header.dataOffset; at + 1 < end; at += frameSamples * 2) {
+  for (let at = 0; at < line.samples.length; at += frame) {
     let peak = 0;
-    for (let i = at; i + 1 < Math.min(end, at + frameSamples * 2); i += 2) peak = Math.max(peak, Math.abs(wav.readInt16LE(i)));
+    for (let i = at; i < Math.min(line.samples.length, at + frame); i += 1) peak = Math.max(peak, Math.abs(line.samples[i]!));
     loud.push(peak > SPEECH_PEAK);
   }
   const first = loud.indexOf(true);

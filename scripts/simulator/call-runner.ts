@@ -12,7 +12,7 @@ import {
   type WebhookKind,
 } from "./call-model";
 import { parseLaml } from "./laml-parser";
-import { LamlFailure, playLeg, type HeardStep, type Leg, type PlayerEnv } from "./laml-player";
+import { LamlFailure, playLeg, type HeardStep, type Leg, type PlayerEnv, type RecordingSpec } from "./laml-player";
 import { digitsOf, replyOf, shuffled, speechOf, type Scenario } from "./scenarios";
 import type { Synthesizer } from "./speech-synth";
 import { sendWebhook, type HttpMethod } from "./webhook-sender";
@@ -118,17 +118,22 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
     }
   };
 
-  const makeRecording: PlayerEnv["makeRecording"] = async (leg, spec) => {
+  /** The recording's audio, or why there is none. */
+  const audioFor = (spec: RecordingSpec): Promise<SpeechAudio | Error> =>
+    scenario.recording === "absent"
+      ? Promise.resolve(new Error("the scenario's carrier captured no audio"))
+      : conversationWav(spec.steps, { channels: spec.channels, audioDir: ctx.audioDir, synthesize: ctx.synthesize }).catch((error: unknown) =>
+          error instanceof Error ? error : new Error(String(error)));
+
+  /** Reports a recording made of `made` (its audio, synthesized from `spec` unless given). */
+  const makeRecording = async (leg: Leg, spec: RecordingSpec, made?: SpeechAudio | Error) => {
     const sid = randomUUID();
     const url = `${ctx.baseUrl}${recordingPath(call.accountSid, sid)}`;
-    let audio: SpeechAudio;
-    try {
-      if (scenario.recording === "absent") throw new Error("the scenario's carrier captured no audio");
-      audio = await conversationWav(spec.steps, { channels: spec.channels, audioDir: ctx.audioDir, synthesize: ctx.synthesize });
-    } catch (error) {
+    const audio = made ?? (await audioFor(spec));
+    if (audio instanceof Error) {
       // No audio, no recording: the carrier reports it `absent`, as SignalWire does when it
       // captured nothing, and says so where the person running the simulator looks.
-      const reason = (error as Error).message;
+      const reason = audio.message;
       const recording: RecordingRecord = {
         sid, callSid: call.sid, channels: spec.channels, durationSeconds: 0, source: spec.source, status: "absent", error: reason,
         audio: Buffer.alloc(0), sha256: createHash("sha256").digest("hex"), createdAt: new Date(), downloads: 0,
@@ -253,16 +258,16 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
       ctx.warn(`call ${call.sid} → ${call.to}: ended after an error: ${call.error}`);
     }
     await pause();
-    // A recording of the whole call is as long as the call: its synthesized length (cached, so
-    // the recording made next reuses it) sets the CallDuration when the estimate fell short.
-    if (call.record && scenario.recording !== "absent") {
-      const audio = await conversationWav(wholeCall(leg.conversation, replyOf(scenario)), {
-        channels: call.recordingChannels, audioDir: ctx.audioDir, synthesize: ctx.synthesize,
-      }).catch(() => null);
-      if (audio) clock.seconds = Math.max(clock.seconds, audio.durationSeconds);
-    }
+    // A recording of the whole call is made as the call ends, and is as long as the call: its
+    // length sets the CallDuration when the estimate fell short.
+    const whole = call.record ? wholeCallSpec(leg) : null;
+    const made = whole ? await audioFor(whole) : null;
+    if (made && !(made instanceof Error)) clock.seconds = Math.max(clock.seconds, made.durationSeconds);
     await finish("completed", callSeconds(clock));
-    if (call.record) await recordWholeCall(leg);
+    if (whole) {
+      if (call.recordingSids.length > 0) call.warnings.push("Recording was requested on the REST call and again in LaML");
+      await makeRecording(leg, whole, made!);
+    }
   } catch (error) {
     if (ctx.signal.aborted) return;
     if (call.controller.signal.aborted) {
@@ -276,16 +281,15 @@ export async function runCall(call: SimulatedCall, ctx: RunnerContext): Promise<
   }
 
   /** Record=true on the REST create: the whole call as both parties heard it, turn by turn. */
-  async function recordWholeCall(leg: Leg): Promise<void> {
-    if (call.recordingSids.length > 0) call.warnings.push("Recording was requested on the REST call and again in LaML");
-    await makeRecording(leg, {
+  function wholeCallSpec(leg: Leg): RecordingSpec {
+    return {
       steps: wholeCall(leg.conversation, replyOf(scenario)),
       channels: call.recordingChannels,
       source: "OutboundAPI",
       callbackUrl: call.recordingStatusCallback,
       callbackMethod: call.recordingStatusCallbackMethod,
       callbackEvents: [...call.recordingStatusCallbackEvents].join(" ") || undefined,
-    });
+    };
   }
 }
 

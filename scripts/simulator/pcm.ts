@@ -95,11 +95,6 @@ function clamp16(value: number): number {
   return Math.max(-32768, Math.min(32767, Math.round(value)));
 }
 
-/** `count` samples of silence. */
-export function silence(sampleRate: number, seconds: number): Pcm {
-  return { sampleRate, samples: new Int16Array(Math.max(0, Math.round(sampleRate * seconds))) };
-}
-
 /** A sine tone, for tests that need real audio of a known shape. */
 export function tone(sampleRate: number, seconds: number, hz: number, amplitude = 12000): Pcm {
   const samples = new Int16Array(Math.round(sampleRate * seconds));

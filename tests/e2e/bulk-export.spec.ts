@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, test, type Page } from "@playwright/test";
-import { signIn } from "./support";
+import { placeCallFromPage, signIn } from "./support";
 
 /**
  * Issue 11 on the page: an analyst exports the sealed calls the call list shows as one archive
@@ -13,12 +13,7 @@ import { signIn } from "./support";
 const run = promisify(execFile);
 
 async function placeEndedCall(page: Page, number: string): Promise<string> {
-  const placed = page.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
-  await page.getByLabel("Phone number").fill(number);
-  await page.getByRole("button", { name: "Place call" }).click();
-  const response = await placed;
-  expect(response.status(), await response.text()).toBe(201);
-  const callId = ((await response.json()) as { call: { id: string } }).call.id;
+  const callId = await placeCallFromPage(page, number);
   await expect(page.locator(`[data-call-id="${callId}"]`).getByTestId("call-status")).toHaveText("Completed", { timeout: 60_000 });
   return callId;
 }

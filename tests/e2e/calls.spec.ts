@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { expect, test } from "@playwright/test";
-import { DEMO_PASSWORD, freshIp, signIn } from "./support";
+import { DEMO_PASSWORD, freshIp, placeCallFromPage, signIn } from "./support";
 
 /** The simulator the e2e server started (scripts/dev.ts writes its URL next to its credentials). */
 function simulatorUrl(): string {
@@ -186,12 +186,7 @@ test("a call the carrier made no recording of says so on the page, on its timeli
   // +15005550011: the simulated carrier answers, captures no audio and reports the recording absent.
   await signIn(page, "owner@acme.test");
   await expect(page.getByLabel("Record", { exact: true })).toBeChecked();
-  const placed = page.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
-  await page.getByLabel("Phone number").fill("+15005550011");
-  await page.getByRole("button", { name: "Place call" }).click();
-  const response = await placed;
-  expect(response.status()).toBe(201);
-  const callId = ((await response.json()) as { call: { id: string } }).call.id;
+  const callId = await placeCallFromPage(page, "+15005550011");
 
   const detail = page.getByTestId("call-detail");
   await expect(detail).toHaveAttribute("data-detail-call-id", callId);

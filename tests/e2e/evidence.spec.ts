@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, test } from "@playwright/test";
-import { signIn } from "./support";
+import { placeCallFromPage, signIn } from "./support";
 
 /**
  * Issue 10 on the page: an analyst opens an ended call's evidence (versions with hashes, the log
@@ -15,12 +15,7 @@ test("an analyst verifies and exports a call's evidence; the bundle verifies off
   test.setTimeout(180_000);
   const operator = await browser.newPage();
   await signIn(operator, "operator@acme.test");
-  const placed = operator.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
-  await operator.getByLabel("Phone number").fill("+14155550177");
-  await operator.getByRole("button", { name: "Place call" }).click();
-  const response = await placed;
-  expect(response.status(), await response.text()).toBe(201);
-  const callId = ((await response.json()) as { call: { id: string } }).call.id;
+  const callId = await placeCallFromPage(operator, "+14155550177");
   const operatorRow = operator.locator(`[data-call-id="${callId}"]`);
   await expect(operatorRow.getByTestId("call-status")).toHaveText("Completed", { timeout: 60_000 });
   // Operators do not handle evidence: no control in the (selected) call's detail, no evidence on

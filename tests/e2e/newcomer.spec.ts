@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import { DEMO_PASSWORD } from "./support";
+import { DEMO_PASSWORD, placeCallFromPage } from "./support";
 
 /**
  * The README's first command as a newcomer meets it: `npm run dev` (the development server, not
@@ -75,12 +75,7 @@ test("npm run dev: a call to +15005550009 placed from the page ends with recordi
   await expect(page.getByLabel("Shopper script version")).toContainText("Front desk check v1 (default)");
   await page.getByLabel("Transcribe", { exact: true }).check();
   await page.getByLabel("Translate", { exact: true }).check();
-  const placed = page.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
-  await page.getByLabel("Phone number").fill("+15005550009");
-  await page.getByRole("button", { name: "Place call" }).click();
-  const response = await placed;
-  expect(response.status(), await response.text()).toBe(201);
-  const callId = ((await response.json()) as { call: { id: string } }).call.id;
+  const callId = await placeCallFromPage(page, "+15005550009");
 
   // On the page: the conversation, the Spanish translation, the scorecard.
   const detail = page.getByTestId("call-detail");

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { APIRequestContext, Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Page } from "@playwright/test";
 
 /** The demo sign-in exactly as the README gives it, so the README cannot drift from the app. */
 export function readmeSignIn(): { email: string; password: string } {
@@ -38,4 +38,14 @@ export async function apiSignIn(request: APIRequestContext, email: string, passw
   });
   if (!res.ok()) throw new Error(`sign-in as ${email} failed: ${res.status()} ${await res.text()}`);
   return res;
+}
+
+/** Places a call to `number` from the page's form, as a person does; the new call's id. */
+export async function placeCallFromPage(page: Page, number: string): Promise<string> {
+  const placed = page.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
+  await page.getByLabel("Phone number").fill(number);
+  await page.getByRole("button", { name: "Place call" }).click();
+  const response = await placed;
+  expect(response.status(), await response.text()).toBe(201);
+  return ((await response.json()) as { call: { id: string } }).call.id;
 }

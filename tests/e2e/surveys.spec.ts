@@ -1,5 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
-import { signIn } from "./support";
+import { placeCallFromPage, signIn } from "./support";
 
 /**
  * Issue 9 on the page: an owner writes a survey with a speech question and a shopper script
@@ -82,12 +82,7 @@ test("an owner writes a survey and a script; an operator calls with them; keypad
   await expect(operator.getByLabel("After-call survey version")).toContainText("After your visit v2 (default)");
   await expect(operator.getByLabel("Shopper script version")).toContainText("New patient enquiry v1 (default)");
 
-  const placed = operator.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
-  await operator.getByLabel("Phone number").fill("+15005550009");
-  await operator.getByRole("button", { name: "Place call" }).click();
-  const response = await placed;
-  expect(response.status()).toBe(201);
-  const callId = ((await response.json()) as { call: { id: string } }).call.id;
+  const callId = await placeCallFromPage(operator, "+15005550009");
 
   // The placed call is selected: its answers and score are in its detail beside the list.
   await expect(operator.locator(`[data-call-id="${callId}"]`).getByTestId("call-status")).toHaveText("Completed", { timeout: 60_000 });

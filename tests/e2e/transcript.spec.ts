@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { signIn } from "./support";
+import { placeCallFromPage, signIn } from "./support";
 
 /**
  * Issue 9, acceptance 1: in the embedded default (simulated carrier and transcriber), a call
@@ -48,12 +48,7 @@ test("a transcribed, translated shopper call shows its synced transcript, the Sp
   await page.getByLabel("Translate", { exact: true }).check();
   await expect(page.getByLabel("Shopper script", { exact: true })).toBeChecked();
   await expect(page.getByLabel("Shopper script version")).toContainText(`${title} v1 (default)`);
-  const placed = page.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
-  await page.getByLabel("Phone number").fill("+15005550009");
-  await page.getByRole("button", { name: "Place call" }).click();
-  const response = await placed;
-  expect(response.status(), await response.text()).toBe(201);
-  const callId = ((await response.json()) as { call: { id: string } }).call.id;
+  const callId = await placeCallFromPage(page, "+15005550009");
 
   // Opened while the call is still running: everything below arrives live.
   // Placing a call selects it: its detail, beside the list, shows everything below live.

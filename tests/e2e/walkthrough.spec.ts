@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
-import { signIn } from "./support";
+import { placeCallFromPage, signIn } from "./support";
 
 /**
  * Issue 11's walk through the page, one role after another in the demo organization (Acme
@@ -66,12 +66,7 @@ test("operator: places two calls and follows one to its end on the page", async 
   await signIn(page, "operator@acme.test");
   await expect(page.getByRole("button", { name: "Settings", exact: true })).toHaveCount(0);
   for (const number of NUMBERS) {
-    const placed = page.waitForResponse((r) => r.url().endsWith("/api/calls") && r.request().method() === "POST");
-    await page.getByLabel("Phone number").fill(number);
-    await page.getByRole("button", { name: "Place call" }).click();
-    const response = await placed;
-    expect(response.status(), await response.text()).toBe(201);
-    calls.push(((await response.json()) as { call: { id: string } }).call.id);
+    calls.push(await placeCallFromPage(page, number));
   }
   // The newest call is selected: its detail follows it live, through ringing to the end.
   const last = calls[1]!;

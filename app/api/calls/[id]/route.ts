@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { callDetailQuerySchema } from "@/lib/calls/contracts";
 import { getCallDetail, viewFor } from "@/lib/calls/queries";
 import { NotFoundError } from "@/lib/errors";
@@ -12,7 +12,6 @@ export const dynamic = "force-dynamic";
  * malformed id) is 404. `?original=1`: the unredacted transcript of a redacted call (owners, admins).
  */
 export const GET = memberRoute<{ id: string }, z.ZodUndefined, typeof callDetailQuerySchema>("operations.view", async ({ tx, orgId, membership, params, query }) => {
-  if (!z.uuid().safeParse(params.id).success) throw new NotFoundError("Call not found.");
   if (query.original) check(membership, "transcript.original", orgId);
   const call = await getCallDetail(tx, { orgId, callId: params.id, view: viewFor(membership, { original: Boolean(query.original) }) });
   if (!call) throw new NotFoundError("Call not found.");

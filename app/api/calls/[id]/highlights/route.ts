@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { callHighlightsQuerySchema } from "@/lib/calls/contracts";
 import { callHighlights } from "@/lib/calls/call-search";
 import { viewFor } from "@/lib/calls/queries";
@@ -15,7 +15,6 @@ export const dynamic = "force-dynamic";
  * another organization's call or a malformed id is 404.
  */
 export const GET = memberRoute<{ id: string }, z.ZodUndefined, typeof callHighlightsQuerySchema>("operations.view", async ({ tx, orgId, membership, params, query }) => {
-  if (!z.uuid().safeParse(params.id).success) throw new NotFoundError("Call not found.");
   if (query.original) check(membership, "transcript.original", orgId);
   const highlights = await callHighlights(tx, { orgId, callId: params.id, q: query.q, view: viewFor(membership, { original: Boolean(query.original) }) });
   if (!highlights) throw new NotFoundError("Call not found.");
