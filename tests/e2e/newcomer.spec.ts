@@ -23,7 +23,9 @@ test.beforeAll(async () => {
   const child = spawn(
     "node_modules/.bin/tsx",
     ["--conditions=react-server", "scripts/dev.ts", "--port", String(PORT), "--data-dir", ".test-data/newcomer", "--fresh"],
-    { env: { ...process.env, LOG_LEVEL: "warn", NEXT_TELEMETRY_DISABLED: "1", CARRIER_SIMULATOR_DELAY_MS: "300" }, stdio: ["ignore", "pipe", "pipe"] },
+    // Its own build directory: a development server's files left in .next/dev would send a
+    // person's own `npm run dev` after `npm test` into a reload loop.
+    { env: { ...process.env, LOG_LEVEL: "warn", NEXT_TELEMETRY_DISABLED: "1", CARRIER_SIMULATOR_DELAY_MS: "300", NEXT_DIST_DIR: ".test-data/newcomer-next" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
