@@ -93,10 +93,17 @@ export type CustodyFile = z.infer<typeof custodyFileSchema>;
 /** Read access to a bundle's files, whether they sit in memory or in a ZIP on disk. */
 export interface BundleReader {
   names(): string[];
-  /** The whole file, or undefined when it is not in the bundle. For small files (JSON, JWS, DER). */
-  read(name: string): Promise<Uint8Array | undefined>;
-  /** The file as a stream of chunks, for artifacts of any size; undefined when absent. */
-  stream(name: string): Promise<AsyncIterable<Uint8Array> | undefined>;
+  /**
+   * The whole file, or undefined when it is not in the bundle. For small files (JSON, JWS, DER):
+   * a file larger than `maxBytes` (or the reader's own cap) is refused before it is inflated.
+   */
+  read(name: string, maxBytes?: number): Promise<Uint8Array | undefined>;
+  /**
+   * The file as a stream of chunks, for artifacts of any size; undefined when absent. With
+   * `expectedBytes` (what the manifest declares), a file of any other size is refused, and the
+   * stream never yields more than that many bytes.
+   */
+  stream(name: string, expectedBytes?: number): Promise<AsyncIterable<Uint8Array> | undefined>;
 }
 
 export function memoryBundle(files: ReadonlyMap<string, Uint8Array> | Record<string, Uint8Array | string>): BundleReader {
