@@ -39,6 +39,7 @@ const ROUTES: MachineRoute[] = [
   { pattern: /^\/api\/laml\/([^/]+)$/, params: ["callId"], load: () => import("@/app/api/laml/[callId]/route") },
   { pattern: /^\/api\/health\/live$/, params: [], load: () => import("@/app/api/health/live/route") },
   { pattern: /^\/api\/evidence\/jwks$/, params: [], load: () => import("@/app/api/evidence/jwks/route") },
+  { pattern: /^\/api\/evidence\/tsa$/, params: [], load: () => import("@/app/api/evidence/tsa/route") },
 ];
 
 const loaded = new Map<MachineRoute, Promise<RouteModule>>();

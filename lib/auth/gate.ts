@@ -7,7 +7,7 @@
  * and robots.txt.
  * Pure, so tests cover it without a server.
  */
-const PUBLIC_EXACT = ["/favicon.ico", "/favicon.svg", "/robots.txt", "/login", "/api/auth/sign-in", "/api/auth/session", "/api/invitations/preview", "/api/invitations/accept", "/api/evidence/jwks"];
+const PUBLIC_EXACT = ["/favicon.ico", "/favicon.svg", "/robots.txt", "/login", "/api/auth/sign-in", "/api/auth/session", "/api/invitations/preview", "/api/invitations/accept", "/api/evidence/jwks", "/api/evidence/tsa"];
 const PUBLIC_PREFIXES = ["/api/health/", "/api/webhooks/", "/api/laml/", "/api/storage/", "/invite/"];
 
 export function isPublicPath(pathname: string): boolean {

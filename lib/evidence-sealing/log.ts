@@ -1,12 +1,16 @@
 import "server-only";
 import type { Tx } from "@/lib/db";
-import type { LeafHashReader } from "@/lib/evidence/merkle";
+import type { EvidenceKeyring } from "@/lib/evidence/keys";
+import { hashLeaf, rootHash, type LeafHashReader } from "@/lib/evidence/merkle";
+import { signedTreeHeadBytes, signTreeHead } from "@/lib/evidence/tree-head";
+import type { TimeStampAuthority } from "@/lib/evidence-sealing/authority";
 
 /**
- * An organization's evidence log (`evidence_log_entries`, `evidence_tree_heads`): the one
- * writer, and its reads. Appends are serialized per organization by `lockLog`, a
- * transaction-scoped advisory lock that every append takes first; the insert trigger refuses a
- * gap in leaf indexes anyway.
+ * An organization's evidence log (`evidence_log_entries`, `evidence_tree_heads`,
+ * `evidence_export_statements`): the one writer, and its reads. A leaf is a sealed manifest or
+ * an export statement (docs/adr/0025), SHA-256(0x00 ‖ the ASCII of its compact JWS) either way.
+ * Appends are serialized per organization by `lockLog`, a transaction-scoped advisory lock that
+ * every append takes first; the insert trigger refuses a gap in leaf indexes anyway.
  */
 export async function lockLog(tx: Tx, orgId: string): Promise<void> {
   await tx`select pg_advisory_xact_lock(hashtextextended(${`evidence_log:${orgId}`}, 0))`;
@@ -19,13 +23,55 @@ export async function logSize(tx: Tx, orgId: string): Promise<number> {
   return Number(row!.size);
 }
 
-/** Appends a manifest's leaf as the next index; returns that index. Under `lockLog`. */
-export async function appendLeaf(tx: Tx, { orgId, manifestId, leafHash }: { orgId: string; manifestId: string; leafHash: Uint8Array }): Promise<number> {
+/** What a leaf commits to: a sealed manifest or an export statement, and its JWS. */
+export type LeafSource = { manifestId: string; exportStatementId?: undefined; jws: string } | { exportStatementId: string; manifestId?: undefined; jws: string };
+
+/** Appends a leaf as the next index; returns that index. Under `lockLog`. */
+export async function appendLeaf(tx: Tx, { orgId, source }: { orgId: string; source: LeafSource }): Promise<number> {
   const index = await logSize(tx, orgId);
   await tx`
-    insert into public.evidence_log_entries (organization_id, leaf_index, manifest_id, leaf_hash)
-    values (${orgId}, ${index}, ${manifestId}, ${Buffer.from(leafHash)})`;
+    insert into public.evidence_log_entries (organization_id, leaf_index, manifest_id, export_statement_id, leaf_hash)
+    values (${orgId}, ${index}, ${source.manifestId ?? null}, ${source.exportStatementId ?? null}, ${Buffer.from(hashLeaf(new TextEncoder().encode(source.jws)))})`;
   return index;
+}
+
+/**
+ * Appends a leaf, then signs the new head with the current key and has the TSA timestamp it
+ * (the token is verified before it is stored): every size of the log has a signed, timestamped
+ * head. Under `lockLog`, in the transaction that wrote what the leaf commits to.
+ */
+export async function appendAndSignHead(
+  tx: Tx,
+  { orgId, source, keyring, tsa }: { orgId: string; source: LeafSource; keyring: EvidenceKeyring; tsa: TimeStampAuthority },
+): Promise<{ leafIndex: number; treeSize: number; headJws: string; timestampToken: Uint8Array }> {
+  const leafIndex = await appendLeaf(tx, { orgId, source });
+  const treeSize = leafIndex + 1;
+  const root = await rootHash(logReader(tx, orgId), treeSize);
+  const head = await signTreeHead({ log: orgId, treeSize, rootHash: Buffer.from(root).toString("hex"), timestamp: new Date().toISOString() }, keyring.signing);
+  const stamp = await tsa.stamp(signedTreeHeadBytes(head.jws));
+  await insertTreeHead(tx, { orgId, treeSize, rootHash: root, jws: head.jws, kid: keyring.signing.kid, timestampToken: stamp.token, tsaName: tsa.name, timestampedAt: stamp.genTime });
+  return { leafIndex, treeSize, headJws: head.jws, timestampToken: stamp.token };
+}
+
+/** Records a signed export statement; its leaf is appended next (`appendAndSignHead`). Under `lockLog`. */
+export async function insertExportStatement(
+  tx: Tx,
+  s: { orgId: string; callId: string; exportId: string; custodySequence: number; jws: string; statementSha256: string },
+): Promise<{ id: string }> {
+  const [row] = await tx<{ id: string }[]>`
+    insert into public.evidence_export_statements (organization_id, call_id, export_id, custody_sequence, jws, statement_sha256)
+    values (${s.orgId}, ${s.callId}, ${s.exportId}, ${s.custodySequence}, ${s.jws}, ${s.statementSha256})
+    returning id`;
+  return row!;
+}
+
+/** Where an export statement sits in the organization's log, by the SHA-256 of its payload. */
+export async function exportStatementBySha256(tx: Tx, { orgId, sha256 }: { orgId: string; sha256: string }): Promise<{ id: string; callId: string; leafIndex: number; jws: string } | undefined> {
+  const [row] = await tx<{ id: string; callId: string; leafIndex: string; jws: string }[]>`
+    select s.id, s.call_id as "callId", e.leaf_index::text as "leafIndex", s.jws
+    from public.evidence_export_statements s join public.evidence_log_entries e on e.export_statement_id = s.id and e.organization_id = s.organization_id
+    where s.organization_id = ${orgId} and s.statement_sha256 = ${sha256}`;
+  return row ? { ...row, leafIndex: Number(row.leafIndex) } : undefined;
 }
 
 /** The organization's leaf hashes, for RFC 9162 roots and proofs (lib/evidence/merkle.ts). */
@@ -86,10 +132,19 @@ export async function treeHeadOfSize(tx: Tx, { orgId, treeSize }: { orgId: strin
 }
 
 /** Every leaf of the organization's log with the JWS it commits to, in index order (the `--log` check). */
-export async function logEntries(tx: Tx, orgId: string): Promise<Array<{ leafIndex: number; leafHash: Uint8Array; manifestId: string; jws: string }>> {
-  const rows = await tx<{ leafIndex: string; leafHash: Buffer; manifestId: string; jws: string }[]>`
-    select e.leaf_index::text as "leafIndex", e.leaf_hash as "leafHash", e.manifest_id as "manifestId", m.jws
-    from public.evidence_log_entries e join public.evidence_manifests m on m.id = e.manifest_id
+export async function logEntries(tx: Tx, orgId: string): Promise<Array<{ leafIndex: number; leafHash: Uint8Array; kind: "manifest" | "export"; sourceId: string; jws: string }>> {
+  const rows = await tx<{ leafIndex: string; leafHash: Buffer; manifestId: string | null; statementId: string | null; jws: string }[]>`
+    select e.leaf_index::text as "leafIndex", e.leaf_hash as "leafHash", e.manifest_id as "manifestId", e.export_statement_id as "statementId",
+           coalesce(m.jws, s.jws) as jws
+    from public.evidence_log_entries e
+    left join public.evidence_manifests m on m.id = e.manifest_id
+    left join public.evidence_export_statements s on s.id = e.export_statement_id
     where e.organization_id = ${orgId} order by e.leaf_index`;
-  return rows.map((r) => ({ leafIndex: Number(r.leafIndex), leafHash: new Uint8Array(r.leafHash), manifestId: r.manifestId, jws: r.jws }));
+  return rows.map((r) => ({
+    leafIndex: Number(r.leafIndex),
+    leafHash: new Uint8Array(r.leafHash),
+    kind: r.manifestId ? "manifest" : "export",
+    sourceId: (r.manifestId ?? r.statementId)!,
+    jws: r.jws,
+  }));
 }

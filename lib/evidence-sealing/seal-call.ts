@@ -7,7 +7,6 @@ import {
   buildManifest,
   FINAL_CALL_STATUSES,
   manifestContent,
-  manifestLogEntry,
   manifestSha256,
   signManifest,
   type CallArtifactFacts,
@@ -17,11 +16,9 @@ import {
   type SurveyAnswerFacts,
   type TranscriptionFacts,
 } from "@/lib/evidence/manifest";
-import { hashLeaf, rootHash } from "@/lib/evidence/merkle";
-import { signedTreeHeadBytes, signTreeHead } from "@/lib/evidence/tree-head";
 import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
 import { appendCustodyEvent } from "@/lib/evidence-sealing/custody";
-import { appendLeaf, insertTreeHead, lockLog, logReader } from "@/lib/evidence-sealing/log";
+import { appendAndSignHead, lockLog } from "@/lib/evidence-sealing/log";
 import { insertManifest, latestManifest } from "@/lib/evidence-sealing/manifests";
 import type { Logger } from "@/lib/log";
 import { storage } from "@/lib/storage";
@@ -69,21 +66,7 @@ export async function sealCall({ orgId, callId }: { orgId: string; callId: strin
     const jws = await signManifest(manifest, keyring.signing);
     const sha256 = manifestSha256(manifest);
     const { id: manifestId } = await insertManifest(tx, { orgId, callId, manifest, manifestSha256: sha256, jws, kid: keyring.signing.kid, supersedes: previous?.id ?? null });
-    const leafIndex = await appendLeaf(tx, { orgId, manifestId, leafHash: hashLeaf(manifestLogEntry(jws)) });
-    const treeSize = leafIndex + 1;
-    const root = await rootHash(logReader(tx, orgId), treeSize);
-    const head = await signTreeHead({ log: orgId, treeSize, rootHash: Buffer.from(root).toString("hex"), timestamp: new Date().toISOString() }, keyring.signing);
-    const stamp = await tsa.stamp(signedTreeHeadBytes(head.jws));
-    await insertTreeHead(tx, {
-      orgId,
-      treeSize,
-      rootHash: root,
-      jws: head.jws,
-      kid: keyring.signing.kid,
-      timestampToken: stamp.token,
-      tsaName: tsa.name,
-      timestampedAt: stamp.genTime,
-    });
+    const { leafIndex, treeSize } = await appendAndSignHead(tx, { orgId, source: { manifestId, jws }, keyring, tsa });
     await appendCustodyEvent(tx, { orgId, actorUserId: null, action: "manifest.sealed", callId, manifestId, sha256, requestId: null });
     return { outcome: "sealed", manifestId, version: manifest.version, manifestSha256: sha256, leafIndex, treeSize } as const;
   });

@@ -1,6 +1,7 @@
 import "server-only";
 import { asService } from "@/lib/db";
 import { brokenCustodyLink } from "@/lib/evidence/custody";
+import { ExportStatementError, verifyExportStatement } from "@/lib/evidence/export-statement";
 import { jwks } from "@/lib/evidence/keys";
 import { manifestLogEntry, ManifestError, verifyManifest } from "@/lib/evidence/manifest";
 import { consistencyProof, hashLeaf, memoryLeafReader, merkleRoot, verifyConsistency } from "@/lib/evidence/merkle";
@@ -13,7 +14,7 @@ import { logEntries, treeHeads } from "@/lib/evidence-sealing/log";
 
 /**
  * `npm run verify -- --log <org>`: the organization's whole log against the database. Every
- * leaf is SHA-256(0x00 ‖ its manifest's JWS) and that JWS verifies; leaf indexes run 0…n−1;
+ * leaf is SHA-256(0x00 ‖ the JWS of its manifest or export statement) and that JWS verifies; leaf indexes run 0…n−1;
  * every signed head verifies, its root is the root of its first treeSize leaves, it is
  * consistent (RFC 9162 proof, generated and checked) with the head before it, and its RFC 3161
  * token verifies against the configured TSA certificates; the custody chain is unbroken. Leaf
@@ -37,16 +38,17 @@ export async function verifyOrganizationLog(orgId: string): Promise<LogReport> {
   const add = (ok: boolean, c: Omit<VerificationCheck, "ok">) => checks.push({ ...c, ok });
 
   for (const [i, entry] of entries.entries()) {
-    const subject = `leaf ${entry.leafIndex} (manifest ${entry.manifestId})`;
+    const subject = `leaf ${entry.leafIndex} (${entry.kind === "manifest" ? "manifest" : "export statement"} ${entry.sourceId})`;
     if (entry.leafIndex !== i) add(false, { check: "log.leaf", subject, field: "leafIndex", reason: "gap", message: `Leaf ${entry.leafIndex} is at position ${i}: the log has a gap.` });
     const expected = Buffer.from(hashLeaf(manifestLogEntry(entry.jws))).toString("hex");
     const stored = Buffer.from(entry.leafHash).toString("hex");
-    add(expected === stored, { check: "log.leaf", subject, field: "leafHash", message: expected === stored ? "The leaf is its manifest's JWS." : `The stored leaf hash ${stored} is not SHA-256(0x00 ‖ JWS) = ${expected}.` });
+    add(expected === stored, { check: "log.leaf", subject, field: "leafHash", message: expected === stored ? `The leaf is its ${entry.kind === "manifest" ? "manifest's" : "export statement's"} JWS.` : `The stored leaf hash ${stored} is not SHA-256(0x00 ‖ JWS) = ${expected}.` });
     try {
-      await verifyManifest(entry.jws, keys);
+      if (entry.kind === "manifest") await verifyManifest(entry.jws, keys);
+      else await verifyExportStatement(entry.jws, keys);
     } catch (error) {
-      if (!(error instanceof ManifestError)) throw error;
-      add(false, { check: "manifest.signature", subject, reason: error.reason, message: error.message });
+      if (!(error instanceof ManifestError) && !(error instanceof ExportStatementError)) throw error;
+      add(false, { check: entry.kind === "manifest" ? "manifest.signature" : "export.signature", subject, reason: error.reason, message: error.message });
     }
   }
 

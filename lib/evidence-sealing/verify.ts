@@ -13,15 +13,17 @@ import { jwks } from "@/lib/evidence/keys";
 import { verifyBundle, verifyManifestJws, type VerificationReport } from "@/lib/evidence/verify-bundle";
 import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
 import { appendCustodyEvent } from "@/lib/evidence-sealing/custody";
+import { checkAgainstOrganization } from "@/lib/evidence-sealing/verify-against-log";
 
 /**
  * `POST /api/evidence/verify` (docs/adr/0017): a bundle ZIP (`application/zip`) or a manifest
  * JWS (`application/jose` or text), checked by the offline verifier against this server's keys
  * and TSA certificates (not the ones the bundle brings: the question is "did Verbatim seal
- * this?"). A ZIP is streamed to a private temporary file, at most `EVIDENCE_VERIFY_MAX_BYTES`
- * (413 past it), read with the ZIP limits of lib/evidence/bundle-zip.ts, and removed. Every
- * verification is a custody event naming the manifest's hash, and the call when the manifest is
- * this organization's.
+ * this?"), then against the organization's own log and custody record (verify-against-log.ts).
+ * A ZIP is streamed to a private temporary file, at most `EVIDENCE_VERIFY_MAX_BYTES` (413 past
+ * it), read with the ZIP limits of lib/evidence/bundle-zip.ts, and removed. Every verification
+ * is a custody event naming the manifest's hash, and the call when the manifest is this
+ * organization's.
  */
 const ZIP_TYPES = new Set(["application/zip", "application/x-zip-compressed"]);
 const JWS_TYPES = new Set(["application/jose", "text/plain"]);
@@ -68,6 +70,7 @@ export async function verifyUpload(req: Request, args: { orgId: string; actorUse
   }
 
   await asService(async (tx) => {
+    report = await checkAgainstOrganization(tx, args.orgId, report);
     const sha256 = report.manifest?.sha256 ?? null;
     const [ours] = sha256
       ? await tx<{ id: string; callId: string }[]>`

@@ -109,25 +109,30 @@ manifest version and hash it carries.
 
 ## All at once, offline
 
-From a checkout of Verbatim, with no network and no database:
+From a checkout of Verbatim, with no database, pinning the issuer's published keys and TSA
+certificate (fetch them once, over HTTPS):
 
 \`\`\`
-npm run verify -- archive.zip
+curl -fsS ${index.issuer}/api/evidence/jwks > issuer-jwks.json
+curl -fsS ${index.issuer}/api/evidence/tsa > issuer-tsa.pem
+npm run verify -- archive.zip --jwks issuer-jwks.json --tsa-cert issuer-tsa.pem
 \`\`\`
 
 It checks that the archive holds exactly the bundles index.json lists, that each bundle's bytes
-have the listed SHA-256, and verifies every bundle (signatures, artifact hashes, log inclusion,
-signed head, timestamp, custody chain). One line per call; exit 0 only if all pass.
+have the listed SHA-256, and verifies every bundle (the signed export statement and the
+bundle's exact inventory, signatures, artifact hashes, log inclusion, signed head, timestamp,
+custody). One line per call; exit 0 only if all pass against the keys you pinned. Without
+\`--jwks\` and \`--tsa-cert\` it can only say the bundles are SELF-CONSISTENT (exit 2).
+index.json itself is not signed: what proves each call's evidence is its own bundle.
 
 ## One bundle
 
 \`\`\`
 unzip archive.zip <call id>.zip
-sha256sum <call id>.zip            # compare with index.json
-npm run verify -- <call id>.zip
+npm run verify -- <call id>.zip --jwks issuer-jwks.json --tsa-cert issuer-tsa.pem
 \`\`\`
 
-or follow the steps in that bundle's VERIFY.md by hand.
+or unzip that bundle and follow the steps in its VERIFY.md by hand.
 
 ## Bundles in this archive
 

@@ -8,7 +8,7 @@ import type { BundleReader } from "./bundle";
 import { openZipBundle } from "./bundle-zip";
 import { measuringStream } from "./measuring-stream";
 import { ARCHIVE_INDEX, ARCHIVE_README, archiveIndexSchema, type ArchiveIndex } from "./export-contracts";
-import { verifyBundle, type VerificationReport, type VerifyOptions } from "./verify-bundle";
+import { untrusted, verdictOf, verifyBundle, type Verdict, type VerificationReport, type VerifyOptions } from "./verify-bundle";
 
 /**
  * A bulk evidence archive (docs/adr/0020), checked offline: index.json parses; the archive holds
@@ -32,6 +32,9 @@ export interface ArchiveReport {
   /** Archive-level problems: no index, unlisted entries. */
   problems: string[];
   calls: ArchiveCallResult[];
+  /** As for one bundle: "verified" only when every bundle passed against pinned keys and TSA. */
+  verdict: Verdict;
+  trust: VerificationReport["trust"];
 }
 
 /** True when the ZIP is a bulk archive (index.json and no manifest of its own). */
@@ -41,12 +44,13 @@ export function isArchive(reader: BundleReader): boolean {
 }
 
 export async function verifyArchive(reader: BundleReader, options: VerifyOptions = {}): Promise<ArchiveReport> {
+  const trust = { jwks: options.jwks ? "caller" : "bundle", tsa: options.trustedTsaCertificates ? "caller" : "bundle" } as const;
   const raw = await reader.read(ARCHIVE_INDEX);
   let index: ArchiveIndex;
   try {
     index = archiveIndexSchema.parse(JSON.parse(new TextDecoder().decode(raw ?? new Uint8Array())));
   } catch (error) {
-    return { ok: false, index: null, problems: [`index.json is missing or not a Verbatim archive index: ${(error as Error).message.slice(0, 300)}`], calls: [] };
+    return { ok: false, index: null, problems: [`index.json is missing or not a Verbatim archive index: ${(error as Error).message.slice(0, 300)}`], calls: [], verdict: "failed", trust };
   }
   const problems: string[] = [];
   const listed = new Set(index.calls.map((c) => c.file));
@@ -98,7 +102,8 @@ export async function verifyArchive(reader: BundleReader, options: VerifyOptions
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return { ok: problems.length === 0 && calls.every((c) => c.ok) && calls.length > 0, index, problems, calls };
+  const ok = problems.length === 0 && calls.every((c) => c.ok) && calls.length > 0;
+  return { ok, index, problems, calls, verdict: verdictOf(ok, trust), trust };
 }
 
 /** One line per call (PASS/FAIL, call id, what failed), archive problems first, then the verdict. */
@@ -111,6 +116,12 @@ export function formatArchiveReport(report: ArchiveReport): string {
     lines.push(c.ok ? `PASS  ${c.callId}${version}` : `FAIL  ${c.callId}${version}: ${c.problems.join("; ")}`);
   }
   const failed = report.calls.filter((c) => !c.ok).length;
-  lines.push(report.ok ? `VERIFIED: all ${report.calls.length} bundle(s) passed.` : `NOT VERIFIED: ${failed} of ${report.calls.length} bundle(s) failed${report.problems.length ? `, ${report.problems.length} archive problem(s)` : ""}.`);
+  lines.push(
+    report.verdict === "verified"
+      ? `VERIFIED: all ${report.calls.length} bundle(s) passed, against the keys and TSA certificates you pinned.`
+      : report.verdict === "self_consistent"
+        ? `SELF-CONSISTENT ONLY: all ${report.calls.length} bundle(s) passed, but against ${untrusted(report.trust)} the bundles carry themselves: that shows they are intact, not who made them. Pin the issuer's published keys (--jwks) and TSA certificate (--tsa-cert) to verify their origin.`
+        : `NOT VERIFIED: ${failed} of ${report.calls.length} bundle(s) failed${report.problems.length ? `, ${report.problems.length} archive problem(s)` : ""}.`,
+  );
   return lines.join("\n");
 }

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import type { JSONWebKeySet } from "jose";
-import { artifactFileName, BUNDLE_FILES, bundleProofSchema, custodyFileSchema, versionFileName, type BundleProof, type BundleReader } from "./bundle";
+import { artifactFileName, BUNDLE_FILES, bundleProofSchema, citedDocuments, custodyFileSchema, documentFileName, UNLISTED_FILES, versionFileName, type BundleProof, type BundleReader } from "./bundle";
 import { canonicalJson } from "./canonical-json";
 import { custodyEventHash } from "./custody";
+import { ExportStatementError, verifyExportStatement, type ExportStatement } from "./export-statement";
 import { manifestLogEntry, ManifestError, manifestSchema, verifyManifest, type Manifest } from "./manifest";
 import { hashLeaf, rootFromInclusionProof, verifyConsistency } from "./merkle";
 import { signedTreeHeadBytes, TreeHeadError, verifyTreeHead, type TreeHead } from "./tree-head";
@@ -15,11 +16,27 @@ import { TimeStampError, verifyTimeStampToken } from "./timestamp";
  * Every check is reported, passed or failed, with what it was about (`subject`: a file, an
  * artifact, a proof) and, where it applies, which field. A failed check never stops the others
  * unless they depend on it (no artifact can be checked against a manifest that does not verify).
- * The bundle's own jwks.json and tsa.pem are the trust anchors unless the caller passes its own
- * (`options.jwks`, `options.trustedTsaCertificates`); the report says which were used.
+ *
+ * What is checked (docs/adr/0017, 0025): the manifest and every earlier version; the export
+ * statement, whose files are exactly the bundle's (besides the five `UNLISTED_FILES`), each with
+ * the size and hashes it lists; every artifact against the manifest and every cited document
+ * against its hash; the custody record, which must end with this export's own event and name
+ * every version's sealing; the inclusion of every version and of the statement in the signed
+ * head; consistency with an earlier head whenever the log had one; the head's RFC 3161 token.
+ *
+ * Trust: the bundle's own jwks.json and tsa.pem are used unless the caller passes its own
+ * (`options.jwks`, `options.trustedTsaCertificates`). Checked against the bundle's own anchors, a
+ * bundle is at best self-consistent: anyone can make one with their own key and TSA. Only with
+ * both anchors pinned is the verdict "verified" (`report.verdict`).
  */
 export type CheckName =
   | "bundle.file"
+  | "bundle.inventory"
+  | "export.signature"
+  | "export.json"
+  | "export.manifest"
+  | "document.cited"
+  | "log.export"
   | "manifest.signature"
   | "manifest.schema"
   | "manifest.json"
@@ -34,7 +51,9 @@ export type CheckName =
   | "tree_head.log"
   | "timestamp.token"
   | "log.consistency"
-  | "custody.chain";
+  | "custody.chain"
+  | "organization.log"
+  | "organization.custody";
 
 export interface VerificationCheck {
   check: CheckName;
@@ -55,7 +74,30 @@ export interface VerificationReport {
   manifest: { callId: string; organizationId: string; version: number; sha256: string; kid: string; issuedAt: string } | null;
   log: { treeSize: number; leafIndex: number; rootHash: string } | null;
   timestamp: { genTime: string; tsaCertificateSha256: string } | null;
+  /**
+   * What the bundle claims sits in the organization's log and custody record, for a check
+   * against them (the verify API's `organization.*` checks): every version's leaf, the export
+   * statement's, and the custody events by sequence and hash.
+   */
+  anchors: {
+    versions: Array<{ version: number; manifestSha256: string; leafIndex: number }>;
+    statement: { sha256: string; leafIndex: number; exportId: string } | null;
+    custody: Array<{ sequence: number; hash: string }>;
+  } | null;
   trust: { jwks: "bundle" | "caller"; tsa: "bundle" | "caller" };
+  /**
+   * "verified": every check passed against keys and TSA certificates the caller pinned.
+   * "self_consistent": every check passed, against anchors the bundle brought itself, so it
+   * shows the bundle is intact, not who made it. "failed": a check failed.
+   */
+  verdict: Verdict;
+}
+
+export type Verdict = "verified" | "self_consistent" | "failed";
+
+export function verdictOf(ok: boolean, trust: VerificationReport["trust"]): Verdict {
+  if (!ok) return "failed";
+  return trust.jwks === "caller" && trust.tsa === "caller" ? "verified" : "self_consistent";
 }
 
 export interface VerifyOptions {
@@ -71,7 +113,8 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
   const fail = (c: Omit<VerificationCheck, "ok">) => checks.push({ ...c, ok: false });
   const report = (extra: Partial<VerificationReport> = {}): VerificationReport => {
     const failures = checks.filter((c) => !c.ok);
-    return { ok: failures.length === 0, checks, failures, manifest: null, log: null, timestamp: null, trust, ...extra };
+    const ok = failures.length === 0 && (extra.manifest ?? null) !== null;
+    return { ok, checks, failures, manifest: null, log: null, timestamp: null, anchors: null, trust, verdict: verdictOf(ok, trust), ...extra };
   };
   const trust = { jwks: options.jwks ? "caller" : "bundle", tsa: options.trustedTsaCertificates ? "caller" : "bundle" } as const;
 
@@ -119,6 +162,32 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
   }
   const summary = { callId: manifest.call.id, organizationId: manifest.organizationId, version: manifest.version, sha256: manifestSha, kid: manifest.kid, issuedAt: manifest.issuedAt };
 
+  // export.jws verifies, export.json is exactly its payload, and it is about this manifest.
+  async function checkExportStatement(): Promise<{ statement: ExportStatement; sha256: string; jws: string } | undefined> {
+    const statementJws = (await text(BUNDLE_FILES.exportJws))?.trim();
+    const given = await bundle.read(BUNDLE_FILES.exportStatement);
+    if (given === undefined) fail({ check: "bundle.file", subject: BUNDLE_FILES.exportStatement, message: "export.json is not in the bundle: nothing says which files the bundle holds." });
+    if (statementJws === undefined) return undefined;
+    let verified: Awaited<ReturnType<typeof verifyExportStatement>>;
+    try {
+      verified = await verifyExportStatement(statementJws, keys!);
+      pass({ check: "export.signature", subject: BUNDLE_FILES.exportJws, message: `The export statement is signed with EdDSA by key ${verified.statement.kid}.` });
+    } catch (error) {
+      if (!(error instanceof ExportStatementError)) throw error;
+      fail({ check: "export.signature", subject: BUNDLE_FILES.exportJws, reason: error.reason, message: error.message });
+      return undefined;
+    }
+    if (given !== undefined) {
+      if (new TextDecoder().decode(given) === verified.payload) pass({ check: "export.json", subject: BUNDLE_FILES.exportStatement, message: "export.json is exactly the signed statement." });
+      else fail({ check: "export.json", subject: BUNDLE_FILES.exportStatement, reason: "differs_from_signed", message: "export.json differs from the payload of export.jws." });
+    }
+    const s = verified.statement;
+    const about = s.organizationId === manifest.organizationId && s.callId === manifest.call.id && s.manifest.version === manifest.version && s.manifest.sha256 === manifestSha;
+    if (about) pass({ check: "export.manifest", subject: BUNDLE_FILES.exportStatement, message: `The statement exports version ${s.manifest.version} of call ${s.callId} (export ${s.exportId}, ${s.exportedAt}).` });
+    else fail({ check: "export.manifest", subject: BUNDLE_FILES.exportStatement, field: "manifest", reason: "other_manifest", message: `The statement exports version ${s.manifest.version} (${s.manifest.sha256}) of call ${s.callId}, not this bundle's version ${manifest.version} (${manifestSha}) of call ${manifest.call.id}.` });
+    return { statement: s, sha256: verified.sha256, jws: statementJws };
+  }
+
   if (manifestBytes !== undefined) {
     const signed = canonicalJson(manifest);
     const given = new TextDecoder().decode(manifestBytes);
@@ -137,30 +206,83 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
     }
   }
 
-  // Artifacts: presence, size, SHA-256, SHA-512, streamed.
+  // Every file's size and hashes, streamed once with the size the statement (or manifest) declares.
+  const measured = new Map<string, { bytes: number; sha256: string; sha512: string } | null>();
+  const measure = async (name: string, expectedBytes?: number) => {
+    if (measured.has(name)) return measured.get(name)!;
+    const stream = await bundle.stream(name, expectedBytes);
+    let result: { bytes: number; sha256: string; sha512: string } | null = null;
+    if (stream) {
+      const sha256 = createHash("sha256");
+      const sha512 = createHash("sha512");
+      let size = 0;
+      for await (const chunk of stream) {
+        sha256.update(chunk);
+        sha512.update(chunk);
+        size += chunk.length;
+      }
+      result = { bytes: size, sha256: sha256.digest("hex"), sha512: sha512.digest("hex") };
+    }
+    measured.set(name, result);
+    return result;
+  };
+
+  // The export statement: signed, about this manifest, and the bundle's exact inventory.
+  const statement = await checkExportStatement();
+  if (statement) {
+    const expected = new Set<string>([BUNDLE_FILES.manifest, BUNDLE_FILES.manifestJws, BUNDLE_FILES.custody, BUNDLE_FILES.jwks, BUNDLE_FILES.tsa, BUNDLE_FILES.readme]);
+    for (let v = 1; v < manifest.version; v++) expected.add(versionFileName(v));
+    for (const artifact of manifest.artifacts) expected.add(artifactFileName(artifact));
+    for (const sha of citedDocuments(manifest.artifacts)) expected.add(documentFileName(sha));
+    const listed = new Set(statement.statement.files.map((f) => f.name));
+    for (const name of listed) {
+      if (!expected.has(name)) fail({ check: "bundle.inventory", subject: name, reason: "not_evidence", message: `export.json lists ${name}, which is neither in the manifest nor one of the bundle's fixed files.` });
+    }
+    for (const name of expected) {
+      if (!listed.has(name)) fail({ check: "bundle.inventory", subject: name, reason: "not_listed", message: `export.json does not list ${name}, which a bundle of this manifest must hold.` });
+    }
+    const present = new Set(bundle.names());
+    for (const name of present) {
+      if (!listed.has(name) && !UNLISTED_FILES.includes(name)) fail({ check: "bundle.inventory", subject: name, reason: "unlisted", message: `${name} is in the bundle but not in the signed export statement: something was added after export.` });
+    }
+    for (const file of statement.statement.files) {
+      const got = await measure(file.name, file.bytes);
+      if (!got) {
+        fail({ check: "bundle.inventory", subject: file.name, reason: "missing", message: `${file.name} is listed in export.json and is not in the bundle.` });
+        continue;
+      }
+      const differs = (["bytes", "sha256", "sha512"] as const).find((field) => got[field] !== file[field]);
+      if (differs) fail({ check: "bundle.inventory", subject: file.name, field: differs, reason: "mismatch", message: `${file.name}'s ${differs} is ${got[differs]}; export.json lists ${file[differs]}.` });
+    }
+    if (!checks.some((c) => c.check === "bundle.inventory" && !c.ok)) {
+      pass({ check: "bundle.inventory", subject: BUNDLE_FILES.exportStatement, message: `The bundle holds exactly the ${listed.size} files export.json lists (each with its size, SHA-256 and SHA-512) and the ${UNLISTED_FILES.length} that prove the statement.` });
+    }
+  }
+
+  // Artifacts: presence, size, SHA-256, SHA-512 against the manifest.
   for (const artifact of manifest.artifacts) {
     const name = artifactFileName(artifact);
     const subject = `artifact ${artifact.kind} ${artifact.id} (${name})`;
-    const stream = await bundle.stream(name);
-    if (!stream) {
+    const got = await measure(name, artifact.bytes);
+    if (!got) {
       fail({ check: "artifact.present", subject, reason: "missing", message: `${name} is listed in the manifest and is not in the bundle.` });
       continue;
     }
-    const sha256 = createHash("sha256");
-    const sha512 = createHash("sha512");
-    let size = 0;
-    for await (const chunk of stream) {
-      sha256.update(chunk);
-      sha512.update(chunk);
-      size += chunk.length;
-    }
-    const measured = { bytes: size, sha256: sha256.digest("hex"), sha512: sha512.digest("hex") };
     pass({ check: "artifact.present", subject, message: `${name} is in the bundle.` });
     for (const field of ["bytes", "sha256", "sha512"] as const) {
       const check = `artifact.${field}` as const;
-      if (measured[field] === artifact[field]) pass({ check, subject, field, message: `${field} matches (${artifact[field]}).` });
-      else fail({ check, subject, field, reason: "mismatch", message: `${name}'s ${field} is ${measured[field]}; the manifest says ${artifact[field]}.` });
+      if (got[field] === artifact[field]) pass({ check, subject, field, message: `${field} matches (${artifact[field]}).` });
+      else fail({ check, subject, field, reason: "mismatch", message: `${name}'s ${field} is ${got[field]}; the manifest says ${artifact[field]}.` });
     }
+  }
+
+  // Documents the artifacts cite by hash: each in the bundle, hashing to its name.
+  for (const sha of citedDocuments(manifest.artifacts)) {
+    const name = documentFileName(sha);
+    const got = await measure(name);
+    if (!got) fail({ check: "document.cited", subject: name, reason: "missing", message: `An artifact cites document ${sha} and ${name} is not in the bundle.` });
+    else if (got.sha256 !== sha) fail({ check: "document.cited", subject: name, field: "sha256", reason: "mismatch", message: `${name} hashes to ${got.sha256}, not the ${sha} its artifacts cite.` });
+    else pass({ check: "document.cited", subject: name, message: "The cited document is in the bundle and hashes to its citation." });
   }
 
   // Earlier versions: each verifies and the chain of previous hashes holds up to this one.
@@ -248,7 +370,31 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
       if (!proof.versions.some((p) => p.version === v)) fail({ check: "log.inclusion", subject: `version ${v}`, reason: "missing", message: `proof.json has no inclusion proof for version ${v}.` });
     }
 
-    if (proof.consistency) {
+    // The export statement is the head's last leaf: the head was signed right after it was logged.
+    if (statement) {
+      const subject = `export statement (leaf ${proof.export.leafIndex})`;
+      if (proof.export.statementSha256 !== statement.sha256) {
+        fail({ check: "log.export", subject, field: "statementSha256", reason: "mismatch", message: `proof.json names statement ${proof.export.statementSha256}; export.jws's payload hashes to ${statement.sha256}.` });
+      } else if (proof.export.leafIndex !== head.treeSize - 1) {
+        fail({ check: "log.export", subject, field: "leafIndex", reason: "not_last", message: `The statement is leaf ${proof.export.leafIndex}; the head it is proven against must be the one signed right after it (size ${proof.export.leafIndex + 1}), not ${head.treeSize}.` });
+      } else {
+        try {
+          const root = Buffer.from(rootFromInclusionProof(hashLeaf(new TextEncoder().encode(statement.jws)), proof.export.leafIndex, head.treeSize, proof.export.inclusionProof.map(fromHex))).toString("hex");
+          if (root === head.rootHash) pass({ check: "log.export", subject, message: `The export statement is leaf ${proof.export.leafIndex} of the signed tree of ${head.treeSize}.` });
+          else fail({ check: "log.export", subject, field: "inclusionProof", reason: "root_mismatch", message: `The statement's inclusion proof leads to root ${root}; the signed head's root is ${head.rootHash}.` });
+        } catch (error) {
+          fail({ check: "log.export", subject, field: "inclusionProof", reason: "malformed", message: `The statement's inclusion proof cannot be checked: ${(error as Error).message}` });
+        }
+      }
+    }
+
+    // Every size of the log has a signed head: a log of more than one leaf had an earlier one.
+    if (!proof.consistency && head.treeSize > 1) {
+      fail({ check: "log.consistency", subject: BUNDLE_FILES.proof, field: "consistency", reason: "missing", message: `The log has ${head.treeSize} leaves, so earlier heads exist, and proof.json gives no consistency proof from one.` });
+    }
+    if (proof.consistency && proof.consistency.fromTreeSize >= head.treeSize) {
+      fail({ check: "log.consistency", subject: BUNDLE_FILES.proof, field: "consistency.fromTreeSize", reason: "not_earlier", message: `The consistency proof starts at ${proof.consistency.fromTreeSize} leaves, which is not earlier than the head's ${head.treeSize}.` });
+    } else if (proof.consistency) {
       const subject = `consistency ${proof.consistency.fromTreeSize} → ${head.treeSize}`;
       try {
         const older = await verifyTreeHead(proof.consistency.fromTreeHead, keys);
@@ -287,12 +433,14 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
 
   // Custody: every event hashes to itself, consecutive events link, all are this call's.
   const custodyText = await text(BUNDLE_FILES.custody);
+  let custodyEventsSeen: Array<{ sequence: number; hash: string }> = [];
   if (custodyText !== undefined) {
     const parsed = custodyFileSchema.safeParse(parseOrUndefined(custodyText));
     if (!parsed.success) fail({ check: "custody.chain", subject: BUNDLE_FILES.custody, reason: "invalid", message: `custody.json is not a custody record: ${parsed.error.issues[0]?.message}` });
     else {
       let broken = 0;
       const events = parsed.data.events;
+      custodyEventsSeen = events;
       for (const [i, event] of events.entries()) {
         const { hash, ...fields } = event;
         const subject = `custody event ${event.sequence}`;
@@ -310,11 +458,30 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
           broken++;
         }
       }
-      if (broken === 0) pass({ check: "custody.chain", subject: BUNDLE_FILES.custody, message: `${events.length} custody events, each hashing to itself and linked to the organization's chain.` });
+      // Complete: it ends with this export's own event and names the sealing of every version.
+      const last = events.at(-1);
+      if (statement && !(last && last.action === "evidence.exported" && last.requestId === statement.statement.exportId && last.sha256 === manifestSha)) {
+        fail({ check: "custody.chain", subject: BUNDLE_FILES.custody, reason: "no_export_event", message: `The custody record does not end with this export's own evidence.exported event (export ${statement.statement.exportId}).` });
+        broken++;
+      }
+      for (const [v, { sha256 }] of versions) {
+        if (!events.some((e) => e.action === "manifest.sealed" && e.sha256 === sha256)) {
+          fail({ check: "custody.chain", subject: `version ${v}`, reason: "missing_sealing", message: `The custody record has no manifest.sealed event for version ${v} (${sha256}).` });
+          broken++;
+        }
+      }
+      if (broken === 0) pass({ check: "custody.chain", subject: BUNDLE_FILES.custody, message: `${events.length} custody events, each hashing to itself, linked where consecutive, naming every version's sealing and ending with this export.` });
     }
   }
 
-  return report({ manifest: summary, log: head && proof ? { treeSize: head.treeSize, leafIndex: proof.leafIndex, rootHash: head.rootHash } : null, timestamp });
+  const anchors: VerificationReport["anchors"] = proof
+    ? {
+        versions: proof.versions.map((v) => ({ version: v.version, manifestSha256: v.manifestSha256, leafIndex: v.leafIndex })),
+        statement: statement ? { sha256: statement.sha256, leafIndex: proof.export.leafIndex, exportId: statement.statement.exportId } : null,
+        custody: custodyEventsSeen.map((e) => ({ sequence: e.sequence, hash: e.hash })),
+      }
+    : null;
+  return report({ manifest: summary, log: head && proof ? { treeSize: head.treeSize, leafIndex: proof.leafIndex, rootHash: head.rootHash } : null, timestamp, anchors });
 }
 
 /** A manifest JWS on its own (the verify API's text input): signature and schema only. */
@@ -330,15 +497,27 @@ export async function verifyManifestJws(jws: string, keys: JSONWebKeySet): Promi
     // Only the manifest's own checks apply; the files a bundle would add are not expected.
     const checks = r.checks.filter((c) => c.check.startsWith("manifest.") && c.check !== "manifest.json");
     const failures = checks.filter((c) => !c.ok);
-    return { ...r, checks, failures, ok: failures.length === 0 && r.manifest !== null };
+    const ok = failures.length === 0 && r.manifest !== null;
+    return { ...r, checks, failures, ok, verdict: verdictOf(ok, r.trust) };
   });
 }
 
-/** A human summary: one line per check, failures first. */
+/** A human summary: the verdict in words, then one line per check, failures first. */
 export function formatReport(report: VerificationReport): string {
   const line = (c: VerificationCheck) => `${c.ok ? "PASS" : "FAIL"}  ${c.check.padEnd(20)} ${c.subject}${c.field ? ` [${c.field}]` : ""}: ${c.message}`;
-  const head = report.ok ? "VERIFIED: every check passed." : `NOT VERIFIED: ${report.failures.length} check(s) failed.`;
+  const head =
+    report.verdict === "verified"
+      ? "VERIFIED: every check passed, against the keys and TSA certificates you pinned."
+      : report.verdict === "self_consistent"
+        ? `SELF-CONSISTENT ONLY: every check passed, but against ${untrusted(report.trust)} the bundle carries itself. That shows the bundle is intact, not who made it: anyone can build one with their own key and TSA. Pin the issuer's published keys (--jwks) and TSA certificate (--tsa-cert) to verify its origin.`
+        : `NOT VERIFIED: ${report.failures.length} check(s) failed.`;
   return [head, ...report.failures.map(line), ...report.checks.filter((c) => c.ok).map(line)].join("\n");
+}
+
+/** Which trust anchors came from the bundle, in words. */
+export function untrusted(trust: VerificationReport["trust"]): string {
+  const own = [trust.jwks === "bundle" ? "the keys (jwks.json)" : null, trust.tsa === "bundle" ? "the TSA certificate (tsa.pem)" : null].filter(Boolean);
+  return own.join(" and ");
 }
 
 function differingField(given: unknown, signed: unknown, path = ""): string | undefined {

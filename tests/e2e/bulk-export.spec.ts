@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
+import path from "node:path";
 import { promisify } from "node:util";
 import { expect, test, type Page } from "@playwright/test";
-import { placeCallFromPage, signIn } from "./support";
+import { pinnedTrustArgs, placeCallFromPage, signIn } from "./support";
 
 /**
  * Issue 11 on the page: an analyst exports the sealed calls the call list shows as one archive
@@ -70,11 +71,11 @@ test("an analyst exports sealed calls as one archive, sees progress, downloads i
   const file = await (await download).path();
   // The offline verifier, as anyone would run it: no database, no network settings. An archive
   // that does not verify exits 1, which rejects here.
-  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/verify.ts", file], {
+  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/verify.ts", file, ...(await pinnedTrustArgs(analyst.request, path.dirname(file)))], {
     env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
   });
   for (const id of calls) expect(stdout).toMatch(new RegExp(`^PASS  ${id} v\\d+ `, "m"));
-  expect(stdout).toContain(`VERIFIED: all ${total} bundle(s) passed.`);
+  expect(stdout).toContain(`VERIFIED: all ${total} bundle(s) passed, against the keys and TSA certificates you pinned.`);
   await testInfo.attach("verify-output", { body: stdout, contentType: "text/plain" });
 
   // Another organization's owner: the export does not exist for them.

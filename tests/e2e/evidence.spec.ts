@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
+import path from "node:path";
 import { promisify } from "node:util";
 import { expect, test } from "@playwright/test";
-import { placeCallFromPage, signIn } from "./support";
+import { pinnedTrustArgs, placeCallFromPage, signIn } from "./support";
 
 /**
  * Issue 10 on the page: an analyst opens an ended call's evidence (versions with hashes, the log
@@ -51,7 +52,7 @@ test("an analyst verifies and exports a call's evidence; the bundle verifies off
   const file = await (await download).path();
   // The offline verifier, as anyone would run it: no database, no network settings. A bundle
   // that does not verify exits 1, which rejects here.
-  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/verify.ts", file], {
+  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/verify.ts", file, ...(await pinnedTrustArgs(analyst.request, path.dirname(file)))], {
     env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
   });
   expect(stdout).toMatch(/verif/i);

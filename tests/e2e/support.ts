@@ -49,3 +49,20 @@ export async function placeCallFromPage(page: Page, number: string): Promise<str
   expect(response.status(), await response.text()).toBe(201);
   return ((await response.json()) as { call: { id: string } }).call.id;
 }
+
+/**
+ * The issuer's published keys and TSA certificate, fetched from the running app as a verifier
+ * would fetch them once, saved beside `dir`: the CLI arguments that pin them.
+ */
+export async function pinnedTrustArgs(request: APIRequestContext, dir: string): Promise<string[]> {
+  const { mkdtemp, writeFile } = await import("node:fs/promises");
+  const path = await import("node:path");
+  const where = await mkdtemp(path.join(dir, "issuer-"));
+  const jwks = await request.get("/api/evidence/jwks");
+  const tsa = await request.get("/api/evidence/tsa");
+  expect(jwks.status()).toBe(200);
+  expect(tsa.status()).toBe(200);
+  await writeFile(path.join(where, "jwks.json"), await jwks.body());
+  await writeFile(path.join(where, "tsa.pem"), await tsa.body());
+  return ["--jwks", path.join(where, "jwks.json"), "--tsa-cert", path.join(where, "tsa.pem")];
+}

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
+import path from "node:path";
 import { promisify } from "node:util";
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
-import { placeCallFromPage, signIn } from "./support";
+import { pinnedTrustArgs, placeCallFromPage, signIn } from "./support";
 
 /**
  * Issue 11's walk through the page, one role after another in the demo organization (Acme
@@ -132,11 +133,11 @@ test("analyst: searches a phrase, opens the hit, exports the two calls as one ar
   const file = await (await download).path();
 
   // The CLI, as anyone would run it: no database, no network settings in its environment.
-  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/verify.ts", file], {
+  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/verify.ts", file, ...(await pinnedTrustArgs(page.request, path.dirname(file)))], {
     env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
   });
   for (const id of calls) expect(stdout).toMatch(new RegExp(`^PASS  ${id} v\\d+ `, "m"));
-  expect(stdout).toContain("VERIFIED: all 2 bundle(s) passed.");
+  expect(stdout).toContain("VERIFIED: all 2 bundle(s) passed, against the keys and TSA certificates you pinned.");
   await testInfo.attach("verify-output", { body: stdout, contentType: "text/plain" });
 });
 

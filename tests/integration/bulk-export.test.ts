@@ -16,7 +16,9 @@ import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { memoryBundle } from "@/lib/evidence/bundle";
 import { archiveIndexSchema, type ArchiveIndex } from "@/lib/evidence/export-contracts";
+import { jwks } from "@/lib/evidence/keys";
 import { verifyArchive } from "@/lib/evidence/verify-archive";
+import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
 import { expireEvidenceExports, runBulkExport } from "@/lib/evidence-sealing/bulk-export";
 import { appendCustodyEventOnce, custodyEvents } from "@/lib/evidence-sealing/custody";
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
@@ -413,10 +415,17 @@ describe("expiry", () => {
 
 describe("npm run verify on an archive", () => {
   it("passes the genuine archive (exit 0, one line per call), offline", async () => {
-    const { stdout } = await run("node_modules/.bin/tsx", ["scripts/verify.ts", archiveFile], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
+    const keys = path.join(dir, "issuer-jwks.json");
+    const tsaFile = path.join(dir, "issuer-tsa.pem");
+    await writeFile(keys, JSON.stringify(jwks(await evidenceKeyring())));
+    await writeFile(tsaFile, (await timeStampAuthority()).trustedCertificates.join("\n"));
+    const { stdout } = await run("node_modules/.bin/tsx", ["scripts/verify.ts", archiveFile, "--jwks", keys, "--tsa-cert", tsaFile], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
     expect(stdout).toMatch(new RegExp(`^PASS  ${calls[0]} v1 `, "m"));
     expect(stdout).toMatch(new RegExp(`^PASS  ${calls[1]} v1 `, "m"));
-    expect(stdout).toContain("VERIFIED: all 2 bundle(s) passed.");
+    expect(stdout).toContain("VERIFIED: all 2 bundle(s) passed, against the keys and TSA certificates you pinned.");
+    // Unpinned, the same archive is only self-consistent, in words and in the exit code.
+    await expect(run("node_modules/.bin/tsx", ["scripts/verify.ts", archiveFile], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv }))
+      .rejects.toMatchObject({ code: 2, stdout: expect.stringContaining("SELF-CONSISTENT ONLY: all 2 bundle(s) passed") });
   }, 60_000);
 
   it("fails an archive with one altered inner bundle (exit 1), naming the call", async () => {

@@ -74,6 +74,7 @@ describe("one writer per record", () => {
       evidence_manifests: path.join("lib", "evidence-sealing", "manifests.ts"),
       evidence_log_entries: path.join("lib", "evidence-sealing", "log.ts"),
       evidence_tree_heads: path.join("lib", "evidence-sealing", "log.ts"),
+      evidence_export_statements: path.join("lib", "evidence-sealing", "log.ts"),
       custody_events: path.join("lib", "evidence-sealing", "custody.ts"),
     };
     for (const [table, writer] of Object.entries(writers)) {

@@ -24,6 +24,7 @@ const PUBLIC: Record<string, string> = {
   "app/api/health/live/route.ts": "liveness probe",
   "app/api/health/ready/route.ts": "readiness probe",
   "app/api/evidence/jwks/route.ts": "public keys: anyone verifying a bundle needs them",
+  "app/api/evidence/tsa/route.ts": "the TSA certificate: anyone verifying a bundle pins it",
   "app/api/storage/[...path]/route.ts": "the URL's signature is the authorization",
   "app/api/invitations/preview/route.ts": "the invitation token is the credential",
   "app/api/invitations/accept/route.ts": "the session is optional: signed out, a password creates the invited account",
