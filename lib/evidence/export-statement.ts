@@ -1,7 +1,7 @@
-import { CompactSign, compactVerify, createLocalJWKSet, errors, type JSONWebKeySet } from "jose";
+import type { JSONWebKeySet } from "jose";
 import { z } from "zod";
-import { canonicalJson } from "./canonical-json";
 import { sha256HexOf } from "./manifest";
+import { signCanonical, SignedJsonError, verifyCanonical, type SignedJsonKind } from "./signed-json";
 
 /**
  * The export statement (docs/adr/0025): what the issuer says, when a bundle is exported, about
@@ -44,18 +44,10 @@ export const exportStatementSchema = z.strictObject({
 });
 export type ExportStatement = z.infer<typeof exportStatementSchema>;
 
-export type ExportStatementFailure = "malformed" | "wrong_type" | "unknown_key" | "bad_signature" | "invalid_payload" | "not_canonical" | "kid_mismatch";
+/** Why an export statement was refused (`reason` as for every signed kind). */
+export class ExportStatementError extends SignedJsonError {}
 
-export class ExportStatementError extends Error {
-  constructor(
-    readonly reason: ExportStatementFailure,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "ExportStatementError";
-  }
-}
+const KIND: SignedJsonKind<ExportStatement> = { typ: EXPORT_TYP, noun: "export statement", schema: exportStatementSchema, error: ExportStatementError };
 
 /** Files in the code-point order the statement requires. */
 export function sortedFiles(files: ExportFile[]): ExportFile[] {
@@ -63,35 +55,11 @@ export function sortedFiles(files: ExportFile[]): ExportFile[] {
 }
 
 export async function signExportStatement(statement: ExportStatement, key: { kid: string; privateKey: CryptoKey }): Promise<string> {
-  const checked = exportStatementSchema.parse(statement);
-  if (checked.kid !== key.kid) throw new Error(`The statement names key "${checked.kid}" but would be signed by "${key.kid}".`);
-  return new CompactSign(new TextEncoder().encode(canonicalJson(checked))).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: EXPORT_TYP }).sign(key.privateKey);
+  return signCanonical(exportStatementSchema.parse(statement), EXPORT_TYP, key);
 }
 
-/**
- * Verifies an export statement JWS against a JWKS and returns the statement with the SHA-256
- * of its payload. Refuses what `verifyManifest` refuses, with a statement's `typ`.
- */
+/** Verifies an export statement JWS against a JWKS; the statement, its payload text and that text's SHA-256. */
 export async function verifyExportStatement(jws: string, keys: JSONWebKeySet): Promise<{ statement: ExportStatement; payload: string; sha256: string }> {
-  const ed25519 = { keys: (Array.isArray(keys?.keys) ? keys.keys : []).filter((k) => k.kty === "OKP" && k.crv === "Ed25519" && typeof k.kid === "string") };
-  let verified: Awaited<ReturnType<typeof compactVerify>>;
-  try {
-    verified = await compactVerify(jws, createLocalJWKSet(ed25519), { algorithms: ["EdDSA"] });
-  } catch (error) {
-    if (error instanceof errors.JWKSNoMatchingKey) throw new ExportStatementError("unknown_key", "The export statement is signed by a key that is not in the JWKS.", { cause: error });
-    if (error instanceof errors.JWSSignatureVerificationFailed) throw new ExportStatementError("bad_signature", "The export statement's signature does not verify.", { cause: error });
-    throw new ExportStatementError("malformed", `The export statement is not a valid compact JWS: ${(error as Error).message}`, { cause: error });
-  }
-  if (verified.protectedHeader.typ !== EXPORT_TYP) throw new ExportStatementError("wrong_type", `The JWS is a "${verified.protectedHeader.typ ?? "(untyped)"}", not an export statement.`);
-  let payload: string;
-  let statement: ExportStatement;
-  try {
-    payload = new TextDecoder("utf-8", { fatal: true }).decode(verified.payload);
-    statement = exportStatementSchema.parse(JSON.parse(payload));
-  } catch (error) {
-    throw new ExportStatementError("invalid_payload", `The export statement's payload is not a valid statement: ${(error as Error).message}`, { cause: error });
-  }
-  if (canonicalJson(statement) !== payload) throw new ExportStatementError("not_canonical", "The export statement's payload is not RFC 8785 canonical JSON.");
-  if (statement.kid !== verified.protectedHeader.kid) throw new ExportStatementError("kid_mismatch", `The statement names key "${statement.kid}" but is signed by "${verified.protectedHeader.kid}".`);
-  return { statement, payload, sha256: sha256HexOf(verified.payload) };
+  const { value, text, payload } = await verifyCanonical(jws, keys, KIND);
+  return { statement: value, payload: text, sha256: sha256HexOf(payload) };
 }

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { CompactSign, compactVerify, createLocalJWKSet, errors, type JSONWebKeySet } from "jose";
+import type { JSONWebKeySet } from "jose";
 import { z } from "zod";
 import { canonicalJson } from "./canonical-json";
+import { signCanonical, SignedJsonError, verifyCanonical, type SignedJsonKind } from "./signed-json";
 
 /**
  * Evidence manifests: what Verbatim holds about one call at one moment, as RFC 8785 canonical
@@ -408,51 +409,21 @@ export function manifestContent(manifest: Manifest): string {
 
 /** Signs a manifest as a compact JWS over its canonical JSON; the header's kid is the manifest's. */
 export async function signManifest(manifest: Manifest, key: { kid: string; privateKey: CryptoKey }): Promise<string> {
-  const checked = manifestSchema.parse(manifest);
-  if (checked.kid !== key.kid) throw new Error(`The manifest names key "${checked.kid}" but would be signed by "${key.kid}".`);
-  return new CompactSign(new TextEncoder().encode(canonicalJson(checked))).setProtectedHeader({ alg: "EdDSA", kid: key.kid, typ: MANIFEST_TYP }).sign(key.privateKey);
+  return signCanonical(manifestSchema.parse(manifest), MANIFEST_TYP, key);
 }
 
-export type ManifestFailure = "malformed" | "wrong_type" | "unknown_key" | "bad_signature" | "invalid_payload" | "not_canonical" | "kid_mismatch";
+/** Why a manifest was refused (`reason` as for every signed kind). */
+export class ManifestError extends SignedJsonError {}
 
-export class ManifestError extends Error {
-  constructor(
-    readonly reason: ManifestFailure,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.name = "ManifestError";
-  }
-}
+const KIND: SignedJsonKind<Manifest> = { typ: MANIFEST_TYP, noun: "manifest", schema: manifestSchema, error: ManifestError };
 
 /**
  * Verifies a manifest JWS against a JWKS (current and retired keys) and returns the manifest
- * with its SHA-256. Refuses anything but EdDSA over an Ed25519 key named by kid, another `typ`
- * (a tree head cannot pass as a manifest), a payload that is not exactly the canonical JSON of
- * a valid manifest, and a payload kid that differs from the header's.
+ * with its SHA-256 (lib/evidence/signed-json.ts says what is refused).
  */
 export async function verifyManifest(jws: string, keys: JSONWebKeySet): Promise<{ manifest: Manifest; sha256: string }> {
-  const ed25519 = { keys: (Array.isArray(keys?.keys) ? keys.keys : []).filter((k) => k.kty === "OKP" && k.crv === "Ed25519" && typeof k.kid === "string") };
-  let verified: Awaited<ReturnType<typeof compactVerify>>;
-  try {
-    verified = await compactVerify(jws, createLocalJWKSet(ed25519), { algorithms: ["EdDSA"] });
-  } catch (error) {
-    if (error instanceof errors.JWKSNoMatchingKey) throw new ManifestError("unknown_key", "The manifest is signed by a key that is not in the JWKS.", { cause: error });
-    if (error instanceof errors.JWSSignatureVerificationFailed) throw new ManifestError("bad_signature", "The manifest's signature does not verify.", { cause: error });
-    throw new ManifestError("malformed", `The manifest is not a valid compact JWS: ${(error as Error).message}`, { cause: error });
-  }
-  if (verified.protectedHeader.typ !== MANIFEST_TYP) throw new ManifestError("wrong_type", `The JWS is a "${verified.protectedHeader.typ ?? "(untyped)"}", not a manifest.`);
-  const text = new TextDecoder("utf-8", { fatal: true }).decode(verified.payload);
-  let manifest: Manifest;
-  try {
-    manifest = manifestSchema.parse(JSON.parse(text));
-  } catch (error) {
-    throw new ManifestError("invalid_payload", `The manifest's payload is not a valid manifest: ${(error as Error).message}`, { cause: error });
-  }
-  if (canonicalJson(manifest) !== text) throw new ManifestError("not_canonical", "The manifest's payload is not RFC 8785 canonical JSON.");
-  if (manifest.kid !== verified.protectedHeader.kid) throw new ManifestError("kid_mismatch", `The manifest names key "${manifest.kid}" but is signed by "${verified.protectedHeader.kid}".`);
-  return { manifest, sha256: sha256HexOf(verified.payload) };
+  const { value, payload } = await verifyCanonical(jws, keys, KIND);
+  return { manifest: value, sha256: sha256HexOf(payload) };
 }
 
 /** The log entry for a manifest: the ASCII bytes of its compact JWS (ADR 0010). */
