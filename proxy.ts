@@ -3,15 +3,17 @@ import { auth } from "@/lib/auth";
 import type { CookieJar } from "@/lib/auth/cookie-jar";
 import { isApiPath, isPublicPath } from "@/lib/auth/gate";
 import { config as appConfig } from "@/lib/config";
+import { crossSiteRefusal } from "@/lib/http/cross-site";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
 import { CSP_HEADER, newNonce, pageContentSecurityPolicy } from "@/lib/http/security-headers";
 
 /**
  * Next 16's proxy (formerly middleware.ts): gives every request an id and a Content-Security-
- * Policy with its own nonce, refreshes the session (Supabase tokens are rotated here and written
- * back as cookies), and turns away requests without a session: 401 JSON for the API, a
- * redirect to /login for pages. Route handlers still verify the session themselves; this is
- * the first gate, not the only one.
+ * Policy with its own nonce, refuses state-changing requests from other sites, refreshes the
+ * session (Supabase tokens are rotated here and written back as cookies), and turns away
+ * requests without a session: 401 JSON for the API, a redirect to /login for pages. Route
+ * handlers still verify the session (and the request's site) themselves; this is the first
+ * gate, not the only one.
  */
 export async function proxy(request: NextRequest) {
   const requestId = requestIdFrom(request.headers);
@@ -51,6 +53,13 @@ export async function proxy(request: NextRequest) {
     response.headers.set(CSP_HEADER, csp);
     return response;
   };
+
+  const refused = crossSiteRefusal({ method: request.method, pathname, headers: request.headers, publicBaseUrl: () => publicBaseUrl });
+  if (refused) {
+    return finish(
+      NextResponse.json({ error: { ...refused.details, code: refused.code, message: refused.message, requestId } }, { status: refused.status }),
+    );
+  }
 
   if (isPublicPath(pathname)) {
     return finish(NextResponse.next({ request: { headers: forwarded } }));
