@@ -2,19 +2,39 @@ import { NextResponse, type NextRequest } from "next/server";
 import { auth } from "@/lib/auth";
 import type { CookieJar } from "@/lib/auth/cookie-jar";
 import { isApiPath, isPublicPath } from "@/lib/auth/gate";
+import { config as appConfig } from "@/lib/config";
+import { crossSiteRefusal } from "@/lib/http/cross-site";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
+import { CSP_HEADER, newNonce, pageContentSecurityPolicy } from "@/lib/http/security-headers";
 
 /**
- * Next 16's proxy (formerly middleware.ts): gives every request an id, refreshes the session
- * (Supabase tokens are rotated here and written back as cookies), and turns away requests
- * without a session: 401 JSON for the API, a redirect to /login for pages. Route handlers still
- * verify the session themselves; this is the first gate, not the only one.
+ * Next 16's proxy (formerly middleware.ts): gives every request an id and a Content-Security-
+ * Policy with its own nonce, refuses state-changing requests from other sites, refreshes the
+ * session (Supabase tokens are rotated here and written back as cookies), and turns away
+ * requests without a session: 401 JSON for the API, a redirect to /login for pages. Route
+ * handlers still verify the session (and the request's site) themselves; this is the first
+ * gate, not the only one.
  */
 export async function proxy(request: NextRequest) {
   const requestId = requestIdFrom(request.headers);
   const forwarded = new Headers(request.headers);
   forwarded.set(REQUEST_ID_HEADER, requestId);
   const { pathname } = request.nextUrl;
+
+  // Next reads the nonce from the request's policy and stamps it on the scripts it renders; the
+  // same policy on the response replaces the front server's strict one (docs/adr/0026). Every
+  // page is rendered per request (app/layout.tsx), so each one carries this nonce.
+  const { publicBaseUrl, supabase, sentryDsn } = appConfig();
+  const csp = pageContentSecurityPolicy(newNonce(), {
+    publicBaseUrl,
+    dev: process.env.NODE_ENV === "development",
+    requestOrigin: `${request.nextUrl.protocol}//${request.headers.get("host") ?? request.nextUrl.host}`,
+    supabaseUrl: supabase?.url,
+    // The browser's DSN is inlined into its bundle at build time, not into the proxy's: read at
+    // run time, with the server's DSN (the same Sentry organization, as a rule) standing in.
+    sentryDsn: process.env.NEXT_PUBLIC_SENTRY_DSN || sentryDsn,
+  });
+  forwarded.set(CSP_HEADER, csp);
 
   const written: { name: string; value: string; options?: Parameters<CookieJar["set"]>[2] }[] = [];
   const jar: CookieJar = {
@@ -30,8 +50,16 @@ export async function proxy(request: NextRequest) {
     // A response that sets session cookies must never be cached by a shared cache.
     if (written.length > 0) response.headers.set("cache-control", "private, no-cache, no-store, no-transform, must-revalidate, max-age=0");
     response.headers.set(REQUEST_ID_HEADER, requestId);
+    response.headers.set(CSP_HEADER, csp);
     return response;
   };
+
+  const refused = crossSiteRefusal({ method: request.method, pathname, headers: request.headers, publicBaseUrl: () => publicBaseUrl });
+  if (refused) {
+    return finish(
+      NextResponse.json({ error: { ...refused.details, code: refused.code, message: refused.message, requestId } }, { status: refused.status }),
+    );
+  }
 
   if (isPublicPath(pathname)) {
     return finish(NextResponse.next({ request: { headers: forwarded } }));

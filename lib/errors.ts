@@ -73,6 +73,17 @@ export class PlanRequiredError extends ForbiddenError {
   }
 }
 
+/**
+ * A state-changing request made by another site's page (`Sec-Fetch-Site`, `Origin`): refused
+ * before any work, whatever its cookies (lib/http/cross-site.ts, docs/adr/0026).
+ */
+export class CrossSiteRequestError extends ForbiddenError {
+  override readonly code = "cross_site_request";
+  constructor(reason: string) {
+    super("This request came from another site. Verbatim accepts changes only from its own pages.", { reason });
+  }
+}
+
 export class NotFoundError extends AppError {
   readonly code = "not_found";
   readonly status = 404;

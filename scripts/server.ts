@@ -18,6 +18,7 @@ import { config, ConfigError } from "@/lib/config";
 import { dbCounts } from "@/lib/db/client";
 import { stampClientIp, trustFor } from "@/lib/http/client-ip";
 import { isMalformedPath, malformedPathAnswer } from "@/lib/http/malformed-path";
+import { securityHeaders } from "@/lib/http/security-headers";
 import { logger } from "@/lib/log";
 import { serveMachineRoute } from "./machine-routes";
 
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   // Next reads NODE_ENV itself; the production build must run as production.
   (process.env as Record<string, string>).NODE_ENV ??= dev ? "development" : "production";
   const trust = trustFor(config().proxyTrust);
+  const defences = Object.entries(securityHeaders({ publicBaseUrl: config().publicBaseUrl }));
 
   const app = next({ dev, hostname, port, ...(dev ? { turbopack: true } : {}) });
   const handle = app.getRequestHandler();
@@ -45,6 +47,11 @@ async function main(): Promise<void> {
   const countingDb = process.env.VERBATIM_COUNT_ROUND_TRIPS === "1";
   const server = createServer((req, res) => {
     stampClientIp(req, trust);
+    // Every answer carries the browser-side defences, whoever writes it (docs/adr/0026): set
+    // before anything else so the machine routes, static files, 404s and the 400 below have
+    // them. The proxy replaces the Content-Security-Policy of what Next renders with the
+    // pages' own, nonce and all; Next keeps a header that is already set otherwise.
+    for (const [name, value] of defences) res.setHeader(name, value);
     // `npm run bench:api` reads the database counts of this process, when asked to keep them.
     if (countingDb && req.url === "/__bench/db-counts" && req.socket.remoteAddress?.replace(/^::ffff:/, "") === "127.0.0.1") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(dbCounts()));

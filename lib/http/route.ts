@@ -1,6 +1,8 @@
 import "server-only";
 import type { z } from "zod";
+import { config } from "@/lib/config";
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "@/lib/errors";
+import { crossSiteRefusal } from "@/lib/http/cross-site";
 import { takePrereadBody } from "@/lib/http/preread";
 import { errorResponse } from "@/lib/http/respond";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
@@ -17,15 +19,20 @@ type NextContext<P> = { params: Promise<P> };
 
 /**
  * Wrap a route handler: a request id (the proxy's, or a new one) on the logger and on the
- * response, and every thrown error mapped to `{ error: { code, message, requestId } }`.
+ * response, a state-changing request from another site refused before anything else (403
+ * `cross_site_request`; provider callbacks excepted, lib/http/cross-site.ts), and every thrown
+ * error mapped to `{ error: { code, message, requestId } }`.
  */
 export function route<P = Record<string, never>>(
   handler: (req: Request, ctx: RouteContext<P>) => Promise<Response>,
 ) {
   return async (req: Request, next: NextContext<P>): Promise<Response> => {
     const requestId = requestIdFrom(req.headers);
-    const log = logger().child({ requestId, method: req.method, path: new URL(req.url).pathname });
+    const { pathname } = new URL(req.url);
+    const log = logger().child({ requestId, method: req.method, path: pathname });
     try {
+      const refused = crossSiteRefusal({ method: req.method, pathname, headers: req.headers, publicBaseUrl: () => config().publicBaseUrl });
+      if (refused) throw refused;
       const params = next?.params ? await next.params : ({} as P);
       const res = await handler(req, { params, requestId, log });
       res.headers.set(REQUEST_ID_HEADER, requestId);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { expect, test } from "@playwright/test";
-import { DEMO_PASSWORD, placeCallFromPage } from "./support";
+import { DEMO_PASSWORD, placeCallFromPage, watchPolicyViolations } from "./support";
 
 /**
  * The README's first command as a newcomer meets it: `npm run dev` (the development server, not
@@ -50,6 +50,8 @@ test.afterAll(async () => {
 
 test("npm run dev: a call to +15005550009 placed from the page ends with recording, transcript, translation, score and a sealed manifest", async ({ page }) => {
   expect(server!.output()).toContain("speech synthesis: eSpeak NG (WebAssembly) is ready");
+  // The development policy (eval for React's debugging, Turbopack's websocket and styles) lets the page work.
+  const violations = await watchPolicyViolations(page);
 
   await page.goto(`${BASE}/login`);
   await page.getByLabel("Email").fill("owner@acme.test");
@@ -108,4 +110,5 @@ test("npm run dev: a call to +15005550009 placed from the page ends with recordi
     return manifest?.artifacts.map((a) => (a.kind === "translation" ? `translation:${a.language}` : a.kind)).sort() ?? [];
   }, { timeout: 120_000 }).toEqual(expect.arrayContaining(["recording", "score", "transcript", "translation:es"]));
   expect(manifest!.missing).toEqual([]);
+  expect(violations).toEqual([]);
 });

@@ -66,3 +66,22 @@ export async function pinnedTrustArgs(request: APIRequestContext, dir: string): 
   await writeFile(path.join(where, "tsa.pem"), await tsa.body());
   return ["--jwks", path.join(where, "jwks.json"), "--tsa-cert", path.join(where, "tsa.pem")];
 }
+
+/**
+ * Every Content-Security-Policy violation any document of the page reports (the
+ * `securitypolicyviolation` event, listened to before the document's first script), and what the
+ * console says about a policy (an unrecognized Permissions-Policy feature, say). The list fills
+ * as the page goes; docs/adr/0026.
+ */
+export async function watchPolicyViolations(page: Page): Promise<string[]> {
+  const seen: string[] = [];
+  page.on("console", (message) => {
+    if (/Content[- ]Security[- ]Policy|Permissions[- ]Policy|Refused to/i.test(message.text())) seen.push(`console ${message.type()}: ${message.text()}`);
+  });
+  await page.exposeFunction("__reportPolicyViolation", (line: string) => seen.push(line));
+  await page.addInitScript(() => {
+    const report = (window as unknown as { __reportPolicyViolation: (line: string) => void }).__reportPolicyViolation;
+    document.addEventListener("securitypolicyviolation", (e) => report(`${location.pathname}: ${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));
+  });
+  return seen;
+}

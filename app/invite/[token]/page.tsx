@@ -10,8 +10,10 @@ import { previewInvitation } from "@/lib/orgs/invitations";
 
 export const dynamic = "force-dynamic";
 
-// The token is in this page's URL: never send it to another site as a Referer.
-export const metadata: Metadata = { title: "Invitation · Verbatim", referrer: "no-referrer" };
+// The token is in this page's URL: never send it to another site as a Referer. Not no-referrer,
+// under which the browser sends `Origin: null` with the page's own accept request, which the
+// cross-site check (docs/adr/0026) then has only Sec-Fetch-Site to judge by.
+export const metadata: Metadata = { title: "Invitation · Verbatim", referrer: "same-origin" };
 
 /**
  * The public accept page: which organization and role the invitation is for (nothing about any
