@@ -15,7 +15,7 @@ import { storage } from "@/lib/storage";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
 import { as, signedInUser } from "@/tests/support/member-requests";
 import { clearEvidenceDirs, unzip, useEvidenceDirs } from "@/tests/support/evidence-dirs";
-import { bombEntry, MALFORMED, malformedEntry, storedEntry, zipOfEntries, zipWith, type Malformation } from "@/tests/support/hostile-zip";
+import { bombEntry, MALFORMED, malformedEntry, storedEntry, zipOfEntries, zipWith, type Malformation } from "@/scripts/hostile-zip";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
 
@@ -25,7 +25,7 @@ vi.mock("next/headers", async () => (await import("@/tests/support/member-reques
  * malformed archive is a 4xx with the error shape, inflating is bounded by what the archive
  * declares and what was uploaded, an upload past the limit is 413 without reading the rest, a
  * busy server is 429 without reading the body, and a genuine bundle still verifies. The
- * archives are written byte by byte (tests/support/hostile-zip.ts) from a genuine bundle's files.
+ * archives are written byte by byte (scripts/hostile-zip.ts) from a genuine bundle's files.
  */
 const log = pino({ level: "silent" });
 let dir: string;

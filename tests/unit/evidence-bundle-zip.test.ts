@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryBundle } from "@/lib/evidence/bundle";
 import { SMALL_FILE_MAX_BYTES } from "@/lib/evidence/bundle-limits";
 import { BundleZipError, openZipBundle } from "@/lib/evidence/bundle-zip";
-import { bombEntry, deflatedEntry, MALFORMED, malformedEntry, storedEntry, zipOfEntries, type Malformation } from "@/tests/support/hostile-zip";
+import { bombEntry, deflatedEntry, MALFORMED, malformedEntry, storedEntry, zipOfEntries, type Malformation } from "@/scripts/hostile-zip";
 
 /** The ZIP reader refuses what a hostile bundle could do to it (docs/adr/0017). */
 let dir: string;

@@ -4,7 +4,8 @@ import { constants, crc32, deflateRawSync } from "node:zlib";
  * ZIP archives written byte by byte (PKWARE APPNOTE §4.3: local headers and data, the central
  * directory, the end record), so that a test can make what no well-behaved writer makes: sizes
  * that lie, a damaged signature, data past the end of the file, a bad deflate stream, a method
- * or flag the reader refuses, and deflate bombs.
+ * or flag the reader refuses, and deflate bombs. The verify API's tests and `bench:verify`
+ * send them.
  */
 export interface RawEntry {
   name: string;
