@@ -91,8 +91,11 @@ export async function proxy(request: NextRequest) {
  * signatures, health probes and signed storage URLs need no session, and none of them has a
  * session to refresh. Running the proxy there only cost time (it took the public-path exit
  * anyway). Their route wrapper (lib/http/route.ts) still stamps `x-request-id` on responses.
- * Every prefix excluded here is public in lib/auth/gate.ts (tests/unit/proxy-matcher.test.ts).
+ * Every prefix excluded here is public in lib/auth/gate.ts (tests/unit/proxy-matcher.test.ts),
+ * except `POST /api/evidence/verify`: a member route that checks the session itself, kept out
+ * because Next buffers the body of every request the proxy runs on, in memory, and cuts it at
+ * 10 MB, where that route takes bundles up to a gigabyte as a stream (docs/adr/0028).
  */
 export const config = {
-  matcher: ["/((?!_next/static|_next/image|favicon\\.ico$|favicon\\.svg$|robots\\.txt$|api/webhooks/|api/laml/|api/health/|api/storage/).*)"],
+  matcher: ["/((?!_next/static|_next/image|favicon\\.ico$|favicon\\.svg$|robots\\.txt$|api/webhooks/|api/laml/|api/health/|api/storage/|api/evidence/verify$).*)"],
 };

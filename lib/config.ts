@@ -98,6 +98,8 @@ const envSchema = z.object({
   EVIDENCE_TSA_DIR: z.string().min(1).default(".data/evidence-tsa"),
   /** The largest bundle `POST /api/evidence/verify` accepts, in bytes (default 1 GiB). */
   EVIDENCE_VERIFY_MAX_BYTES: z.coerce.number().int().positive().default(1024 ** 3),
+  /** Bundles `POST /api/evidence/verify` checks at once in one server process; more answer 429 (default 2). */
+  EVIDENCE_VERIFY_CONCURRENCY: z.coerce.number().int().positive().default(2),
 });
 
 function isTrustEntry(entry: string): boolean {
@@ -162,6 +164,8 @@ export interface Config {
     tsa: { kind: "remote"; url: string; certificates: string } | { kind: "local"; dir: string };
     /** The verify API's upload limit (EVIDENCE_VERIFY_MAX_BYTES). */
     verifyMaxBytes: number;
+    /** Bundle verifications at once per process (EVIDENCE_VERIFY_CONCURRENCY). */
+    verifyConcurrency: number;
   };
 }
 
@@ -265,6 +269,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       : { kind: "local", dir: e.EVIDENCE_KEYS_DIR },
     tsa: e.EVIDENCE_TSA_URL ? { kind: "remote", url: e.EVIDENCE_TSA_URL, certificates: e.EVIDENCE_TSA_CERTIFICATES! } : { kind: "local", dir: e.EVIDENCE_TSA_DIR },
     verifyMaxBytes: e.EVIDENCE_VERIFY_MAX_BYTES,
+    verifyConcurrency: e.EVIDENCE_VERIFY_CONCURRENCY,
   };
 
   return {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BundleZipError, SMALL_FILE_MAX_BYTES } from "./bundle-limits";
 import type { ManifestArtifact } from "./manifest";
 
 /**
@@ -127,32 +128,48 @@ export const custodyFileSchema = z.strictObject({
 });
 export type CustodyFile = z.infer<typeof custodyFileSchema>;
 
-/** Read access to a bundle's files, whether they sit in memory or in a ZIP on disk. */
+/**
+ * Read access to a bundle's files, whether they sit in memory or in a ZIP on disk. A refusal is
+ * a `BundleZipError` (bundle-limits.ts) with its reason, thrown by `read` or `stream` or while
+ * the stream is iterated: never a library's own error.
+ */
 export interface BundleReader {
   names(): string[];
   /**
    * The whole file, or undefined when it is not in the bundle. For small files (JSON, JWS, DER):
-   * a file larger than `maxBytes` (or the reader's own cap) is refused before it is inflated.
+   * a file larger than `maxBytes` or the reader's own cap (`SMALL_FILE_MAX_BYTES` unless the
+   * reader was opened with another), whichever is smaller, is refused (`too_large`) before it
+   * is inflated.
    */
   read(name: string, maxBytes?: number): Promise<Uint8Array | undefined>;
   /**
    * The file as a stream of chunks, for artifacts of any size; undefined when absent. With
-   * `expectedBytes` (what the manifest declares), a file of any other size is refused, and the
-   * stream never yields more than that many bytes.
+   * `expectedBytes` (what the manifest declares), a file of any other size is refused
+   * (`size_mismatch`) before it is inflated, and the stream never yields more than that many
+   * bytes.
    */
   stream(name: string, expectedBytes?: number): Promise<AsyncIterable<Uint8Array> | undefined>;
 }
 
+/** Files in memory as a `BundleReader`, refusing what a ZIP reader refuses for size. */
 export function memoryBundle(files: ReadonlyMap<string, Uint8Array> | Record<string, Uint8Array | string>): BundleReader {
   const map = new Map<string, Uint8Array>(
     files instanceof Map ? files : Object.entries(files).map(([k, v]) => [k, typeof v === "string" ? new TextEncoder().encode(v) : v] as const),
   );
   return {
     names: () => [...map.keys()],
-    read: async (name) => map.get(name),
-    stream: async (name) => {
+    read: async (name, maxBytes) => {
+      const bytes = map.get(name);
+      const cap = Math.min(maxBytes ?? SMALL_FILE_MAX_BYTES, SMALL_FILE_MAX_BYTES);
+      if (bytes && bytes.length > cap) throw new BundleZipError("too_large", `${name} is ${bytes.length} bytes; at most ${cap} are read.`);
+      return bytes;
+    },
+    stream: async (name, expectedBytes) => {
       const bytes = map.get(name);
       if (!bytes) return undefined;
+      if (expectedBytes !== undefined && bytes.length !== expectedBytes) {
+        throw new BundleZipError("size_mismatch", `${name} is ${bytes.length} bytes; ${expectedBytes} were expected.`);
+      }
       return (async function* () {
         for (let i = 0; i < bytes.length; i += 1 << 20) yield bytes.subarray(i, i + (1 << 20));
       })();

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { BundleReader } from "./bundle";
-import { openZipBundle } from "./bundle-zip";
+import { BundleZipError, openZipBundle } from "./bundle-zip";
 import { measuringStream } from "./measuring-stream";
 import { ARCHIVE_INDEX, ARCHIVE_README, archiveIndexSchema, type ArchiveIndex } from "./export-contracts";
 import { untrusted, verdictOf, verifyBundle, type Verdict, type VerificationReport, type VerifyOptions } from "./verify-bundle";
@@ -15,7 +15,8 @@ import { untrusted, verdictOf, verifyBundle, type Verdict, type VerificationRepo
  * exactly the bundles it lists (a listed bundle that is missing and a bundle it does not list
  * both fail); each bundle's bytes have the listed size and SHA-256; and each bundle passes
  * `verifyBundle`, for the call and manifest hash the index names. Each inner bundle is copied
- * to a temporary file while it is hashed (never held in memory) and opened from there.
+ * to a temporary file while it is hashed (never held in memory), at most the size the index
+ * lists, and opened from there; an inner bundle the archive cannot yield intact fails that call.
  */
 export interface ArchiveCallResult {
   callId: string;
@@ -64,14 +65,22 @@ export async function verifyArchive(reader: BundleReader, options: VerifyOptions
   try {
     for (const entry of index.calls) {
       const fail = (...why: string[]) => calls.push({ callId: entry.callId, file: entry.file, ok: false, problems: why, report: null });
-      const stream = await reader.stream(entry.file);
-      if (!stream) {
-        fail(`${entry.file} is listed in index.json but missing from the archive.`);
-        continue;
-      }
       const file = path.join(dir, `${calls.length}.zip`);
       const { stream: measure, measured } = measuringStream();
-      await pipeline(Readable.from(stream), measure, createWriteStream(file));
+      try {
+        // The index's size binds the copy: a bundle declared at another size is refused unread.
+        const stream = await reader.stream(entry.file, entry.bytes);
+        if (!stream) {
+          fail(`${entry.file} is listed in index.json but missing from the archive.`);
+          continue;
+        }
+        await pipeline(Readable.from(stream), measure, createWriteStream(file));
+      } catch (error) {
+        if (!(error instanceof BundleZipError)) throw error;
+        await rm(file, { force: true });
+        fail(`${entry.file} cannot be read from the archive: ${error.message}`);
+        continue;
+      }
       const { sha256, bytes } = measured();
       const mismatch: string[] = [];
       if (sha256 !== entry.sha256) mismatch.push(`its SHA-256 is ${sha256}, index.json lists ${entry.sha256}`);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { JSONWebKeySet } from "jose";
 import { artifactFileName, BUNDLE_FILES, bundleProofSchema, citedDocuments, custodyFileSchema, documentFileName, UNLISTED_FILES, versionFileName, type BundleProof, type BundleReader } from "./bundle";
+import { BundleZipError } from "./bundle-limits";
 import { canonicalJson } from "./canonical-json";
 import { custodyEventHash } from "./custody";
 import { ExportStatementError, verifyExportStatement, type ExportStatement } from "./export-statement";
@@ -207,10 +208,21 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
   }
 
   // Every file's size and hashes, streamed once with the size the statement (or manifest) declares.
+  // A file stored at another size is refused by the reader before it is inflated; it is then
+  // measured as it is (within the reader's limits for the whole ZIP), so the report can say
+  // what differs instead of stopping at the first such file.
   const measured = new Map<string, { bytes: number; sha256: string; sha512: string } | null>();
+  const open = async (name: string, expectedBytes?: number) => {
+    try {
+      return await bundle.stream(name, expectedBytes);
+    } catch (error) {
+      if (!(error instanceof BundleZipError && error.reason === "size_mismatch") || expectedBytes === undefined) throw error;
+      return bundle.stream(name);
+    }
+  };
   const measure = async (name: string, expectedBytes?: number) => {
     if (measured.has(name)) return measured.get(name)!;
-    const stream = await bundle.stream(name, expectedBytes);
+    const stream = await open(name, expectedBytes);
     let result: { bytes: number; sha256: string; sha512: string } | null = null;
     if (stream) {
       const sha256 = createHash("sha256");

@@ -67,6 +67,13 @@ export interface MemberRouteOptions<B extends z.ZodType, Q extends z.ZodType> {
    * the handler, given the membership, opens what it needs.
    */
   transaction?: boolean;
+  /**
+   * The body is a large upload the handler streams itself (an evidence bundle, up to a
+   * gigabyte). Every error answer then closes the connection: it may come before the body was
+   * read to its end (refused by session, role, size or a busy server), and reading the rest
+   * only to discard it would cost what accepting it does.
+   */
+  upload?: boolean;
 }
 
 type Handler<P> = ReturnType<typeof route<P>>;
@@ -98,7 +105,7 @@ export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
   handler: (ctx: MemberTxContext<P, z.infer<B>, z.infer<Q>>) => Promise<Response>,
   options: MemberRouteOptions<B, Q> = {},
 ): Handler<P> {
-  return route<P>(async (req, ctx) => {
+  const handle = route<P>(async (req, ctx) => {
     const request = await requestSession();
     if (!request) throw new UnauthenticatedError();
     const { session } = request;
@@ -128,6 +135,12 @@ export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
       return handler({ ...input, tx, membership, orgId: membership.orgId });
     }, guards);
   });
+  if (!options.upload) return handle;
+  return async (req, next) => {
+    const res = await handle(req, next);
+    if (!res.ok) res.headers.set("connection", "close");
+    return res;
+  };
 }
 
 /**
