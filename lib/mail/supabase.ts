@@ -26,5 +26,9 @@ export function supabaseMailer({ url, secretKey }: { url: string; secretKey: str
       if (link.error) throw link.error;
       return { delivered: true };
     },
+    async sendAddressProof() {
+      // Address proofs are for local accounts; Supabase Auth proves its accounts' addresses itself.
+      throw new Error("Supabase mode sends no address proofs: Supabase Auth owns its accounts.");
+    },
   };
 }
