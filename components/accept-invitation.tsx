@@ -121,6 +121,10 @@ export function AcceptInvitation({
               <button type="submit" disabled={pending} className="rounded bg-accent px-4 py-2 font-medium text-white disabled:opacity-60">
                 {pending ? "Joining…" : "Create account and join"}
               </button>
+              <p className="text-xs text-muted">
+                An account already uses this address, with a password you do not know?{" "}
+                <Link href="/password" className="text-accent underline">Set it with a link sent to the address</Link>, then come back to this page.
+              </p>
             </form>
           ) : null}
         </>
