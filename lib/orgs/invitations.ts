@@ -1,4 +1,5 @@
 import "server-only";
+import { auth } from "@/lib/auth";
 import { localAuth, createLocalUser } from "@/lib/auth/local";
 import type { Session } from "@/lib/auth/claims";
 import type { CookieJar } from "@/lib/auth/cookie-jar";
@@ -68,6 +69,8 @@ export async function createInvitation(
   if (input.role === "owner" && membership.role !== "owner") {
     throw new ForbiddenError("Only an owner can invite another owner.");
   }
+  // Consent means something only if a session for the address shows who owns it.
+  await auth().assertSessionsProveAddresses?.();
   const orgId = membership.orgId;
   const email = input.email.trim().toLowerCase();
   const { token, hash } = newInvitationToken();
