@@ -268,6 +268,10 @@ async function main(): Promise<void> {
     console.log(`  Demo sign-ins (password "${DEMO_PASSWORD}"):`);
     for (const user of DEMO_USERS) console.log(`    ${user.email.padEnd(22)} ${user.role}`);
   }
+  if (!process.env.SMTP_URL) {
+    // Without a mail server nothing proves who reads an address (docs/adr/0027): say where mail goes.
+    console.log(`  No SMTP: invitation links are shown to the inviter; links to set a password go to ${process.env.MAIL_OUTBOX_DIR ?? ".data/outbox"}/.`);
+  }
   console.log("  Ctrl-C stops the app and the database.\n");
 }
 
