@@ -6,7 +6,7 @@ import { setPasswordOfProvenAddress, startLocalSession } from "@/lib/auth/local"
 import { hashPassword } from "@/lib/auth/passwords";
 import { recordSignInSuccess } from "@/lib/auth/sign-in-limiter";
 import { config } from "@/lib/config";
-import { asService } from "@/lib/db";
+import { asService, type Tx } from "@/lib/db";
 import { GoneError, NotFoundError, ProviderError, type AppError } from "@/lib/errors";
 import { hashLinkToken, isWellFormedLinkToken, newLinkToken } from "@/lib/link-token";
 import { logger } from "@/lib/log";
@@ -89,10 +89,29 @@ class Refused extends Error {
 }
 
 /**
+ * The proof with this token hash and the account it is for, or why it cannot be used. The account
+ * must still use the address the proof was sent to; a proof for an address without an account was
+ * never sent as a link. `lock`: inside the transaction that uses it, so that two uses at once
+ * cannot both succeed.
+ */
+async function usableProof(tx: Tx, hash: Buffer, { lock }: { lock: boolean }): Promise<{ id: string; email: string }> {
+  const [proof] = await tx<{ userId: string | null; email: string | null; used: boolean; expired: boolean }[]>`
+    select p.user_id as "userId", u.email, p.used_at is not null as used, p.expires_at <= now() as expired
+    from private.address_proofs p left join auth.users u on u.id = p.user_id and u.email = p.email
+    where p.token_hash = ${hash}
+    ${lock ? tx`for update of p` : tx``}`;
+  if (!proof?.userId || !proof.email) throw new Refused("not_found");
+  if (proof.used) throw new Refused("used");
+  if (proof.expired) throw new Refused("expired");
+  return { id: proof.userId, email: proof.email };
+}
+
+/**
  * `POST /api/auth/address-proof/confirm`: in one transaction, use the proof (and void the
  * account's other open ones), set the password and mark the address proven, end every session of
  * the account, and, if nobody had proven the address before, end and offer again what the
- * account had joined. Then sign this browser in.
+ * account had joined. Then sign this browser in. The link is checked before the password is
+ * hashed, so a forged link costs a lookup, not an Argon2 hash.
  */
 export async function confirmAddressProof(
   jar: CookieJar,
@@ -100,24 +119,18 @@ export async function confirmAddressProof(
 ): Promise<AddressProvenResponse> {
   assertLocalAccounts();
   if (!isWellFormedLinkToken(token)) throw refusal("not_found");
-  const passwordHash = await hashPassword(password);
-  const result = await asService(async (tx) => {
-    // The account must still use the address the proof was sent to; a proof for an address
-    // without an account was never sent as a link.
-    const [proof] = await tx<{ userId: string | null; email: string | null; used: boolean; expired: boolean }[]>`
-      select p.user_id as "userId", u.email, p.used_at is not null as used, p.expires_at <= now() as expired
-      from private.address_proofs p left join auth.users u on u.id = p.user_id and u.email = p.email
-      where p.token_hash = ${hashLinkToken(token)}
-      for update of p`;
-    if (!proof?.userId || !proof.email) throw new Refused("not_found");
-    if (proof.used) throw new Refused("used");
-    if (proof.expired) throw new Refused("expired");
-    const user = { id: proof.userId, email: proof.email };
-    await tx`update private.address_proofs set used_at = now() where user_id = ${user.id} and used_at is null`;
-    const { wasProven } = await setPasswordOfProvenAddress(tx, { userId: user.id, passwordHash });
-    const memberships = wasProven ? { offered: [], kept: [] } : await offerMembershipsToProvenOwner(tx, { userId: user.id, email: user.email });
-    return { user, ...memberships };
-  }).catch((err: unknown) => {
+  const hash = hashLinkToken(token);
+  const result = await (async () => {
+    await asService((tx) => usableProof(tx, hash, { lock: false }));
+    const passwordHash = await hashPassword(password);
+    return asService(async (tx) => {
+      const user = await usableProof(tx, hash, { lock: true });
+      await tx`update private.address_proofs set used_at = now() where user_id = ${user.id} and used_at is null`;
+      const { wasProven } = await setPasswordOfProvenAddress(tx, { userId: user.id, passwordHash });
+      const memberships = wasProven ? { offered: [], kept: [] } : await offerMembershipsToProvenOwner(tx, { userId: user.id, email: user.email });
+      return { user, ...memberships };
+    });
+  })().catch((err: unknown) => {
     throw err instanceof Refused ? refusal(err.outcome) : err;
   });
   await recordSignInSuccess(ip, result.user.email);

@@ -230,6 +230,20 @@ describe("links that cannot be used are refused and change nothing", () => {
   });
 });
 
+describe("a link works once, even when used twice at the same moment", () => {
+  it("one of two simultaneous uses sets the password; the other is refused", async () => {
+    const gina = await signedInUser();
+    const token = await proofToken(gina.email);
+    const answers = await Promise.all([
+      confirm(new Browser(), token, "first of two passwords"),
+      confirm(new Browser(), token, "second of two passwords"),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 410]);
+    const winner = answers[0]!.status === 200 ? "first of two passwords" : "second of two passwords";
+    expect((await signInAs(new Browser(), gina.email, winner)).status).toBe(200);
+  });
+});
+
 describe("asking never reveals whether an account uses the address", () => {
   it("the same status and body for a known and an unknown address, and one message to each", async () => {
     const erin = await signedInUser();
