@@ -2,7 +2,8 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useId, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
+import { NewPasswordFields } from "@/components/new-password-fields";
 import type { ChooseOrgRequest } from "@/lib/auth/contracts";
 import type { ErrorBody } from "@/lib/http/contracts";
 import type { AcceptInvitationRequest, AcceptInvitationResponse } from "@/lib/orgs/contracts";
@@ -37,7 +38,6 @@ export function AcceptInvitation({
   signInHref: string;
 }) {
   const router = useRouter();
-  const ids = { password: useId(), confirm: useId() };
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [accepted, setAccepted] = useState<AcceptInvitationResponse | null>(null);
@@ -107,20 +107,14 @@ export function AcceptInvitation({
             <form onSubmit={onCreate} noValidate className="space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
               <h2 className="font-semibold">New here? Create your account</h2>
               <p className="text-sm text-muted">Your account uses the email address this invitation was sent to.</p>
-              <div>
-                <label htmlFor={ids.password} className="block text-sm font-medium">Password</label>
-                <input id={ids.password} name="password" type="password" autoComplete="new-password" minLength={12} required
-                  aria-describedby={`${ids.password}-hint`} className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
-                <p id={`${ids.password}-hint`} className="text-xs text-muted">At least 12 characters.</p>
-              </div>
-              <div>
-                <label htmlFor={ids.confirm} className="block text-sm font-medium">Confirm password</label>
-                <input id={ids.confirm} name="confirm" type="password" autoComplete="new-password" required
-                  className="mt-1 w-full rounded border border-slate-300 px-3 py-2" />
-              </div>
+              <NewPasswordFields />
               <button type="submit" disabled={pending} className="rounded bg-accent px-4 py-2 font-medium text-white disabled:opacity-60">
                 {pending ? "Joining…" : "Create account and join"}
               </button>
+              <p className="text-xs text-muted">
+                An account already uses this address, with a password you do not know?{" "}
+                <Link href="/password" className="text-accent underline">Set it with a link sent to the address</Link>, then come back to this page.
+              </p>
             </form>
           ) : null}
         </>

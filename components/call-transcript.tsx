@@ -334,10 +334,19 @@ export function CallTranscript({ loadAudio, utterances, words, speakerNames = {}
     () => new Map((highlights?.translations ?? []).filter((t) => t.fragments.some((f) => f.hit)).map((t) => [t.language, t.fragments])),
     [highlights],
   );
-  // Bring the first hit into view once the marks are there.
+  // Bring the first hit into view once the marks are there, and keep it there while the detail
+  // settles (the player and the evidence above it load and push it down) for a few seconds.
   useEffect(() => {
     if (!highlights) return;
-    root.current?.querySelector("mark")?.scrollIntoView({ block: "nearest" });
+    const bring = () => root.current?.querySelector("mark")?.scrollIntoView({ block: "nearest" });
+    bring();
+    const settle = new ResizeObserver(bring);
+    settle.observe(root.current?.closest("[data-testid=call-detail]") ?? document.body);
+    const stop = setTimeout(() => settle.disconnect(), 3000);
+    return () => {
+      clearTimeout(stop);
+      settle.disconnect();
+    };
   }, [highlights]);
   const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -88,6 +88,8 @@ const envSchema = z.object({
     .optional(),
   /** The From address of outgoing mail, e.g. `Verbatim <no-reply@example.com>`. */
   MAIL_FROM: z.string().min(3).max(320).optional(),
+  /** Embedded default without SMTP: where mail that must reach an address is written instead. */
+  MAIL_OUTBOX_DIR: z.string().min(1).default(".data/outbox"),
   // Evidence (docs/adr/0010, 0016): the signing key and the time-stamping authority.
   EVIDENCE_SIGNING_KEY: z.string().min(1).optional(),
   EVIDENCE_SIGNING_KEY_ID: z.string().min(1).max(200).optional(),
@@ -139,10 +141,12 @@ export interface Config {
       }
     | undefined;
   /**
-   * How invitations reach people: SMTP when configured; Supabase Auth's own email in Supabase
-   * mode; otherwise (embedded default) the inviter is handed the link to pass on.
+   * How mail reaches people: SMTP when configured; Supabase Auth's own email in Supabase mode;
+   * otherwise (embedded default) nothing leaves the machine: the inviter is handed invitation
+   * links to pass on, and mail that must reach the address itself (a link to set a password) is
+   * written to the outbox directory, which only whoever runs the server can read.
    */
-  mail: { kind: "smtp"; url: string; from: string } | { kind: "supabase" } | { kind: "link" };
+  mail: { kind: "smtp"; url: string; from: string } | { kind: "supabase" } | { kind: "link"; outboxDir: string };
   /**
    * AssemblyAI, when ASSEMBLYAI_API_KEY is set: the SDK's `baseUrl` is the simulator's URL in
    * the embedded default (`simulated`), else ASSEMBLYAI_BASE_URL. Undefined: nothing is transcribed.
@@ -239,7 +243,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       ? { kind: "smtp", url: e.SMTP_URL!, from: e.MAIL_FROM! }
       : mode === "supabase"
         ? { kind: "supabase" }
-        : { kind: "link" };
+        : { kind: "link", outboxDir: e.MAIL_OUTBOX_DIR };
 
   if (mode === "supabase" && e.TRANSCRIBER_SIMULATOR_URL) {
     throw new ConfigError("TRANSCRIBER_SIMULATOR_URL is for the embedded default only; unset it in Supabase mode");

@@ -21,7 +21,7 @@
  * Exits 1 when an answer is not the expected one or a budget is exceeded.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, stat } from "node:fs/promises";
 import http from "node:http";
@@ -29,8 +29,8 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
-import pino from "pino";
 import { benchDatabaseUrl, signInCookie } from "./bench-support";
+import { sealedCallWithRecording } from "./bench-recorded-call";
 import { bombEntry, MALFORMED, malformedEntry, storedEntry, zipOfEntries, zipWith, type Malformation, type RawEntry } from "./hostile-zip";
 
 const { values } = parseArgs({
@@ -64,8 +64,6 @@ Object.assign(process.env, {
   LOG_LEVEL: "warn",
 });
 const { asService } = await import("@/lib/db");
-const { storage } = await import("@/lib/storage");
-const { sealCall } = await import("@/lib/evidence-sealing/seal-call");
 const { exportEvidence } = await import("@/lib/evidence-sealing/export");
 const { evidenceKeyring, timeStampAuthority } = await import("@/lib/evidence-sealing/authority");
 const { openZipBundle } = await import("@/lib/evidence/bundle-zip");
@@ -246,31 +244,7 @@ async function genuineBundle(bytes: number): Promise<string> {
   const file = path.join(DATA, `bundle-${bytes}.zip`);
   if (existsSync(file)) return file;
   console.log(`making a sealed call with a ${mb(bytes)} MB recording and exporting its bundle…`);
-  const { orgId, callId, userId } = await asService(async (tx) => {
-    const [org] = await tx<{ id: string }[]>`insert into public.organizations (name, plan) values ('Bench verify', 'global') returning id`;
-    const [user] = await tx<{ id: string }[]>`insert into auth.users (email) values (${`bench-verify-${randomUUID().slice(0, 8)}@example.test`}) returning id`;
-    const [call] = await tx<{ id: string }[]>`
-      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier, status,
-                                provider_call_sid, answered_at, ended_at, duration_seconds)
-      values (${org!.id}, ${user!.id}, 'direct', '+15550100000', '+15550100001', ${randomUUID()}, ${tx.json({ record: true, transcribe: false, disclosure: null } as never)},
-              'global', 'completed', ${`CA${randomUUID().replaceAll("-", "")}`}, now() - interval '1 hour', now(), 3600)
-      returning id`;
-    return { orgId: org!.id, callId: call!.id, userId: user!.id };
-  });
-  const objectPath = `${orgId}/${callId}/${randomUUID()}.wav`;
-  let left = bytes;
-  const source = Readable.from((function* () {
-    while (left > 0) {
-      const n = Math.min(left, MIB);
-      left -= n;
-      yield randomBytes(n);
-    }
-  })());
-  const put = await storage().put(objectPath, source, { contentType: "audio/wav" });
-  await asService((tx) => tx`
-    insert into public.recordings (organization_id, call_id, provider_recording_sid, status, storage_path, sha256, bytes, duration_seconds, channels, media_type, stored_at)
-    values (${orgId}, ${callId}, ${`RE${randomUUID().replaceAll("-", "")}`}, 'stored', ${objectPath}, ${put.sha256}, ${put.bytes}, 3600, 1, 'audio/wav', now())`);
-  await sealCall({ orgId, callId }, { log: pino({ level: "silent" }) });
+  const { orgId, callId, userId } = await sealedCallWithRecording({ orgName: "Bench verify", bytes });
   const bundle = await asService((tx) => exportEvidence(tx, { orgId, callId, actorUserId: userId, requestId: `bench-${randomUUID()}` }));
   // Written aside and renamed, so an interrupted run never leaves half a bundle to reuse.
   await pipeline(Readable.fromWeb(bundle.body as never), createWriteStream(`${file}.part`));

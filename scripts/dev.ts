@@ -5,7 +5,7 @@
  *
  *   --production      serve the existing build (scripts/server.ts) instead of Turbopack dev
  *   --port N          app port (default PORT or 3000)
- *   --data-dir DIR    where Postgres data, storage and the session secret live (default .data)
+ *   --data-dir DIR    where Postgres data, storage, the outbox and the session secret live (default .data)
  *   --fresh           delete the data directory first (tests)
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -156,12 +156,14 @@ async function main(): Promise<void> {
   await db.end();
 
   const publicBaseUrl = process.env.PUBLIC_BASE_URL ?? `http://${host}:${port}`;
+  const outboxDir = process.env.MAIL_OUTBOX_DIR ?? path.join(dataDir, "outbox");
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
     SESSION_SECRET: await sessionSecret(),
     PUBLIC_BASE_URL: publicBaseUrl,
     STORAGE_DIR: process.env.STORAGE_DIR ?? path.join(dataDir, "storage"),
+    MAIL_OUTBOX_DIR: outboxDir,
     NODE_ENV: args.production ? "production" : "development",
     NEXT_TELEMETRY_DISABLED: "1",
   };
@@ -267,6 +269,10 @@ async function main(): Promise<void> {
   if (seeding) {
     console.log(`  Demo sign-ins (password "${DEMO_PASSWORD}"):`);
     for (const user of DEMO_USERS) console.log(`    ${user.email.padEnd(22)} ${user.role}`);
+  }
+  if (!process.env.SMTP_URL) {
+    // Without a mail server nothing proves who reads an address (docs/adr/0027): say where mail goes.
+    console.log(`  No SMTP: invitation links are shown to the inviter; links to set a password go to ${path.relative(process.cwd(), outboxDir) || "."}/.`);
   }
   console.log("  Ctrl-C stops the app and the database.\n");
 }

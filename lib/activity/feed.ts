@@ -183,10 +183,14 @@ function describeChange(row: Row, people: Map<string, string>): string {
     case "member.role_changed":
       return `${actor} made ${e.subject === row.actorUserId ? "themselves" : who(e.subject)} ${withArticle(e.payload.to)} (was ${withArticle(e.payload.from)})`;
     case "member.removed":
+      if (e.payload.reason === "address_proven") {
+        return `${who(e.subject)} was no longer a member once the address's owner proved it and set the account's password (was ${withArticle(e.payload.role)}); it is offered to them again`;
+      }
       return e.subject === row.actorUserId
         ? `${actor} left the organization (was ${withArticle(e.payload.role)})`
         : `${actor} removed ${who(e.subject)} (was ${withArticle(e.payload.role)})`;
     case "invitation.created":
+      if (e.payload.reason === "address_proven") return `${e.payload.email} was invited again as ${withArticle(e.payload.role)}, for the address's proven owner to accept`;
       return `${actor} invited ${e.payload.email} as ${withArticle(e.payload.role)}`;
     case "invitation.revoked":
       return `${actor} withdrew the invitation of ${e.payload.email} (${e.payload.role})`;

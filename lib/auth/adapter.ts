@@ -24,4 +24,10 @@ export interface AuthAdapter {
   /** Throws UnauthenticatedError (generic message) or RateLimitedError. */
   signIn(jar: CookieJar, input: SignInInput): Promise<Session>;
   signOut(jar: CookieJar): Promise<void>;
+  /**
+   * Before an invitation is made: throws (a typed AppError) when a session of this adapter for an
+   * address does not show that its holder is the address's owner, so an invitation's consent would
+   * mean nothing (docs/adr/0027). Absent (local): the local accounts say so themselves, per account.
+   */
+  assertSessionsProveAddresses?(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { membershipSchema } from "@/lib/orgs/contracts";
+import { ROLES } from "@/lib/rbac/policy";
+import { membershipSchema, offeredInvitationSchema } from "@/lib/orgs/contracts";
 
 /**
  * The session API's request and response bodies (sign-in, sign-out, email-link sessions, who am
@@ -34,6 +35,37 @@ export type EmailLinkSessionRequest = z.infer<typeof emailLinkSessionRequestSche
 /** The answer to signing in, by password or by email link. */
 export const signedInResponseSchema = z.object({ user: sessionUserSchema });
 export type SignedInResponse = z.infer<typeof signedInResponseSchema>;
+
+/**
+ * POST /api/auth/address-proof (embedded default): ask for a link, sent to the address only, that
+ * lets whoever reads its mail set the password of the account that uses it (docs/adr/0027).
+ * Answered 202 with the same message whether or not an account uses the address.
+ */
+export const addressProofRequestSchema = z.object({ email: z.email().max(255) });
+export type AddressProofRequest = z.infer<typeof addressProofRequestSchema>;
+
+export const addressProofRequestedResponseSchema = z.object({ message: z.string() });
+export type AddressProofRequestedResponse = z.infer<typeof addressProofRequestedResponseSchema>;
+
+/** POST /api/auth/address-proof/confirm: the link's token and the password its holder chose. */
+export const confirmAddressProofRequestSchema = z.object({
+  token: z.string().min(1).max(200),
+  password: z.string().min(12, "password: at least 12 characters").max(1024),
+});
+export type ConfirmAddressProofRequest = z.infer<typeof confirmAddressProofRequestSchema>;
+
+/**
+ * The address is proven and the password set; every other session of the account ended and this
+ * browser is signed in. When nobody had proven the address before, the organizations the account
+ * had joined are offered again (`offeredAgain`: the owner joins only those they choose), except
+ * those it keeps (`kept`: the last owner of an organization, or a membership no invitation made).
+ */
+export const addressProvenResponseSchema = z.object({
+  user: sessionUserSchema,
+  offeredAgain: z.array(offeredInvitationSchema),
+  kept: z.array(z.object({ orgName: z.string(), role: z.enum(ROLES) })),
+});
+export type AddressProvenResponse = z.infer<typeof addressProvenResponseSchema>;
 
 /** GET /api/me: who is signed in, their memberships and active organization (null: none chosen). */
 export const meResponseSchema = z.object({

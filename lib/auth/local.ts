@@ -2,7 +2,7 @@ import "server-only";
 import { isIP } from "node:net";
 import { SignJWT, jwtVerify, errors as joseErrors } from "jose";
 import { config, ConfigError } from "@/lib/config";
-import { asService } from "@/lib/db";
+import { asService, type Tx } from "@/lib/db";
 import { UnauthenticatedError } from "@/lib/errors";
 import type { AuthAdapter, SignInInput } from "@/lib/auth/adapter";
 import { claimsSchema, sessionFromClaims, type Claims, type Session } from "@/lib/auth/claims";
@@ -68,20 +68,70 @@ interface UserRow {
   encrypted_password: string | null;
 }
 
-/** Create a local user (or return the existing one with that email, password unchanged). */
-export async function createLocalUser(email: string, password: string): Promise<{ id: string; created: boolean }> {
+/**
+ * Create a local user (or return the existing one with that email, password unchanged).
+ * `addressProven`: whether anyone has shown they read mail sent to the address
+ * (`email_confirmed_at`, docs/adr/0027). True for accounts that whoever runs the server makes
+ * (`npm run user:create`); an account made by accepting an invitation is proven only when the
+ * invitation's link went to the address itself, not to the inviter.
+ */
+export async function createLocalUser(
+  email: string,
+  password: string,
+  { addressProven = true }: { addressProven?: boolean } = {},
+): Promise<{ id: string; created: boolean }> {
   const normalized = email.trim().toLowerCase();
   const passwordHash = await hashPassword(password);
   return asService(async (tx) => {
     const [inserted] = await tx<{ id: string }[]>`
       insert into auth.users (email, encrypted_password, email_confirmed_at)
-      values (${normalized}, ${passwordHash}, now())
+      values (${normalized}, ${passwordHash}, case when ${addressProven}::boolean then now() end)
       on conflict (email) do nothing
       returning id`;
     if (inserted) return { id: inserted.id, created: true };
     const [existing] = await tx<{ id: string }[]>`select id from auth.users where email = ${normalized}`;
     return { id: existing!.id, created: false };
   });
+}
+
+/**
+ * The owner of the address has proven it (lib/auth/address-proofs.ts): their password replaces
+ * whatever the account had, the address is marked proven, and every session of the account ends
+ * (each deleted row revokes its token at once and closes its live streams). In the caller's
+ * service transaction. Answers whether the address was proven before.
+ */
+export async function setPasswordOfProvenAddress(
+  tx: Tx,
+  { userId, passwordHash }: { userId: string; passwordHash: string },
+): Promise<{ wasProven: boolean }> {
+  const [before] = await tx<{ wasProven: boolean }[]>`
+    select email_confirmed_at is not null as "wasProven" from auth.users where id = ${userId} for update`;
+  if (!before) throw new Error(`no local user ${userId}`);
+  await tx`update auth.users set encrypted_password = ${passwordHash},
+             email_confirmed_at = coalesce(email_confirmed_at, now()), updated_at = now()
+           where id = ${userId}`;
+  await tx`delete from auth.sessions where user_id = ${userId}`;
+  return before;
+}
+
+/** A new session for a user whose credentials were just checked: its row, then its cookie. */
+export async function startLocalSession(
+  jar: CookieJar,
+  user: { id: string; email: string },
+  { ip, userAgent }: { ip: string; userAgent?: string },
+): Promise<Session> {
+  const sessionId = crypto.randomUUID();
+  await asService(async (tx) => {
+    await tx`insert into auth.sessions (id, user_id, not_after, ip, user_agent)
+             values (${sessionId}, ${user.id}, now() + make_interval(secs => ${SESSION_TTL_SECONDS}),
+                     ${isIP(ip.replace(/^::ffff:/, "")) ? ip : null}, ${userAgent?.slice(0, 500) ?? null})`;
+    await tx`update auth.users set last_sign_in_at = now() where id = ${user.id}`;
+  });
+  const base = { sub: user.id, email: user.email, role: "authenticated", aud: AUDIENCE, session_id: sessionId, aal: "aal1" };
+  const token = await issueSessionToken(base);
+  setSessionCookie(jar, token, SESSION_TTL_SECONDS);
+  const claims = await verifySessionToken(token);
+  return sessionFromClaims(claims!);
 }
 
 export const localAuth: AuthAdapter = {
@@ -121,19 +171,7 @@ export const localAuth: AuthAdapter = {
       throw new UnauthenticatedError(GENERIC_FAILURE);
     }
     await recordSignInSuccess(ip, normalized);
-
-    const sessionId = crypto.randomUUID();
-    await asService(async (tx) => {
-      await tx`insert into auth.sessions (id, user_id, not_after, ip, user_agent)
-               values (${sessionId}, ${user.id}, now() + make_interval(secs => ${SESSION_TTL_SECONDS}),
-                       ${isIP(ip.replace(/^::ffff:/, "")) ? ip : null}, ${userAgent?.slice(0, 500) ?? null})`;
-      await tx`update auth.users set last_sign_in_at = now() where id = ${user.id}`;
-    });
-    const base = { sub: user.id, email: user.email, role: "authenticated", aud: AUDIENCE, session_id: sessionId, aal: "aal1" };
-    const token = await issueSessionToken(base);
-    setSessionCookie(jar, token, SESSION_TTL_SECONDS);
-    const claims = await verifySessionToken(token);
-    return sessionFromClaims(claims!);
+    return startLocalSession(jar, user, { ip, userAgent });
   },
 
   async signOut(jar) {

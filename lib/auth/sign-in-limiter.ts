@@ -1,7 +1,7 @@
 import "server-only";
-import { createHash } from "node:crypto";
-import { RateLimiterPostgres, type RateLimiterRes } from "rate-limiter-flexible";
+import type { RateLimiterRes } from "rate-limiter-flexible";
 import { asService } from "@/lib/db";
+import { limiterKey, postgresRule, whenAgain, type Rule } from "@/lib/auth/limiter-store";
 import { RateLimitedError } from "@/lib/errors";
 
 /**
@@ -24,54 +24,15 @@ export const MAX_FAILURES_PER_IP_PER_DAY = 100;
 export const MAX_FAILURES_PER_EMAIL_PER_HOUR = 50;
 const GOOD_HISTORY_DAYS = 30;
 
-// rate-limiter-flexible speaks node-postgres' `query({ text, values })`; this runs each of its
-// statements through the service path instead of a connection of its own.
-const storeClient = {
-  query: async ({ text, values }: { text: string; values?: unknown[] }) => {
-    const result = await asService((tx) => tx.unsafe(text, (values ?? []) as never[]));
-    return { rows: [...result], rowCount: result.count };
-  },
-};
+const consecutive = postgresRule("signin_email_ip", MAX_CONSECUTIVE_FAILURES, 24 * 60 * 60, CONSECUTIVE_BLOCK_SECONDS);
+const slowBrute = postgresRule("signin_ip_day", MAX_FAILURES_PER_IP_PER_DAY, 24 * 60 * 60, 24 * 60 * 60);
+const perEmail = postgresRule("signin_email", MAX_FAILURES_PER_EMAIL_PER_HOUR, 60 * 60, 60 * 60);
 
-interface Rule {
-  limiter: RateLimiterPostgres;
-  points: number;
-  blockSeconds: number;
-}
-
-function rule(keyPrefix: string, points: number, durationSeconds: number, blockSeconds: number): () => Rule {
-  let cached: Rule | undefined;
-  return () => {
-    cached ??= {
-      limiter: new RateLimiterPostgres({
-        storeClient,
-        storeType: "pool",
-        schemaName: "private",
-        tableName: "auth_rate_limits",
-        tableCreated: true,
-        clearExpiredByTimeout: true,
-        keyPrefix,
-        points,
-        duration: durationSeconds,
-      }),
-      points,
-      blockSeconds,
-    };
-    return cached;
-  };
-}
-
-const consecutive = rule("signin_email_ip", MAX_CONSECUTIVE_FAILURES, 24 * 60 * 60, CONSECUTIVE_BLOCK_SECONDS);
-const slowBrute = rule("signin_ip_day", MAX_FAILURES_PER_IP_PER_DAY, 24 * 60 * 60, 24 * 60 * 60);
-const perEmail = rule("signin_email", MAX_FAILURES_PER_EMAIL_PER_HOUR, 60 * 60, 60 * 60);
-
-// Keys are hashes: fixed length for the store's varchar(255), and no emails in clear there.
-const hash = (value: string) => createHash("sha256").update(value).digest("base64url");
 const normalize = (email: string) => email.trim().toLowerCase();
 
 function keys(ip: string, email: string) {
-  const emailHash = hash(normalize(email));
-  const ipHash = hash(ip);
+  const emailHash = limiterKey(normalize(email));
+  const ipHash = limiterKey(ip);
   return { emailHash, ipHash, emailIp: `${emailHash}:${ipHash}`, ip: ipHash, email: emailHash };
 }
 
@@ -83,13 +44,6 @@ async function hasGoodHistory(emailHash: string, ipHash: string): Promise<boolea
                  and last_success_at > now() - make_interval(days => ${GOOD_HISTORY_DAYS})`,
   );
   return Boolean(row);
-}
-
-/** "in 14 minutes", "in 45 seconds", "in 23 hours": when the caller may try again. */
-function whenAgain(seconds: number): string {
-  if (seconds < 90) return `in ${seconds} second${seconds === 1 ? "" : "s"}`;
-  if (seconds < 90 * 60) return `in ${Math.ceil(seconds / 60)} minutes`;
-  return `in ${Math.ceil(seconds / 3600)} hours`;
 }
 
 // A key is blocked once it has used up its points: `block` below pushes it over.

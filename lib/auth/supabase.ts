@@ -2,7 +2,7 @@ import "server-only";
 import { createServerClient } from "@supabase/ssr";
 import { isAuthApiError } from "@supabase/supabase-js";
 import { config } from "@/lib/config";
-import { RateLimitedError, UnauthenticatedError, UnavailableError } from "@/lib/errors";
+import { ProviderError, RateLimitedError, UnauthenticatedError, UnavailableError } from "@/lib/errors";
 import { logger } from "@/lib/log";
 import type { AuthAdapter } from "@/lib/auth/adapter";
 import { claimsSchema, sessionFromClaims, type Claims } from "@/lib/auth/claims";
@@ -73,6 +73,35 @@ export const supabaseAuth: AuthAdapter = {
     const claims = claimsSchema.safeParse(decodePayload(data.session.access_token));
     if (!claims.success) throw new UnauthenticatedError("Email or password is incorrect.");
     return sessionFromClaims(claims.data);
+  },
+
+  /**
+   * Supabase Auth proves an address by mailing it a link, unless the project confirms sign-ups
+   * without one ("Confirm email" off) while anyone may sign up ("Allow new users to sign up" on).
+   * Then anyone can hold a confirmed account, with a password, for an address they do not own; an
+   * invitation to that address then reaches the owner as a magic link into an account the other
+   * person can still sign in to. Refused until either setting changes. Read from Supabase each
+   * time (one request per invitation), so fixing the setting takes effect at once.
+   */
+  async assertSessionsProveAddresses() {
+    const supabase = config().supabase;
+    if (!supabase) throw new Error("Supabase auth adapter used without Supabase configuration");
+    let settings: { disable_signup?: unknown; mailer_autoconfirm?: unknown };
+    try {
+      const res = await fetch(`${supabase.url}/auth/v1/settings`, { headers: { apikey: supabase.publishableKey }, signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`status ${res.status}`);
+      settings = (await res.json()) as typeof settings;
+    } catch (err) {
+      logger().error({ err: (err as Error).message }, "Supabase Auth settings could not be read");
+      throw new ProviderError("Supabase Auth did not say how it confirms addresses. Try again shortly.", "auth_settings_unavailable");
+    }
+    if (settings.mailer_autoconfirm === true && settings.disable_signup !== true) {
+      throw new ProviderError(
+        "Supabase Auth lets anyone sign up with any address and does not confirm it, so an invitation cannot show who accepts it. " +
+          "In the Supabase dashboard, turn on Authentication → Sign In / Providers → Email → \"Confirm email\", or turn off \"Allow new users to sign up\".",
+        "auth_settings_unsafe",
+      );
+    }
   },
 
   async signOut(jar) {

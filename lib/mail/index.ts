@@ -1,13 +1,11 @@
 import "server-only";
-import { config } from "@/lib/config";
+import { config, ConfigError } from "@/lib/config";
+import { outboxMailer } from "@/lib/mail/outbox";
 import { smtpMailer } from "@/lib/mail/smtp";
 import { supabaseMailer } from "@/lib/mail/supabase";
 import type { Mailer } from "@/lib/mail/types";
 
-export type { InvitationMessage, Mailer } from "@/lib/mail/types";
-
-/** Nothing is sent: the inviter is given the link (embedded default without SMTP). */
-const linkMailer: Mailer = { kind: "link", sendInvitation: async () => ({ delivered: false }) };
+export type { AddressProofMessage, InvitationMessage, Mailer } from "@/lib/mail/types";
 
 const globalForMail = globalThis as unknown as { verbatimMailer?: { key: string; mailer: Mailer } };
 
@@ -17,12 +15,11 @@ export function mailer(): Mailer {
   const key = JSON.stringify(cfg.mail);
   if (globalForMail.verbatimMailer?.key !== key) {
     const mail = cfg.mail;
-    const chosen =
-      mail.kind === "smtp"
-        ? smtpMailer(mail)
-        : mail.kind === "supabase" && cfg.supabase
-          ? supabaseMailer({ url: cfg.supabase.url, secretKey: cfg.supabase.secretKey })
-          : linkMailer;
+    let chosen: Mailer;
+    if (mail.kind === "smtp") chosen = smtpMailer(mail);
+    else if (mail.kind === "link") chosen = outboxMailer({ dir: mail.outboxDir });
+    else if (cfg.supabase) chosen = supabaseMailer({ url: cfg.supabase.url, secretKey: cfg.supabase.secretKey });
+    else throw new ConfigError("Mail through Supabase Auth needs the Supabase configuration.");
     globalForMail.verbatimMailer = { key, mailer: chosen };
   }
   return globalForMail.verbatimMailer.mailer;

@@ -1,9 +1,10 @@
 import "server-only";
 import nodemailer from "nodemailer";
+import { addressProofText } from "@/lib/mail/address-proof-text";
 import { invitationText } from "@/lib/mail/invitation-text";
-import type { InvitationMessage, Mailer } from "@/lib/mail/types";
+import type { AddressProofMessage, InvitationMessage, Mailer } from "@/lib/mail/types";
 
-/** Invitations over SMTP (nodemailer): one transport per process, from SMTP_URL and MAIL_FROM. */
+/** Mail over SMTP (nodemailer): one transport per process, from SMTP_URL and MAIL_FROM. */
 export function smtpMailer({ url, from }: { url: string; from: string }): Mailer {
   const transport = nodemailer.createTransport(url);
   return {
@@ -12,6 +13,10 @@ export function smtpMailer({ url, from }: { url: string; from: string }): Mailer
       const { subject, text } = invitationText(message);
       await transport.sendMail({ from, to: message.to, subject, text });
       return { delivered: true };
+    },
+    async sendAddressProof(message: AddressProofMessage) {
+      const { subject, text } = addressProofText(message);
+      await transport.sendMail({ from, to: message.to, subject, text });
     },
   };
 }

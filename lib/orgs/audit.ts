@@ -15,6 +15,11 @@ import { ROLES } from "@/lib/rbac/policy";
  */
 
 const role = z.enum(ROLES);
+/**
+ * Why the system made a change no member made: the owner of an address proved it and took back an
+ * account nobody had proven, whose memberships end and are offered to them again (docs/adr/0027).
+ */
+const reason = z.literal("address_proven").optional();
 
 /** Voice-configuration fields as the feed names them, in the order it lists them. */
 export const VOICE_CONFIG_FIELDS = {
@@ -49,13 +54,13 @@ export const organizationEventSchema = z.discriminatedUnion("kind", [
   z.object({
     kind: z.literal("member.removed"),
     subject: z.uuid(),
-    payload: z.strictObject({ role }),
+    payload: z.strictObject({ role, reason }),
   }),
   z.object({
     kind: z.literal("invitation.created"),
     /** The invitation's id. */
     subject: z.uuid(),
-    payload: z.strictObject({ email: z.email().max(255), role }),
+    payload: z.strictObject({ email: z.email().max(255), role, reason }),
   }),
   z.object({
     kind: z.literal("invitation.revoked"),

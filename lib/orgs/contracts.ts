@@ -80,6 +80,18 @@ export const acceptInvitationResponseSchema = z.object({
 });
 export type AcceptInvitationResponse = z.infer<typeof acceptInvitationResponseSchema>;
 
+/**
+ * An invitation made again for the owner of an address, who has just proven it (docs/adr/0027):
+ * a membership the account had obtained before anyone proved the address. The link is theirs.
+ */
+export const offeredInvitationSchema = z.object({
+  orgName: z.string(),
+  role: z.enum(ROLES),
+  acceptUrl: z.string(),
+  expiresAt: z.string(),
+});
+export type OfferedInvitation = z.infer<typeof offeredInvitationSchema>;
+
 /** GET /api/invitations/preview query. */
 export const invitationPreviewQuerySchema = z.object({ token: z.string().default("") });
 

@@ -1,4 +1,5 @@
 import "server-only";
+import { auth } from "@/lib/auth";
 import { localAuth, createLocalUser } from "@/lib/auth/local";
 import type { Session } from "@/lib/auth/claims";
 import type { CookieJar } from "@/lib/auth/cookie-jar";
@@ -23,8 +24,10 @@ import type {
   CreateInvitationResponse,
   Invitation,
   InvitationPreview,
+  OfferedInvitation,
 } from "@/lib/orgs/contracts";
 import { recordOrganizationEvent } from "@/lib/orgs/audit";
+import { endMembershipOfUnprovenHolder } from "@/lib/orgs/members";
 import { hashInvitationToken, isWellFormedToken, newInvitationToken } from "@/lib/orgs/invitation-token";
 import type { Membership } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
@@ -32,9 +35,11 @@ import { isUuid } from "@/lib/http/pg-safe";
 
 /**
  * Invitations: the only way into an organization. This module is the one writer of
- * `public.invitations` (create and revoke, as the inviter under RLS); acceptance is the SQL
- * function `private.accept_invitation`, called as the invitee. Each of the three is recorded
- * (lib/orgs/audit.ts) in the transaction that makes it.
+ * `public.invitations`: create and revoke as the inviter under RLS; on the service path, record
+ * that a link was delivered to the address itself (`delivered_at`), and make invitations again
+ * for an address's owner who has just proven it (docs/adr/0027). Acceptance is the SQL function
+ * `private.accept_invitation`, called as the invitee. Each change is recorded (lib/orgs/audit.ts)
+ * in the transaction that makes it.
  *
  * The invite path never looks the invited address up: its answer, and the work behind it,
  * are the same whether or not anyone has an account with that email.
@@ -64,6 +69,8 @@ export async function createInvitation(
   if (input.role === "owner" && membership.role !== "owner") {
     throw new ForbiddenError("Only an owner can invite another owner.");
   }
+  // Consent means something only if a session for the address shows who owns it.
+  await auth().assertSessionsProveAddresses?.();
   const orgId = membership.orgId;
   const email = input.email.trim().toLowerCase();
   const { token, hash } = newInvitationToken();
@@ -106,7 +113,10 @@ export async function createInvitation(
     logger().error({ orgId, invitationId: invitation.id, mailer: mailer().kind, err: (err as Error).message }, "invitation email failed");
     throw new ProviderError("The invitation email could not be sent. Try again shortly.", "mail_failed");
   }
-  return delivered ? { invitation } : { invitation, acceptUrl };
+  if (!delivered) return { invitation, acceptUrl };
+  // Only the address got the link: accepting it proves the address (docs/adr/0027).
+  await asService((tx) => tx`update public.invitations set delivered_at = now() where id = ${invitation.id} and delivered_at is null`);
+  return { invitation };
 }
 
 /** Open invitations (not accepted, not revoked, not expired), newest first. */
@@ -170,6 +180,8 @@ interface InvitationRow {
   email: string;
   role: Role;
   expiresAt: string;
+  /** Whether the link went to the address itself (mailed), not only to the inviter. */
+  delivered: boolean;
   outcome: Outcome;
 }
 
@@ -179,7 +191,7 @@ async function findByToken(token: string): Promise<InvitationRow> {
   const hash = hashInvitationToken(token);
   const [row] = await asService((tx) => tx<InvitationRow[]>`
     select i.id, i.organization_id as "organizationId", o.name as "orgName", i.email, i.role::text as role,
-           i.expires_at::text as "expiresAt",
+           i.expires_at::text as "expiresAt", i.delivered_at is not null as delivered,
            case when i.accepted_at is not null then 'used'
                 when i.revoked_at is not null then 'revoked'
                 when i.expires_at <= now() then 'expired'
@@ -240,7 +252,10 @@ export async function acceptInvitationRequest(
 /**
  * The embedded default's one-step join: create the local account for the invitation's own
  * email (the body never names an email), sign in, accept. Someone whose account already exists
- * signs in with its password the same way; a wrong password is the generic sign-in failure.
+ * signs in with its password the same way; a wrong password is the generic sign-in failure, and
+ * the address's owner can always set the password through a proof of the address instead
+ * (lib/auth/address-proofs.ts). A new account's address counts as proven only when the link was
+ * mailed to it: a link the inviter was shown proves nothing about who accepts (docs/adr/0027).
  */
 async function acceptInvitationWithPassword(
   jar: CookieJar,
@@ -248,7 +263,7 @@ async function acceptInvitationWithPassword(
 ): Promise<{ session: Session; accepted: AcceptInvitationResponse }> {
   if (config().auth !== "local") throw refusal("unauthenticated");
   const invitation = await findByToken(input.token);
-  await createLocalUser(invitation.email, input.password);
+  await createLocalUser(invitation.email, input.password, { addressProven: invitation.delivered });
   const session = await localAuth.signIn(jar, {
     email: invitation.email,
     password: input.password,
@@ -256,4 +271,54 @@ async function acceptInvitationWithPassword(
     userAgent: input.userAgent,
   });
   return { session, accepted: await acceptInvitation(session, input.token) };
+}
+
+/**
+ * The owner of an address has just proven it and taken back an account nobody had proven before
+ * (lib/auth/address-proofs.ts, docs/adr/0027). Whoever held the account joined organizations by
+ * accepting invitations addressed to it; the owner never consented to those memberships. Each
+ * one ends (lib/orgs/members.ts) and its organization's invitation is made again, in the
+ * original inviter's name, with a link handed to the owner, who joins only the ones they choose.
+ * Kept: memberships that came from no invitation (made by whoever runs the server), and an
+ * organization's last owner (an organization always keeps one). In the caller's service
+ * transaction, which sets the password and ends the account's sessions.
+ */
+export async function offerMembershipsToProvenOwner(
+  tx: Tx,
+  { userId, email }: { userId: string; email: string },
+): Promise<{ offered: OfferedInvitation[]; kept: { orgId: string; orgName: string; role: Role }[] }> {
+  const memberships = await tx<{ orgId: string; orgName: string; role: Role; invitedBy: string | null }[]>`
+    select m.organization_id as "orgId", o.name as "orgName", m.role::text as role,
+           (select i.invited_by from public.invitations i
+            where i.organization_id = m.organization_id and i.accepted_by = m.user_id
+            order by i.accepted_at desc limit 1) as "invitedBy"
+    from public.org_members m join public.organizations o on o.id = m.organization_id
+    where m.user_id = ${userId}
+    order by o.name, m.organization_id`;
+  const offered: OfferedInvitation[] = [];
+  const kept: { orgId: string; orgName: string; role: Role }[] = [];
+  for (const m of memberships) {
+    if (!m.invitedBy || !(await endMembershipOfUnprovenHolder(tx, { orgId: m.orgId, userId, role: m.role }))) {
+      kept.push({ orgId: m.orgId, orgName: m.orgName, role: m.role });
+      continue;
+    }
+    const replaced = await tx<{ id: string; role: Role }[]>`
+      update public.invitations set revoked_at = now(), revoked_by = ${m.invitedBy}
+      where organization_id = ${m.orgId} and email = ${email} and accepted_at is null and revoked_at is null
+      returning id, role::text as role`;
+    for (const old of replaced) {
+      await recordOrganizationEvent(tx, { orgId: m.orgId, event: { kind: "invitation.revoked", subject: old.id, payload: { email, role: old.role } } });
+    }
+    const { token, hash } = newInvitationToken();
+    const [row] = await tx<{ id: string; expiresAt: string }[]>`
+      insert into public.invitations (organization_id, email, role, token_hash, invited_by, delivered_at)
+      values (${m.orgId}, ${email}, ${m.role}, ${hash}, ${m.invitedBy}, now())
+      returning id, expires_at::text as "expiresAt"`;
+    await recordOrganizationEvent(tx, {
+      orgId: m.orgId,
+      event: { kind: "invitation.created", subject: row!.id, payload: { email, role: m.role, reason: "address_proven" } },
+    });
+    offered.push({ orgName: m.orgName, role: m.role, acceptUrl: acceptUrlFor(token), expiresAt: row!.expiresAt });
+  }
+  return { offered, kept };
 }

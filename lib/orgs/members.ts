@@ -136,3 +136,29 @@ export async function removeMember(
   }
   return { previousRole: current.role };
 }
+
+/**
+ * The owner of an address has just proven it and taken back an account that nobody had proven
+ * before (lib/auth/address-proofs.ts, docs/adr/0027): a membership that account obtained is not
+ * theirs until they accept it, so it ends here, on the service path, in their transaction, and is
+ * recorded as such. The organization's last owner stays (an organization always keeps one,
+ * docs/adr/0019): answers false then, and nothing changed.
+ */
+export async function endMembershipOfUnprovenHolder(
+  tx: Tx,
+  { orgId, userId, role }: { orgId: string; userId: string; role: Role },
+): Promise<boolean> {
+  if (role === "owner") {
+    // The trigger's own check, made first so that a refusal does not fail the transaction: with
+    // the organization's row locked (as the trigger locks it), no other owner leaves meanwhile.
+    await tx`select 1 from public.organizations where id = ${orgId} for update`;
+    const [another] = await tx`
+      select 1 from public.org_members where organization_id = ${orgId} and role = 'owner' and user_id <> ${userId} limit 1`;
+    if (!another) return false;
+  }
+  const rows = await tx`
+    delete from public.org_members where organization_id = ${orgId} and user_id = ${userId} and role = ${role}`;
+  if (rows.count === 0) return false;
+  await recordOrganizationEvent(tx, { orgId, event: { kind: "member.removed", subject: userId, payload: { role, reason: "address_proven" } } });
+  return true;
+}

@@ -67,7 +67,9 @@ function apiRoutes(): { path: string; method: string }[] {
 // Public by design: probes, sign-in, and endpoints authorized by a signature instead of a session.
 // The invitation preview and accept endpoints are public too: the token is the credential, and
 // accepting checks the session itself (tests/integration/invitations.test.ts); so is the one
-// that adopts a Supabase email link's session (verified with Supabase before any cookie).
+// that adopts a Supabase email link's session (verified with Supabase before any cookie), and
+// the two that ask for and use an address proof (the link's token is the credential,
+// tests/integration/address-proof.test.ts).
 const PUBLIC = [
   /^\/api\/health\//,
   /^\/api\/webhooks\//,
@@ -75,8 +77,10 @@ const PUBLIC = [
   /^\/api\/storage\//,
   /^\/api\/auth\/sign-in$/,
   /^\/api\/auth\/session$/,
+  /^\/api\/auth\/address-proof(\/confirm)?$/,
   /^\/api\/invitations\/(preview|accept)$/,
   /^\/api\/evidence\/jwks$/,
+  /^\/api\/evidence\/tsa$/,
 ];
 
 test("every API route without a session answers 401 with the error body", async ({ request }) => {
@@ -198,4 +202,34 @@ test("switching to another organization's id answers 404", async ({ request }) =
   expect(res.status()).toBe(404);
   const members = await request.get("/api/members", { headers: { "x-organization-id": borealis } });
   expect(members.status()).toBe(404);
+});
+
+test("the owner of an address takes back the account an inviter created for it, from the sign-in page", async ({ page, playwright }) => {
+  const baseURL = test.info().project.use.baseURL!;
+  // The inviter is shown the link (no SMTP here) and creates the invitee's account themselves.
+  const email = await newMember(playwright, "taken", "the inviter's own password");
+  const inviter = await playwright.request.newContext({ baseURL });
+  expect((await inviter.post("/api/auth/sign-in", { data: { email, password: "the inviter's own password" }, headers: { "x-forwarded-for": freshIp() } })).status()).toBe(200);
+
+  await page.goto("/login");
+  await page.getByRole("link", { name: "Forgot your password, or never chose it?" }).click();
+  await expect(page.getByRole("heading", { name: "Set your password" })).toBeVisible();
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Send me a link" }).click();
+  await expect(page.getByRole("status")).toContainText("written to the server's outbox");
+
+  // Without SMTP the message is in the outbox of the server's data directory.
+  const outbox = path.resolve(".test-data/e2e/outbox");
+  const message = readdirSync(outbox).sort().map((name) => readFileSync(path.join(outbox, name), "utf8")).findLast((text) => text.includes(`To: ${email}`));
+  const link = /http:\/\/127\.0\.0\.1:\d+(\/password\/[A-Za-z0-9_-]{43})/.exec(message ?? "");
+  expect(link, message).not.toBeNull();
+
+  await page.goto(link![1]!);
+  await page.getByLabel("New password").fill("the owner's own password");
+  await page.getByLabel("Confirm password").fill("the owner's own password");
+  await page.getByRole("button", { name: "Set password and sign in" }).click();
+  await expect(page.getByRole("status")).toContainText("Every other session of this account has ended.");
+  await expect(page.getByRole("list", { name: "Invitations offered to you again" })).toContainText("Acme Health as analyst");
+  expect((await inviter.get("/api/me")).status()).toBe(401);
+  await inviter.dispose();
 });

@@ -247,6 +247,9 @@ test("a filtered list still updates live: the realtime revalidation names the fi
 test("each panel fails on its own and says so, with Retry; the others keep working", async ({ page }) => {
   await signIn(page, "operator@acme.test");
   const id = await placeCall(page.request, "+14155550147");
+  // Settled first: a live status change would refetch the detail on its own, and the Retry
+  // button this test presses would be gone before it is pressed.
+  await expect.poll(async () => ((await (await page.request.get(`/api/calls/${id}`)).json()) as { call: { status: string } }).call.status, { timeout: 60_000 }).toBe("completed");
   await page.reload();
 
   // The detail's request fails: the detail says so; the list and the form are untouched.

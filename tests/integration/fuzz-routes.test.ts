@@ -1,11 +1,14 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createLocalUser, issueSessionToken, SESSION_COOKIE } from "@/lib/auth/local";
 import { USER_LIMIT } from "@/lib/auth/user-limit";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
+import { resetConfig } from "@/lib/config";
 import { sql } from "@/lib/db/client";
 import { signWebhook, type CarrierSimulator } from "@/scripts/simulator";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
@@ -30,6 +33,11 @@ import {
  * ROUTES is the list; the guard at the end fails when a route that takes input is missing from it.
  */
 vi.mock("next/headers", () => import("@/tests/support/next-headers"));
+
+// Asking for an address proof writes a message to the outbox (no SMTP here): this run's own directory.
+const outbox = await mkdtemp(path.join(tmpdir(), "verbatim-fuzz-outbox-"));
+process.env.MAIL_OUTBOX_DIR = outbox;
+resetConfig();
 
 const SEED = 20261130;
 /** FUZZ_SCALE=0.1 for a quick look while iterating. */
@@ -630,6 +638,18 @@ export const ROUTES: FuzzRoute[] = [
     writesOn4xx: ["private.auth_rate_limits"],
   }),
   fuzzRoute({
+    file: "app/api/auth/address-proof/route.ts", method: "POST", kind: "json", runs: 100,
+    load: () => import("@/app/api/auth/address-proof/route"),
+    ...jsonRoute("/api/auth/address-proof", "POST", jsonBody({ email: OWNER_EMAIL })),
+    // Every request counts against the limits, a refused one (429) too.
+    writesOn4xx: ["private.auth_rate_limits"],
+  }),
+  fuzzRoute({
+    file: "app/api/auth/address-proof/confirm/route.ts", method: "POST", kind: "json", runs: 100,
+    load: () => import("@/app/api/auth/address-proof/confirm/route"),
+    ...jsonRoute("/api/auth/address-proof/confirm", "POST", jsonBody({ token: "dGhpcyBpcyBub3QgYSByZWFsIGFkZHJlc3MgcHJvb2Y", password: "a long enough password" })),
+  }),
+  fuzzRoute({
     file: "app/api/auth/session/route.ts", method: "POST", kind: "json", runs: 60,
     load: () => import("@/app/api/auth/session/route"),
     ...jsonRoute("/api/auth/session", "POST", jsonBody({ accessToken: "a.b.c", refreshToken: "r" })),
@@ -731,6 +751,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sim?.stop();
+  await rm(outbox, { recursive: true, force: true });
 });
 
 const figures: string[] = [];

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createClient } from "@supabase/supabase-js";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { sessionFromClaims, type Session } from "@/lib/auth/claims";
 import { resetConfig } from "@/lib/config";
 import { createInvitation as inviteAuthorized } from "@/lib/orgs/invitations";
@@ -125,5 +126,65 @@ describe("invitations in Supabase mode", () => {
     const refused = await call(otherBrowser, accept.POST, { method: "POST", body: { token: thirdToken } });
     expect(refused.status).toBe(403);
     expect(refused.body.error?.code).toBe("invitation_email_mismatch");
+  });
+});
+
+describe("an account someone else signed up for the invited address (Supabase mode)", () => {
+  afterEach(() => {
+    Object.assign(peer.settings, { disable_signup: false, mailer_autoconfirm: false });
+  });
+
+  async function owned(name: string) {
+    const org = await createOrg("base", name);
+    const ownerId = await createUser();
+    await addMembership(org, ownerId, "owner");
+    return { org, owner: sessionFromClaims(claimsFor(ownerId)) };
+  }
+
+  /** What anyone can do with the project's public key: sign up with any address and a password. */
+  const signUp = (email: string, password: string) =>
+    createClient(peer.url, peer.publishableKey, { auth: { persistSession: false, autoRefreshToken: false } }).auth.signUp({ email, password });
+
+  it("a password set at a sign-up nobody confirmed does not open the account once the invitation confirms it", async () => {
+    const { org, owner } = await owned("Signed Up For");
+    const email = `prehijacked-${Date.now()}@example.test`;
+    const squatted = await signUp(email, "the squatter's password");
+    expect(squatted.error).toBeNull();
+    expect(squatted.data.session).toBeNull();
+
+    await createInvitation(owner, org, { email, role: "admin" });
+    // Supabase invited the unconfirmed account again (it would keep the squatter's password).
+    expect(peer.emails.findLast((e) => e.to === email)).toMatchObject({ kind: "invite" });
+    const token = peer.emails.findLast((e) => e.to === email)!.redirectTo!.split("/").pop()!;
+
+    // The owner of the address opens the invitation's link: confirmed, signed in, and joins.
+    const sessionRoute = await import("@/app/api/auth/session/route");
+    const accept = await import("@/app/api/invitations/accept/route");
+    const invitee = peer.findUserByEmail(email)!;
+    const fragment = await peer.sessionFor(invitee);
+    const browser = new Browser();
+    await call(browser, sessionRoute.POST, { method: "POST", body: { accessToken: fragment.access_token, refreshToken: fragment.refresh_token } });
+    expect((await call(browser, accept.POST, { method: "POST", body: { token } })).status).toBe(200);
+
+    // The squatter's password no longer signs in to the now confirmed account.
+    const squatter = createClient(peer.url, peer.publishableKey, { auth: { persistSession: false, autoRefreshToken: false } });
+    const attempt = await squatter.auth.signInWithPassword({ email, password: "the squatter's password" });
+    expect(attempt.error?.code).toBe("invalid_credentials");
+  });
+
+  it("refuses to invite while anyone may sign up and Supabase confirms no address; either setting fixed, it invites", async () => {
+    const { org, owner } = await owned("Unconfirmed Project");
+    const { sql } = await import("@/lib/db/client");
+    peer.settings.mailer_autoconfirm = true;
+    const sent = peer.emails.length;
+    const err = await createInvitation(owner, org, { email: `any-${Date.now()}@example.test`, role: "viewer" }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502, code: "auth_settings_unsafe", message: expect.stringMatching(/Confirm email/) });
+    expect(peer.emails.length).toBe(sent);
+    expect(await sql()`select 1 from public.invitations where organization_id = ${org}`).toHaveLength(0);
+
+    peer.settings.disable_signup = true;
+    await expect(createInvitation(owner, org, { email: `closed-${Date.now()}@example.test`, role: "viewer" })).resolves.toHaveProperty("invitation");
+    Object.assign(peer.settings, { disable_signup: false, mailer_autoconfirm: false });
+    await expect(createInvitation(owner, org, { email: `confirmed-${Date.now()}@example.test`, role: "viewer" })).resolves.toHaveProperty("invitation");
   });
 });

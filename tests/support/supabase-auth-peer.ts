@@ -27,6 +27,15 @@ import {
  *   "sends" the invite email; an email that already has a user is 422 `email_exists`.
  * - `POST /auth/v1/otp?redirect_to=…` — "sends" a magic link; with `create_user: false` an
  *   unknown email is 422 `otp_disabled` ("Signups not allowed for otp"), as GoTrue answers.
+ * - `POST /auth/v1/signup` — a public sign-up with email and password: confirmed at once when
+ *   `settings.mailer_autoconfirm`, else unconfirmed (it cannot sign in) with a confirmation
+ *   "sent"; refused when `settings.disable_signup`. An address that already has an unconfirmed
+ *   user changes nothing (GoTrue: "we can't be sure of their claimed identity").
+ * - `GET  /auth/v1/settings` — the public settings (`disable_signup`, `mailer_autoconfirm`, …).
+ * - `PUT  /auth/v1/admin/users/:id` — admin only: sets the user's password.
+ * Invitations follow GoTrue's `Invite`: a confirmed user is 422 `email_exists`; an unconfirmed
+ * one (a sign-up nobody confirmed) is invited again, keeping the password it was signed up with;
+ * verifying a link (`sessionFor`) confirms the user, as GoTrue's `/verify` does.
  * Emails are not sent: they are kept in `emails`, with the link's redirect target.
  *
  * Errors follow GoTrue's `HandleResponseError`: when the request carries
@@ -35,16 +44,26 @@ import {
  * `{ code: <status>, error_code, msg }`. Like Supabase's gateway, every request must carry
  * the project's key in `apikey`.
  *
- * Differences from the real service, on purpose: users live in memory, there is no email
- * confirmation, captcha, MFA or rate limiting unless a test injects a 429 with `injectError`.
+ * Differences from the real service, on purpose: users live in memory, there is no captcha, MFA
+ * or rate limiting unless a test injects a 429 with `injectError`.
  */
 
 export interface PeerUser {
   id: string;
   email: string;
-  password: string;
+  /** Null: none set (an invited user before it verifies). */
+  password: string | null;
   userMetadata: Record<string, unknown>;
   createdAt: string;
+  /** When the address was confirmed; null until then (a sign-up or an invitation not yet verified). */
+  confirmedAt: string | null;
+  invitedAt: string | null;
+}
+
+/** What `GET /auth/v1/settings` answers that Verbatim reads; tests change them. */
+export interface PeerSettings {
+  disable_signup: boolean;
+  mailer_autoconfirm: boolean;
 }
 
 /** The claims of a Supabase access token. */
@@ -110,7 +129,7 @@ export interface InjectedError {
 
 /** An email the peer would have sent. */
 export interface PeerEmail {
-  kind: "invite" | "magiclink";
+  kind: "invite" | "magiclink" | "confirmation";
   to: string;
   /** Where the link in the email leads after verification (`redirect_to`). */
   redirectTo: string | undefined;
@@ -124,14 +143,21 @@ export interface SupabaseAuthPeer {
   readonly secretKey: string;
   /** Emails sent, in order. */
   readonly emails: PeerEmail[];
+  /** The project's Auth settings (Supabase's defaults: sign-ups open, addresses confirmed by email). */
+  readonly settings: PeerSettings;
   findUserByEmail(email: string): PeerUser | undefined;
   /** The `kid` of the served signing key. */
   readonly kid: string;
   /** Every request received, in order. */
   readonly requests: RecordedRequest[];
   requestsTo(method: string, path: string): RecordedRequest[];
+  /** A confirmed user, as if it had signed up and confirmed its address. */
   addUser(input: { email: string; password: string; id?: string; userMetadata?: Record<string, unknown> }): PeerUser;
-  /** Starts a server-side session for the user and returns what `/token` would answer. */
+  /**
+   * What `/verify` does when the user opens an email's link: confirms the address (an invited user
+   * without a password gets a random one, as GoTrue gives), starts a session and returns what
+   * `/token` would answer.
+   */
   sessionFor(user: PeerUser, options?: { expiresIn?: number }): Promise<SessionResponse>;
   /** Signs an access token: Supabase-shaped defaults, overridden by `claims`. */
   signAccessToken(claims: Partial<AccessTokenClaims> & { sub: string }, options?: SignOptions): Promise<string>;
@@ -184,6 +210,7 @@ export async function startSupabaseAuthPeer(
   const publishableKey = options.publishableKey ?? "sb_publishable_test_peer";
   const secretKey = options.secretKey ?? "sb_secret_test_peer";
   const emails: PeerEmail[] = [];
+  const settings: PeerSettings = { disable_signup: false, mailer_autoconfirm: false };
   const kid = randomUUID();
   const served = await keyPair();
   const foreign = await keyPair();
@@ -210,9 +237,10 @@ export async function startSupabaseAuthPeer(
       aud: "authenticated",
       role: "authenticated",
       email: user.email,
-      email_confirmed_at: user.createdAt,
+      email_confirmed_at: user.confirmedAt,
       phone: "",
-      confirmed_at: user.createdAt,
+      confirmed_at: user.confirmedAt,
+      ...(user.invitedAt ? { invited_at: user.invitedAt } : {}),
       last_sign_in_at: new Date().toISOString(),
       app_metadata: { provider: "email", providers: ["email"] },
       user_metadata: { ...identityData, ...user.userMetadata },
@@ -334,9 +362,10 @@ export async function startSupabaseAuthPeer(
     const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
     const user = [...users.values()].find((u) => u.email === email);
     // One answer for an unknown email and a wrong password, as GoTrue gives.
-    if (!user || body.password !== user.password) {
+    if (!user || user.password === null || body.password !== user.password) {
       throw new AuthApiFailure(400, "invalid_credentials", "Invalid login credentials");
     }
+    if (!user.confirmedAt) throw new AuthApiFailure(400, "email_not_confirmed", "Email not confirmed");
     return sessionResponse(startSession(user));
   }
 
@@ -381,13 +410,53 @@ export async function startSupabaseAuthPeer(
       const body = await readJson(req);
       const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
       if (!email.includes("@")) throw new AuthApiFailure(400, "validation_failed", "Unable to validate email address: invalid format");
-      if (findUserByEmail(email)) {
+      const now = new Date().toISOString();
+      let user = findUserByEmail(email);
+      if (user?.confirmedAt) {
         throw new AuthApiFailure(422, "email_exists", "A user with this email address has already been registered");
       }
-      const user: PeerUser = { id: randomUUID(), email, password: randomUUID(), userMetadata: {}, createdAt: new Date().toISOString() };
-      users.set(user.id, user);
+      if (!user) {
+        user = { id: randomUUID(), email, password: null, userMetadata: {}, createdAt: now, confirmedAt: null, invitedAt: null };
+        users.set(user.id, user);
+      }
+      // An unconfirmed user (a sign-up nobody confirmed) is invited as it is, password and all.
+      user.invitedAt = now;
       emails.push({ kind: "invite", to: email, redirectTo: query.get("redirect_to") ?? undefined });
-      return { status: 200, body: { ...userJson(user), email_confirmed_at: null, confirmed_at: null, invited_at: user.createdAt } };
+      return { status: 200, body: userJson(user) };
+    }
+    if (method === "POST" && path === "/auth/v1/signup") {
+      if (settings.disable_signup) throw new AuthApiFailure(422, "signup_disabled", "Signups not allowed for this instance");
+      const body = await readJson(req);
+      const email = typeof body.email === "string" ? body.email.trim().toLowerCase() : "";
+      const password = typeof body.password === "string" ? body.password : "";
+      if (!email.includes("@") || password.length < 6) throw new AuthApiFailure(422, "validation_failed", "Signup requires a valid password");
+      const existing = findUserByEmail(email);
+      if (existing?.confirmedAt) {
+        if (settings.mailer_autoconfirm) throw new AuthApiFailure(422, "user_already_exists", "User already registered");
+        return { status: 200, body: { ...userJson(existing), id: randomUUID(), identities: [] } };
+      }
+      if (existing) return { status: 200, body: userJson(existing) };
+      const now = new Date().toISOString();
+      const user: PeerUser = { id: randomUUID(), email, password, userMetadata: {}, createdAt: now, confirmedAt: settings.mailer_autoconfirm ? now : null, invitedAt: null };
+      users.set(user.id, user);
+      if (user.confirmedAt) return { status: 200, body: await sessionResponse(startSession(user)) };
+      emails.push({ kind: "confirmation", to: email, redirectTo: query.get("redirect_to") ?? undefined });
+      return { status: 200, body: userJson(user) };
+    }
+    if (method === "GET" && path === "/auth/v1/settings") {
+      return {
+        status: 200,
+        body: { external: { email: true, phone: false }, disable_signup: settings.disable_signup, mailer_autoconfirm: settings.mailer_autoconfirm, phone_autoconfirm: false, sms_provider: "", saml_enabled: false },
+      };
+    }
+    const adminUser = /^\/auth\/v1\/admin\/users\/([^/]+)$/.exec(path);
+    if (method === "PUT" && adminUser) {
+      if (headerValue(req, "apikey") !== secretKey) throw new AuthApiFailure(403, "not_admin", "User not allowed");
+      const user = users.get(adminUser[1]!);
+      if (!user) throw new AuthApiFailure(404, "user_not_found", "User not found");
+      const body = await readJson(req);
+      if (typeof body.password === "string") user.password = body.password;
+      return { status: 200, body: userJson(user) };
     }
     if (method === "POST" && path === "/auth/v1/otp") {
       const body = await readJson(req);
@@ -467,16 +536,22 @@ export async function startSupabaseAuthPeer(
     publishableKey,
     secretKey,
     emails,
+    settings,
     findUserByEmail,
     kid,
     requests,
     requestsTo: (method, path) => requests.filter((r) => r.method === method && r.path === path),
     addUser({ email, password, id = randomUUID(), userMetadata = {} }) {
-      const user: PeerUser = { id, email: email.trim().toLowerCase(), password, userMetadata, createdAt: new Date().toISOString() };
+      const now = new Date().toISOString();
+      const user: PeerUser = { id, email: email.trim().toLowerCase(), password, userMetadata, createdAt: now, confirmedAt: now, invitedAt: null };
       users.set(id, user);
       return user;
     },
-    sessionFor: async (user, { expiresIn } = {}) => sessionResponse(startSession(user), expiresIn),
+    sessionFor: async (user, { expiresIn } = {}) => {
+      user.confirmedAt ??= new Date().toISOString();
+      if (user.password === null && user.invitedAt) user.password = randomBytes(32).toString("base64url");
+      return sessionResponse(startSession(user), expiresIn);
+    },
     signAccessToken,
     isRefreshTokenActive(refreshToken) {
       const row = refreshTokens.get(refreshToken);

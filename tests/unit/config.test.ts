@@ -50,7 +50,8 @@ describe("config", () => {
   });
 
   it("chooses how invitations are delivered, and names the missing half of an SMTP set", () => {
-    expect(parseConfig({}).mail).toEqual({ kind: "link" });
+    expect(parseConfig({}).mail).toEqual({ kind: "link", outboxDir: ".data/outbox" });
+    expect(parseConfig({ MAIL_OUTBOX_DIR: "/tmp/outbox" }).mail).toEqual({ kind: "link", outboxDir: "/tmp/outbox" });
     expect(parseConfig(supabase).mail).toEqual({ kind: "supabase" });
     const smtp = { SMTP_URL: "smtp://u:p@mail.example.com:587", MAIL_FROM: "Verbatim <no-reply@example.com>" };
     expect(parseConfig(smtp).mail).toEqual({ kind: "smtp", url: smtp.SMTP_URL, from: smtp.MAIL_FROM });

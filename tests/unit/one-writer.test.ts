@@ -57,6 +57,18 @@ describe("one writer per record", () => {
     expect(writersOf(/(update|delete\s+from)\s+public\.survey_answers\b/i, code)).toEqual([]);
   });
 
+  it("writes invitations from lib/orgs/invitations.ts only", () => {
+    expect(writersOf(/(insert\s+into|update|delete\s+from)\s+public\.invitations\b/i, code)).toEqual([path.join("lib", "orgs", "invitations.ts")]);
+  });
+
+  it("writes local accounts and sessions from lib/auth/local.ts (and the demo seed), address proofs from lib/auth/address-proofs.ts", () => {
+    expect(writersOf(/(insert\s+into|update|delete\s+from)\s+auth\.(users|sessions)\b/i, code)).toEqual([
+      path.join("lib", "auth", "local.ts"),
+      path.join("lib", "db", "seed.ts"),
+    ]);
+    expect(writersOf(/(insert\s+into|update|delete\s+from)\s+private\.address_proofs\b/i, code)).toEqual([path.join("lib", "auth", "address-proofs.ts")]);
+  });
+
   it("inserts organization events in one SQL function, called from lib/orgs/audit.ts only", () => {
     const insert = /insert\s+into\s+public\.organization_events\b/i;
     expect(writersOf(insert, code)).toEqual([]);

@@ -28,6 +28,8 @@ const PUBLIC: Record<string, string> = {
   "app/api/storage/[...path]/route.ts": "the URL's signature is the authorization",
   "app/api/invitations/preview/route.ts": "the invitation token is the credential",
   "app/api/invitations/accept/route.ts": "the session is optional: signed out, a password creates the invited account",
+  "app/api/auth/address-proof/route.ts": "asks for a link sent to the address itself; the same answer for every address",
+  "app/api/auth/address-proof/confirm/route.ts": "the link's token is the credential: it proves the address",
 };
 
 /** Signed in, but acting in no organization (so `organization_required` would be wrong). */
