@@ -4,7 +4,8 @@ import pino from "pino";
 
 /**
  * A sealed, completed call with a stored recording of `bytes` random bytes (nothing compresses
- * them), in a new organization named `orgName`: what `bench:export` and `bench:verify` export.
+ * them), in the organization named `orgName` (made when there is none): what `bench:export` and
+ * `bench:verify` export.
  * The bytes stream into storage through lib/storage a MiB at a time; the call is sealed with the
  * real sealing job code. Imports the database lazily, so the caller sets DATABASE_URL first.
  */
@@ -13,7 +14,8 @@ export async function sealedCallWithRecording({ orgName, bytes }: { orgName: str
   const { storage } = await import("@/lib/storage");
   const { sealCall } = await import("@/lib/evidence-sealing/seal-call");
   const { orgId, callId, userId } = await asService(async (tx) => {
-    const [org] = await tx<{ id: string }[]>`insert into public.organizations (name, plan) values (${orgName}, 'global') returning id`;
+    const [found] = await tx<{ id: string }[]>`select id from public.organizations where name = ${orgName} order by created_at limit 1`;
+    const [org] = found ? [found] : await tx<{ id: string }[]>`insert into public.organizations (name, plan) values (${orgName}, 'global') returning id`;
     const [user] = await tx<{ id: string }[]>`insert into auth.users (email) values (${`bench-${randomUUID().slice(0, 8)}@example.test`}) returning id`;
     const [call] = await tx<{ id: string }[]>`
       insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier, status,

@@ -44,6 +44,9 @@ const { values } = parseArgs({
   },
 });
 const MIB = 1024 ** 2;
+// The bundles are the analyst's organization's: the verify API checks a bundle against the
+// organization's own log, and another organization's evidence does not verify there.
+const ANALYST_ORG = "Acme Health";
 const RECORDING_BYTES = Math.round(Number(values.mb) * MIB);
 const ROUNDS = Number(values.rounds);
 const PORT = Number(values.port);
@@ -244,7 +247,7 @@ async function genuineBundle(bytes: number): Promise<string> {
   const file = path.join(DATA, `bundle-${bytes}.zip`);
   if (existsSync(file)) return file;
   console.log(`making a sealed call with a ${mb(bytes)} MB recording and exporting its bundle…`);
-  const { orgId, callId, userId } = await sealedCallWithRecording({ orgName: "Bench verify", bytes });
+  const { orgId, callId, userId } = await sealedCallWithRecording({ orgName: ANALYST_ORG, bytes });
   const bundle = await asService((tx) => exportEvidence(tx, { orgId, callId, actorUserId: userId, requestId: `bench-${randomUUID()}` }));
   // Written aside and renamed, so an interrupted run never leaves half a bundle to reuse.
   await pipeline(Readable.fromWeb(bundle.body as never), createWriteStream(`${file}.part`));
