@@ -217,7 +217,12 @@ function send(args: { method: string; path: string; body?: Buffer | Readable; le
     });
     req.on("finish", () => (sent = (performance.now() - started) / 1000));
     req.on("error", (error) => {
-      if (!answered) reject(error);
+      if (answered) return;
+      // A refusal (413 by Content-Length) can close the socket while the body is still being
+      // written: the write fails, and the answer may still be on its way. Wait for it briefly.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "EPIPE" || code === "ECONNRESET") setTimeout(() => answered || reject(error), 2000);
+      else reject(error);
     });
     if (args.body instanceof Readable) {
       args.body.on("error", () => undefined);
