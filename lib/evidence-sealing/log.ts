@@ -65,15 +65,6 @@ export async function insertExportStatement(
   return row!;
 }
 
-/** Where an export statement sits in the organization's log, by the SHA-256 of its payload. */
-export async function exportStatementBySha256(tx: Tx, { orgId, sha256 }: { orgId: string; sha256: string }): Promise<{ id: string; callId: string; leafIndex: number; jws: string } | undefined> {
-  const [row] = await tx<{ id: string; callId: string; leafIndex: string; jws: string }[]>`
-    select s.id, s.call_id as "callId", e.leaf_index::text as "leafIndex", s.jws
-    from public.evidence_export_statements s join public.evidence_log_entries e on e.export_statement_id = s.id and e.organization_id = s.organization_id
-    where s.organization_id = ${orgId} and s.statement_sha256 = ${sha256}`;
-  return row ? { ...row, leafIndex: Number(row.leafIndex) } : undefined;
-}
-
 /** The organization's leaf hashes, for RFC 9162 roots and proofs (lib/evidence/merkle.ts). */
 export function logReader(tx: Tx, orgId: string): LeafHashReader {
   return {

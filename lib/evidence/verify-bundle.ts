@@ -302,7 +302,8 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
   const versions = new Map<number, { jws: string; manifest: Manifest; sha256: string }>([[manifest.version, { jws, manifest, sha256: manifestSha }]]);
   for (let v = 1; v < manifest.version; v++) {
     const name = versionFileName(v);
-    const vText = (await bundle.read(name)) === undefined ? undefined : new TextDecoder().decode(await bundle.read(name)).trim();
+    const vBytes = await bundle.read(name);
+    const vText = vBytes === undefined ? undefined : new TextDecoder().decode(vBytes).trim();
     if (vText === undefined) {
       fail({ check: "versions.chain", subject: `version ${v}`, reason: "missing", message: `${name} is not in the bundle: the chain from version 1 to ${manifest.version} cannot be followed.` });
       continue;
