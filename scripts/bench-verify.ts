@@ -225,8 +225,15 @@ function send(args: { method: string; path: string; body?: Buffer | Readable; le
       else reject(error);
     });
     if (args.body instanceof Readable) {
-      args.body.on("error", () => undefined);
-      args.body.pipe(req);
+      const body = args.body;
+      body.on("error", () => undefined);
+      if (args.length === undefined) body.pipe(req);
+      else {
+        // A declared length the server refuses is answered from the headers alone; sending the
+        // body first would race that answer (the socket closes under the write: EPIPE).
+        req.flushHeaders();
+        setTimeout(() => answered || body.pipe(req), 250);
+      }
     } else req.end(args.body);
   });
 }
