@@ -13,7 +13,7 @@ export async function register() {
   }
   // The embedded default runs background jobs in this process (JOBS_IN_PROCESS); production
   // usually runs `npm run worker` instead. Failing to start is logged, never fatal.
-  const { startInProcessWorker } = await import("@/lib/jobs/worker");
+  const { startInProcessWorker } = await import("@/lib/worker/runner");
   await startInProcessWorker();
 }
 

@@ -1,18 +1,20 @@
 import { redirect } from "next/navigation";
 import { requestSession } from "@/lib/auth";
 import { withWorkspace } from "@/lib/auth/active-org";
-import { CarrierNote } from "@/components/carrier-note";
+import { CarrierNote } from "@/components/calls/carrier-note";
 import { LazyOrgChooser, LazyOrgSwitcher, LazySettingsButton } from "@/components/lazy-panels";
-import { SignOutButton } from "@/components/sign-out-button";
-import { VoiceOperations, type VoiceOperationsProps } from "@/components/voice-operations";
+import { SignOutButton } from "@/components/session/sign-out-button";
+import { VoiceOperations, type VoiceOperationsProps } from "@/components/calls/voice-operations";
 import { callFilterSchema, CALL_FILTER_KEYS, type CallFilter } from "@/lib/calls/contracts";
-import { getCallDetail, listCalls, viewFor } from "@/lib/calls/queries";
+import { listCalls } from "@/lib/calls/queries";
+import { getCallDetail } from "@/lib/call-detail/detail";
+import { viewFor } from "@/lib/calls/call-view";
 import { config } from "@/lib/config";
 import type { Tx } from "@/lib/db";
 import { check, type Membership } from "@/lib/rbac/authorize";
 import { allows } from "@/lib/rbac/policy";
 import { getVoiceConfig } from "@/lib/calls/voice-config";
-import { isUuid } from "@/lib/http/pg-safe";
+import { isUuid } from "@/lib/pg-safe";
 
 type SearchParams = Record<string, string | string[] | undefined>;
 

@@ -7,9 +7,9 @@ import { lazy, Suspense, type ComponentProps } from "react";
  * only for members of several; Settings only for owners and admins), loaded when shown, so everyone else's first load does not
  * carry them. The server page renders these instead of the panels themselves.
  */
-const OrgSwitcher = lazy(() => import("@/components/org-switcher").then((m) => ({ default: m.OrgSwitcher })));
-const SettingsButton = lazy(() => import("@/components/settings-button").then((m) => ({ default: m.SettingsButton })));
-const OrgChooser = lazy(() => import("@/components/org-chooser").then((m) => ({ default: m.OrgChooser })));
+const OrgSwitcher = lazy(() => import("@/components/session/org-switcher").then((m) => ({ default: m.OrgSwitcher })));
+const SettingsButton = lazy(() => import("@/components/settings/settings-button").then((m) => ({ default: m.SettingsButton })));
+const OrgChooser = lazy(() => import("@/components/session/org-chooser").then((m) => ({ default: m.OrgChooser })));
 
 const loading = <p className="text-sm text-muted">Loading…</p>;
 

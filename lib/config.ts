@@ -156,7 +156,7 @@ export interface Config {
   jobsInProcess: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   sentryDsn: string | undefined;
-  /** Who may set the client address through X-Forwarded-For (scripts/server.ts). */
+  /** Who may set the client address through X-Forwarded-For (bin/server.ts). */
   proxyTrust: { hops: number; proxies: string[] };
   /**
    * Evidence sealing: the signing keys (EVIDENCE_SIGNING_KEY…, or a directory the embedded

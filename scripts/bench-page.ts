@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
 import http from "node:http";
 import postgres from "postgres";
-import { DEMO_USERS } from "@/lib/db/seed";
+import { DEMO_USERS } from "@/scripts/seed";
 import { benchDatabaseUrl, percentile, signInCookie } from "@/scripts/bench-support";
 import { BENCH_CALLS, RARE_PHRASE, seedBenchCalls } from "@/scripts/bench-page-seed";
 import { scriptUrls } from "@/scripts/page-scripts";

@@ -3,7 +3,7 @@
  * sign-in, and percentiles. Development tooling, like the rest of scripts/.
  */
 import http from "node:http";
-import { DEMO_PASSWORD } from "@/lib/db/seed";
+import { DEMO_PASSWORD } from "@/scripts/seed";
 
 /** The database to measure: --database-url, else DATABASE_URL, else the embedded one `npm start` runs for this app port. */
 export function benchDatabaseUrl(base: string, given: string | undefined): string {

@@ -105,18 +105,18 @@ async function startApp(): Promise<{ app: ChildProcess; pid: number }> {
   return { app, pid: serverPid() };
 }
 
-/** The Next.js server process (scripts/server.ts on this port), which `npm start` runs as its child. */
+/** The Next.js server process (bin/server.ts on this port), which `npm start` runs as its child. */
 function serverPid(): number {
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (args.some((a) => a.endsWith("scripts/server.ts")) && args.includes(String(PORT))) return Number(entry);
+      if (args.some((a) => a.endsWith("bin/server.ts")) && args.includes(String(PORT))) return Number(entry);
     } catch {
       // gone meanwhile
     }
   }
-  throw new Error(`no scripts/server.ts process on port ${PORT}`);
+  throw new Error(`no bin/server.ts process on port ${PORT}`);
 }
 
 async function stopApp(app: ChildProcess): Promise<void> {

@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   if (ONLY.has("floor")) results.push(await trivialRequests(client, "floor", "HEAD", requests, failures));
 
   // (d) the dispatch floor: the same route through the direct dispatch webhooks use
-  // (scripts/machine-routes.ts): what HTTP, the adapter and the wrapper cost on their own.
+  // (bin/machine-routes.ts): what HTTP, the adapter and the wrapper cost on their own.
   if (ONLY.has("dispatch")) results.push(await trivialRequests(client, "dispatch", "GET", requests, failures));
   client.close();
 

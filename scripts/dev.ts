@@ -3,7 +3,7 @@
  * DATABASE_URL is set), applies migrations, seeds the demo organizations, starts the carrier
  * simulator and, in the same process, the transcriber simulator (AssemblyAI's stand-in), then Next.js; prints the URL and the demo sign-ins. Ctrl-C stops everything.
  *
- *   --production      serve the existing build (scripts/server.ts) instead of Turbopack dev
+ *   --production      serve the existing build (bin/server.ts) instead of Turbopack dev
  *   --port N          app port (default PORT or 3000)
  *   --data-dir DIR    where Postgres data, storage, the outbox and the session secret live (default .data)
  *   --fresh           delete the data directory first (tests)
@@ -14,11 +14,11 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { EmbeddedPostgresError, embeddedLayout, portIsFree, startEmbeddedPostgres, type EmbeddedDatabase } from "@/lib/db/embedded";
+import { EmbeddedPostgresError, embeddedLayout, portIsFree, startEmbeddedPostgres, type EmbeddedDatabase } from "@/scripts/embedded-postgres";
 import { connect } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
-import { installJobSchema } from "@/lib/jobs/schema";
-import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from "@/lib/db/seed";
+import { installJobSchema } from "@/lib/worker/schema";
+import { DEMO_PASSWORD, DEMO_USERS, seedDemo } from "@/scripts/seed";
 import {
   speechProblem,
   startAssemblyAISimulator,
@@ -218,11 +218,11 @@ async function main(): Promise<void> {
     console.log(`• transcriber simulator at ${transcriber.url} (transcription is simulated)`);
   }
 
-  // Our own server in front of Next (scripts/server.ts), in development as in production: it
+  // Our own server in front of Next (bin/server.ts), in development as in production: it
   // decides the client address from the socket. No react-server condition here: Next renders
   // both server and client React in that process and picks its conditions itself.
   // `node --import tsx` rather than the tsx CLI: one process, so a signal reaches it directly.
-  const serverArgs = ["--import", "tsx", "scripts/server.ts", "--hostname", host, "--port", String(port), ...(args.production ? [] : ["--dev"])];
+  const serverArgs = ["--import", "tsx", "bin/server.ts", "--hostname", host, "--port", String(port), ...(args.production ? [] : ["--dev"])];
   const child = spawn(process.execPath, serverArgs, { env, stdio: "inherit" });
 
   let stopping = false;

@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { DEMO_PASSWORD } from "@/lib/db/seed";
+import { DEMO_PASSWORD } from "@/scripts/seed";
 import { attr, scriptUrls } from "@/scripts/page-scripts";
 
 const { values } = parseArgs({

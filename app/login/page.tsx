@@ -2,7 +2,7 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { getSession } from "@/lib/auth";
 import { safeNextPath } from "@/lib/auth/gate";
-import { SignInForm } from "@/components/sign-in-form";
+import { SignInForm } from "@/components/session/sign-in-form";
 import { config } from "@/lib/config";
 
 export const dynamic = "force-dynamic";

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { AddressProofRequestForm } from "@/components/address-proof-request";
+import { AddressProofRequestForm } from "@/components/session/address-proof-request";
 import { config } from "@/lib/config";
 
 export const dynamic = "force-dynamic";

@@ -1,7 +1,7 @@
 import "server-only";
 import type { ActivityEvent, ActivityResponse, ActivitySource } from "@/lib/activity/contracts";
 import { ACTIVITY_SOURCES } from "@/lib/activity/contracts";
-import { maskNumber, viewFor } from "@/lib/calls/queries";
+import { maskNumber, viewFor } from "@/lib/calls/call-view";
 import { summarizeEvent } from "@/lib/calls/timeline";
 import type { Tx } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Session } from "@/lib/auth/claims";
+import type { Session } from "@/lib/db/claims";
 import { ORG_HEADER } from "@/lib/auth/contracts";
 import type { RequestSession } from "@/lib/auth";
 import { withRequest, withUser, type Tx } from "@/lib/db";

@@ -1,5 +1,5 @@
 import type { CookieJar } from "@/lib/auth/cookie-jar";
-import type { Claims, Session } from "@/lib/auth/claims";
+import type { Claims, Session } from "@/lib/db/claims";
 import type { SignInRequest } from "@/lib/auth/contracts";
 
 /** The sign-in request's body plus where it came from. */

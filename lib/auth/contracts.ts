@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ROLES } from "@/lib/rbac/policy";
-import { membershipSchema, offeredInvitationSchema } from "@/lib/orgs/contracts";
+import { membershipSchema } from "@/lib/rbac/membership";
 
 /**
  * The session API's request and response bodies (sign-in, sign-out, email-link sessions, who am
@@ -12,7 +12,7 @@ import { membershipSchema, offeredInvitationSchema } from "@/lib/orgs/contracts"
  * Names the organization a request acts on, for API clients and the page's client islands; the
  * server falls back to the user's stored choice without it (lib/auth/active-org.ts).
  */
-export { ORG_HEADER } from "@/lib/auth/org-header";
+export { ORG_HEADER } from "@/lib/rbac/org-header";
 
 /** The signed-in person; `email` is absent when the identity provider has none. */
 export const sessionUserSchema = z.object({ id: z.string(), email: z.string().optional() });
@@ -35,6 +35,18 @@ export type EmailLinkSessionRequest = z.infer<typeof emailLinkSessionRequestSche
 /** The answer to signing in, by password or by email link. */
 export const signedInResponseSchema = z.object({ user: sessionUserSchema });
 export type SignedInResponse = z.infer<typeof signedInResponseSchema>;
+
+/**
+ * An invitation made again for the owner of an address, who has just proven it (docs/adr/0027):
+ * a membership the account had obtained before anyone proved the address. The link is theirs.
+ */
+export const offeredInvitationSchema = z.object({
+  orgName: z.string(),
+  role: z.enum(ROLES),
+  acceptUrl: z.string(),
+  expiresAt: z.string(),
+});
+export type OfferedInvitation = z.infer<typeof offeredInvitationSchema>;
 
 /**
  * POST /api/auth/address-proof (embedded default): ask for a link, sent to the address only, that

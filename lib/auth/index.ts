@@ -3,13 +3,13 @@ import { cookies } from "next/headers";
 import { config } from "@/lib/config";
 import { UnauthenticatedError } from "@/lib/errors";
 import type { AuthAdapter } from "@/lib/auth/adapter";
-import type { Session } from "@/lib/auth/claims";
+import type { Session } from "@/lib/db/claims";
 import type { CookieJar } from "@/lib/auth/cookie-jar";
 import { localAuth } from "@/lib/auth/local";
 import { supabaseAuth } from "@/lib/auth/supabase";
 import { assertUserWithinLimit } from "@/lib/auth/user-limit";
 
-export type { Session } from "@/lib/auth/claims";
+export type { Session } from "@/lib/db/claims";
 
 /** The adapter for this deployment, chosen once from the config. */
 export function auth(): AuthAdapter {

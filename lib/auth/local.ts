@@ -5,11 +5,11 @@ import { config, ConfigError } from "@/lib/config";
 import { asService, type Tx } from "@/lib/db";
 import { UnauthenticatedError } from "@/lib/errors";
 import type { AuthAdapter, SignInInput } from "@/lib/auth/adapter";
-import { claimsSchema, sessionFromClaims, type Claims, type Session } from "@/lib/auth/claims";
+import { claimsSchema, sessionFromClaims, type Claims, type Session } from "@/lib/db/claims";
 import { cookieValue, secureCookies, type CookieJar } from "@/lib/auth/cookie-jar";
 import { hashPassword, verifyPassword } from "@/lib/auth/passwords";
 import { assertSignInAllowed, recordSignInFailure, recordSignInSuccess } from "@/lib/auth/sign-in-limiter";
-import { isUuid } from "@/lib/http/pg-safe";
+import { isUuid } from "@/lib/pg-safe";
 
 /**
  * The embedded default's sign-in: email and password (Argon2id) in `auth.users`, a session row
@@ -95,7 +95,7 @@ export async function createLocalUser(
 }
 
 /**
- * The owner of the address has proven it (lib/auth/address-proofs.ts): their password replaces
+ * The owner of the address has proven it (lib/orgs/address-proofs.ts): their password replaces
  * whatever the account had, the address is marked proven, and every session of the account ends
  * (each deleted row revokes its token at once and closes its live streams). In the caller's
  * service transaction. Answers whether the address was proven before.

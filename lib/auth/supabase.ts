@@ -3,9 +3,9 @@ import { createServerClient } from "@supabase/ssr";
 import { isAuthApiError } from "@supabase/supabase-js";
 import { config } from "@/lib/config";
 import { ProviderError, RateLimitedError, UnauthenticatedError, UnavailableError } from "@/lib/errors";
-import { logger } from "@/lib/log";
+import { logger } from "@/lib/logger";
 import type { AuthAdapter } from "@/lib/auth/adapter";
-import { claimsSchema, sessionFromClaims, type Claims } from "@/lib/auth/claims";
+import { claimsSchema, sessionFromClaims, type Claims } from "@/lib/db/claims";
 import { secureCookies, type CookieJar } from "@/lib/auth/cookie-jar";
 import { assertSignInAllowed, recordSignInFailure, recordSignInSuccess } from "@/lib/auth/sign-in-limiter";
 

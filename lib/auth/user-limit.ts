@@ -1,5 +1,5 @@
 import "server-only";
-import { Limit } from "@/lib/http/rate-limits";
+import { Limit } from "@/lib/rate-limits";
 
 /**
  * Requests per signed-in user to the member API, counted where the session is resolved

@@ -1,6 +1,6 @@
 import "server-only";
 import type { CallFilter, CallHighlightsResponse, HighlightFragment, SearchMatch } from "@/lib/calls/contracts";
-import type { CallView } from "@/lib/calls/queries";
+import type { CallView } from "@/lib/calls/call-view";
 import type { Tx } from "@/lib/db";
 import { ForbiddenError, UnprocessableError, ValidationError } from "@/lib/errors";
 import { POLICY, type Action } from "@/lib/rbac/policy";

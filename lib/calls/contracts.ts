@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { modulationSnapshotSchema, e164Schema, flowSchema, shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
+import { modulationSnapshotSchema, e164Schema, flowSchema } from "@/lib/calls/snapshot";
+import { shopperScriptSchema, surveySchema, versionRefSchema } from "@/lib/surveys/documents";
 import { CALL_STATUSES } from "@/lib/calls/state-machine";
-import { scorecardSchema } from "@/lib/intelligence/scorer";
-import { versionRefSchema } from "@/lib/surveys/documents";
+import { scorecardSchema } from "@/lib/surveys/scorer";
 
 /**
  * The call API's request and response bodies, each defined once as a zod schema with its type

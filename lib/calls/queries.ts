@@ -1,51 +1,18 @@
 import "server-only";
 import { callPage, encodeCursor, matchColumn, planForValues, searchMatch } from "@/lib/calls/call-search";
-import type { CallDetail, CallFilter, CallListResponse, CallSummary, CustodyEventView } from "@/lib/calls/contracts";
-import { latestRecordingColumn, recordingsOfCall, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
-import { surveyAnswersOfCall } from "@/lib/calls/survey-answers";
-import { emailsOf } from "@/lib/orgs/members";
-import { readTimeline } from "@/lib/calls/timeline";
-import { custodyEventsOfCall } from "@/lib/evidence-sealing/custody";
-import { manifestVersionsOfCall } from "@/lib/evidence-sealing/manifests";
-import { transcriptionDetail } from "@/lib/intelligence/transcript-view";
-import { modulationSnapshotSchema, type ModulationSnapshot, type Flow } from "@/lib/calls/snapshot";
+import { maskNumber, type CallView } from "@/lib/calls/call-view";
+import type { CallFilter, CallListResponse, CallSummary } from "@/lib/calls/contracts";
+import { latestRecordingColumn, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
+import { modulationSnapshotSchema, type Flow } from "@/lib/calls/snapshot";
 import type { CallStatus } from "@/lib/calls/state-machine";
 import type { Tx } from "@/lib/db";
-import type { Membership } from "@/lib/rbac/authorize";
-import { allows } from "@/lib/rbac/policy";
 
 /**
  * Reads of calls for the page and the API, always run under RLS (`withUser`) and filtered by
- * organization as well. What a role may see is decided by the caller and passed in as `view`.
+ * organization as well. What a role may see is decided by the caller and passed in as `view`
+ * (lib/calls/call-view.ts); the whole call detail is assembled above (lib/call-detail/detail.ts).
  */
-export interface CallView {
-  /** Unmasked phone numbers (`numbers.view`). */
-  numbers: boolean;
-  /** Recording details (`recording.play`). */
-  recordings: boolean;
-  /** Survey answers (`survey.read`). */
-  surveys: boolean;
-  /** Translations (`translation.read`). */
-  translations: boolean;
-  /** The unredacted original of a redacted call, asked for and allowed (`transcript.original`). */
-  original: boolean;
-  /** Sealed manifests and the custody record (`evidence.export`). */
-  evidence: boolean;
-}
-
-/** What this member's role and plan let them see of a call. */
-export function viewFor(m: Pick<Membership, "role" | "plan">, { original = false }: { original?: boolean } = {}): CallView {
-  return {
-    numbers: allows(m.role, m.plan, "numbers.view"),
-    recordings: allows(m.role, m.plan, "recording.play"),
-    surveys: allows(m.role, m.plan, "survey.read"),
-    translations: allows(m.role, m.plan, "translation.read"),
-    original: original && allows(m.role, m.plan, "transcript.original"),
-    evidence: allows(m.role, m.plan, "evidence.export"),
-  };
-}
-
-interface CallRow {
+export interface CallRow {
   id: string;
   status: CallStatus;
   flow: Flow;
@@ -62,14 +29,7 @@ interface CallRow {
   latestRecording?: RecordingRow | null;
 }
 
-/** `+15551230123` → `+1•••••••23`: the country code and the last two digits. */
-export function maskNumber(e164: string): string {
-  const digits = e164.replace(/^\+/, "");
-  const country = digits.length > 10 ? digits.slice(0, digits.length - 10) : digits.slice(0, 1);
-  return `+${country}${"•".repeat(Math.max(digits.length - country.length - 2, 0))}${digits.slice(-2)}`;
-}
-
-function summary(row: CallRow, view: CallView, recording: RecordingRow | undefined): CallSummary {
+export function summary(row: CallRow, view: CallView, recording: RecordingRow | undefined): CallSummary {
   const parsed = modulationSnapshotSchema.safeParse(row.modulations);
   const p = parsed.success ? parsed.data : null;
   return {
@@ -124,7 +84,7 @@ export async function listCalls(
   };
 }
 
-async function callRow(tx: Tx, orgId: string, callId: string, view?: CallView): Promise<CallRow | undefined> {
+export async function callRow(tx: Tx, orgId: string, callId: string, view?: CallView): Promise<CallRow | undefined> {
   const [row] = await tx<CallRow[]>`
     select ${CALL_COLUMNS(tx, view)} from public.calls c where c.organization_id = ${orgId} and c.id = ${callId}`;
   return row;
@@ -139,37 +99,4 @@ export async function callExists(tx: Tx, { orgId, callId }: { orgId: string; cal
 export async function findCall(tx: Tx, { orgId, callId, view }: { orgId: string; callId: string; view: CallView }): Promise<CallSummary | null> {
   const row = await callRow(tx, orgId, callId, view);
   return row ? summary(row, view, row.latestRecording ?? undefined) : null;
-}
-
-export async function getCallDetail(
-  tx: Tx,
-  { orgId, callId, view }: { orgId: string; callId: string; view: CallView },
-): Promise<CallDetail | null> {
-  // Independent reads, issued together: postgres.js pipelines them on the transaction's
-  // connection (one network round trip for the statements). An unknown call reads nothing.
-  const [row, events, recordings, answers, transcription, manifests, custody] = await Promise.all([
-    callRow(tx, orgId, callId),
-    readTimeline(tx, { orgId, callId }),
-    view.recordings ? recordingsOfCall(tx, { orgId, callId }) : [],
-    view.surveys ? surveyAnswersOfCall(tx, { orgId, callId }) : null,
-    transcriptionDetail(tx, { orgId, callId, view: { transcripts: view.recordings, translations: view.translations, original: view.original, scores: view.surveys } }),
-    // Evidence for the timeline; RLS allows these reads to the same roles (evidence.export).
-    view.evidence ? manifestVersionsOfCall(tx, { orgId, callId }) : null,
-    view.evidence ? custodyEventsOfCall(tx, { orgId, callId }) : null,
-  ]);
-  if (!row) return null;
-  const snapshot: ModulationSnapshot | null = modulationSnapshotSchema.safeParse(row.modulations).data ?? null;
-  // Who acted on the evidence, by email: the custody record is read by people who must know.
-  const actors = custody ? await emailsOf(custody.flatMap((c) => (c.actorUserId ? [c.actorUserId] : []))) : new Map<string, string>();
-  return {
-    // Recordings come oldest first; the summary shows the latest, as the list does.
-    ...summary(row, view, recordings.at(-1)),
-    snapshot: view.numbers ? snapshot : snapshot && { ...snapshot, to: maskNumber(snapshot.to), from: maskNumber(snapshot.from), operatorPhone: null },
-    events,
-    recordings: recordings.map(recordingSummary),
-    surveyAnswers: answers,
-    ...transcription,
-    manifests,
-    custody: custody?.map((c) => ({ kind: c.action as CustodyEventView["kind"], actorUserId: c.actorUserId, actorEmail: c.actorUserId ? (actors.get(c.actorUserId) ?? null) : null, occurredAt: c.occurredAt, sha256: c.sha256, hash: c.hash })) ?? null,
-  };
 }

@@ -11,14 +11,13 @@ import {
   type IngestTarget,
 } from "@/lib/calls/recordings";
 import { applyStatusEvent } from "@/lib/calls/status";
-import { emptyTranscriptionReport, reconcileTranscriptions, type TranscriptionReconcileReport } from "@/lib/intelligence/reconcile-transcriptions";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { modulationSnapshotSchema, dialledNumber } from "@/lib/calls/snapshot";
 import { config, ConfigError } from "@/lib/config";
 import { asService, type Sql, type Tx } from "@/lib/db";
 import { sql as sharedSql } from "@/lib/db/client";
 import { carrierView, type CarrierView, type ProviderCall, type ProviderRecording } from "@/lib/telephony/carrier-view";
-import { logger, type Logger } from "@/lib/log";
+import { logger, type Logger } from "@/lib/logger";
 import { signalwire } from "@/lib/telephony/client";
 
 /**
@@ -44,9 +43,8 @@ import { signalwire } from "@/lib/telephony/client";
  *     row ends `stored`); if it answers 404, `absent` or `failed`, the row becomes `absent`
  *     with the carrier's reason and a `recording.absent` event. Nothing stays pending for ever.
  *
- *  5. Transcriptions (when AssemblyAI is configured): requests lost, never submitted, or
- *     submitted with no webhook, and redacted audio never copied
- *     (lib/intelligence/reconcile-transcriptions.ts). This runs whether or not telephony is.
+ * Transcriptions are reconciled by their own task, `reconcile_transcriptions`
+ * (lib/intelligence/reconcile-transcriptions.ts), on the same schedule.
  *
  * Selection reads across organizations (that is the job); every write names the call's
  * organization. Each call is settled in its own transaction after re-checking, under the row
@@ -69,11 +67,9 @@ export interface ReconcileOptions {
   thresholdSeconds?: number;
   batchSize?: number;
   log?: Logger;
-  /** Reconcile transcriptions too (default: when AssemblyAI is configured). */
-  transcriptions?: boolean;
 }
 
-export interface ReconcileReport extends TranscriptionReconcileReport {
+export interface ReconcileReport {
   staleChecked: number;
   statusesApplied: number;
   callsNotFound: number;
@@ -92,7 +88,6 @@ export interface ReconcileReport extends TranscriptionReconcileReport {
 
 function emptyReport(): ReconcileReport {
   return {
-    ...emptyTranscriptionReport(),
     staleChecked: 0,
     statusesApplied: 0,
     callsNotFound: 0,
@@ -187,9 +182,6 @@ export async function reconcileCalls(options: ReconcileOptions = {}): Promise<Re
     report.errors += 1;
     log.error({ callId, err: err instanceof Error ? err.message : String(err) }, `reconcile_calls: ${what} failed for one call`);
   };
-  if (options.transcriptions ?? Boolean(config().transcriber)) {
-    Object.assign(report, await reconcileTranscriptions({ db, threshold, limit, log, onError }));
-  }
   const carrier = options.carrier === undefined ? defaultCarrier() : options.carrier;
   if (!carrier) {
     log.debug("reconcile_calls: telephony is not configured; no calls to reconcile");
@@ -216,8 +208,7 @@ export async function reconcileCalls(options: ReconcileOptions = {}): Promise<Re
 
   const changed =
     report.statusesApplied + report.adopted + report.callsNotFound + report.recordingsQueued + report.recordingsMissing +
-    report.pendingRequeued + report.pendingAbsent + report.transcriptionsRequested + report.transcriptionsRequeued +
-    report.transcriptionsSettled + report.redactedAudioRequeued;
+    report.pendingRequeued + report.pendingAbsent;
   log[changed > 0 || report.errors > 0 ? "info" : "debug"]({ ...report }, "reconcile_calls finished");
   return report;
 }

@@ -1,10 +1,9 @@
 import "server-only";
-import { asService, type Sql } from "@/lib/db";
+import { asService, type Sql, type Tx } from "@/lib/db";
 import { sql as sharedSql } from "@/lib/db/client";
 import { isLastAttempt, type JobContext } from "@/lib/jobs/context";
 import type { IngestRecordingPayload } from "@/lib/jobs/payloads";
 import { markRecordingFailed, markRecordingStored, recordingForIngest, type IngestRow } from "@/lib/calls/recordings";
-import { requestTranscription } from "@/lib/intelligence/transcriptions";
 import { storage as configuredStorage, type BlobStorage } from "@/lib/storage";
 import { assertStoragePath } from "@/lib/storage/paths";
 import { parseWavHeader, wavDurationSeconds } from "@/lib/storage/wav";
@@ -12,8 +11,9 @@ import { fetchRecordingAudio, RefusedSourceError, type FetchedAudio } from "@/li
 
 /**
  * Recording ingest (the `ingest_recording` job): copy a provider recording into our storage, hashing it on the way, and
- * mark its row `stored` — in the same transaction requesting its transcription when the call's
- * snapshot asks for one (lib/intelligence/transcriptions.ts). Idempotent: a stored row is left alone, the object path is fixed by the
+ * mark its row `stored` — in the same transaction running `onStored` (the worker passes the
+ * transcription request, lib/intelligence/transcriptions.ts, which asks for one when the call's
+ * snapshot does). Idempotent: a stored row is left alone, the object path is fixed by the
  * recording sid, and the row update and its `recording.stored` event commit together (the event
  * is deduplicated on the sid). Concurrent runs for one recording are serialized by an advisory
  * lock; the loser leaves the work to the holder.
@@ -34,6 +34,8 @@ export interface IngestOptions {
   headerTimeoutMs?: number;
   /** Time allowed for the whole download (default 15 min). */
   downloadTimeoutMs?: number;
+  /** Run in the transaction that marks the recording stored, only when this run stored it. */
+  onStored?: (tx: Tx, stored: { orgId: string; callId: string; recordingId: string }) => Promise<unknown>;
 }
 
 /** How much of the start of the file is kept to read the WAV header. */
@@ -76,12 +78,12 @@ export async function ingestRecording(payload: IngestRecordingPayload, job: JobC
       const stored = await download(payload, options);
       const durationSeconds = stored.durationSeconds ?? payload.durationSeconds ?? current.durationSeconds;
       const channels = stored.channels ?? current.channels;
-      // Stored, and (when the call's snapshot asks for it) its transcription requested, together.
+      // Stored, and what follows a stored recording (its transcription request), together.
       const marked = await asService(async (tx) => {
         const done = await markRecordingStored(tx, payload, {
           path: stored.path, sha256: stored.sha256, bytes: stored.bytes, durationSeconds, channels, mediaType: MEDIA_TYPE,
         });
-        if (done) await requestTranscription(tx, { orgId: payload.orgId, callId: payload.callId, recordingId: payload.recordingId });
+        if (done) await options.onStored?.(tx, { orgId: payload.orgId, callId: payload.callId, recordingId: payload.recordingId });
         return done;
       }, db);
       if (!marked) return "already_stored";

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { pgInt4 } from "@/lib/http/pg-safe";
-import { sha256HexSchema, shopperScriptFieldsSchema, rubricIsTheScripts, surveyDocumentSchema, type SurveyQuestion } from "@/lib/surveys/documents";
+import { pgInt4 } from "@/lib/pg-safe";
+import { shopperScriptSchema, surveySchema } from "@/lib/surveys/documents";
 
 /**
  * The modulation snapshot: the modulations a call runs with, copied from the organization's
@@ -10,15 +10,6 @@ import { sha256HexSchema, shopperScriptFieldsSchema, rubricIsTheScripts, surveyD
  * Pure: safe for client bundles and tests.
  */
 export const e164Schema = z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15551234567");
-
-/**
- * A survey or shopper script as the call runs it: the version's document (lib/surveys/documents.ts)
- * frozen at creation, with the SHA-256 of its canonical JSON beside it. The database refuses a
- * call whose document is not, member for member, the published version with that id, version and
- * hash (private.check_call_library_refs), and never lets a snapshot change afterwards.
- */
-export const surveySchema = surveyDocumentSchema.extend({ sha256: sha256HexSchema });
-export const shopperScriptSchema = shopperScriptFieldsSchema.extend({ sha256: sha256HexSchema }).refine(...rubricIsTheScripts);
 
 export const flowSchema = z.enum(["direct", "bridge"]);
 
@@ -47,9 +38,6 @@ export const modulationSnapshotSchema = z.object({
 });
 
 export type ModulationSnapshot = z.infer<typeof modulationSnapshotSchema>;
-export type Survey = z.infer<typeof surveySchema>;
-export type { SurveyQuestion };
-export type ShopperScript = z.infer<typeof shopperScriptSchema>;
 export type Flow = z.infer<typeof flowSchema>;
 
 /** The number the REST create-call dials: the operator in the bridge flow, else the target. */

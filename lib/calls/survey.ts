@@ -1,4 +1,5 @@
-import type { ModulationSnapshot, SurveyQuestion } from "@/lib/calls/snapshot";
+import type { ModulationSnapshot } from "@/lib/calls/snapshot";
+import type { SurveyQuestion } from "@/lib/surveys/documents";
 import type { LamlInput } from "@/lib/telephony/laml";
 
 /**

@@ -1,14 +1,14 @@
 import "server-only";
 import { CAPABILITY_ACTIONS, type Capability, type VoiceConfigResponse, type VoiceConfigUpdate, type VoiceConfigView } from "@/lib/calls/contracts";
 import { describeProblem, modulationProblem } from "@/lib/calls/modulations";
-import { shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
+import { shopperScriptSchema, surveySchema } from "@/lib/surveys/documents";
 import { resolveRef } from "@/lib/surveys/versions";
+import { config as appConfig } from "@/lib/config";
 import type { Tx } from "@/lib/db";
 import { ConflictError, NotFoundError, UnprocessableError } from "@/lib/errors";
 import { changedVoiceConfigFields, recordOrganizationEvent } from "@/lib/orgs/audit";
 import { check, type Membership } from "@/lib/rbac/authorize";
 import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
-import { transcriberKind } from "@/lib/intelligence/assemblyai";
 import { carrierKind, carrierNotice } from "@/lib/telephony/client";
 
 /**
@@ -132,4 +132,11 @@ export async function updateVoiceConfig(
     event: { kind: "voice_config.updated", subject: null, payload: { version: current.version + 1, fields: changedVoiceConfigFields(current, next) } },
   });
   return getVoiceConfig(tx, { membership });
+}
+
+/** What the page says about transcription: "simulated" in the embedded default. */
+export function transcriberKind(): "simulated" | "assemblyai" | "unconfigured" {
+  const transcriber = appConfig().transcriber;
+  if (!transcriber) return "unconfigured";
+  return transcriber.simulated ? "simulated" : "assemblyai";
 }

@@ -1,5 +1,5 @@
 import { sql, type Tx, type Sql } from "@/lib/db/client";
-import type { Claims } from "@/lib/auth/claims";
+import type { Claims } from "@/lib/db/claims";
 import { config } from "@/lib/config";
 import { UnauthenticatedError, UnavailableError } from "@/lib/errors";
 

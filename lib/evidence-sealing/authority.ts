@@ -1,8 +1,8 @@
 import "server-only";
 import path from "node:path";
 import { config } from "@/lib/config";
-import { keyringFromEnvironment, loadOrCreateLocalKeyring, type EvidenceKeyring } from "@/lib/evidence/keys";
-import { loadOrCreateLocalTsa } from "@/lib/evidence/local-tsa";
+import { keyringFromEnvironment, loadOrCreateLocalKeyring, type EvidenceKeyring } from "@/lib/evidence-sealing/keys";
+import { loadOrCreateLocalTsa } from "@/lib/evidence-sealing/local-tsa";
 import { requestTimeStamp, TIMESTAMP_REPLY_TYPE, type VerifiedTimeStamp } from "@/lib/evidence/timestamp";
 
 /**

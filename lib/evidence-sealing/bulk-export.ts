@@ -5,31 +5,20 @@ import { pipeline } from "node:stream/promises";
 import yazl from "yazl";
 import type { CallFilter } from "@/lib/calls/contracts";
 import { listCallIds } from "@/lib/calls/call-search";
-import { viewFor, type CallView } from "@/lib/calls/queries";
+import { viewFor, type CallView } from "@/lib/calls/call-view";
 import { config } from "@/lib/config";
 import { asService, type Tx } from "@/lib/db";
 import { ConflictError, GoneError, NotFoundError, SignatureError, UnprocessableError } from "@/lib/errors";
-import {
-  ARCHIVE_FORMAT,
-  ARCHIVE_INDEX,
-  ARCHIVE_README,
-  archiveFileName,
-  archiveInstructions,
-  EXPORT_MAX_CALLS,
-  type ArchiveEntry,
-  type ArchiveIndex,
-  type EvidenceExportLink,
-  type EvidenceExportRequest,
-  type EvidenceExportView,
-} from "@/lib/evidence/export-contracts";
+import { EXPORT_MAX_CALLS, type EvidenceExportLink, type EvidenceExportRequest, type EvidenceExportView } from "@/lib/evidence-sealing/export-contracts";
+import { ARCHIVE_FORMAT, ARCHIVE_INDEX, ARCHIVE_README, archiveFileName, archiveInstructions, type ArchiveEntry, type ArchiveIndex } from "@/lib/evidence/archive";
 import { measuringStream } from "@/lib/evidence/measuring-stream";
 import { exportEvidence } from "@/lib/evidence-sealing/export";
 import { latestManifest } from "@/lib/evidence-sealing/manifests";
 import { enqueue } from "@/lib/jobs";
-import type { Logger } from "@/lib/log";
+import type { Logger } from "@/lib/logger";
 import type { Membership } from "@/lib/rbac/authorize";
 import { storage } from "@/lib/storage";
-import { isUuid } from "@/lib/http/pg-safe";
+import { isUuid } from "@/lib/pg-safe";
 
 /**
  * Bulk evidence export (issue 11, docs/adr/0020): the one writer of `evidence_exports`.

@@ -17,12 +17,12 @@ import {
 } from "@/lib/evidence/bundle";
 import { canonicalJson } from "@/lib/evidence/canonical-json";
 import { EXPORT_FORMAT, signExportStatement, sortedFiles, type ExportFile, type ExportStatement } from "@/lib/evidence/export-statement";
-import { jwks } from "@/lib/evidence/keys";
+import { jwks } from "@/lib/evidence-sealing/keys";
 import { sha256HexOf, sha512HexOf, type ManifestArtifact } from "@/lib/evidence/manifest";
 import { consistencyProof, inclusionProof } from "@/lib/evidence/merkle";
 import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
 import { appendCustodyEvent, appendCustodyEventOnce, custodyEventsOfCall } from "@/lib/evidence-sealing/custody";
-import { appendAndSignHead, insertExportStatement, leafOfManifest, lockLog, logReader, treeHeadOfSize } from "@/lib/evidence-sealing/log";
+import { appendAndSignHead, insertExportStatement, leafOfManifest, lockLog, logReader, treeHeadOfSize } from "@/lib/evidence-sealing/merkle-log";
 import { manifestsOfCall } from "@/lib/evidence-sealing/manifests";
 import { surveyAnswerFacts } from "@/lib/evidence-sealing/seal-call";
 import { storage } from "@/lib/storage";

@@ -18,9 +18,9 @@ import {
 } from "@/lib/evidence/manifest";
 import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
 import { appendCustodyEvent } from "@/lib/evidence-sealing/custody";
-import { appendAndSignHead, lockLog } from "@/lib/evidence-sealing/log";
+import { appendAndSignHead, lockLog } from "@/lib/evidence-sealing/merkle-log";
 import { insertManifest, latestManifest } from "@/lib/evidence-sealing/manifests";
-import type { Logger } from "@/lib/log";
+import type { Logger } from "@/lib/logger";
 import { storage } from "@/lib/storage";
 
 /**

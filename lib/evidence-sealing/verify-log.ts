@@ -2,7 +2,7 @@ import "server-only";
 import { asService } from "@/lib/db";
 import { brokenCustodyLink } from "@/lib/evidence/custody";
 import { ExportStatementError, verifyExportStatement } from "@/lib/evidence/export-statement";
-import { jwks } from "@/lib/evidence/keys";
+import { jwks } from "@/lib/evidence-sealing/keys";
 import { manifestLogEntry, ManifestError, verifyManifest } from "@/lib/evidence/manifest";
 import { consistencyProof, hashLeaf, memoryLeafReader, merkleRoot, verifyConsistency } from "@/lib/evidence/merkle";
 import { signedTreeHeadBytes, TreeHeadError, verifyTreeHead } from "@/lib/evidence/tree-head";
@@ -10,7 +10,7 @@ import { TimeStampError, verifyTimeStampToken } from "@/lib/evidence/timestamp";
 import type { VerificationCheck } from "@/lib/evidence/verify-bundle";
 import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
 import { custodyEvents } from "@/lib/evidence-sealing/custody";
-import { logEntries, treeHeads } from "@/lib/evidence-sealing/log";
+import { logEntries, treeHeads } from "@/lib/evidence-sealing/merkle-log";
 
 /**
  * `npm run verify -- --log <org>`: the organization's whole log against the database. Every

@@ -9,7 +9,7 @@ import { config } from "@/lib/config";
 import { asService } from "@/lib/db";
 import { PayloadTooLargeError, UnprocessableError, UnsupportedMediaTypeError, ValidationError } from "@/lib/errors";
 import { BundleZipError, DEFAULT_ZIP_LIMITS, openZipBundle } from "@/lib/evidence/bundle-zip";
-import { jwks } from "@/lib/evidence/keys";
+import { jwks } from "@/lib/evidence-sealing/keys";
 import { verifyBundle, verifyManifestJws, type VerificationReport } from "@/lib/evidence/verify-bundle";
 import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
 import { appendCustodyEvent } from "@/lib/evidence-sealing/custody";

@@ -1,11 +1,11 @@
 import "server-only";
 import { asService, type Tx } from "@/lib/db";
 import { appendCustodyEvent, custodyEventsOfCall } from "@/lib/evidence-sealing/custody";
-import { leafOfManifest, treeHeads } from "@/lib/evidence-sealing/log";
+import { leafOfManifest, treeHeads } from "@/lib/evidence-sealing/merkle-log";
 import { manifestsOfCall } from "@/lib/evidence-sealing/manifests";
 import { NotFoundError } from "@/lib/errors";
 import { callExists } from "@/lib/calls/queries";
-import { isUuid } from "@/lib/http/pg-safe";
+import { isUuid } from "@/lib/pg-safe";
 
 /**
  * What the page shows of a call's evidence (owners, admins, analysts): every manifest version

@@ -7,7 +7,7 @@ import { pipeline } from "node:stream/promises";
 import type { BundleReader } from "./bundle";
 import { BundleZipError, openZipBundle } from "./bundle-zip";
 import { measuringStream } from "./measuring-stream";
-import { ARCHIVE_INDEX, ARCHIVE_README, archiveIndexSchema, type ArchiveIndex } from "./export-contracts";
+import { ARCHIVE_INDEX, ARCHIVE_README, archiveIndexSchema, type ArchiveIndex } from "./archive";
 import { untrusted, verdictOf, verifyBundle, type Verdict, type VerificationReport, type VerifyOptions } from "./verify-bundle";
 
 /**

@@ -1,11 +1,11 @@
-// Not `server-only`: scripts/server.ts imports it outside the react-server condition. It holds
+// Not `server-only`: bin/server.ts imports it outside the react-server condition. It holds
 // nothing secret, and no client component imports it.
 import proxyaddr from "proxy-addr";
 import ipaddr from "ipaddr.js";
 import type { IncomingMessage } from "node:http";
 
 /**
- * The client's address, decided once by the server in front of Next (`scripts/server.ts`) and
+ * The client's address, decided once by the server in front of Next (`bin/server.ts`) and
  * handed to route handlers in a private header. A route handler cannot see the socket, and
  * Next copies the socket address into `x-forwarded-for` only when the client did not send
  * that header, so no handler may trust `x-forwarded-for` itself. See docs/adr/0004-local-auth.md.

@@ -1,11 +1,11 @@
 import "server-only";
 import type { z } from "zod";
 import { requestSession, requireSession, type Session } from "@/lib/auth";
-import { ORG_HEADER } from "@/lib/auth/org-header";
+import { ORG_HEADER } from "@/lib/rbac/org-header";
 import { assertUserWithinLimit } from "@/lib/auth/user-limit";
 import type { Tx } from "@/lib/db";
 import { NotFoundError, UnauthenticatedError } from "@/lib/errors";
-import { isUuid } from "@/lib/http/pg-safe";
+import { isUuid } from "@/lib/pg-safe";
 import { readJson, readQuery, route, type RouteContext } from "@/lib/http/route";
 import { authorizeRequest, withMemberRequest, type Membership } from "@/lib/rbac/authorize";
 import type { Action } from "@/lib/rbac/policy";

@@ -1,5 +1,5 @@
 /**
- * Bodies our own server read off the socket before building the Request: scripts/machine-routes.ts
+ * Bodies our own server read off the socket before building the Request: bin/machine-routes.ts
  * does, for provider webhooks, since a small body read whole costs far less than a web stream.
  * The Request then carries no stream, and `readText` (lib/http/route.ts) reads these bytes
  * instead, under the same limit. No `server-only` here: the server imports this before it has

@@ -2,7 +2,7 @@ import "server-only";
 import { AppError, RateLimitedError } from "@/lib/errors";
 import type { ErrorBody } from "@/lib/http/contracts";
 import { REQUEST_ID_HEADER } from "@/lib/http/request-id";
-import type { Logger } from "@/lib/log";
+import type { Logger } from "@/lib/logger";
 
 /** Connection-level failures of the driver (postgres.js) and Postgres's own "not now" states. */
 const UNREACHABLE_CODES = new Set([

@@ -6,8 +6,8 @@ import { crossSiteRefusal } from "@/lib/http/cross-site";
 import { takePrereadBody } from "@/lib/http/preread";
 import { errorResponse } from "@/lib/http/respond";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
-import { logger, type Logger } from "@/lib/log";
-import { findUnsafeJson, textProblem } from "@/lib/http/pg-safe";
+import { logger, type Logger } from "@/lib/logger";
+import { findUnsafeJson, textProblem } from "@/lib/pg-safe";
 
 export interface RouteContext<P> {
   params: P;

@@ -2,7 +2,7 @@
  * The headers that tell a browser what it may do with our responses (docs/adr/0026). Two
  * layers, both from here:
  *
- * - `securityHeaders`: on every response, set by the front server (scripts/server.ts) before
+ * - `securityHeaders`: on every response, set by the front server (bin/server.ts) before
  *   anything answers, so webhooks, LaML, storage, static files, 404s and the malformed-path 400
  *   carry them too. Its Content-Security-Policy is the strict one for responses that are not
  *   pages: nothing loads, nothing frames it.

@@ -1,5 +1,5 @@
 import "server-only";
-import { Limit } from "@/lib/http/rate-limits";
+import { Limit } from "@/lib/rate-limits";
 
 /**
  * Limits on the carrier's webhooks, sized so a real carrier is never refused: SignalWire tries

@@ -15,10 +15,3 @@ export function assemblyai(): AssemblyAI {
   if (cached?.for !== transcriber) cached = { for: transcriber, client: new AssemblyAI({ apiKey: transcriber.apiKey, baseUrl: transcriber.baseUrl }) };
   return cached.client;
 }
-
-/** What the page says about transcription: "simulated" in the embedded default. */
-export function transcriberKind(): "simulated" | "assemblyai" | "unconfigured" {
-  const transcriber = config().transcriber;
-  if (!transcriber) return "unconfigured";
-  return transcriber.simulated ? "simulated" : "assemblyai";
-}

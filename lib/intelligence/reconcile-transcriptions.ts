@@ -1,5 +1,7 @@
 import "server-only";
+import { config } from "@/lib/config";
 import { asService, type Sql } from "@/lib/db";
+import { sql as sharedSql } from "@/lib/db/client";
 import { settleTranscription } from "@/lib/intelligence/settle-transcription";
 import {
   enqueueRedactedAudio,
@@ -9,11 +11,12 @@ import {
   redactedAudioMissing,
   requestTranscription,
 } from "@/lib/intelligence/transcriptions";
-import type { Logger } from "@/lib/log";
+import { logger, type Logger } from "@/lib/logger";
 
 /**
- * The transcription part of `reconcile_calls` (lib/calls/reconcile.ts): AssemblyAI's webhooks
- * are advisory too. Past the threshold:
+ * The `reconcile_transcriptions` task, beside `reconcile_calls` (lib/calls/reconcile.ts) in the
+ * worker's crontab: AssemblyAI's webhooks are advisory too. Past the threshold (the same
+ * `RECONCILE_AFTER_SECONDS`):
  *  1. a stored recording whose call asked for transcription and that has no request at all
  *     (ingest stored it, but the request was lost) gets one, and its submit job;
  *  2. a request still `pending` with no submit job in the queue is queued again (it is submitted);
@@ -25,16 +28,26 @@ import type { Logger } from "@/lib/log";
  * webhooks may race and a second run changes nothing.
  */
 
+export interface TranscriptionReconcileOptions {
+  db?: Sql;
+  thresholdSeconds?: number;
+  batchSize?: number;
+  log?: Logger;
+  /** Whether a transcriber is configured (default: from the environment); without one the run does nothing. */
+  transcriber?: boolean;
+}
+
 export interface TranscriptionReconcileReport {
   transcriptionsRequested: number;
   transcriptionsRequeued: number;
   transcriptionsChecked: number;
   transcriptionsSettled: number;
   redactedAudioRequeued: number;
+  errors: number;
 }
 
 export function emptyTranscriptionReport(): TranscriptionReconcileReport {
-  return { transcriptionsRequested: 0, transcriptionsRequeued: 0, transcriptionsChecked: 0, transcriptionsSettled: 0, redactedAudioRequeued: 0 };
+  return { transcriptionsRequested: 0, transcriptionsRequeued: 0, transcriptionsChecked: 0, transcriptionsSettled: 0, redactedAudioRequeued: 0, errors: 0 };
 }
 
 async function queuedKeys(db: Sql, keys: string[]): Promise<Set<string>> {
@@ -43,10 +56,23 @@ async function queuedKeys(db: Sql, keys: string[]): Promise<Set<string>> {
   return new Set(rows.map((r) => r.key));
 }
 
-export async function reconcileTranscriptions(
-  { db, threshold, limit, log, onError }: { db: Sql; threshold: number; limit: number; log: Logger; onError: (callId: string, what: string, err: unknown) => void },
-): Promise<TranscriptionReconcileReport> {
+/** Items looked at per step in one run; the next run takes the rest. */
+const BATCH_SIZE = 100;
+
+export async function reconcileTranscriptions(options: TranscriptionReconcileOptions = {}): Promise<TranscriptionReconcileReport> {
+  const log = options.log ?? logger().child({ task: "reconcile_transcriptions" });
+  const db = options.db ?? sharedSql();
+  const threshold = options.thresholdSeconds ?? config().reconcileAfterSeconds;
+  const limit = options.batchSize ?? BATCH_SIZE;
   const report = emptyTranscriptionReport();
+  const onError = (callId: string, what: string, err: unknown) => {
+    report.errors += 1;
+    log.error({ callId, err: err instanceof Error ? err.message : String(err) }, `reconcile_transcriptions: ${what} failed for one call`);
+  };
+  if (!(options.transcriber ?? Boolean(config().transcriber))) {
+    log.debug("reconcile_transcriptions: transcription is not configured; nothing to reconcile");
+    return report;
+  }
   const each = async <T extends { callId: string }>(items: T[], what: string, fn: (item: T) => Promise<void>) => {
     for (const item of items) {
       try {
@@ -83,5 +109,7 @@ export async function reconcileTranscriptions(
     await asService((tx) => enqueueRedactedAudio(tx, t), db);
     report.redactedAudioRequeued += 1;
   });
+  const changed = report.transcriptionsRequested + report.transcriptionsRequeued + report.transcriptionsSettled + report.redactedAudioRequeued;
+  log[changed > 0 || report.errors > 0 ? "info" : "debug"]({ ...report }, "reconcile_transcriptions finished");
   return report;
 }

@@ -1,7 +1,8 @@
 import "server-only";
 import { z } from "zod";
 import type { ScorecardEntry } from "@/lib/calls/contracts";
-import { modulationSnapshotSchema, type ShopperScript } from "@/lib/calls/snapshot";
+import { modulationSnapshotSchema } from "@/lib/calls/snapshot";
+import { type ShopperScript } from "@/lib/surveys/documents";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { asService, type Tx } from "@/lib/db";
 import { ConflictError, NotFoundError } from "@/lib/errors";
@@ -11,7 +12,7 @@ import {
   transcriptForScoring,
   type ScoreArtifactRow,
 } from "@/lib/intelligence/artifacts";
-import { scorecardSchema, scoreTranscript, type Scorecard } from "@/lib/intelligence/scorer";
+import { scorecardSchema, scoreTranscript, type Scorecard } from "@/lib/surveys/scorer";
 import type { Membership } from "@/lib/rbac/authorize";
 import { findVersion } from "@/lib/surveys/versions";
 

@@ -2,7 +2,7 @@ import "server-only";
 import type { ScorecardEntry, TranscriptionStatusView, TranscriptView, TranslationView } from "@/lib/calls/contracts";
 import type { Tx } from "@/lib/db";
 import { currentArtifactsJson, scoreArtifactsJson, type ArtifactKind, type ArtifactRow, type ScoreArtifactRow } from "@/lib/intelligence/artifacts";
-import { scorecardSchema } from "@/lib/intelligence/scorer";
+import { scorecardSchema } from "@/lib/surveys/scorer";
 import type { TranscriptBody, TranslationBody } from "@/lib/intelligence/settle-transcription";
 
 /**

@@ -22,7 +22,7 @@ export const ingestRecordingPayloadSchema = z.object({
 });
 export type IngestRecordingPayload = z.infer<typeof ingestRecordingPayloadSchema>;
 
-/** Every minute from the crontab (graphile-worker adds `_cron`), or on demand. */
+/** Every minute from the crontab (graphile-worker adds `_cron`), or on demand: both reconcilers. */
 const reconcileCallsPayloadSchema = z.looseObject({
   /** Why an on-demand run was asked for; logged. */
   reason: z.string().max(200).optional(),
@@ -61,6 +61,7 @@ const expireEvidenceExportsPayloadSchema = z.looseObject({});
 export const TASK_SCHEMAS = {
   ingest_recording: ingestRecordingPayloadSchema,
   reconcile_calls: reconcileCallsPayloadSchema,
+  reconcile_transcriptions: reconcileCallsPayloadSchema,
   submit_transcription: transcriptionPayloadSchema,
   fetch_transcript: transcriptionPayloadSchema,
   store_redacted_audio: transcriptionPayloadSchema,

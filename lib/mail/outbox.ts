@@ -2,7 +2,7 @@ import "server-only";
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { logger } from "@/lib/log";
+import { logger } from "@/lib/logger";
 import { addressProofText } from "@/lib/mail/address-proof-text";
 import type { AddressProofMessage, Mailer } from "@/lib/mail/types";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PLANS, ROLES } from "@/lib/rbac/policy";
+import { ROLES } from "@/lib/rbac/policy";
 
 /**
  * The organization API's request and response bodies (members, invitations), each defined once
@@ -7,16 +7,6 @@ import { PLANS, ROLES } from "@/lib/rbac/policy";
  * functions return their types, the page's client islands and the tests read responses through
  * them. Client-safe: zod and the policy data only.
  */
-
-/** One of the caller's organizations, with their role there and its plan. */
-export const membershipSchema = z.object({
-  orgId: z.string(),
-  orgName: z.string(),
-  plan: z.enum(PLANS),
-  role: z.enum(ROLES),
-  userId: z.string(),
-});
-export type Membership = z.infer<typeof membershipSchema>;
 
 export const memberSchema = z.object({
   userId: z.string(),
@@ -79,18 +69,6 @@ export const acceptInvitationResponseSchema = z.object({
   role: z.enum(ROLES),
 });
 export type AcceptInvitationResponse = z.infer<typeof acceptInvitationResponseSchema>;
-
-/**
- * An invitation made again for the owner of an address, who has just proven it (docs/adr/0027):
- * a membership the account had obtained before anyone proved the address. The link is theirs.
- */
-export const offeredInvitationSchema = z.object({
-  orgName: z.string(),
-  role: z.enum(ROLES),
-  acceptUrl: z.string(),
-  expiresAt: z.string(),
-});
-export type OfferedInvitation = z.infer<typeof offeredInvitationSchema>;
 
 /** GET /api/invitations/preview query. */
 export const invitationPreviewQuerySchema = z.object({ token: z.string().default("") });

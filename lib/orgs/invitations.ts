@@ -1,7 +1,7 @@
 import "server-only";
 import { auth } from "@/lib/auth";
 import { localAuth, createLocalUser } from "@/lib/auth/local";
-import type { Session } from "@/lib/auth/claims";
+import type { Session } from "@/lib/db/claims";
 import type { CookieJar } from "@/lib/auth/cookie-jar";
 import { config } from "@/lib/config";
 import { asService, withUser, type Tx } from "@/lib/db";
@@ -14,7 +14,7 @@ import {
   UnauthenticatedError,
   type AppError,
 } from "@/lib/errors";
-import { logger } from "@/lib/log";
+import { logger } from "@/lib/logger";
 import { mailer } from "@/lib/mail";
 import { keepActiveOrgBeforeJoining } from "@/lib/auth/active-org";
 import type {
@@ -24,14 +24,14 @@ import type {
   CreateInvitationResponse,
   Invitation,
   InvitationPreview,
-  OfferedInvitation,
 } from "@/lib/orgs/contracts";
+import type { OfferedInvitation } from "@/lib/auth/contracts";
 import { recordOrganizationEvent } from "@/lib/orgs/audit";
 import { endMembershipOfUnprovenHolder } from "@/lib/orgs/members";
 import { hashInvitationToken, isWellFormedToken, newInvitationToken } from "@/lib/orgs/invitation-token";
 import type { Membership } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
-import { isUuid } from "@/lib/http/pg-safe";
+import { isUuid } from "@/lib/pg-safe";
 
 /**
  * Invitations: the only way into an organization. This module is the one writer of
@@ -254,7 +254,7 @@ export async function acceptInvitationRequest(
  * email (the body never names an email), sign in, accept. Someone whose account already exists
  * signs in with its password the same way; a wrong password is the generic sign-in failure, and
  * the address's owner can always set the password through a proof of the address instead
- * (lib/auth/address-proofs.ts). A new account's address counts as proven only when the link was
+ * (lib/orgs/address-proofs.ts). A new account's address counts as proven only when the link was
  * mailed to it: a link the inviter was shown proves nothing about who accepts (docs/adr/0027).
  */
 async function acceptInvitationWithPassword(
@@ -275,7 +275,7 @@ async function acceptInvitationWithPassword(
 
 /**
  * The owner of an address has just proven it and taken back an account nobody had proven before
- * (lib/auth/address-proofs.ts, docs/adr/0027). Whoever held the account joined organizations by
+ * (lib/orgs/address-proofs.ts, docs/adr/0027). Whoever held the account joined organizations by
  * accepting invitations addressed to it; the owner never consented to those memberships. Each
  * one ends (lib/orgs/members.ts) and its organization's invitation is made again, in the
  * original inviter's name, with a link handed to the owner, who joins only the ones they choose.

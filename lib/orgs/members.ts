@@ -5,7 +5,7 @@ import { recordOrganizationEvent } from "@/lib/orgs/audit";
 import type { Member } from "@/lib/orgs/contracts";
 import type { Membership } from "@/lib/rbac/authorize";
 import type { Role } from "@/lib/rbac/policy";
-import { isUuid } from "@/lib/http/pg-safe";
+import { isUuid } from "@/lib/pg-safe";
 
 /**
  * Members of an organization: the one module that changes or removes `org_members` rows
@@ -139,7 +139,7 @@ export async function removeMember(
 
 /**
  * The owner of an address has just proven it and taken back an account that nobody had proven
- * before (lib/auth/address-proofs.ts, docs/adr/0027): a membership that account obtained is not
+ * before (lib/orgs/address-proofs.ts, docs/adr/0027): a membership that account obtained is not
  * theirs until they accept it, so it ends here, on the service path, in their transaction, and is
  * recorded as such. The organization's last owner stays (an organization always keeps one,
  * docs/adr/0019): answers false then, and nothing changed.

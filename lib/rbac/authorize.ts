@@ -1,14 +1,14 @@
 import "server-only";
-import type { Session } from "@/lib/auth/claims";
-import { ORG_HEADER } from "@/lib/auth/contracts";
+import type { Session } from "@/lib/db/claims";
+import { ORG_HEADER } from "@/lib/rbac/org-header";
 import { requestContext, withRequest, withUser, type RequestContext, type Tx } from "@/lib/db";
 import { ForbiddenError, NotFoundError, OrganizationRequiredError, PlanRequiredError } from "@/lib/errors";
-import { logger } from "@/lib/log";
-import type { Membership } from "@/lib/orgs/contracts";
+import { logger } from "@/lib/logger";
+import type { Membership } from "@/lib/rbac/membership";
 import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
-import { isUuid } from "@/lib/http/pg-safe";
+import { isUuid } from "@/lib/pg-safe";
 
-/** The caller's membership as the API shows it (`GET /api/me`); defined once in the orgs contracts. */
+/** The caller's membership as the API shows it (`GET /api/me`); defined once in lib/rbac/membership.ts. */
 export type { Membership };
 
 /** The caller's memberships, read under RLS (so only their own). */

@@ -1,7 +1,7 @@
 import "server-only";
 import type { RealtimeNotice } from "@/lib/calls/contracts";
 import { sql } from "@/lib/db/client";
-import { logger } from "@/lib/log";
+import { logger } from "@/lib/logger";
 
 /**
  * Live updates for the embedded default: ONE Postgres LISTEN per process on the channel the

@@ -1,5 +1,5 @@
 import "server-only";
-import type { Logger } from "@/lib/log";
+import type { Logger } from "@/lib/logger";
 import type { Subscription } from "@/lib/realtime/sse-hub";
 
 /**

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
-import { pgInt4 } from "@/lib/http/pg-safe";
-import { shopperScriptDraftSchema, surveyDraftSchema } from "@/lib/surveys/documents";
+import { shopperScriptSchema, surveySchema, shopperScriptDraftSchema, surveyDraftSchema } from "@/lib/surveys/documents";
+import { pgInt4 } from "@/lib/pg-safe";
 
 /**
  * Request and response bodies of /api/surveys and /api/shopper-scripts (one definition each,

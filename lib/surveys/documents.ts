@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { criterionSchema, rubricSchema } from "@/lib/intelligence/scorer";
-import { isPgText, pgInt4, pgText } from "@/lib/http/pg-safe";
+import { criterionSchema, rubricSchema } from "@/lib/surveys/scorer";
+import { isPgText, pgInt4, pgText } from "@/lib/pg-safe";
 
 /**
  * Surveys and shopper scripts as versioned documents (docs/adr/0014). A version's document is
@@ -117,6 +117,16 @@ export type ShopperScriptDocument = z.infer<typeof shopperScriptDocumentSchema>;
 /** The pinned reference a voice config and a call hold. */
 export const versionRefSchema = z.strictObject({ id: z.uuid(), version: pgInt4.min(1) });
 export type VersionRef = z.infer<typeof versionRefSchema>;
+
+/**
+ * A survey or shopper script as the call runs it: the version's document frozen at creation, with the SHA-256 of its canonical JSON beside it. The database refuses a
+ * call whose document is not, member for member, the published version with that id, version and
+ * hash (private.check_call_library_refs), and never lets a snapshot change afterwards.
+ */
+export const surveySchema = surveyDocumentSchema.extend({ sha256: sha256HexSchema });
+export const shopperScriptSchema = shopperScriptFieldsSchema.extend({ sha256: sha256HexSchema }).refine(...rubricIsTheScripts);
+export type Survey = z.infer<typeof surveySchema>;
+export type ShopperScript = z.infer<typeof shopperScriptSchema>;
 
 export const LIBRARY_KINDS = ["survey", "shopperScript"] as const;
 export type LibraryKind = (typeof LIBRARY_KINDS)[number];

@@ -1,19 +1,10 @@
 import "server-only";
-import type { ShopperScript, Survey } from "@/lib/calls/snapshot";
-import { shopperScriptSchema, surveySchema } from "@/lib/calls/snapshot";
+import { type ShopperScript, type Survey, shopperScriptSchema, surveySchema, shopperScriptDocument, surveyDocument, type LibraryKind, type ShopperScriptDraft, type SurveyDraft, type VersionRef } from "@/lib/surveys/documents";
 import type { Tx } from "@/lib/db";
 import { ConflictError, NotFoundError } from "@/lib/errors";
 import type { LibrarySummary } from "@/lib/surveys/contracts";
-import {
-  shopperScriptDocument,
-  surveyDocument,
-  type LibraryKind,
-  type ShopperScriptDraft,
-  type SurveyDraft,
-  type VersionRef,
-} from "@/lib/surveys/documents";
 import { versionHash } from "@/lib/surveys/hash";
-import { isUuid } from "@/lib/http/pg-safe";
+import { isUuid } from "@/lib/pg-safe";
 
 /**
  * The one writer of surveys, survey_versions, shopper_scripts and shopper_script_versions, and

@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import { ValidationError } from "@/lib/errors";
-import { parsePgInt4Digits, parsePgTimestamp, pgText, isUuid } from "@/lib/http/pg-safe";
+import { parsePgInt4Digits, parsePgTimestamp, pgText, isUuid } from "@/lib/pg-safe";
 
 /**
  * The fields of SignalWire's callbacks, each checked against its documented domain.

@@ -1,6 +1,6 @@
 import "server-only";
 import type { CompatibilityApi } from "@signalwire/compatibility-api";
-import { PG_TIMESTAMP_MAX, PG_TIMESTAMP_MIN } from "@/lib/http/pg-safe";
+import { PG_TIMESTAMP_MAX, PG_TIMESTAMP_MIN } from "@/lib/pg-safe";
 
 /**
  * The reconciler's view of the carrier: the three REST reads it makes, over the real SignalWire

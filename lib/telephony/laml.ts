@@ -1,5 +1,5 @@
 import { RestClient } from "@signalwire/compatibility-api";
-import type { ModulationSnapshot, ShopperScript, Survey } from "@/lib/calls/snapshot";
+import type { ShopperScript, Survey } from "@/lib/surveys/documents";
 import { callUrls, type CallUrls } from "@/lib/telephony/urls";
 
 /**
@@ -27,6 +27,22 @@ export type LamlInput =
   | { step: "survey"; question: number; attempt: 1 | 2; reprompt?: boolean }
   | { step: "survey-done" };
 
+/**
+ * What LaML reads of a call: the fields of its modulation snapshot (lib/calls/snapshot.ts) that
+ * say what is spoken, recorded and dialled. The snapshot satisfies it as it is; telephony sits
+ * below calls, so it names the fields instead of importing the call's type.
+ */
+export interface LamlSnapshot {
+  flow: "direct" | "bridge";
+  from: string;
+  to: string;
+  operatorPhone: string | null;
+  record: boolean;
+  disclosure: string | null;
+  survey: Survey | null;
+  shopperScript: ShopperScript | null;
+}
+
 export interface LamlContext {
   callId: string;
   baseUrl: string;
@@ -52,7 +68,7 @@ type VoiceResponse = InstanceType<typeof RestClient.LaML.VoiceResponse>;
 export const LISTEN_SECONDS = 5;
 
 /** Whether the call is recorded whole by the REST create rather than by a LaML verb. */
-export function recordsWholeCall(snapshot: ModulationSnapshot): boolean {
+export function recordsWholeCall(snapshot: LamlSnapshot): boolean {
   return snapshot.flow === "direct" && snapshot.record && (snapshot.shopperScript !== null || snapshot.survey !== null);
 }
 
@@ -60,7 +76,7 @@ export function recordsWholeCall(snapshot: ModulationSnapshot): boolean {
  * The REST create's recording options for a call recorded whole: from the answer, dual channel
  * (our side on channel 1, the called party on channel 2), reporting `completed` and `absent`.
  */
-export function wholeCallRecording(snapshot: ModulationSnapshot, urls: CallUrls) {
+export function wholeCallRecording(snapshot: LamlSnapshot, urls: CallUrls) {
   if (!recordsWholeCall(snapshot)) return {};
   return {
     record: true,
@@ -71,7 +87,7 @@ export function wholeCallRecording(snapshot: ModulationSnapshot, urls: CallUrls)
   };
 }
 
-export function buildLaml(snapshot: ModulationSnapshot, input: LamlInput, ctx: LamlContext): string {
+export function buildLaml(snapshot: LamlSnapshot, input: LamlInput, ctx: LamlContext): string {
   const urls = callUrls(ctx.baseUrl, ctx.callId);
   const response = new RestClient.LaML.VoiceResponse();
   if (snapshot.flow === "bridge") {
@@ -83,11 +99,11 @@ export function buildLaml(snapshot: ModulationSnapshot, input: LamlInput, ctx: L
 }
 
 /** The step that opens the survey, or null when the snapshot has none. */
-export function surveyStart(snapshot: ModulationSnapshot): LamlInput | null {
+export function surveyStart(snapshot: LamlSnapshot): LamlInput | null {
   return snapshot.survey ? { step: "survey", question: 0, attempt: 1 } : null;
 }
 
-function directLaml(response: VoiceResponse, snapshot: ModulationSnapshot, input: LamlInput, urls: CallUrls): void {
+function directLaml(response: VoiceResponse, snapshot: LamlSnapshot, input: LamlInput, urls: CallUrls): void {
   switch (input.step) {
     case "start": {
       const disclosure = requireDisclosure(snapshot);
@@ -137,7 +153,7 @@ function directLaml(response: VoiceResponse, snapshot: ModulationSnapshot, input
   }
 }
 
-function bridgeLaml(response: VoiceResponse, snapshot: ModulationSnapshot, input: LamlInput, urls: CallUrls): void {
+function bridgeLaml(response: VoiceResponse, snapshot: LamlSnapshot, input: LamlInput, urls: CallUrls): void {
   // The API refuses these before dialling; in a bridge there is no leg on which a survey or a
   // script could be played to the target alone, so refuse here too rather than drop them silently.
   if (snapshot.survey) throw new LamlStepError("A bridge call cannot carry a survey; use the direct flow.");
@@ -191,7 +207,7 @@ function bridgeLaml(response: VoiceResponse, snapshot: ModulationSnapshot, input
 }
 
 /** The disclosure to say, or null when not recording; never records without one. */
-function requireDisclosure(snapshot: ModulationSnapshot): string | null {
+function requireDisclosure(snapshot: LamlSnapshot): string | null {
   if (!snapshot.record) return null;
   if (snapshot.disclosure === null) {
     throw new LamlStepError("This call records but its snapshot has no disclosure; refusing to record undisclosed.");
@@ -199,12 +215,12 @@ function requireDisclosure(snapshot: ModulationSnapshot): string | null {
   return snapshot.disclosure;
 }
 
-function requireSurvey(snapshot: ModulationSnapshot): Survey {
+function requireSurvey(snapshot: LamlSnapshot): Survey {
   if (!snapshot.survey) throw new LamlStepError("This call's snapshot has no survey.");
   return snapshot.survey;
 }
 
-function continueWithSurvey(response: VoiceResponse, snapshot: ModulationSnapshot, urls: CallUrls): void {
+function continueWithSurvey(response: VoiceResponse, snapshot: LamlSnapshot, urls: CallUrls): void {
   if (snapshot.survey) {
     askQuestion(response, snapshot.survey, 0, 1, urls);
   } else {

@@ -2,7 +2,7 @@ import "server-only";
 import { RestClient } from "@signalwire/compatibility-api";
 import { config, ConfigError } from "@/lib/config";
 import { SignatureError, UnsupportedMediaTypeError } from "@/lib/errors";
-import { isPgText } from "@/lib/http/pg-safe";
+import { isPgText } from "@/lib/pg-safe";
 import { readText } from "@/lib/http/route";
 
 /**

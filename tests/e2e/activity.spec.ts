@@ -2,7 +2,7 @@ import { expect, test } from "@playwright/test";
 import { signIn } from "./support";
 
 /**
- * The organization's activity feed on the page (components/activity-feed.tsx): live, newest
+ * The organization's activity feed on the page (components/calls/activity-feed.tsx): live, newest
  * first, each event linking to its call, numbers masked for viewers; the organization's own
  * changes (Settings, Members) only for owners and admins. The feed must be on the page: these
  * tests fail if it is not.

@@ -9,7 +9,7 @@ import { DEMO_PASSWORD, placeCallFromPage, signIn, watchPolicyViolations } from 
  * The browser-side defences (docs/adr/0026), against the production server:
  *
  * - every route the app has — each app/**∕route.ts method and page.tsx, the machine routes
- *   scripts/machine-routes.ts serves without Next, the static files, a 404, a malformed path —
+ *   bin/machine-routes.ts serves without Next, the static files, a 404, a malformed path —
  *   answers with the headers, whatever its status (200, 3xx, 400, 401, 403, 404, 405);
  * - every state-changing method refuses a request from another site (403
  *   `cross_site_request`), except the signed provider callbacks, which still verify and run;
@@ -48,7 +48,7 @@ interface AppRoute {
   path: string;
   methods: Method[];
   page: boolean;
-  /** Served by scripts/machine-routes.ts, outside Next. */
+  /** Served by bin/machine-routes.ts, outside Next. */
   machine: boolean;
   /** Signed provider callbacks (webhooks, LaML): exempt from the cross-site rule. */
   provider: boolean;
@@ -71,7 +71,7 @@ function concretePath(file: string): string {
   return `/${filled.join("/")}`;
 }
 
-const MACHINE_ROUTE_FILES = [...readFileSync("scripts/machine-routes.ts", "utf8").matchAll(/import\("@\/(app\/[^"]+\/route)"\)/g)].map((m) => `${m[1]}.ts`);
+const MACHINE_ROUTE_FILES = [...readFileSync("bin/machine-routes.ts", "utf8").matchAll(/import\("@\/(app\/[^"]+\/route)"\)/g)].map((m) => `${m[1]}.ts`);
 
 const ROUTES: AppRoute[] = walk("app").flatMap((file): AppRoute[] => {
   const name = path.basename(file);

@@ -71,7 +71,7 @@ test("an analyst exports sealed calls as one archive, sees progress, downloads i
   const file = await (await download).path();
   // The offline verifier, as anyone would run it: no database, no network settings. An archive
   // that does not verify exits 1, which rejects here.
-  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/verify.ts", file, ...(await pinnedTrustArgs(analyst.request, path.dirname(file)))], {
+  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "bin/verify.ts", file, ...(await pinnedTrustArgs(analyst.request, path.dirname(file)))], {
     env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
   });
   for (const id of calls) expect(stdout).toMatch(new RegExp(`^PASS  ${id} v\\d+ `, "m"));

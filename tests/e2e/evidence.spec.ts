@@ -52,7 +52,7 @@ test("an analyst verifies and exports a call's evidence; the bundle verifies off
   const file = await (await download).path();
   // The offline verifier, as anyone would run it: no database, no network settings. A bundle
   // that does not verify exits 1, which rejects here.
-  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/verify.ts", file, ...(await pinnedTrustArgs(analyst.request, path.dirname(file)))], {
+  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "bin/verify.ts", file, ...(await pinnedTrustArgs(analyst.request, path.dirname(file)))], {
     env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
   });
   expect(stdout).toMatch(/verif/i);

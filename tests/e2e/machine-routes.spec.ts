@@ -3,7 +3,7 @@ import { expect, test } from "@playwright/test";
 
 /**
  * Webhooks, LaML and liveness are served by our own server without Next's router
- * (scripts/machine-routes.ts). Through the real server: they keep the error shape, request ids
+ * (bin/machine-routes.ts). Through the real server: they keep the error shape, request ids
  * and body limits, whether the body declares its length or arrives chunked.
  */
 const CALL = "00000000-0000-4000-8000-00000000c0de";

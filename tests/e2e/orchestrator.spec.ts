@@ -6,7 +6,7 @@ import path from "node:path";
 import { rm } from "node:fs/promises";
 import postgres from "postgres";
 import { expect, test } from "@playwright/test";
-import { embeddedLayout } from "@/lib/db/embedded";
+import { embeddedLayout } from "@/scripts/embedded-postgres";
 
 /**
  * `npm start` / `npm run dev` as a person uses them: a second orchestrator on its own ports
@@ -155,7 +155,7 @@ test("Ctrl-C exits within seconds even after Postgres was restarted behind the o
   try {
     await waitFor(() => run.output().includes("Verbatim is running"), 120_000, "the start");
     // Where the orchestrator's Postgres really keeps its data, and its binary (as root from a
-    // directory the postgres user cannot enter, both live under /var/tmp: lib/db/embedded.ts).
+    // directory the postgres user cannot enter, both live under /var/tmp: scripts/embedded-postgres.ts).
     const layout = await embeddedLayout(path.join(dataDir, "pg"));
     const original = pidIn(layout.dataDir)!;
     expect(original).toBeGreaterThan(0);

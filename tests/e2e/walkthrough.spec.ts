@@ -133,7 +133,7 @@ test("analyst: searches a phrase, opens the hit, exports the two calls as one ar
   const file = await (await download).path();
 
   // The CLI, as anyone would run it: no database, no network settings in its environment.
-  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/verify.ts", file, ...(await pinnedTrustArgs(page.request, path.dirname(file)))], {
+  const { stdout } = await run("node_modules/.bin/tsx", ["--conditions=react-server", "bin/verify.ts", file, ...(await pinnedTrustArgs(page.request, path.dirname(file)))], {
     env: { NODE_ENV: "production", PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
   });
   for (const id of calls) expect(stdout).toMatch(new RegExp(`^PASS  ${id} v\\d+ `, "m"));

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { ActivityEvent, ActivityResponse } from "@/lib/activity/contracts";
-import { maskNumber } from "@/lib/calls/queries";
+import { maskNumber } from "@/lib/calls/call-view";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { asService } from "@/lib/db";
 import { sql } from "@/lib/db/client";

@@ -15,14 +15,14 @@ import { GET as downloadRoute } from "@/app/api/evidence/exports/[id]/download/r
 import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { memoryBundle } from "@/lib/evidence/bundle";
-import { archiveIndexSchema, type ArchiveIndex } from "@/lib/evidence/export-contracts";
-import { jwks } from "@/lib/evidence/keys";
+import { archiveIndexSchema, type ArchiveIndex } from "@/lib/evidence/archive";
+import { jwks } from "@/lib/evidence-sealing/keys";
 import { verifyArchive } from "@/lib/evidence/verify-archive";
 import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
 import { expireEvidenceExports, runBulkExport } from "@/lib/evidence-sealing/bulk-export";
 import { appendCustodyEventOnce, custodyEvents } from "@/lib/evidence-sealing/custody";
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
-import { startWorker, type RunningWorker } from "@/lib/jobs/worker";
+import { startWorker, type RunningWorker } from "@/lib/worker/runner";
 import { storage } from "@/lib/storage";
 import { addMembership, createOrg, member } from "@/tests/support/fixtures";
 import { as, call, type Browser, signedInUser } from "@/tests/support/member-requests";
@@ -419,12 +419,12 @@ describe("npm run verify on an archive", () => {
     const tsaFile = path.join(dir, "issuer-tsa.pem");
     await writeFile(keys, JSON.stringify(jwks(await evidenceKeyring())));
     await writeFile(tsaFile, (await timeStampAuthority()).trustedCertificates.join("\n"));
-    const { stdout } = await run("node_modules/.bin/tsx", ["scripts/verify.ts", archiveFile, "--jwks", keys, "--tsa-cert", tsaFile], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
+    const { stdout } = await run("node_modules/.bin/tsx", ["bin/verify.ts", archiveFile, "--jwks", keys, "--tsa-cert", tsaFile], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
     expect(stdout).toMatch(new RegExp(`^PASS  ${calls[0]} v1 `, "m"));
     expect(stdout).toMatch(new RegExp(`^PASS  ${calls[1]} v1 `, "m"));
     expect(stdout).toContain("VERIFIED: all 2 bundle(s) passed, against the keys and TSA certificates you pinned.");
     // Unpinned, the same archive is only self-consistent, in words and in the exit code.
-    await expect(run("node_modules/.bin/tsx", ["scripts/verify.ts", archiveFile], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv }))
+    await expect(run("node_modules/.bin/tsx", ["bin/verify.ts", archiveFile], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv }))
       .rejects.toMatchObject({ code: 2, stdout: expect.stringContaining("SELF-CONSISTENT ONLY: all 2 bundle(s) passed") });
   }, 60_000);
 
@@ -434,7 +434,7 @@ describe("npm run verify on an archive", () => {
     inner[Math.floor(inner.length / 2)]! ^= 0x01;
     altered.set(`${calls[1]}.zip`, inner);
     const file = await zipOf(altered, path.join(dir, "altered.zip"));
-    const result = run("node_modules/.bin/tsx", ["scripts/verify.ts", file], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
+    const result = run("node_modules/.bin/tsx", ["bin/verify.ts", file], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
     await expect(result).rejects.toMatchObject({ code: 1, stdout: expect.stringMatching(new RegExp(`^FAIL  ${calls[1]}.*SHA-256 is [0-9a-f]{64}, index.json lists`, "m")) });
     await expect(result).rejects.toMatchObject({ stdout: expect.stringMatching(new RegExp(`^PASS  ${calls[0]}`, "m")) });
   }, 60_000);

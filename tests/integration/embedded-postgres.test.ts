@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { EmbeddedPostgresError, embeddedLayout, startEmbeddedPostgres } from "@/lib/db/embedded";
+import { EmbeddedPostgresError, embeddedLayout, startEmbeddedPostgres } from "@/scripts/embedded-postgres";
 import { connect } from "@/lib/db/client";
 
 /** Start-up failures are clear errors within seconds, never hangs; data survives a restart. */

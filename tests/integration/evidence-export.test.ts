@@ -19,7 +19,7 @@ import { documentFileName, memoryBundle, verifyInstructions } from "@/lib/eviden
 import { custodyEventHash } from "@/lib/evidence/custody";
 import { signExportStatement, type ExportStatement } from "@/lib/evidence/export-statement";
 import { canonicalJson } from "@/lib/evidence/canonical-json";
-import { loadOrCreateLocalTsa } from "@/lib/evidence/local-tsa";
+import { loadOrCreateLocalTsa } from "@/lib/evidence-sealing/local-tsa";
 import type { Manifest } from "@/lib/evidence/manifest";
 import { signManifest } from "@/lib/evidence/manifest";
 import { consistencyProof, hashLeaf, inclusionProof, memoryLeafReader, merkleRoot } from "@/lib/evidence/merkle";
@@ -28,7 +28,7 @@ import { signedTreeHeadBytes, signTreeHead } from "@/lib/evidence/tree-head";
 import { verifyBundle, type VerificationReport } from "@/lib/evidence/verify-bundle";
 import { evidenceKeyring, timeStampAuthority } from "@/lib/evidence-sealing/authority";
 import { custodyEvents } from "@/lib/evidence-sealing/custody";
-import { logReader, treeHeadOfSize } from "@/lib/evidence-sealing/log";
+import { logReader, treeHeadOfSize } from "@/lib/evidence-sealing/merkle-log";
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { verifyOrganizationLog } from "@/lib/evidence-sealing/verify-log";
 import { storeArtifact, storeScoreArtifact } from "@/lib/intelligence/artifacts";
@@ -216,7 +216,7 @@ describe("the offline verifier", () => {
   });
 
   it("passes the genuine bundle through the CLI offline: VERIFIED (exit 0) with pinned keys and TSA, SELF-CONSISTENT ONLY (exit 2) without", async () => {
-    const cli = (...args: string[]) => promisify(execFile)("node_modules/.bin/tsx", ["scripts/verify.ts", ...args], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
+    const cli = (...args: string[]) => promisify(execFile)("node_modules/.bin/tsx", ["bin/verify.ts", ...args], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
     const { jwksFile, tsaFile } = await pinnedTrust();
     const { stdout } = await cli(genuineZip, "--jwks", jwksFile, "--tsa-cert", tsaFile);
     expect(stdout).toMatch(/^VERIFIED: every check passed, against the keys and TSA certificates you pinned\./);
@@ -225,7 +225,7 @@ describe("the offline verifier", () => {
   }, 60_000);
 
   it("documents pinning in --help (exit 0) and answers a wrong command line with the usage (exit 64), never a stack trace", async () => {
-    const cli = (...args: string[]) => promisify(execFile)("node_modules/.bin/tsx", ["scripts/verify.ts", ...args], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
+    const cli = (...args: string[]) => promisify(execFile)("node_modules/.bin/tsx", ["bin/verify.ts", ...args], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
     const help = await cli("--help");
     expect(help.stdout).toContain("--jwks <file>");
     expect(help.stdout).toContain("/api/evidence/tsa");
@@ -251,7 +251,7 @@ describe("the offline verifier", () => {
     for await (const c of zip.outputStream as AsyncIterable<Buffer>) chunks.push(c);
     const file = path.join(dir, "tampered.zip");
     await writeFile(file, Buffer.concat(chunks));
-    const run = promisify(execFile)("node_modules/.bin/tsx", ["scripts/verify.ts", file], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
+    const run = promisify(execFile)("node_modules/.bin/tsx", ["bin/verify.ts", file], { env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
     await expect(run).rejects.toMatchObject({ code: 1, stdout: expect.stringMatching(new RegExp(`^FAIL +artifact\\.sha256 +artifact recording ${recording.id} \\(${name.replaceAll(".", "\\.")}\\) \\[sha256\\]`, "m")) });
   }, 30_000);
 

@@ -1,6 +1,6 @@
 import { createClient } from "@supabase/supabase-js";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { sessionFromClaims, type Session } from "@/lib/auth/claims";
+import { sessionFromClaims, type Session } from "@/lib/db/claims";
 import { resetConfig } from "@/lib/config";
 import { createInvitation as inviteAuthorized } from "@/lib/orgs/invitations";
 import { authorize } from "@/lib/rbac/authorize";

@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resetConfig } from "@/lib/config";
 import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
-import { enqueue, listFailedJobs } from "@/lib/jobs";
-import { graphileLogger } from "@/lib/jobs/graphile-log";
-import { taskList } from "@/lib/jobs/task-list";
+import { enqueue } from "@/lib/jobs";
+import { listFailedJobs } from "@/lib/worker/failed";
+import { graphileLogger } from "@/lib/worker/graphile-log";
+import { taskList } from "@/lib/worker/task-list";
 import { scrub } from "@/lib/calls/recording-ingest";
 import {
   decideLostDial,
@@ -23,12 +24,12 @@ import {
   recordingsSettled,
 } from "@/lib/calls/reconcile";
 import type { ProviderCall } from "@/lib/telephony/carrier-view";
-import { startInProcessWorker, startWorker } from "@/lib/jobs/worker";
+import { startInProcessWorker, startWorker } from "@/lib/worker/runner";
 import { espeakSynthesizer, stopSpeechWorker, type CarrierSimulator } from "@/scripts/simulator";
 import { encodeWav, layout, tone } from "@/scripts/simulator/pcm";
 import { REFUSED_SOURCE } from "@/lib/telephony/recording-source";
 import { signalwire } from "@/lib/telephony/client";
-import { logger } from "@/lib/log";
+import { logger } from "@/lib/logger";
 import { resetStorage } from "@/lib/storage";
 import { dialledNumber, type ModulationSnapshot } from "@/lib/calls/snapshot";
 import { createOrg, createUser, insertCall, member } from "@/tests/support/fixtures";
@@ -376,7 +377,7 @@ describe("the worker", () => {
       expect(flaky!.lastError).toBe("probe failure 1");
       await expect.poll(async () => (await jobsWithKey(`ingest:${html.sid}`))[0]?.attempts, { timeout: 10_000 }).toBe(1);
       const crons = await sql()<{ identifier: string }[]>`select identifier from graphile_worker._private_known_crontabs order by identifier`;
-      expect(crons.map((c) => c.identifier)).toEqual(["expire_evidence_exports", "reconcile_calls"]);
+      expect(crons.map((c) => c.identifier)).toEqual(["expire_evidence_exports", "reconcile_calls", "reconcile_transcriptions"]);
 
       // Each failure is one structured line with task, attempt and message; payloads (and the
       // bearer RecordingUrl in them) never reach the log.

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sessionFromClaims, type Session } from "@/lib/auth/claims";
+import { sessionFromClaims, type Session } from "@/lib/db/claims";
 import type { PlaceCallRequest } from "@/lib/calls/contracts";
 import { placeCall as placeAuthorized, classifyDialError } from "@/lib/calls/place-call";
 import { sql } from "@/lib/db/client";

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { placeCall } from "@/lib/calls/place-call";
-import { getCallDetail, viewFor } from "@/lib/calls/queries";
+import { getCallDetail } from "@/lib/call-detail/detail";
+import { viewFor } from "@/lib/calls/call-view";
 import { withUser, asService } from "@/lib/db";
 import { manifestsOfCall } from "@/lib/evidence-sealing/manifests";
 import type { Manifest } from "@/lib/evidence/manifest";

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Claims } from "@/lib/auth/claims";
+import type { Claims } from "@/lib/db/claims";
 import { sql } from "@/lib/db/client";
 import { withUser, type Tx } from "@/lib/db";
 import { allows, ROLES, type Plan, type Role } from "@/lib/rbac/policy";
 import { createOrg, createUser, insertCall, insertCallEvent, member } from "@/tests/support/fixtures";
-import type { ShopperScript, Survey } from "@/lib/calls/snapshot";
+import type { ShopperScript, Survey } from "@/lib/surveys/documents";
 import { keypad, publishScript, publishSurvey, scriptDraft, surveyDraft } from "@/tests/support/surveys";
 
 /**

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { RestClient } from "@signalwire/compatibility-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSpeechMetadata, type CarrierSimulator } from "@/scripts/simulator";
-import { scoreTranscript } from "@/lib/intelligence/scorer";
+import { scoreTranscript } from "@/lib/surveys/scorer";
 import { API_TOKEN, PROJECT_ID, SIGNING_KEY, startTestCarrier } from "@/tests/support/signalwire";
 import { originHttpClient } from "@/lib/telephony/origin-http-client";
 import { callUrls } from "@/lib/telephony/urls";

@@ -1,6 +1,6 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { sessionFromClaims } from "@/lib/auth/claims";
+import { sessionFromClaims } from "@/lib/db/claims";
 import { placeCall } from "@/lib/calls/place-call";
 import { answerDocument, type AnswerRecord } from "@/lib/calls/survey-answers";
 import { modulationSnapshotSchema } from "@/lib/calls/snapshot";

@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { placeCall as placeAuthorized } from "@/lib/calls/place-call";
-import { playableRecording } from "@/lib/calls/recording-playback";
-import { getCallDetail, viewFor } from "@/lib/calls/queries";
-import { reconcileCalls } from "@/lib/calls/reconcile";
+import { playableRecording } from "@/lib/call-detail/recording-playback";
+import { getCallDetail } from "@/lib/call-detail/detail";
+import { viewFor } from "@/lib/calls/call-view";
+import { reconcileTranscriptions } from "@/lib/intelligence/reconcile-transcriptions";
 import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { canonicalJson } from "@/lib/evidence/canonical-json";
@@ -21,7 +22,7 @@ vi.mock("next/headers", async () => (await import("@/tests/support/member-reques
  * the carrier stand-in (real SignalWire SDK), recordings ingested into filesystem storage,
  * submitted to the AssemblyAI stand-in through the real `assemblyai` SDK with a signed URL of
  * our stored audio, and its webhooks delivered over HTTP to the real route (served as a machine
- * route, as scripts/server.ts serves it), with graphile-worker running the jobs.
+ * route, as bin/server.ts serves it), with graphile-worker running the jobs.
  */
 const pipeline = setupPipeline({ tmpPrefix: "verbatim-asr-", apiKey: "test-assemblyai-key-0123456789", transcriber: { slowMs: 2500 } });
 const { log } = pipeline;
@@ -191,7 +192,7 @@ describe("the same webhook five times", () => {
     // The transcriber finishes later; its own webhook (with the secret we replaced) is refused,
     // and the reconciler, finding no answer, fetches the transcript.
     await waitFor("the slow transcript", async () => pipeline.transcriber.transcripts().find((r) => r.id === t.providerTranscriptId)?.settled);
-    await reconcileCalls({ thresholdSeconds: 0, carrier: null, log, transcriptions: true });
+    await reconcileTranscriptions({ thresholdSeconds: 0, log, transcriber: true });
     await settled(callId);
     for (let i = 0; i < 5; i += 1) {
       expect((await postWebhook(webhook(query, { transcript_id: t.providerTranscriptId, status: "completed" }, secret))).status).toBe(204);
@@ -379,7 +380,7 @@ describe("the reconciler", () => {
     await waitFor("the transcriber to finish", async () => pipeline.transcriber.transcripts().find((r) => r.id === t.providerTranscriptId)?.settled);
     pipeline.transcriber.clearScenarios();
     expect((await transcriptionsOf(callId))[0]!.status).toBe("submitted");
-    const report = await reconcileCalls({ thresholdSeconds: 0, carrier: null, log, transcriptions: true });
+    const report = await reconcileTranscriptions({ thresholdSeconds: 0, log, transcriber: true });
     expect(report.transcriptionsSettled).toBeGreaterThanOrEqual(1);
     expect((await transcriptionsOf(callId))[0]!.status).toBe("completed");
     expect((await artifactsOf(callId)).map((a) => a.kind)).toEqual(["transcript"]);
@@ -401,10 +402,10 @@ describe("the reconciler", () => {
       return row!.id;
     });
     expect(await transcriptionsOf(orphanCall)).toEqual([]);
-    const again = await reconcileCalls({ thresholdSeconds: 60, carrier: null, log, transcriptions: true });
+    const again = await reconcileTranscriptions({ thresholdSeconds: 60, log, transcriber: true });
     expect(again.transcriptionsRequested).toBe(1);
     await settled(orphanCall);
-    const rerun = await reconcileCalls({ thresholdSeconds: 60, carrier: null, log, transcriptions: true });
+    const rerun = await reconcileTranscriptions({ thresholdSeconds: 60, log, transcriber: true });
     expect(rerun.transcriptionsRequested).toBe(0);
   }, 90_000);
 });

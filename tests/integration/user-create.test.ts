@@ -6,7 +6,7 @@ import { sql } from "@/lib/db/client";
 /** `npm run user:create` as an operator runs it, against this file's empty database. */
 const run = promisify(execFile);
 const userCreate = (args: string[], env: Record<string, string> = {}) =>
-  run("node_modules/.bin/tsx", ["--conditions=react-server", "scripts/user-create.ts", ...args], {
+  run("node_modules/.bin/tsx", ["--conditions=react-server", "bin/user-create.ts", ...args], {
     env: { ...process.env, LOG_LEVEL: "silent", ...env },
   }).then(
     ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),

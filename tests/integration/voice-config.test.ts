@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { sessionFromClaims, type Session } from "@/lib/auth/claims";
+import { sessionFromClaims, type Session } from "@/lib/db/claims";
 import { sql } from "@/lib/db/client";
 import { ForbiddenError, NotFoundError, PlanRequiredError, UnprocessableError } from "@/lib/errors";
 import type { VoiceConfigUpdate } from "@/lib/calls/contracts";
@@ -8,7 +8,7 @@ import { withMember } from "@/lib/rbac/authorize";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { configureSignalWire } from "@/tests/support/signalwire";
 import { keypad, publishSurvey, surveyDraft } from "@/tests/support/surveys";
-import type { Survey } from "@/lib/calls/snapshot";
+import type { Survey } from "@/lib/surveys/documents";
 
 configureSignalWire({ CARRIER_SIMULATOR_URL: "http://127.0.0.1:3999" });
 

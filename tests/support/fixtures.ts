@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Claims } from "@/lib/auth/claims";
+import type { Claims } from "@/lib/db/claims";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { asService } from "@/lib/db";
 import type { Plan, Role } from "@/lib/rbac/policy";

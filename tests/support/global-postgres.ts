@@ -1,9 +1,9 @@
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 import { connect } from "@/lib/db/client";
-import { embeddedLayout, startEmbeddedPostgres } from "@/lib/db/embedded";
+import { embeddedLayout, startEmbeddedPostgres } from "@/scripts/embedded-postgres";
 import { migrate } from "@/lib/db/migrate";
-import { installJobSchema } from "@/lib/jobs/schema";
+import { installJobSchema } from "@/lib/worker/schema";
 import { rm } from "node:fs/promises";
 
 /**

@@ -5,10 +5,10 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll } from "vitest";
-import { sessionFromClaims, type Session } from "@/lib/auth/claims";
+import { sessionFromClaims, type Session } from "@/lib/db/claims";
 import { resetConfig } from "@/lib/config";
 import { sql } from "@/lib/db/client";
-import { startWorker, type RunningWorker } from "@/lib/jobs/worker";
+import { startWorker, type RunningWorker } from "@/lib/worker/runner";
 import { authorize, type Membership } from "@/lib/rbac/authorize";
 import type { Plan, Role } from "@/lib/rbac/policy";
 import { resetStorage } from "@/lib/storage";
@@ -19,7 +19,7 @@ import {
   type CarrierSimulator,
   type CarrierSimulatorOptions,
 } from "@/scripts/simulator";
-import { serveMachineRoute } from "@/scripts/machine-routes";
+import { serveMachineRoute } from "@/bin/machine-routes";
 import { createOrg, member } from "@/tests/support/fixtures";
 import { clearSignalWire, configureSignalWire, startTestCarrier } from "@/tests/support/signalwire";
 

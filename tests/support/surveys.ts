@@ -1,6 +1,5 @@
 import { asService } from "@/lib/db";
-import type { ShopperScript, Survey } from "@/lib/calls/snapshot";
-import { shopperScriptDocument, surveyDocument, type ShopperScriptDraft, type SurveyDraft, type SurveyQuestion } from "@/lib/surveys/documents";
+import { type ShopperScript, type Survey, shopperScriptDocument, surveyDocument, type ShopperScriptDraft, type SurveyDraft, type SurveyQuestion } from "@/lib/surveys/documents";
 import { versionHash } from "@/lib/surveys/hash";
 import { createWithFirstVersion } from "@/lib/surveys/versions";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { timelineOf } from "@/components/call-timeline";
+import { timelineOf } from "@/components/calls/timeline";
 import type { CallDetail } from "@/lib/calls/contracts";
 
 const events: CallDetail["events"] = [

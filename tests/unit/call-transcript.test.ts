@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   formatMoment, groupWords, playingAt, utteranceAt, wordAt, type TranscriptUtterance, type TranscriptWord, type WordTimeline,
-} from "@/components/call-transcript";
+} from "@/components/calls/transcript";
 
 const u = (startMs: number, endMs: number): TranscriptUtterance => ({ speaker: "A", startMs, endMs, text: `${startMs}` });
 const utterances = [u(500, 2000), u(2600, 4000), u(4000, 6500), u(9000, 9400)];

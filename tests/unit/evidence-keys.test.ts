@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { calculateJwkThumbprint, compactVerify, createLocalJWKSet } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { jwks, keyringFromEnvironment, loadOrCreateLocalKeyring, rotateEnvironmentKeys, rotateKey } from "@/lib/evidence/keys";
+import { jwks, keyringFromEnvironment, loadOrCreateLocalKeyring, rotateEnvironmentKeys, rotateKey } from "@/lib/evidence-sealing/keys";
 import { signTreeHead, verifyTreeHead } from "@/lib/evidence/tree-head";
 
 const head = { log: "org-1", treeSize: 3, rootHash: "ab".repeat(32), timestamp: "2026-11-30T01:00:00.000Z" };
@@ -101,7 +101,7 @@ describe("npm run evidence:rotate-key", () => {
   it("rotates the key directory it is given", async () => {
     const { spawnSync } = await import("node:child_process");
     const before = await loadOrCreateLocalKeyring(dir);
-    const run = spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "--conditions=react-server", "scripts/evidence-rotate-key.ts", "--dir", dir], { encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "--conditions=react-server", "bin/evidence-rotate-key.ts", "--dir", dir], { encoding: "utf8" });
     expect(run.stderr).toBe("");
     expect(run.stdout).toContain(`Evidence key ${before.signing.kid} retired`);
     expect(jwks(await loadOrCreateLocalKeyring(dir)).keys.map((k) => k.kid)).toContain(before.signing.kid);

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { canonicalJson } from "@/lib/evidence/canonical-json";
-import { type EvidenceKeyring, jwks, keyringFromEnvironment } from "@/lib/evidence/keys";
+import { type EvidenceKeyring, jwks, keyringFromEnvironment } from "@/lib/evidence-sealing/keys";
 import { buildManifest, manifestContent, manifestSha256, type ManifestFacts, signManifest, verifyManifest } from "@/lib/evidence/manifest";
 import { signTreeHead } from "@/lib/evidence/tree-head";
 

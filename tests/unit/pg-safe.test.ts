@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { findUnsafeJson, parsePgInt4Digits, parsePgTimestamp, pgInt4, pgText, storableHeader, textProblem } from "@/lib/http/pg-safe";
+import { findUnsafeJson, parsePgInt4Digits, parsePgTimestamp, pgInt4, pgText, storableHeader, textProblem } from "@/lib/pg-safe";
 
 describe("what Postgres can hold", () => {
   it("text: no NUL, no lone surrogate; pairs and everything else are fine", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toggleViews } from "@/components/place-call-form";
+import { toggleViews } from "@/components/calls/place-call-form";
 import type { Capability, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { keypad, scriptDraft, scriptVersion, surveyDraft, surveyVersion } from "@/tests/support/surveys";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RateLimitedError } from "@/lib/errors";
-import { Limit } from "@/lib/http/rate-limits";
+import { Limit } from "@/lib/rate-limits";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
 
 describe("in-memory limits", () => {

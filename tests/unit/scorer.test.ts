@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "@/lib/evidence/canonical-json";
-import { normalizeWords, rubricSchema, scorecardSchema, scoreTranscript, type Rubric } from "@/lib/intelligence/scorer";
+import { normalizeWords, rubricSchema, scorecardSchema, scoreTranscript, type Rubric } from "@/lib/surveys/scorer";
 
 /**
  * A transcript shaped like AssemblyAI's `GET /v2/transcript/{id}` answer with speaker_labels

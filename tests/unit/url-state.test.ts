@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { callListKey, callPagesKey } from "@/components/call-api";
-import { activeFilterCount, FILTER_KEYS, filterQuery, filtersOf, pageHref } from "@/components/url-state";
+import { callListKey, callPagesKey } from "@/components/shared/api-client";
+import { activeFilterCount, FILTER_KEYS, filterQuery, filtersOf, pageHref } from "@/components/calls/url-state";
 import { CALL_FILTER_KEYS, callFilterSchema } from "@/lib/calls/contracts";
 
 /**

@@ -1,6 +1,7 @@
 import { callListQuerySchema, placeCallRequestSchema } from "@/lib/calls/contracts";
 import { placeCall } from "@/lib/calls/place-call";
-import { listCalls, viewFor } from "@/lib/calls/queries";
+import { listCalls } from "@/lib/calls/queries";
+import { viewFor } from "@/lib/calls/call-view";
 import { memberRoute } from "@/lib/http/member-route";
 import { check } from "@/lib/rbac/authorize";
 

@@ -1,7 +1,7 @@
 import { memberRoute } from "@/lib/http/member-route";
 import { LIBRARY_BODY_LIMIT, type ShopperScriptListResponse } from "@/lib/surveys/contracts";
 import { shopperScriptDraftSchema } from "@/lib/surveys/documents";
-import { shopperScriptVersionView } from "@/lib/surveys/views";
+import { shopperScriptVersionView } from "@/lib/telephony/spoken";
 import { createWithFirstVersion, listLatest } from "@/lib/surveys/versions";
 
 export const dynamic = "force-dynamic";

@@ -1,7 +1,7 @@
 import { memberRoute } from "@/lib/http/member-route";
 import { LIBRARY_BODY_LIMIT, type SurveyListResponse } from "@/lib/surveys/contracts";
 import { surveyDraftSchema } from "@/lib/surveys/documents";
-import { surveyVersionView } from "@/lib/surveys/views";
+import { surveyVersionView } from "@/lib/telephony/spoken";
 import { createWithFirstVersion, listLatest } from "@/lib/surveys/versions";
 
 export const dynamic = "force-dynamic";

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { AcceptInvitation } from "@/components/accept-invitation";
-import { EmailLinkSession } from "@/components/email-link-session";
+import { AcceptInvitation } from "@/components/session/accept-invitation";
+import { EmailLinkSession } from "@/components/session/email-link-session";
 import { getSession } from "@/lib/auth";
 import { config } from "@/lib/config";
 import { AppError } from "@/lib/errors";

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import { SetPasswordForm } from "@/components/set-password-form";
+import { SetPasswordForm } from "@/components/session/set-password-form";
 import { config } from "@/lib/config";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
 import { addressProofRequestSchema, type AddressProofRequestedResponse } from "@/lib/auth/contracts";
-import { requestAddressProof } from "@/lib/auth/address-proofs";
+import { requestAddressProof } from "@/lib/orgs/address-proofs";
 import { clientIp, readJson, route } from "@/lib/http/route";
 
 /**

@@ -1,6 +1,6 @@
 import { auth, requestCookieJar } from "@/lib/auth";
 import { signInRequestSchema, type SignedInResponse } from "@/lib/auth/contracts";
-import { storableHeader } from "@/lib/http/pg-safe";
+import { storableHeader } from "@/lib/pg-safe";
 import { clientIp, readJson, route } from "@/lib/http/route";
 
 export const POST = route(async (req, { log }) => {

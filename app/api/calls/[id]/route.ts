@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { callDetailQuerySchema } from "@/lib/calls/contracts";
-import { getCallDetail, viewFor } from "@/lib/calls/queries";
+import { getCallDetail } from "@/lib/call-detail/detail";
+import { viewFor } from "@/lib/calls/call-view";
 import { NotFoundError } from "@/lib/errors";
 import { memberRoute } from "@/lib/http/member-route";
 import { check } from "@/lib/rbac/authorize";

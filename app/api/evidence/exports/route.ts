@@ -1,4 +1,4 @@
-import { evidenceExportRequestSchema } from "@/lib/evidence/export-contracts";
+import { evidenceExportRequestSchema } from "@/lib/evidence-sealing/export-contracts";
 import { listExports, previewExport, requestExport } from "@/lib/evidence-sealing/bulk-export";
 import { memberRoute } from "@/lib/http/member-route";
 

@@ -1,5 +1,5 @@
 import { memberRoute } from "@/lib/http/member-route";
-import { shopperScriptVersionView } from "@/lib/surveys/views";
+import { shopperScriptVersionView } from "@/lib/telephony/spoken";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import { memberRoute } from "@/lib/http/member-route";
 import { LIBRARY_BODY_LIMIT, type PreviewResponse } from "@/lib/surveys/contracts";
 import { shopperScriptDraftSchema } from "@/lib/surveys/documents";
-import { previewShopperScriptDraft } from "@/lib/surveys/spoken";
+import { previewShopperScriptDraft } from "@/lib/telephony/spoken";
 
 export const dynamic = "force-dynamic";
 

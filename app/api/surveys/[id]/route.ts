@@ -1,5 +1,5 @@
 import { memberRoute } from "@/lib/http/member-route";
-import { surveyVersionView } from "@/lib/surveys/views";
+import { surveyVersionView } from "@/lib/telephony/spoken";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import { memberRoute } from "@/lib/http/member-route";
 import { LIBRARY_BODY_LIMIT, type PreviewResponse } from "@/lib/surveys/contracts";
 import { surveyDraftSchema } from "@/lib/surveys/documents";
-import { previewSurveyDraft } from "@/lib/surveys/spoken";
+import { previewSurveyDraft } from "@/lib/telephony/spoken";
 
 export const dynamic = "force-dynamic";
 

@@ -1,7 +1,7 @@
 import { requestCookieJar } from "@/lib/auth";
 import { confirmAddressProofRequestSchema, type AddressProvenResponse } from "@/lib/auth/contracts";
-import { confirmAddressProof } from "@/lib/auth/address-proofs";
-import { storableHeader } from "@/lib/http/pg-safe";
+import { confirmAddressProof } from "@/lib/orgs/address-proofs";
+import { storableHeader } from "@/lib/pg-safe";
 import { clientIp, readJson, route } from "@/lib/http/route";
 
 /**

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { callHighlightsQuerySchema } from "@/lib/calls/contracts";
 import { callHighlights } from "@/lib/calls/call-search";
-import { viewFor } from "@/lib/calls/queries";
+import { viewFor } from "@/lib/calls/call-view";
 import { NotFoundError } from "@/lib/errors";
 import { memberRoute } from "@/lib/http/member-route";
 import { check } from "@/lib/rbac/authorize";

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { callDetailQuerySchema } from "@/lib/calls/contracts";
-import { playableRecording } from "@/lib/calls/recording-playback";
+import { playableRecording } from "@/lib/call-detail/recording-playback";
 import { memberRoute } from "@/lib/http/member-route";
 
 export const dynamic = "force-dynamic";

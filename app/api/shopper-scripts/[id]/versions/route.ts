@@ -1,6 +1,6 @@
 import { memberRoute } from "@/lib/http/member-route";
 import { LIBRARY_BODY_LIMIT, publishShopperScriptRequestSchema } from "@/lib/surveys/contracts";
-import { shopperScriptVersionView } from "@/lib/surveys/views";
+import { shopperScriptVersionView } from "@/lib/telephony/spoken";
 import { publishNextVersion } from "@/lib/surveys/versions";
 
 export const dynamic = "force-dynamic";

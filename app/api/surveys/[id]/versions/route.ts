@@ -1,6 +1,6 @@
 import { memberRoute } from "@/lib/http/member-route";
 import { LIBRARY_BODY_LIMIT, publishSurveyRequestSchema } from "@/lib/surveys/contracts";
-import { surveyVersionView } from "@/lib/surveys/views";
+import { surveyVersionView } from "@/lib/telephony/spoken";
 import { publishNextVersion } from "@/lib/surveys/versions";
 
 export const dynamic = "force-dynamic";

@@ -1,4 +1,4 @@
-import { evidenceExportDownloadQuerySchema } from "@/lib/evidence/export-contracts";
+import { evidenceExportDownloadQuerySchema } from "@/lib/evidence-sealing/export-contracts";
 import { openExportDownload } from "@/lib/evidence-sealing/bulk-export";
 import { memberRoute, orgFromQuery } from "@/lib/http/member-route";
 

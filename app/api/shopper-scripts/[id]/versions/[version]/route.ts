@@ -1,6 +1,6 @@
 import { memberRoute } from "@/lib/http/member-route";
 import { versionParamSchema } from "@/lib/surveys/contracts";
-import { shopperScriptVersionView } from "@/lib/surveys/views";
+import { shopperScriptVersionView } from "@/lib/telephony/spoken";
 
 export const dynamic = "force-dynamic";
 

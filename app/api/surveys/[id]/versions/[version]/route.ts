@@ -1,6 +1,6 @@
 import { memberRoute } from "@/lib/http/member-route";
 import { versionParamSchema } from "@/lib/surveys/contracts";
-import { surveyVersionView } from "@/lib/surveys/views";
+import { surveyVersionView } from "@/lib/telephony/spoken";
 
 export const dynamic = "force-dynamic";
 

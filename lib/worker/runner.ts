@@ -1,0 +1,136 @@
+import "server-only";
+import { EventEmitter } from "node:events";
+import { parseCronItems, run, type Runner, type TaskList, type WorkerEvents } from "graphile-worker";
+import { config, requireDatabaseUrl } from "@/lib/config";
+import { graphileLogger } from "@/lib/worker/graphile-log";
+import { taskList as defaultTaskList } from "@/lib/worker/task-list";
+import { logger, type Logger } from "@/lib/logger";
+
+/**
+ * The job worker: graphile-worker's runner with our task list and a crontab that runs
+ * `reconcile_calls` and `reconcile_transcriptions` every minute and `expire_evidence_exports`
+ * every five. Workers in any number of processes share the queue (jobs are
+ * taken with SKIP LOCKED; each cron tick is scheduled once across all of them). Every failed
+ * attempt is logged with the task, attempt and error message; the payload never is.
+ *
+ * It needs a session-mode connection (LISTEN/NOTIFY): on Supabase, the direct or session-pooler
+ * URL, not the transaction pooler.
+ */
+export interface WorkerOptions {
+  connectionString?: string;
+  /** Jobs run at once in this process (default 2). */
+  concurrency?: number;
+  /** Milliseconds between polls when no notification arrives (default 2000). */
+  pollInterval?: number;
+  /** Schedule the reconcilers and the export expiry (default true). */
+  crontab?: boolean;
+  /**
+   * Let graphile-worker handle SIGINT/SIGTERM: finish running jobs, then re-raise the signal so
+   * the process ends as it would have. For the in-process worker; bin/worker.ts handles
+   * signals itself. Default false.
+   */
+  handleSignals?: boolean;
+  /** Tests substitute tasks; the app never does. */
+  taskList?: TaskList;
+  /** Where the worker logs (default: the app's pino logger). */
+  log?: Logger;
+}
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+  /** graphile-worker's runner, for tests that wait on its events. */
+  runner: Runner;
+}
+
+const RECONCILE_CRON = parseCronItems([
+  {
+    task: "reconcile_calls",
+    match: "* * * * *",
+    identifier: "reconcile_calls",
+    // No backfill: a missed minute is covered by the next one. One attempt, and one job key,
+    // so a failing reconciler leaves one failed job, not one per minute.
+    options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "reconcile_calls", jobKeyMode: "preserve_run_at" },
+  },
+  {
+    // The transcriber's webhooks are advisory too (lib/intelligence/reconcile-transcriptions.ts).
+    task: "reconcile_transcriptions",
+    match: "* * * * *",
+    identifier: "reconcile_transcriptions",
+    options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "reconcile_transcriptions", jobKeyMode: "preserve_run_at" },
+  },
+  {
+    // Export archives past their expiry (docs/adr/0020); a day's archive outlives a late run by minutes.
+    task: "expire_evidence_exports",
+    match: "*/5 * * * *",
+    identifier: "expire_evidence_exports",
+    options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "expire_evidence_exports", jobKeyMode: "preserve_run_at" },
+  },
+]);
+
+export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
+  const log = (options.log ?? logger()).child({ component: "jobs" });
+  const concurrency = options.concurrency ?? 2;
+  const events: WorkerEvents = new EventEmitter() as WorkerEvents;
+
+  events.on("job:error", ({ job, error }) => {
+    const final = job.attempts >= job.max_attempts;
+    log[final ? "error" : "warn"](
+      {
+        task: job.task_identifier,
+        jobId: job.id,
+        attempt: job.attempts,
+        maxAttempts: job.max_attempts,
+        err: error instanceof Error ? error.message : String(error),
+      },
+      final ? "job failed for good" : "job failed; will retry",
+    );
+  });
+  events.on("pool:listen:error", ({ error }) => {
+    log.warn({ err: error instanceof Error ? error.message : String(error) }, "job worker lost its LISTEN connection; reconnecting");
+  });
+
+  const runner = await run({
+    connectionString: options.connectionString ?? requireDatabaseUrl(),
+    concurrency,
+    maxPoolSize: Math.max(4, concurrency + 2),
+    pollInterval: options.pollInterval ?? 2000,
+    noHandleSignals: !options.handleSignals,
+    logger: graphileLogger(log),
+    events,
+    taskList: options.taskList ?? defaultTaskList,
+    parsedCronItems: options.crontab === false ? [] : RECONCILE_CRON,
+  });
+  log.info({ concurrency }, "job worker started");
+
+  let stopping: Promise<void> | undefined;
+  return {
+    runner,
+    stop() {
+      stopping ??= (async () => {
+        await runner.stop();
+        log.info("job worker stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+const globalForJobs = globalThis as unknown as { verbatimWorker?: Promise<RunningWorker | undefined> };
+
+/**
+ * Start the worker inside the app process when `config().jobsInProcess` (the embedded default),
+ * once per process whatever calls it (Next's dev server may evaluate instrumentation again).
+ * Resolves to undefined when jobs run elsewhere (`npm run worker`).
+ */
+export function startInProcessWorker(): Promise<RunningWorker | undefined> {
+  globalForJobs.verbatimWorker ??= (async () => {
+    // `next build` evaluates instrumentation too; there is no database to work against then.
+    if (process.env.NEXT_PHASE === "phase-production-build" || !config().jobsInProcess) return undefined;
+    return startWorker({ handleSignals: true });
+  })().catch((err: unknown) => {
+    globalForJobs.verbatimWorker = undefined;
+    logger().error({ err: err instanceof Error ? err.message : String(err) }, "could not start the in-process job worker");
+    return undefined;
+  });
+  return globalForJobs.verbatimWorker;
+}
