@@ -10,14 +10,25 @@ export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
 export type Db = Sql | Tx;
 
-const globalForDb = globalThis as unknown as { verbatimSql?: Sql };
+const globalForDb = globalThis as unknown as { verbatimSql?: Sql; verbatimLimitsSql?: Sql };
 
 export function sql(): Sql {
   globalForDb.verbatimSql ??= connect(requireDatabaseUrl(), config().databasePoolMax);
   return globalForDb.verbatimSql;
 }
 
-export function connect(url: string, max = 10): Sql {
+/**
+ * The rate limits' own two connections (lib/rate-limits): a limit is checked before a request
+ * opens its transaction, or while it holds one, so its one-statement check must never wait
+ * behind the very transactions it guards for a connection of `sql()` (with every pooled
+ * connection held by a member request awaiting its limit, that would be a deadlock).
+ */
+export function limitsSql(): Sql {
+  globalForDb.verbatimLimitsSql ??= connect(requireDatabaseUrl(), 2, "verbatim-limits");
+  return globalForDb.verbatimLimitsSql;
+}
+
+export function connect(url: string, max = 10, applicationName = "verbatim"): Sql {
   return postgres(url, {
     max,
     idle_timeout: 30,
@@ -25,7 +36,7 @@ export function connect(url: string, max = 10): Sql {
     onnotice: () => {},
     // Timestamps stay strings in rows we hand to JSON; callers parse where they compute.
     types: {},
-    connection: { application_name: "verbatim" },
+    connection: { application_name: applicationName },
     ...(process.env.VERBATIM_COUNT_ROUND_TRIPS === "1" ? { debug: countRoundTrip } : {}),
   });
 }
@@ -57,9 +68,10 @@ export function dbCounts(): DbCounts {
   return { ...counts };
 }
 
-/** Close the shared pool (scripts and tests at exit). */
+/** Close the shared pools (scripts and tests at exit). */
 export async function closeDb(): Promise<void> {
-  const current = globalForDb.verbatimSql;
+  const pools = [globalForDb.verbatimSql, globalForDb.verbatimLimitsSql];
   globalForDb.verbatimSql = undefined;
-  await current?.end({ timeout: 5 });
+  globalForDb.verbatimLimitsSql = undefined;
+  await Promise.all(pools.map((pool) => pool?.end({ timeout: 5 })));
 }

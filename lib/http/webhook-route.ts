@@ -10,11 +10,12 @@ import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
 /**
  * The one shape of every provider endpoint, whatever the provider: verification is a parameter,
  * so no provider route can skip it. In order:
- *  1. the per-source limit (in memory, no database);
+ *  1. the per-source limit (shared by every app process; an address over it is refused from
+ *     memory, with no query);
  *  2. `verifier.verify(req)`, which reads the raw body once and proves the request came from the
  *     provider — SignalWire's signature, AssemblyAI's per-request header — or throws (401/403;
- *     429 once an address has sent too many unverifiable requests). Nothing has touched the
- *     database yet;
+ *     429 once an address has sent too many unverifiable requests). Nothing but the limits has
+ *     touched the database yet;
  *  3. the subject in the path or the query (a call id, a transcription request id): malformed →
  *     404, and counted against that subject's limit;
  *  4. one domain function in a service transaction (or, for a one-statement domain function,
@@ -76,10 +77,7 @@ export function webhookRoute<V, P extends Record<string, string>>(
       // A flood of unverifiable requests is answered 429 once over its budget. Requests that
       // verify are never refused for others' failures: a provider shares addresses (and the
       // simulators share loopback) with whoever is forging, and must not be locked out by them.
-      if (!(err instanceof ConfigError)) {
-        await WEBHOOK_LIMITS.failedPerSource.penalize(source);
-        await WEBHOOK_LIMITS.failedPerSource.assertOpen(source, "Too many unverifiable webhook requests from this address.");
-      }
+      if (!(err instanceof ConfigError)) await WEBHOOK_LIMITS.failedPerSource.consume(source, "Too many unverifiable webhook requests from this address.");
       throw err;
     }
     const subject = typeof options.subject === "string" ? ctx.params[options.subject] : new URL(req.url).searchParams.get(options.subject.query);

@@ -18,7 +18,10 @@ vi.mock("next/headers", async () => (await import("@/tests/support/member-reques
  * issued in the same tick leave in one write (postgres.js flushes on setImmediate): a round
  * trip is one such burst. BEGIN and COMMIT are statements and round trips of their own.
  * Counted on a warm connection, as a running app's are: postgres.js prepares each statement
- * on a connection the first time it runs there (one more trip, then never again).
+ * on a connection the first time it runs there (one more trip, then never again). The per-user
+ * request limit is not on this pool: its statement goes on the limits' own connections
+ * (lib/rate-limits, shared by every app process), sent beside the transaction's first statement
+ * and batched with the other limits the process checks in that tick.
  */
 const { GET: listRoute, POST: placeRoute } = await import("@/app/api/calls/route");
 const { GET: detailRoute } = await import("@/app/api/calls/[id]/route");

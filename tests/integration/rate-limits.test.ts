@@ -1,4 +1,6 @@
+import postgres from "postgres";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { requireDatabaseUrl } from "@/lib/config";
 import { configureSignalWire, ctx, queuedCall, sidOf, signedRequest, statusParams, statusPath } from "@/tests/support/signalwire";
 import { addMembership, createOrg, member } from "@/tests/support/fixtures";
 import { sql } from "@/lib/db/client";
@@ -7,8 +9,9 @@ import { CLIENT_IP_HEADER } from "@/lib/http/client-ip";
 import type { CookieJar } from "@/lib/auth/cookie-jar";
 
 /**
- * The webhook limits (per source address, per call) and the member API's per-user limit, driven
- * through the real route handlers: refusals are 429 with Retry-After and store nothing.
+ * The shared limits (lib/rate-limits) on their own, then the webhook limits (per source address,
+ * per call) and the member API's per-user limit driven through the real route handlers:
+ * refusals are 429 with Retry-After and store nothing.
  */
 configureSignalWire();
 
@@ -21,6 +24,8 @@ const invitations = await import("@/app/api/invitations/route");
 const { WEBHOOK_LIMITS } = await import("@/lib/http/webhook-limits");
 const { USER_LIMIT } = await import("@/lib/auth/user-limit");
 const { createLocalUser, localAuth } = await import("@/lib/auth/local");
+const { Limit } = await import("@/lib/rate-limits");
+const { RateLimitedError } = await import("@/lib/errors");
 
 let orgId: string;
 let userId: string;
@@ -42,13 +47,71 @@ async function eventCount(callId: string): Promise<number> {
   return row!.n;
 }
 
+const refusedBy = (p: Promise<void>) => p.then(() => null, (e: unknown) => e);
+const globalPools = globalThis as unknown as { verbatimLimitsSql?: postgres.Sql };
+
+describe("shared limits", () => {
+  it("refuse past the window's points with a Retry-After within the window, per key", async () => {
+    const limit = new Limit("it_consume", { points: 3, durationSeconds: 60 });
+    for (let i = 0; i < 3; i++) await limit.consume("a", "Too many.");
+    const refused = await refusedBy(limit.consume("a", "Too many."));
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as InstanceType<typeof RateLimitedError>).retryAfterSeconds).toBeGreaterThan(0);
+    expect((refused as InstanceType<typeof RateLimitedError>).retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect((refused as Error).message).toMatch(/^Too many\. Try again in \d+ seconds?\.$/);
+    await expect(limit.consume("b", "Too many.")).resolves.toBeUndefined();
+  });
+
+  it("count one budget for every process: what one instance used, another cannot use again", async () => {
+    // Two Limit objects of one name are what two app processes hold: each its own memory, one table.
+    const a = new Limit("it_shared", { points: 5, durationSeconds: 60 });
+    const b = new Limit("it_shared", { points: 5, durationSeconds: 60 });
+    for (let i = 0; i < 3; i++) await a.consume("203.0.113.9", "");
+    for (let i = 0; i < 2; i++) await b.consume("203.0.113.9", "");
+    expect(await refusedBy(a.consume("203.0.113.9", ""))).toBeInstanceOf(RateLimitedError);
+    expect(await refusedBy(b.consume("203.0.113.9", ""))).toBeInstanceOf(RateLimitedError);
+    // The stored key is a hash: no client address in clear in the table.
+    const keys = await sql()<{ key: string }[]>`select key from private.rate_limits where key like 'it_shared:%'`;
+    expect(keys).toHaveLength(1);
+    expect(keys[0]!.key).not.toContain("203.0.113.9");
+  });
+
+  it("grant exactly the points to a burst that arrives at once, across processes, and refuse the rest", async () => {
+    const a = new Limit("it_burst", { points: 20, durationSeconds: 60 });
+    const b = new Limit("it_burst", { points: 20, durationSeconds: 60 });
+    // 60 requests in one turn of the event loop (one statement per process), half on each.
+    const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) => refusedBy((i % 2 ? a : b).consume("burst", ""))));
+    expect(outcomes.filter((o) => o === null)).toHaveLength(20);
+    expect(outcomes.filter((o) => o instanceof RateLimitedError)).toHaveLength(40);
+  });
+
+  it("refuse a key already over its limit from memory, without a statement", async () => {
+    const limit = new Limit("it_flood", { points: 2, durationSeconds: 60 });
+    for (let i = 0; i < 2; i++) await limit.consume("flood", "");
+    const saved = globalPools.verbatimLimitsSql;
+    let statements = 0;
+    const counting = postgres(requireDatabaseUrl(), { max: 1, onnotice: () => {}, types: {}, debug: () => (statements += 1) });
+    globalPools.verbatimLimitsSql = counting;
+    try {
+      for (let i = 0; i < 100; i++) expect(await refusedBy(limit.consume("flood", ""))).toBeInstanceOf(RateLimitedError);
+      expect(statements).toBe(0);
+      // Another key still goes to the store (so the counter above would have seen it).
+      await limit.consume("not-flooding", "");
+      expect(statements).toBeGreaterThan(0);
+    } finally {
+      globalPools.verbatimLimitsSql = saved;
+      await counting.end();
+    }
+  });
+});
+
 describe("webhook limits", () => {
   it("answers a flood of forged callbacks 429, and never refuses a validly signed one for it", async () => {
     const callId = await queuedCall(orgId, userId);
     const forger = "203.0.113.50";
     const { points } = WEBHOOK_LIMITS.failedPerSource.spec;
     const forged = () => signedRequest(statusPath(callId), statusParams(sidOf("CA-forged"), "completed", 9), { key: "PSK_guessed" });
-    for (let i = 0; i < points - 1; i++) {
+    for (let i = 0; i < points; i++) {
       expect((await status.POST(from(forger, forged()), ctx({ callId }))).status).toBe(403);
     }
     const refused = await status.POST(from(forger, forged()), ctx({ callId }));
