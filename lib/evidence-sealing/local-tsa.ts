@@ -246,8 +246,15 @@ async function createAuthority(dir: string): Promise<AuthorityFiles> {
   }
 }
 
+/**
+ * The winner of a first start publishes four links in a row, but on a busy machine (several app
+ * and worker processes starting at once on two cores) its event loop may stall between them for
+ * seconds: wait up to 30 s for `tsa.pem` before calling the authority partial. Only a winner
+ * that died half-way makes anyone wait that long.
+ */
 async function waitForAll(dir: string): Promise<void> {
-  for (let i = 0; i < 50; i++) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
     if (await readAll(dir)) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -85,6 +85,11 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       final ? "job failed for good" : "job failed; will retry",
     );
   });
+  // One line per job run, with its key, at debug: what `npm run bench:cluster` counts to show
+  // that every job ran once, in one worker, however many workers share the queue.
+  events.on("job:complete", ({ worker, job, error }) => {
+    log.debug({ task: job.task_identifier, jobId: job.id, jobKey: job.key, attempt: job.attempts, workerId: worker.workerId, ok: !error }, "job run");
+  });
   events.on("pool:listen:error", ({ error }) => {
     log.warn({ err: error instanceof Error ? error.message : String(error) }, "job worker lost its LISTEN connection; reconnecting");
   });
