@@ -4,8 +4,9 @@
  *
  *   tsx --conditions=react-server scripts/cluster-storm.ts --data-dir .data [--calls 2000] [--concurrency 32] [--json]
  *
- * 1. Makes four organizations of its own (base plan, recording off) with three operators each,
- *    and signs each operator in on one instance (the session works on every instance).
+ * 1. Makes four organizations of its own (base plan, recording off) with three operators each
+ *    (lib/auth/local.ts's createLocalUser), and signs each operator in on one instance (the
+ *    session works on every instance).
  * 2. Places the calls through the API to the carrier simulator's silent number (accepted, nothing
  *    sent back), spread over the instances and operators; every 20th is sent twice at once, with
  *    one Idempotency-Key, to two instances: both must answer with one call, dialled once.
@@ -27,7 +28,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { hashPassword } from "@/lib/auth/passwords";
+import { createLocalUser } from "@/lib/auth/local";
 import { fromProviderStatus } from "@/lib/calls/state-machine";
 import { httpClient, percentile } from "@/scripts/bench-support";
 import type { ClusterInfo, StormReport } from "@/scripts/cluster-client";
@@ -343,16 +344,14 @@ async function main(): Promise<void> {
 /** The storm's organizations and operators, straight into the database (as the demo seed does), each signed in. */
 async function setUp(db: postgres.Sql, instances: { name: string; url: string }[]): Promise<Operator[]> {
   const run = crypto.randomUUID().slice(0, 8);
-  const hash = await hashPassword(PASSWORD);
   const operators: Operator[] = [];
   for (let o = 0; o < ORGS; o++) {
     const [org] = await db<{ id: string }[]>`insert into public.organizations (name, plan) values (${`Storm ${run} ${o + 1}`}, 'base') returning id`;
     await db`insert into public.voice_configs (organization_id, record) values (${org!.id}, false)`;
     for (let u = 0; u < OPERATORS_PER_ORG; u++) {
       const email = `operator-${u + 1}.org-${o + 1}.${run}@storm.test`;
-      const [user] = await db<{ id: string }[]>`
-        insert into auth.users (email, encrypted_password, email_confirmed_at) values (${email}, ${hash}, now()) returning id`;
-      await db`insert into public.org_members (organization_id, user_id, role) values (${org!.id}, ${user!.id}, 'operator')`;
+      const user = await createLocalUser(email, PASSWORD);
+      await db`insert into public.org_members (organization_id, user_id, role) values (${org!.id}, ${user.id}, 'operator')`;
       operators.push({ orgId: org!.id, email, cookie: "" });
     }
   }

@@ -6,19 +6,22 @@ import { sql } from "@/lib/db/client";
 import { NotFoundError } from "@/lib/errors";
 import { clientIp, route, type RouteContext } from "@/lib/http/route";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
+import { consumeAll, type LimitCheck } from "@/lib/rate-limits";
 
 /**
  * The one shape of every provider endpoint, whatever the provider: verification is a parameter,
  * so no provider route can skip it. In order:
- *  1. the per-source limit (shared by every app process; an address over it is refused from
- *     memory, with no query);
+ *  1. an address this process already saw go over the per-source limit is refused (429) from
+ *     memory, before its body is read;
  *  2. `verifier.verify(req)`, which reads the raw body once and proves the request came from the
  *     provider — SignalWire's signature, AssemblyAI's per-request header — or throws (401/403;
- *     429 once an address has sent too many unverifiable requests). Nothing but the limits has
- *     touched the database yet;
+ *     429 once an address has sent too many unverifiable requests);
  *  3. the subject in the path or the query (a call id, a transcription request id): malformed →
- *     404, and counted against that subject's limit;
- *  4. one domain function in a service transaction (or, for a one-statement domain function,
+ *     404;
+ *  4. the request is counted against its limits in one statement, shared by every app process
+ *     (lib/rate-limits): per source address always, then per failed verification or per
+ *     subject. Nothing but the limits has touched the database yet;
+ *  5. one domain function in a service transaction (or, for a one-statement domain function,
  *     on the pool: that statement is its own transaction). Ignored events still answer 2xx.
  */
 const subjectSchema = z.uuid();
@@ -68,21 +71,28 @@ export function webhookRoute<V, P extends Record<string, string>>(
 ) {
   return route<P>(async (req, ctx) => {
     const source = clientIp(req);
-    await WEBHOOK_LIMITS.perSource.consume(source, "Too many webhook requests from this address.");
+    const perSource: LimitCheck = [WEBHOOK_LIMITS.perSource, source, "Too many webhook requests from this address."];
+    WEBHOOK_LIMITS.perSource.assertNotSpent(source, perSource[2]);
     let verified: V;
     try {
       verified = await verifier.verify(req);
     } catch (err) {
-      if (err instanceof AuthenticatedButInvalid) throw err.error;
       // A flood of unverifiable requests is answered 429 once over its budget. Requests that
       // verify are never refused for others' failures: a provider shares addresses (and the
       // simulators share loopback) with whoever is forging, and must not be locked out by them.
-      if (!(err instanceof ConfigError)) await WEBHOOK_LIMITS.failedPerSource.consume(source, "Too many unverifiable webhook requests from this address.");
-      throw err;
+      const failed = !(err instanceof AuthenticatedButInvalid) && !(err instanceof ConfigError);
+      const failures: LimitCheck = [WEBHOOK_LIMITS.failedPerSource, source, "Too many unverifiable webhook requests from this address."];
+      // Past its budget, a forger's flood costs a signature check and nothing else: no statement.
+      if (failed) WEBHOOK_LIMITS.failedPerSource.assertNotSpent(source, failures[2]);
+      await consumeAll(failed ? [perSource, failures] : [perSource]);
+      throw err instanceof AuthenticatedButInvalid ? err.error : err;
     }
     const subject = typeof options.subject === "string" ? ctx.params[options.subject] : new URL(req.url).searchParams.get(options.subject.query);
-    if (!subjectSchema.safeParse(subject).success) throw new NotFoundError(options.notFound);
-    await WEBHOOK_LIMITS.perSubject.consume(subject!, "Too many webhook requests about this one item.");
+    if (!subjectSchema.safeParse(subject).success) {
+      await consumeAll([perSource]);
+      throw new NotFoundError(options.notFound);
+    }
+    await consumeAll([perSource, [WEBHOOK_LIMITS.perSubject, subject!, "Too many webhook requests about this one item."]]);
     const input = { verified, params: ctx.params, url: new URL(req.url) };
     if (options.transaction === false) return handler(sql(), input, ctx);
     return asService((tx) => handler(tx, input, ctx));

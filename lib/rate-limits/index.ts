@@ -1,8 +1,8 @@
 import "server-only";
 import { createHash } from "node:crypto";
-import { RateLimiterRes, type RateLimiterPostgres } from "rate-limiter-flexible";
+import { RateLimiterRes } from "rate-limiter-flexible";
 import { RateLimitedError } from "@/lib/errors";
-import { sharedLimiter } from "@/lib/rate-limits/shared-store";
+import { sharedLimiter, type BatchedPostgresLimiter } from "@/lib/rate-limits/shared-store";
 
 /**
  * Limits on the hot paths (webhooks, the member API), shared by every app process: counted in
@@ -18,14 +18,14 @@ export interface LimitSpec {
 }
 
 export class Limit {
-  private limiter: RateLimiterPostgres | undefined;
+  private limiter: BatchedPostgresLimiter | undefined;
   constructor(
     readonly name: string,
     readonly spec: LimitSpec,
   ) {}
 
   // Made on first use: importing a module that declares limits opens no connection.
-  private get store(): RateLimiterPostgres {
+  private get store(): BatchedPostgresLimiter {
     this.limiter ??= sharedLimiter(this.name, this.spec.points, this.spec.durationSeconds);
     return this.limiter;
   }
@@ -41,12 +41,35 @@ export class Limit {
   }
 
   /**
+   * Refuse, from this process's memory alone, a key it has already seen use up its points: no
+   * statement, nothing counted. For the front of a hot path (a flood is refused before its body
+   * is read); the request is counted later with `consume`.
+   */
+  assertNotSpent(key: string, message: string): void {
+    const ms = this.store.getInMemoryBlockMsBeforeExpire(`${this.name}:${storedKey(key)}`);
+    if (ms > 0) throw refusal(message, new RateLimiterRes(0, ms));
+  }
+
+  /**
    * Forget a key's count (an operator unblocking someone; tests that drive thousands of
    * requests). Other processes still refuse it from memory until its window ends.
    */
   async reset(key: string): Promise<void> {
     await this.store.delete(storedKey(key));
   }
+}
+
+/**
+ * Count one request against several limits at once: their points go to Postgres in one statement
+ * (they are taken in the same turn of the event loop). The first refusal in the order given is
+ * thrown; every limit counts the request either way.
+ */
+export type LimitCheck = [limit: Limit, key: string, message: string];
+
+export async function consumeAll(checks: LimitCheck[]): Promise<void> {
+  const outcomes = await Promise.allSettled(checks.map(([limit, key, message]) => limit.consume(key, message)));
+  const refused = outcomes.find((o) => o.status === "rejected");
+  if (refused) throw (refused as PromiseRejectedResult).reason;
 }
 
 /** Fixed length for the store's varchar(255), and no client addresses in clear there. */

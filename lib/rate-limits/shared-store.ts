@@ -111,7 +111,10 @@ const storeClient = {
 };
 
 /** The library's Postgres limiter with its point-taking upserts batched per turn of the event loop. */
-class BatchedPostgresLimiter extends RateLimiterPostgres {
+export class BatchedPostgresLimiter extends RateLimiterPostgres {
+  /** The library's own (RateLimiterStoreAbstract), left out of its type declarations: ms left of a key's in-memory block, 0 if none. */
+  declare getInMemoryBlockMsBeforeExpire: (rlKey: string) => number;
+
   // The store's one abstract write (RateLimiterStoreAbstract#_upsert); `block` and `set` force
   // the value and window instead of adding to them, and are rare enough to go alone.
   _upsert(key: string, points: number, msDuration: number, forceExpire = false): Promise<StoreRows> {
@@ -129,7 +132,7 @@ class BatchedPostgresLimiter extends RateLimiterPostgres {
  * process; once a key has used its points, this process refuses it from memory until the window
  * ends (`inMemoryBlockOnConsumed`), so a flood over the limit costs no query.
  */
-export function sharedLimiter(keyPrefix: string, points: number, durationSeconds: number): RateLimiterPostgres {
+export function sharedLimiter(keyPrefix: string, points: number, durationSeconds: number): BatchedPostgresLimiter {
   return new BatchedPostgresLimiter({
     storeClient,
     storeType: "pool",

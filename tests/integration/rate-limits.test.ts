@@ -120,6 +120,19 @@ describe("webhook limits", () => {
     expect((await refused.json()).error).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/Try again in \d+ seconds/) });
     expect(await eventCount(callId)).toBe(0);
 
+    // From now on the flood is refused from memory: not one statement for a hundred more.
+    const saved = globalPools.verbatimLimitsSql;
+    let statements = 0;
+    const counting = postgres(requireDatabaseUrl(), { max: 1, onnotice: () => {}, types: {}, debug: () => (statements += 1) });
+    globalPools.verbatimLimitsSql = counting;
+    try {
+      for (let i = 0; i < 100; i++) expect((await status.POST(from(forger, forged()), ctx({ callId }))).status).toBe(429);
+      expect(statements).toBe(0);
+    } finally {
+      globalPools.verbatimLimitsSql = saved;
+      await counting.end();
+    }
+
     // The carrier behind the same address (a shared NAT, or the simulator on loopback) goes on.
     const carrier = await status.POST(from(forger, signedRequest(statusPath(callId), statusParams(sidOf("CA-L1"), "ringing", 1))), ctx({ callId }));
     expect(carrier.status).toBe(204);
