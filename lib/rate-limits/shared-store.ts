@@ -70,17 +70,23 @@ async function flush(): Promise<void> {
   const rows = [...byKey].map(([key, takers]) => ({ key, points: takers.reduce((sum, t) => sum + t.points, 0), expire: takers[0]!.expire }));
   try {
     const stored = await storeStatement<{ key: string; points: number; expire: string | null }>(BATCH_SQL, [rows, Date.now()]);
+    const answers = new Map<Taken, StoreRows>();
     for (const row of stored) {
-      const takers = byKey.get(row.key)!;
-      byKey.delete(row.key);
       // The last caller sees the total; each earlier one the total less what came after it.
       let after = 0;
+      const takers = byKey.get(row.key)!;
       for (let i = takers.length - 1; i >= 0; i -= 1) {
-        takers[i]!.resolve({ rows: [{ points: row.points - after, expire: row.expire === null ? null : Number(row.expire) }], rowCount: 1 });
+        answers.set(takers[i]!, { rows: [{ points: row.points - after, expire: row.expire === null ? null : Number(row.expire) }], rowCount: 1 });
         after += takers[i]!.points;
       }
     }
-    for (const takers of byKey.values()) for (const t of takers) t.reject(new Error("The rate limit store returned no row for a key."));
+    // Answered in the order they were asked, so the requests behind them go on in arrival order
+    // (a webhook's status report then joins its own batch in the order the reports came).
+    for (const t of batch) {
+      const answer = answers.get(t);
+      if (answer) t.resolve(answer);
+      else t.reject(new Error("The rate limit store returned no row for a key."));
+    }
   } catch (error) {
     for (const t of batch) t.reject(error);
   }
