@@ -108,6 +108,8 @@ export interface StormReport {
     p50Ms: number;
     p99Ms: number;
     non2xx: Record<string, number>;
+    /** Deliveries sent again because a kept-alive connection was reset before the server read them. */
+    resets: number;
   };
   mismatches: number;
   mismatchSamples: { callId: string; field: string; carrier: unknown; call: unknown }[];

@@ -194,7 +194,7 @@ async function main(): Promise<void> {
       // Two deliveries of a call in flight at once: duplicates race each other on two instances.
       await pool(list, 2, async (d) => {
         const t0 = performance.now();
-        const status = await client.send("POST", `${d.to.url}${d.url}`, d.headers, d.body);
+        const status = await sendRetryingReset(() => client.send("POST", `${d.to.url}${d.url}`, d.headers, d.body));
         latencies.push(performance.now() - t0);
         deliveredPer[d.to.name]! += 1;
         if (status !== 204) non2xx[status] = (non2xx[status] ?? 0) + 1;
@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     client.close();
     latencies.sort((a, b) => a - b);
     if (Object.keys(non2xx).length > 0) problems.push(`callbacks answered other than 204: ${JSON.stringify(non2xx)}`);
-    say(`delivered ${deliveries} callbacks (${distinct} distinct, ${deliveries - distinct} duplicates; ${outOfOrder} calls out of order) in ${stormSeconds.toFixed(1)} s: ${(deliveries / stormSeconds).toFixed(0)}/s, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms; ${Object.entries(deliveredPer).map(([n, c]) => `${n} ${c}`).join(", ")}`);
+    say(`delivered ${deliveries} callbacks (${distinct} distinct, ${deliveries - distinct} duplicates; ${outOfOrder} calls out of order; ${resets} sent again after a reset connection) in ${stormSeconds.toFixed(1)} s: ${(deliveries / stormSeconds).toFixed(0)}/s, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms; ${Object.entries(deliveredPer).map(([n, c]) => `${n} ${c}`).join(", ")}`);
 
     // --- what the calls show
     const rows = await db<{ id: string; status: string; sid: string | null; duration: number | null; answered: boolean; ended: boolean; events: number }[]>`
@@ -321,6 +321,7 @@ async function main(): Promise<void> {
         p50Ms: percentile(latencies, 50),
         p99Ms: percentile(latencies, 99),
         non2xx,
+        resets,
       },
       mismatches,
       mismatchSamples: samples,
@@ -372,6 +373,24 @@ async function carrierCalls(cluster: ClusterInfo): Promise<Array<{ sid: string; 
   const seen = (await (await fetch(`${cluster.carrier!.url}/__control/calls`)).json()) as { sid: string; request: { url?: string } }[];
   const sids = new Set(seen.map((c) => c.sid));
   return Object.assign(seen, { has: (sid: string) => sids.has(sid) });
+}
+
+let resets = 0;
+
+/**
+ * A kept-alive socket the server closed as idle just as a request went out on it fails with
+ * ECONNRESET before the server read anything; the carrier sends again, and so does the storm
+ * (a callback repeated is what the storm is made of anyway).
+ */
+async function sendRetryingReset(send: () => Promise<number>): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (attempt >= 3 || (err as NodeJS.ErrnoException).code !== "ECONNRESET") throw err;
+      resets += 1;
+    }
+  }
 }
 
 interface JobRun {
