@@ -145,11 +145,11 @@ function readableText(tx: Tx, view: CallView, { translations }: { translations: 
 
 /**
  * Whether artifact `a` matches `q` in the configuration of its own language (docs/adr/0018):
- * private.search_matches is inlined, and with `q` a constant each configuration's tsquery is
- * parsed once, at planning, not once per artifact.
+ * `q` parsed in every configuration once per statement (an InitPlan), and each artifact tested
+ * against the one of its language, not parsed again for each artifact.
  */
 function textMatches(tx: Tx, q: string) {
-  return tx`private.search_matches(a.search_vector, a.language, ${q})`;
+  return tx`a.search_vector @@ (select private.search_queries(${q}))[array_position(private.search_configs(), private.search_config(a.language))]`;
 }
 
 /** What a viewer's masked number shows: the country code and the last two digits (queries.ts maskNumber), as two groups. */
@@ -184,8 +184,13 @@ const scoreBound = (percent: number | null) => (percent === null ? null : (perce
  * indexes through the `security definer` functions (every match in the organization at once),
  * for filters too rare to walk to (docs/adr/0030). Both apply the same visibility.
  */
-function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: "walk" | "index" | "walk, q already tested") {
+function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMode) {
   const parts = [];
+  // `index`: a search's matches by index, joined to the calls they name; `others`: the indexed
+  // searches are tested apart (readByIndex), only the rest here.
+  const matches = (fn: ReturnType<Tx["unsafe"]>) => tx`c.id in (select f.id from ${fn} as f(id))`;
+  const byIndex = mode === "index";
+  const skip = mode === "others";
   // Cheap tests of the row first: `and` stops at the first that fails.
   if (r.statuses) parts.push(tx`c.status in ${tx(r.statuses)}`);
   if (r.flow) parts.push(tx`c.flow = ${r.flow}`);
@@ -197,8 +202,8 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: "walk" 
     // function, or the call's own numbers on a walk); viewers only what the masked form shows,
     // so no search can probe hidden digits.
     if (!view.numbers) parts.push(tx`strpos(${visibleDigits(tx, "to_number")} || ' | ' || ${visibleDigits(tx, "from_number")}, ${r.number}) > 0`);
-    else if (mode === "walk") parts.push(tx`strpos(c.to_number || ' ' || c.from_number, ${r.number}) > 0`);
-    else parts.push(tx`c.id in (select private.number_search_call_ids(${orgId}, ${r.number}))`);
+    else if (byIndex) parts.push(matches(tx`private.number_search_call_ids(${orgId}, ${r.number})`));
+    else if (!skip) parts.push(tx`strpos(c.to_number || ' ' || c.from_number, ${r.number}) > 0`);
   }
   if (r.has.has("recording")) {
     parts.push(tx`exists (select 1 from public.recordings r where r.organization_id = c.organization_id and r.call_id = c.id and r.status = 'stored' ${probeEnd(tx)})`);
@@ -210,26 +215,28 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: "walk" 
     parts.push(tx`exists (select 1 from public.call_artifacts a
       where a.organization_id = c.organization_id and a.call_id = c.id and a.kind = 'translation' ${probeEnd(tx)})`);
   }
-  if (r.scoreMin !== null || r.scoreMax !== null) {
+  if ((r.scoreMin !== null || r.scoreMax !== null) && !skip) {
     const [min, max] = [scoreBound(r.scoreMin), scoreBound(r.scoreMax)];
-    parts.push(mode === "index"
-      ? tx`c.id in (select private.score_range_call_ids(${orgId}, ${min}::numeric, ${max}::numeric))`
+    parts.push(byIndex
+      ? matches(tx`private.score_range_call_ids(${orgId}, ${min}::numeric, ${max}::numeric)`)
       : tx`exists (select 1 from public.call_artifacts a
           where a.organization_id = c.organization_id and a.call_id = c.id and a.kind = 'score'
             ${min !== null ? tx`and (a.body ->> 'score')::numeric >= ${min}::numeric` : tx``}
             ${max !== null ? tx`and (a.body ->> 'score')::numeric <= ${max}::numeric` : tx``}
             and not exists (select 1 from public.call_artifacts s where s.supersedes = a.id) ${probeEnd(tx)})`);
   }
-  if (r.q) {
+  if (r.q && !skip) {
     // Walking, the call's own readable artifacts (RLS on), or the walk's column `q_said` that
     // already holds that test; by index, through the function: under RLS the GIN index could
     // not serve `@@` (docs/adr/0018).
-    parts.push(mode === "index" ? tx`c.id in (select private.text_search_call_ids(${orgId}, ${r.q}, ${view.original}))`
+    parts.push(byIndex ? matches(tx`private.text_search_call_ids(${orgId}, ${r.q}, ${view.original})`)
       : mode === "walk" ? textProbe(tx, r.q, view)
       : tx`c.q_said`);
   }
   return parts.length ? parts.reduce((all, part) => tx`${all} and ${part}`) : tx`true`;
 }
+
+type TestMode = "walk" | "walk, q already tested" | "index" | "others";
 
 /** Whether call `c` said `q` in an artifact the caller reads (RLS on): a probe of call_artifacts_call_idx. */
 function textProbe(tx: Tx, q: string, view: CallView) {
@@ -239,6 +246,22 @@ function textProbe(tx: Tx, q: string, view: CallView) {
 /** Whether the index mode reads an index the walk does not (text, score, or whole-number search). */
 function indexed(r: Resolved, view: CallView): boolean {
   return Boolean(r.q || r.scoreMin !== null || r.scoreMax !== null || (r.number && view.numbers));
+}
+
+/** Whether the indexed searches are the whole filter (no dates, nothing else to test): then their matches are the matches. */
+function onlyIndexed(r: Resolved, view: CallView): boolean {
+  return !(r.from || r.to || r.statuses || r.flow || r.script || r.survey || r.has.size || (r.number && !view.numbers));
+}
+
+/** The indexed searches' matches in the organization, as one set of call ids (their intersection). */
+function indexedMatches(tx: Tx, orgId: string, r: Resolved, view: CallView) {
+  const sets = [];
+  if (r.q) sets.push(tx`select f.id from private.text_search_call_ids(${orgId}, ${r.q}, ${view.original}) as f(id)`);
+  if (r.scoreMin !== null || r.scoreMax !== null) {
+    sets.push(tx`select f.id from private.score_range_call_ids(${orgId}, ${scoreBound(r.scoreMin)}::numeric, ${scoreBound(r.scoreMax)}::numeric) as f(id)`);
+  }
+  if (r.number && view.numbers) sets.push(tx`select f.id from private.number_search_call_ids(${orgId}, ${r.number}) as f(id)`);
+  return sets.reduce((all, set) => tx`${all} intersect ${set}`);
 }
 
 /**
@@ -259,8 +282,11 @@ export interface CallSearchParams {
   limit: number;
   /** Calls the first walk may test (WALK_BUDGET; tests make it small). */
   budget?: number;
-  /** After the first walk, read the indexes or walk on (default: whichever costs less; tests force each). */
-  rest?: "index" | "walk";
+  /**
+   * After the first walk: walk on, or read the indexes and look each match up, or check the
+   * calls against the matches as a set (default: whichever costs least; tests force each).
+   */
+  rest?: "walk" | "look up" | "set";
 }
 
 /** How a page was found: the unfiltered index, a walk that sufficed, or a walk and then the rest by index or by walking on. */
@@ -285,12 +311,14 @@ function withColumns(tx: Tx, orgId: string, page: ReturnType<Tx["unsafe"]>, colu
 }
 
 /**
- * Make the transaction plan the next statements for their values (the search's words are then
- * constants, each configuration's tsquery parsed once at planning); issued beside them
- * (pipelined: no extra round trip).
+ * Plan each of the search's statements once per connection and reuse the plan (postgres.js
+ * prepares every statement): which way a page is found is decided here, in code, from what the
+ * walk saw, so no statement's best plan depends on its values, and planning them for each
+ * request (with RLS, a few milliseconds) would be most of a walk's cost. Issued beside the first
+ * statement (pipelined: no extra round trip); it lasts until the transaction ends.
  */
-async function planForValues(tx: Tx): Promise<void> {
-  await tx`select set_config('plan_cache_mode', 'force_custom_plan', true)`;
+async function planOnce(tx: Tx): Promise<void> {
+  await tx`select set_config('plan_cache_mode', 'force_generic_plan', true)`;
 }
 
 /**
@@ -356,7 +384,7 @@ export async function findCallPage<T extends object>(
 
   // 1. The first walk, with the organization's call counts beside it (one round trip).
   const [, first, counted] = await Promise.all([
-    planForValues(tx),
+    planOnce(tx),
     walkOnce<T>(tx, { orgId, r, view, from, budget, limit, columns, measure: true }),
     callCounts(tx, orgId, r),
   ]);
@@ -373,13 +401,25 @@ export async function findCallPage<T extends object>(
 
     // 2. The rest of the page, below the last call walked.
     const wanted = limit + 1 - rows.length;
+    // Calls a walk would test to fill the page, and index matches a read would fetch: for text,
+    // the share of walked calls that said the words times the organization's calls; scores and
+    // whole numbers, about as many as passed the walk (a walked call costs about two matches read).
     const toWalk = (wanted * tested) / (rows.length + 1);
-    const toRead = r.q ? ((said + 1) / tested) * counted.total : 0;
-    const byIndex = indexed(r, view) && (restBy ? restBy === "index" : toRead <= toWalk || stage > 1);
+    const matchesExpected = ((r.q ? said : rows.length) + 0.5) / tested * counted.total;
+    const byIndex = indexed(r, view) && (restBy ? restBy !== "walk" : (r.q ? matchesExpected : 0) <= 2 * toWalk || stage > 1);
     if (byIndex) {
-      const more = await readByIndex<T>(tx, { orgId, r, view, cursor, from, wanted, columns, count: wantEstimate });
+      // Many matches: check the calls in page order against their set (it stops with the page,
+      // after about wanted × calls ÷ matches index entries); few: look each one up and sort them.
+      const hashed = restBy ? restBy === "set" : matchesExpected * matchesExpected > (wanted * counted.inRange) / 25;
+      const more = await readByIndex<T>(tx, { orgId, r, view, cursor, from, wanted, columns, count: wantEstimate, hashed });
       rows.push(...more.rows);
-      return { resolved: r, rows, path: "walk, then index", matches: wantEstimate ? { about: more.total ?? rows.length, exact: true } : null };
+      return {
+        resolved: r, rows, path: "walk, then index",
+        matches: !wantEstimate ? null
+          : more.total !== null ? { about: more.total, exact: true }
+          : more.rows.length < wanted ? { about: rows.length, exact: true }
+          : estimated(rows.length - more.rows.length, counted.inRange),
+      };
     }
     if (stage > 1) {
       // No index serves these filters: walk on to the end of the page.
@@ -455,37 +495,46 @@ async function walkOn<T extends object>(tx: Tx, { orgId, r, view, from, wanted, 
 }
 
 /**
- * The rest of the page from the indexes: every call the text, score or number search matches in
- * the organization, tested against the other filters, below `from`. With `count`, how many of
- * them pass in the whole domain (below the list's own `cursor` only): the functions return every
- * match anyway, so the exact count costs little more.
+ * The rest of the page from the indexes, below `from`: the calls the text, score and number
+ * searches match in the organization, tested against the other filters. `hashed` (many
+ * matches): the matches as one set, and the calls checked against it in page order, which stops
+ * with the page; otherwise (few) each match looked
+ * up by id and the lot sorted. With `count`, how many calls match in the whole domain when that
+ * costs no more than the page: the matches are read whole either way, so counted exactly when
+ * they were looked up, or when nothing but the indexed searches filters; null otherwise (the
+ * caller estimates, or counts the walk's hits when nothing was found below it).
  */
 async function readByIndex<T extends object>(
   tx: Tx,
-  { orgId, r, view, cursor, from, wanted, columns, count }: WalkParams & { cursor: CallCursor | null; wanted: number; count: boolean },
+  { orgId, r, view, cursor, from, wanted, columns, count, hashed }: WalkParams & { cursor: CallCursor | null; wanted: number; count: boolean; hashed: boolean },
 ): Promise<{ rows: (T & PageRow)[]; total: number | null }> {
-  if (!count) {
+  if (hashed) {
+    const total = count && onlyIndexed(r, view);
     const page = tx`(
+      with s as materialized (${indexedMatches(tx, orgId, r, view)})
       select c.id, c.created_at, to_json(c.created_at) #>> '{}' as at, true as hit, null::int as rn
+        ${total ? tx`, (select count(*)::int from s) as total` : tx``}
       from public.calls c
-      where ${domain(tx, orgId, r, from)} and ${tests(tx, orgId, r, view, "index")}
+      -- "is true": a test of each call against the set (hashed), not a join Postgres would
+      -- turn it into and then sort.
+      where ${domain(tx, orgId, r, from)} and (c.id in (select s.id from s)) is true and ${tests(tx, orgId, r, view, "others")}
       order by c.created_at desc, c.id desc
       limit ${wanted}) p`;
-    return { rows: await tx<(T & PageRow)[]>`${withColumns(tx, orgId, page, columns)}`, total: null };
+    const rows = await tx<(T & PageRow & { total?: number })[]>`${withColumns(tx, orgId, page, columns)}`;
+    return { rows, total: total ? (rows[0]?.total ?? null) : null };
   }
-  // None below the walk means the walk's hits were all there are (the caller counts them).
   const below = tx`(c.created_at, c.id) < (${from!.at}::text::timestamptz, ${from!.id}::uuid)`;
   const page = tx`(
     with m as materialized (
       select c.id, c.created_at from public.calls c
-      where ${domain(tx, orgId, r, cursor)} and ${tests(tx, orgId, r, view, "index")})
+      where ${domain(tx, orgId, r, count ? cursor : from)} and ${tests(tx, orgId, r, view, "index")})
     select c.id, c.created_at, to_json(c.created_at) #>> '{}' as at, true as hit, null::int as rn, (select count(*)::int from m) as total
     from m c
     where ${below}
     order by c.created_at desc, c.id desc
     limit ${wanted}) p`;
   const rows = await tx<(T & PageRow & { total: number })[]>`${withColumns(tx, orgId, page, columns)}`;
-  return { rows, total: rows[0]?.total ?? null };
+  return { rows, total: count ? (rows[0]?.total ?? null) : null };
 }
 
 /**

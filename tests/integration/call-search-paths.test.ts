@@ -120,7 +120,7 @@ beforeAll(async () => {
 }, 120_000);
 
 /** Every id the filter matches, page after page (pages of 3), walking at most `budget` calls per page. */
-async function walkAll(userId: string, role: Role, filter: CallFilter, budget: number | undefined, opts: { org?: string; plan?: Plan; original?: boolean; rest?: "index" | "walk" } = {}): Promise<string[]> {
+async function walkAll(userId: string, role: Role, filter: CallFilter, budget: number | undefined, opts: { org?: string; plan?: Plan; original?: boolean; rest?: "walk" | "look up" | "set" } = {}): Promise<string[]> {
   const view = viewFor({ role, plan: opts.plan ?? "global" }, { original: opts.original });
   const out: string[] = [];
   let before: string | undefined;
@@ -158,6 +158,10 @@ describe("the walk and the indexes find the same calls", () => {
     { role: "viewer", filter: { number: "44" } },
     { role: "viewer", filter: { number: "4420" } },
     { role: "operator", filter: { number: "555", q: "appointment", has: ["transcript"] } },
+    { role: "operator", filter: { q: "refund", has: ["translation"] } },
+    { role: "analyst", filter: { scoreMin: 50, has: ["translation"] } },
+    { role: "operator", filter: { q: "appointment", number: "4420" } },
+    { role: "owner", filter: { q: "refund", to: "2026-03-01T12:00:00Z" } },
     { role: "operator", filter: { status: ["failed"] } },
     { role: "operator", filter: { has: ["translation"], from: "2026-03-01T05:00:00Z", to: "2026-03-02" } },
     { role: "operator", filter: { q: "appointment", from: "2026-03-01T10:00:00Z", to: "2026-03-01T20:00:00Z" } },
@@ -166,7 +170,7 @@ describe("the walk and the indexes find the same calls", () => {
   it.each(cases)("$role $filter (original: $original)", async ({ role, filter, original }) => {
     const walked = await walkAll(roles[role], role, filter, undefined, { original });
     for (const budget of [1, 2, 5]) {
-      for (const rest of ["index", "walk"] as const) {
+      for (const rest of ["walk", "look up", "set"] as const) {
         expect(await walkAll(roles[role], role, filter, budget, { original, rest }), `budget ${budget}, then ${rest}`).toEqual(walked);
       }
     }
@@ -175,7 +179,7 @@ describe("the walk and the indexes find the same calls", () => {
   it("and those are the calls the fixture says, for any budget", async () => {
     for (const budget of [1, WALK_BUDGET]) {
       const walkAll = (userId: string, role: Role, filter: CallFilter, b: number, opts: { original?: boolean } = {}) =>
-        walkAllThen(userId, role, filter, b, { ...opts, rest: "index" });
+        walkAllThen(userId, role, filter, b, { ...opts, rest: budget === 1 ? "look up" : "set" });
       // The transcripts that say it, the redacted one included (its restricted original is not read).
       expect(saying(/refund/).length).toBeGreaterThan(5);
       expect(await walkAll(roles.operator, "operator", { q: "refund" }, budget)).toEqual(saying(/refund/));
@@ -195,7 +199,7 @@ describe("the walk and the indexes find the same calls", () => {
   it("translations only with translation.read, other organizations never", async () => {
     for (const budget of [1, WALK_BUDGET]) {
       const walkAll = (userId: string, role: Role, filter: CallFilter, b: number, opts: { org?: string; plan?: Plan } = {}) =>
-        walkAllThen(userId, role, filter, b, { ...opts, rest: "index" });
+        walkAllThen(userId, role, filter, b, { ...opts, rest: budget === 1 ? "look up" : "set" });
       expect(await walkAll(proOperator, "operator", { q: "kumquat" }, budget, { org: proOrg, plan: "pro" })).toEqual([]);
       expect(await walkAll(proOperator, "operator", { q: "fruit" }, budget, { org: proOrg, plan: "pro" })).toHaveLength(1);
       expect(await walkAll(roles.owner, "owner", { q: "refund" }, budget, { org: otherOrg })).toEqual([]);
@@ -212,6 +216,17 @@ describe("the walk and the indexes find the same calls", () => {
 
   it("refuses a budget that is not a positive whole number", async () => {
     await expect(walkAll(roles.owner, "owner", { q: "refund" }, 0)).rejects.toThrow(/budget/);
+  });
+});
+
+describe("the configurations a walk parses a search in", () => {
+  it("are every one private.search_config can return, so no artifact's language is missed", async () => {
+    const [row] = await asService((tx) => tx<{ definition: string; configs: string[] }[]>`
+      select pg_get_functiondef('private.search_config(text)'::regprocedure) as definition,
+             private.search_configs()::text[] as configs`);
+    const returned = new Set([...row!.definition.matchAll(/'pg_catalog\.(\w+)'::regconfig/g)].map((m) => m[1]));
+    expect(returned.size).toBeGreaterThan(20);
+    expect(new Set(row!.configs.map((c) => c.replace(/^pg_catalog\./, "")))).toEqual(returned);
   });
 });
 
@@ -247,9 +262,18 @@ describe("about N matches", () => {
   it("is the exact count when the indexes found every match", async () => {
     const view = viewFor({ role: "operator", plan: "global" });
     const page = (params: Partial<CallSearchParams>) => withUser(claimsFor(roles.operator), (tx: Tx) =>
-      findCallPage(tx, { orgId, view, limit: 3, filter: { q: "refund" }, budget: 1, rest: "index", ...params }, { estimate: true }));
+      findCallPage(tx, { orgId, view, limit: 3, filter: { q: "refund" }, budget: 1, rest: "look up", ...params }, { estimate: true }));
     expect(await page({})).toMatchObject({ path: "walk, then index", matches: { about: refunds(), exact: true } });
+    expect(await page({ rest: "set" })).toMatchObject({ path: "walk, then index", matches: { about: refunds(), exact: true } });
     expect((await page({ filter: { q: "refund", status: ["failed"] } })).matches).toEqual({ about: 0, exact: true });
+    // With another filter the set of matches is not the count: exact only if it is the truth.
+    const translated = calls.filter((c, i) => c.said.some((x) => /refund/.test(x)) && (39 - i) % 5 === 0).map((c) => c.id);
+    expect(translated.length).toBeGreaterThan(0);
+    for (const rest of ["set", "look up"] as const) {
+      const withTranslation = await page({ filter: { q: "refund", has: ["translation"] }, limit: 1, rest });
+      expect(withTranslation.rows.map((row) => row.id)).toEqual(translated.slice(0, 2));
+      if (withTranslation.matches!.exact) expect(withTranslation.matches!.about).toBe(translated.length);
+    }
     // Left to choose, a word said once is read from the index, not walked to.
     expect(await page({ filter: { q: "mango" }, rest: undefined, budget: 5 })).toMatchObject({ path: "walk, then index", rows: [{ id: saying(/mango/)[0] }] });
     // A filter no index serves walks on; its estimate comes from the budget's sample.
