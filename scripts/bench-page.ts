@@ -1,5 +1,5 @@
 /**
- * `npm run bench:page -- [--calls 10000] [--requests 30] [--analysts 10] [--base-url http://127.0.0.1:3000] [--database-url postgres://…]`
+ * `npm run bench:page -- [--calls 10000] [--requests 30] [--analysts 10] [--only <row>] [--base-url http://127.0.0.1:3000] [--database-url postgres://…]`
  *
  * Finding a call among N (10,000 by default; `--calls 1000000` for a million): server response
  * times of the Voice Operations page and of the call list (GET /api/calls) unfiltered, with each
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     calls: { type: "string", default: String(DEFAULT_BENCH_CALLS) },
     requests: { type: "string", default: "30" },
     analysts: { type: "string", default: "10" },
+    only: { type: "string" },
     "base-url": { type: "string", default: "http://127.0.0.1:3000" },
     "database-url": { type: "string" },
   },
@@ -50,6 +51,9 @@ const REQUESTS = Number(values.requests);
 const ANALYSTS = Number(values.analysts);
 const ISOLATION_CALLS = 10_000;
 const BASE = values["base-url"]!.replace(/\/$/, "");
+/** Run only the rows whose name contains this (case-insensitive); "analysts" names the concurrent section. */
+const ONLY = values.only?.toLowerCase();
+const wanted = (name: string) => !ONLY || name.toLowerCase().includes(ONLY);
 for (const [name, n] of [["--calls", CALLS], ["--requests", REQUESTS], ["--analysts", ANALYSTS]] as const) {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} takes a positive whole number, not ${JSON.stringify(values[name.slice(2) as "calls"])}`);
 }
@@ -231,7 +235,7 @@ async function main(): Promise<void> {
     const viewer = { cookie: await signInCookie(BASE, org.viewerEmail), "x-organization-id": org.id };
     // The cursor after 5,000 rows, walked the way a client pages.
     let deep = "";
-    for (let seen = 0; seen < 5000; seen += 200) {
+    for (let seen = 0; wanted("deep page") && seen < 5000; seen += 200) {
       const res = await get(`/api/calls?limit=200${deep ? `&before=${deep}` : ""}`, owner);
       deep = (JSON.parse(res.body) as { nextBefore: string }).nextBefore;
     }
@@ -268,7 +272,7 @@ async function main(): Promise<void> {
   console.log(`\nbench:page — ${REQUESTS} requests each, one at a time, as each organization's owner unless noted (server time to the last byte, ms)`);
   console.log(`  ${"".padEnd(40)} ${columns.map((c) => head(c.org)).join("  ")}`);
   console.log(`  ${"".padEnd(40)} ${columns.map(() => `${"p50".padStart(7)} ${"p95".padStart(7)} ${"calls".padStart(6)} ${"about".padStart(14)}`.padEnd(38)).join("  ")}`);
-  for (const c of cases) {
+  for (const c of cases.filter((x) => wanted(x.name))) {
     const cells: string[] = [];
     for (const col of columns) {
       const m = await measure(c.path(col), c.as === "viewer" ? col.viewer : col.owner);
@@ -278,7 +282,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n  ${ANALYSTS} analysts at once, each sending ${REQUESTS} searches for common words (${COMMON_WORDS.join(", ")}) one after another:`);
-  for (const col of columns) {
+  for (const col of wanted(`${ANALYSTS} analysts at once`) ? columns : []) {
     const r = await concurrentAnalysts(col.org);
     console.log(`  ${head(col.org)} p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms (${r.requests} requests in ${r.seconds.toFixed(1)} s)`);
   }
