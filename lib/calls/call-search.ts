@@ -186,11 +186,12 @@ const scoreBound = (percent: number | null) => (percent === null ? null : (perce
  */
 function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMode) {
   const parts = [];
-  // `index`: a search's matches by index, joined to the calls they name; `others`: the indexed
-  // searches are tested apart (readByIndex), only the rest here.
+  // `index`: the searches read by index (readByIndex) joined to the calls they name, the rest
+  // tested per call; `others`: those searches are tested apart, only the rest here.
+  const read = mode === "index" || mode === "others" ? readsOf(r, view) : { q: false, score: false, number: false };
   const matches = (fn: ReturnType<Tx["unsafe"]>) => tx`c.id in (select f.id from ${fn} as f(id))`;
-  const byIndex = mode === "index";
-  const skip = mode === "others";
+  const byIndex = (search: keyof Reads) => mode === "index" && read[search];
+  const skip = (search: keyof Reads) => mode === "others" && read[search];
   // Cheap tests of the row first: `and` stops at the first that fails.
   if (r.statuses) parts.push(tx`c.status in ${tx(r.statuses)}`);
   if (r.flow) parts.push(tx`c.flow = ${r.flow}`);
@@ -202,8 +203,8 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
     // function, or the call's own numbers on a walk); viewers only what the masked form shows,
     // so no search can probe hidden digits.
     if (!view.numbers) parts.push(tx`strpos(${visibleDigits(tx, "to_number")} || ' | ' || ${visibleDigits(tx, "from_number")}, ${r.number}) > 0`);
-    else if (byIndex) parts.push(matches(tx`private.number_search_call_ids(${orgId}, ${r.number})`));
-    else if (!skip) parts.push(tx`strpos(c.to_number || ' ' || c.from_number, ${r.number}) > 0`);
+    else if (byIndex("number")) parts.push(matches(tx`private.number_search_call_ids(${orgId}, ${r.number})`));
+    else if (!skip("number")) parts.push(tx`strpos(c.to_number || ' ' || c.from_number, ${r.number}) > 0`);
   }
   if (r.has.has("recording")) {
     parts.push(tx`exists (select 1 from public.recordings r where r.organization_id = c.organization_id and r.call_id = c.id and r.status = 'stored' ${probeEnd(tx)})`);
@@ -215,9 +216,9 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
     parts.push(tx`exists (select 1 from public.call_artifacts a
       where a.organization_id = c.organization_id and a.call_id = c.id and a.kind = 'translation' ${probeEnd(tx)})`);
   }
-  if ((r.scoreMin !== null || r.scoreMax !== null) && !skip) {
+  if ((r.scoreMin !== null || r.scoreMax !== null) && !skip("score")) {
     const [min, max] = [scoreBound(r.scoreMin), scoreBound(r.scoreMax)];
-    parts.push(byIndex
+    parts.push(byIndex("score")
       ? matches(tx`private.score_range_call_ids(${orgId}, ${min}::numeric, ${max}::numeric)`)
       : tx`exists (select 1 from public.call_artifacts a
           where a.organization_id = c.organization_id and a.call_id = c.id and a.kind = 'score'
@@ -225,13 +226,13 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
             ${max !== null ? tx`and (a.body ->> 'score')::numeric <= ${max}::numeric` : tx``}
             and not exists (select 1 from public.call_artifacts s where s.supersedes = a.id) ${probeEnd(tx)})`);
   }
-  if (r.q && !skip) {
+  if (r.q && !skip("q")) {
     // Walking, the call's own readable artifacts (RLS on), or the walk's column `q_said` that
     // already holds that test; by index, through the function: under RLS the GIN index could
     // not serve `@@` (docs/adr/0018).
-    parts.push(byIndex ? matches(tx`private.text_search_call_ids(${orgId}, ${r.q}, ${view.original})`)
-      : mode === "walk" ? textProbe(tx, r.q, view)
-      : tx`c.q_said`);
+    parts.push(byIndex("q") ? matches(tx`private.text_search_call_ids(${orgId}, ${r.q}, ${view.original})`)
+      : mode === "walk, q already tested" ? tx`c.q_said`
+      : textProbe(tx, r.q, view));
   }
   return parts.length ? parts.reduce((all, part) => tx`${all} and ${part}`) : tx`true`;
 }
@@ -248,19 +249,39 @@ function indexed(r: Resolved, view: CallView): boolean {
   return Boolean(r.q || r.scoreMin !== null || r.scoreMax !== null || (r.number && view.numbers));
 }
 
-/** Whether the indexed searches are the whole filter (no dates, nothing else to test): then their matches are the matches. */
-function onlyIndexed(r: Resolved, view: CallView): boolean {
-  return !(r.from || r.to || r.statuses || r.flow || r.script || r.survey || r.has.size || (r.number && !view.numbers));
+interface Reads {
+  q: boolean;
+  score: boolean;
+  number: boolean;
 }
 
-/** The indexed searches' matches in the organization, as one set of call ids (their intersection). */
+/**
+ * Which searches the index read answers from their indexes: the score range and the whole-number
+ * search when asked (their matches are few: a few scores per hundred calls, a number's calls),
+ * else the text. A text search beside them is tested on their matches one call at a time rather
+ * than read whole: a common word can match a fifth of the organization.
+ */
+function readsOf(r: Resolved, view: CallView): Reads {
+  const score = r.scoreMin !== null || r.scoreMax !== null;
+  const number = Boolean(r.number && view.numbers);
+  return { q: Boolean(r.q) && !score && !number, score, number };
+}
+
+/** Whether the searches read by index are the whole filter (no dates, nothing else to test): then their matches are the matches. */
+function onlyIndexed(r: Resolved, view: CallView): boolean {
+  const read = readsOf(r, view);
+  return !(r.from || r.to || r.statuses || r.flow || r.script || r.survey || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
+}
+
+/** The matches of the searches read by index in the organization, as one set of call ids (their intersection). */
 function indexedMatches(tx: Tx, orgId: string, r: Resolved, view: CallView) {
+  const read = readsOf(r, view);
   const sets = [];
-  if (r.q) sets.push(tx`select f.id from private.text_search_call_ids(${orgId}, ${r.q}, ${view.original}) as f(id)`);
-  if (r.scoreMin !== null || r.scoreMax !== null) {
+  if (read.q) sets.push(tx`select f.id from private.text_search_call_ids(${orgId}, ${r.q}, ${view.original}) as f(id)`);
+  if (read.score) {
     sets.push(tx`select f.id from private.score_range_call_ids(${orgId}, ${scoreBound(r.scoreMin)}::numeric, ${scoreBound(r.scoreMax)}::numeric) as f(id)`);
   }
-  if (r.number && view.numbers) sets.push(tx`select f.id from private.number_search_call_ids(${orgId}, ${r.number}) as f(id)`);
+  if (read.number) sets.push(tx`select f.id from private.number_search_call_ids(${orgId}, ${r.number}) as f(id)`);
   return sets.reduce((all, set) => tx`${all} intersect ${set}`);
 }
 
@@ -405,8 +426,9 @@ export async function findCallPage<T extends object>(
     // the share of walked calls that said the words times the organization's calls; scores and
     // whole numbers, about as many as passed the walk (a walked call costs about two matches read).
     const toWalk = (wanted * tested) / (rows.length + 1);
-    const matchesExpected = ((r.q ? said : rows.length) + 0.5) / tested * counted.total;
-    const byIndex = indexed(r, view) && (restBy ? restBy !== "walk" : (r.q ? matchesExpected : 0) <= 2 * toWalk || stage > 1);
+    const textRead = readsOf(r, view).q;
+    const matchesExpected = ((textRead ? said : rows.length) + 0.5) / tested * counted.total;
+    const byIndex = indexed(r, view) && (restBy ? restBy !== "walk" : (textRead ? matchesExpected : 0) <= 2 * toWalk || stage > 1);
     if (byIndex) {
       // Many matches: check the calls in page order against their set (it stops with the page,
       // after about wanted × calls ÷ matches index entries); few: look each one up and sort them.
