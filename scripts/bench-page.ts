@@ -57,6 +57,7 @@ const wanted = (name: string) => !ONLY || name.toLowerCase().includes(ONLY);
 for (const [name, n] of [["--calls", CALLS], ["--requests", REQUESTS], ["--analysts", ANALYSTS]] as const) {
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} takes a positive whole number, not ${JSON.stringify(values[name.slice(2) as "calls"])}`);
 }
+if (ANALYSTS > 100) throw new Error(`--analysts takes at most 100 (each is a signed-in member), not ${ANALYSTS}`);
 
 /** The common words the analysts search (each said in about a fifth of the calls), English and Spanish. */
 const COMMON_WORDS = ["refund", "appointment", "order", "insurance", "confirmation", "reembolso", "cita", "subscription"];
