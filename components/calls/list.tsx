@@ -6,6 +6,7 @@ import { ApiError, callPagesKey, errorMessage, swrFetcher } from "@/components/s
 import { formatTime, Highlighted, languageName, StatusBadge } from "@/components/calls/parts";
 import { useHydrated } from "@/components/shared/use-hydrated";
 import { activeFilterCount, pageHref, type UrlState } from "@/components/calls/url-state";
+import { matchEstimateText } from "@/components/calls/match-estimate";
 import type { CallListResponse, CallSummary, VoiceConfigResponse } from "@/lib/calls/contracts";
 import { STATUS_LABEL, type CallStatus } from "@/lib/calls/state-machine";
 
@@ -144,6 +145,8 @@ export function CallList({
   const lastPage = data?.at(-1);
   const loadingMore = size > 0 && data !== undefined && data[size - 1] === undefined;
   const filtered = activeFilterCount(filters) > 0;
+  // How many match in all, when the list shows only some: the first page's estimate (or count).
+  const estimate = filtered && lastPage?.nextBefore ? matchEstimateText(data?.[0]?.matches) : null;
   const canPlace = capabilities?.["calls.place"].allowed ?? false;
   const clear = () => setFilters({}, "push");
 
@@ -158,6 +161,7 @@ export function CallList({
               ? `${calls.length}${lastPage?.nextBefore ? "+" : ""} ${calls.length === 1 && !lastPage?.nextBefore ? (filtered ? "call matches" : "call") : filtered ? "calls match" : "calls"}`
               : null}
           </span>
+          {estimate ? <span className="text-xs text-muted" data-testid="match-estimate">{estimate}</span> : null}
           {capabilities?.["evidence.export"].allowed ? <Suspense><BulkExport orgId={orgId} filter={filters} /></Suspense> : null}
         </div>
       </div>

@@ -1,5 +1,5 @@
 import "server-only";
-import type { CallFilter, CallHighlightsResponse, HighlightFragment, SearchMatch } from "@/lib/calls/contracts";
+import type { CallFilter, CallHighlightsResponse, HighlightFragment, MatchEstimate, SearchMatch } from "@/lib/calls/contracts";
 import type { CallView } from "@/lib/calls/call-view";
 import type { Tx } from "@/lib/db";
 import { ForbiddenError, UnprocessableError, ValidationError } from "@/lib/errors";
@@ -14,7 +14,10 @@ import { POLICY, type Action } from "@/lib/rbac/policy";
  * translations only with `translation.read`. Decisions in docs/adr/0018.
  *
  * Order: (created_at, id) descending within the organization, the list's order; the cursor is
- * the list's opaque `before`. Every filter is an index (supabase/migrations/20261130060100_*).
+ * the list's opaque `before`. A filtered page costs what the page costs, not what the
+ * organization holds (docs/adr/0030): common filters walk the newest calls and test each one,
+ * rare ones read their indexes (supabase/migrations/20261130060100_*, 20261206001000_*,
+ * 20261206001100_*), and the first page says about how many calls match.
  */
 
 /** Sentinels ts_headline puts around a hit: control characters, stripped from the text first. */
@@ -140,9 +143,13 @@ function readableText(tx: Tx, view: CallView, { translations }: { translations: 
     and not exists (select 1 from public.call_artifacts s where s.supersedes = a.id)`;
 }
 
-/** Whether artifact `a` matches `q` in the configuration of its own language (docs/adr/0018). */
+/**
+ * Whether artifact `a` matches `q` in the configuration of its own language (docs/adr/0018):
+ * `q` parsed in every configuration once per statement (an InitPlan), and each artifact tested
+ * against the one of its language, not parsed again for each artifact.
+ */
 function textMatches(tx: Tx, q: string) {
-  return tx`a.search_vector @@ websearch_to_tsquery(private.search_config(a.language), ${q})`;
+  return tx`a.search_vector @@ (select private.search_queries(${q}))[array_position(private.search_configs(), private.search_config(a.language))]`;
 }
 
 /** What a viewer's masked number shows: the country code and the last two digits (queries.ts maskNumber), as two groups. */
@@ -151,46 +158,141 @@ function visibleDigits(tx: Tx, column: "to_number" | "from_number") {
   return tx`(case when length(${n}) > 10 then left(${n}, length(${n}) - 10) else left(${n}, 1) end || ' ' || right(${n}, 2))`;
 }
 
-function conditions(tx: Tx, orgId: string, r: Resolved, view: CallView, cursor: CallCursor | null) {
+/** The calls a page is taken from, in page order: the organization, below the cursor, within the dates. */
+function domain(tx: Tx, orgId: string, r: Resolved, cursor: CallCursor | null) {
   const parts = [tx`c.organization_id = ${orgId}`];
   if (cursor) parts.push(tx`(c.created_at, c.id) < (${cursor.at}::text::timestamptz, ${cursor.id}::uuid)`);
-  if (r.statuses) parts.push(tx`c.status in ${tx(r.statuses)}`);
-  if (r.flow) parts.push(tx`c.flow = ${r.flow}`);
   if (r.from) parts.push(tx`c.created_at >= ${r.from}::timestamptz`);
   if (r.to) parts.push(r.to.inclusive ? tx`c.created_at <= ${r.to.at}::timestamptz` : tx`c.created_at < ${r.to.at}::timestamptz`);
+  return parts.reduce((all, part) => tx`${all} and ${part}`);
+}
+
+/**
+ * Ends each probe of a call's own rows: `offset 0` keeps Postgres from turning the probe into a
+ * join or a hashed subplan over every such row of the organization (it would, for a walk it
+ * expects to be long), so a walk tests one call at a time and stops with the page.
+ */
+const probeEnd = (tx: Tx) => tx`offset 0`;
+
+/** Score bounds as the fractions artifacts store. */
+const scoreBound = (percent: number | null) => (percent === null ? null : (percent / 100).toFixed(2));
+
+/**
+ * The filters a call of the domain must pass, each a test of call `c`. `walk`: tests of the
+ * call itself and probes of its own artifacts, cheap per call, for a walk in page order that
+ * stops when the page is full. `index`: text, score and number searches answered by their
+ * indexes through the `security definer` functions (every match in the organization at once),
+ * for filters too rare to walk to (docs/adr/0030). Both apply the same visibility.
+ */
+function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMode) {
+  const parts = [];
+  // `index`: the searches read by index (readByIndex) joined to the calls they name, the rest
+  // tested per call; `others`: those searches are tested apart, only the rest here.
+  const read = mode === "index" || mode === "others" ? readsOf(r, view) : { q: false, score: false, number: false };
+  const matches = (fn: ReturnType<Tx["unsafe"]>) => tx`c.id in (select f.id from ${fn} as f(id))`;
+  const byIndex = (search: keyof Reads) => mode === "index" && read[search];
+  const skip = (search: keyof Reads) => mode === "others" && read[search];
+  // Cheap tests of the row first: `and` stops at the first that fails.
+  if (r.statuses) parts.push(tx`c.status in ${tx(r.statuses)}`);
+  if (r.flow) parts.push(tx`c.flow = ${r.flow}`);
   // Generated copies of the snapshot's ids: text `=` is leakproof, so their indexes serve under RLS.
   if (r.script) parts.push(tx`c.snapshot_script_id = ${r.script}`);
   if (r.survey) parts.push(tx`c.snapshot_survey_id = ${r.survey}`);
   if (r.number) {
     // Members who see numbers whole match any part of them (a trigram index, through the
-    // function); viewers only what the masked form shows, so no search can probe hidden digits.
-    parts.push(view.numbers
-      ? tx`c.id in (select private.number_search_call_ids(${orgId}, ${r.number}))`
-      : tx`strpos(${visibleDigits(tx, "to_number")} || ' | ' || ${visibleDigits(tx, "from_number")}, ${r.number}) > 0`);
+    // function, or the call's own numbers on a walk); viewers only what the masked form shows,
+    // so no search can probe hidden digits.
+    if (!view.numbers) parts.push(tx`strpos(${visibleDigits(tx, "to_number")} || ' | ' || ${visibleDigits(tx, "from_number")}, ${r.number}) > 0`);
+    else if (byIndex("number")) parts.push(matches(tx`private.number_search_call_ids(${orgId}, ${r.number})`));
+    else if (!skip("number")) parts.push(tx`strpos(c.to_number || ' ' || c.from_number, ${r.number}) > 0`);
   }
   if (r.has.has("recording")) {
-    parts.push(tx`exists (select 1 from public.recordings r where r.organization_id = c.organization_id and r.call_id = c.id and r.status = 'stored')`);
+    parts.push(tx`exists (select 1 from public.recordings r where r.organization_id = c.organization_id and r.call_id = c.id and r.status = 'stored' ${probeEnd(tx)})`);
   }
   if (r.has.has("transcript")) {
-    parts.push(tx`exists (select 1 from public.call_artifacts a where ${readableText(tx, view, { translations: false })})`);
+    parts.push(tx`exists (select 1 from public.call_artifacts a where ${readableText(tx, view, { translations: false })} ${probeEnd(tx)})`);
   }
   if (r.has.has("translation")) {
     parts.push(tx`exists (select 1 from public.call_artifacts a
-      where a.organization_id = c.organization_id and a.call_id = c.id and a.kind = 'translation')`);
+      where a.organization_id = c.organization_id and a.call_id = c.id and a.kind = 'translation' ${probeEnd(tx)})`);
   }
-  if (r.scoreMin !== null || r.scoreMax !== null) {
-    parts.push(tx`exists (select 1 from public.call_artifacts a
-      where a.organization_id = c.organization_id and a.call_id = c.id and a.kind = 'score'
-        ${r.scoreMin !== null ? tx`and (a.body ->> 'score')::numeric >= ${(r.scoreMin / 100).toFixed(2)}::numeric` : tx``}
-        ${r.scoreMax !== null ? tx`and (a.body ->> 'score')::numeric <= ${(r.scoreMax / 100).toFixed(2)}::numeric` : tx``}
-        and not exists (select 1 from public.call_artifacts s where s.supersedes = a.id))`);
+  if ((r.scoreMin !== null || r.scoreMax !== null) && !skip("score")) {
+    const [min, max] = [scoreBound(r.scoreMin), scoreBound(r.scoreMax)];
+    parts.push(byIndex("score")
+      ? matches(tx`private.score_range_call_ids(${orgId}, ${min}::numeric, ${max}::numeric)`)
+      : tx`exists (select 1 from public.call_artifacts a
+          where a.organization_id = c.organization_id and a.call_id = c.id and a.kind = 'score'
+            ${min !== null ? tx`and (a.body ->> 'score')::numeric >= ${min}::numeric` : tx``}
+            ${max !== null ? tx`and (a.body ->> 'score')::numeric <= ${max}::numeric` : tx``}
+            and not exists (select 1 from public.call_artifacts s where s.supersedes = a.id) ${probeEnd(tx)})`);
   }
-  if (r.q) {
-    // Through the function: under RLS the GIN index could not serve `@@` (docs/adr/0018).
-    parts.push(tx`c.id in (select private.text_search_call_ids(${orgId}, ${r.q}, ${view.original}))`);
+  if (r.q && !skip("q")) {
+    // Walking, the call's own readable artifacts (RLS on), or the walk's column `q_said` that
+    // already holds that test; by index, through the function: under RLS the GIN index could
+    // not serve `@@` (docs/adr/0018).
+    parts.push(byIndex("q") ? matches(tx`private.text_search_call_ids(${orgId}, ${r.q}, ${view.original})`)
+      : mode === "walk, q already tested" ? tx`c.q_said`
+      : textProbe(tx, r.q, view));
   }
-  return parts.reduce((all, part) => tx`${all} and ${part}`);
+  return parts.length ? parts.reduce((all, part) => tx`${all} and ${part}`) : tx`true`;
 }
+
+type TestMode = "walk" | "walk, q already tested" | "index" | "others";
+
+/** Whether call `c` said `q` in an artifact the caller reads (RLS on): a probe of call_artifacts_call_idx. */
+function textProbe(tx: Tx, q: string, view: CallView) {
+  return tx`exists (select 1 from public.call_artifacts a where ${readableText(tx, view, { translations: true })} and ${textMatches(tx, q)} ${probeEnd(tx)})`;
+}
+
+/** Whether the index mode reads an index the walk does not (text, score, or whole-number search). */
+function indexed(r: Resolved, view: CallView): boolean {
+  return Boolean(r.q || r.scoreMin !== null || r.scoreMax !== null || (r.number && view.numbers));
+}
+
+interface Reads {
+  q: boolean;
+  score: boolean;
+  number: boolean;
+}
+
+/**
+ * Which searches the index read answers from their indexes: the score range and the whole-number
+ * search when asked (their matches are few: a few scores per hundred calls, a number's calls),
+ * else the text. A text search beside them is tested on their matches one call at a time rather
+ * than read whole: a common word can match a fifth of the organization.
+ */
+function readsOf(r: Resolved, view: CallView): Reads {
+  const score = r.scoreMin !== null || r.scoreMax !== null;
+  const number = Boolean(r.number && view.numbers);
+  return { q: Boolean(r.q) && !score && !number, score, number };
+}
+
+/** Whether the searches read by index are the whole filter (no dates, nothing else to test): then their matches are the matches. */
+function onlyIndexed(r: Resolved, view: CallView): boolean {
+  const read = readsOf(r, view);
+  return !(r.from || r.to || r.statuses || r.flow || r.script || r.survey || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
+}
+
+/** The matches of the searches read by index in the organization, as one set of call ids (their intersection). */
+function indexedMatches(tx: Tx, orgId: string, r: Resolved, view: CallView) {
+  const read = readsOf(r, view);
+  const sets = [];
+  if (read.q) sets.push(tx`select f.id from private.text_search_call_ids(${orgId}, ${r.q}, ${view.original}) as f(id)`);
+  if (read.score) {
+    sets.push(tx`select f.id from private.score_range_call_ids(${orgId}, ${scoreBound(r.scoreMin)}::numeric, ${scoreBound(r.scoreMax)}::numeric) as f(id)`);
+  }
+  if (read.number) sets.push(tx`select f.id from private.number_search_call_ids(${orgId}, ${r.number}) as f(id)`);
+  return sets.reduce((all, set) => tx`${all} intersect ${set}`);
+}
+
+/**
+ * How many calls a filtered list first tests one by one, newest first, before it weighs walking
+ * on against reading the indexes: enough to fill a page with a filter that one call in ten
+ * passes, for a few milliseconds (docs/adr/0030).
+ */
+export const WALK_BUDGET = 500;
+/** The most calls a second walk may test before the rest of the page is read by index. */
+const MAX_WALK = 50_000;
 
 export interface CallSearchParams {
   orgId: string;
@@ -199,35 +301,262 @@ export interface CallSearchParams {
   /** The list's `before` cursor: calls strictly older than it. */
   before?: string;
   limit: number;
+  /** Calls the first walk may test (WALK_BUDGET; tests make it small). */
+  budget?: number;
+  /**
+   * After the first walk: walk on, or read the indexes and look each match up, or check the
+   * calls against the matches as a set (default: whichever costs least; tests force each).
+   */
+  rest?: "walk" | "look up" | "set";
+}
+
+/** How a page was found: the unfiltered index, a walk that sufficed, or a walk and then the rest by index or by walking on. */
+export type PagePath = "unfiltered" | "walk" | "walk, then index" | "walk, then walk on";
+
+interface PageRow {
+  id: string;
+  /** created_at as the API prints it (the cursor's). */
+  at: string;
+  hit: boolean;
+  /** On a walk, the call's place in it (1 = the newest it tested). */
+  rn: number | null;
+}
+
+/** One statement's page `p(id, created_at, at, hit, rn, …)` joined back to the calls for `columns` (the page's rows only). */
+function withColumns(tx: Tx, orgId: string, page: ReturnType<Tx["unsafe"]>, columns: ReturnType<Tx["unsafe"]> | null) {
+  return columns
+    ? tx`select ${columns}, p.* from ${page}
+         join public.calls c on c.organization_id = ${orgId} and c.id = p.id
+         order by p.created_at desc, p.id desc`
+    : tx`select p.* from ${page} order by p.created_at desc, p.id desc`;
 }
 
 /**
- * One page of matching calls as a subquery `p(id, created_at)`, newest first, `limit + 1` rows
- * (the extra one says whether there is a next page). The list joins it back to the calls for
- * its columns, so per-row columns are computed for the page only.
+ * Plan each of the search's statements once per connection and reuse the plan (postgres.js
+ * prepares every statement): which way a page is found is decided here, in code, from what the
+ * walk saw, so no statement's best plan depends on its values, and planning them for each
+ * request (with RLS, a few milliseconds) would be most of a walk's cost. Issued beside the first
+ * statement (pipelined: no extra round trip); it lasts until the transaction ends.
  */
-export function callPage(tx: Tx, { orgId, filter, view, before, limit }: CallSearchParams) {
-  const r = checkCallFilter(filter, view);
-  const cursor = before ? decodeCursor(before) : null;
-  return {
-    resolved: r,
-    /**
-     * Filters whose best plan depends on the values (a rare phrase or a common one) are planned
-     * for the values at hand: a prepared statement's generic plan would pick one for all.
-     */
-    customPlan: narrows(r),
-    page: tx`(
-      select c.id, c.created_at, to_json(c.created_at) #>> '{}' as at
-      from public.calls c
-      where ${conditions(tx, orgId, r, view, cursor)}
-      order by c.created_at desc, c.id desc
-      limit ${limit + 1}) p`,
-  };
+async function planOnce(tx: Tx): Promise<void> {
+  await tx`select set_config('plan_cache_mode', 'force_generic_plan', true)`;
 }
 
-/** Make the transaction plan the next statements for their values; issue it beside them (pipelined: no extra round trip). */
-export async function planForValues(tx: Tx, customPlan: boolean): Promise<void> {
-  if (customPlan) await tx`select set_config('plan_cache_mode', 'force_custom_plan', true)`;
+/**
+ * The organization's calls, in all and in the filter's dates, from the daily counts (whole
+ * days: the scale of an estimate, not a count).
+ */
+async function callCounts(tx: Tx, orgId: string, r: Resolved): Promise<{ total: number; inRange: number }> {
+  const to = r.to ? (r.to.inclusive ? tx`${r.to.at}::timestamptz` : tx`(${r.to.at}::timestamptz - interval '1 microsecond')`) : null;
+  const inRange = [
+    ...(r.from ? [tx`k.day >= (${r.from}::timestamptz at time zone 'UTC')::date`] : []),
+    ...(to ? [tx`k.day <= (${to} at time zone 'UTC')::date`] : []),
+  ];
+  const [row] = await tx<{ total: number; inRange: number }[]>`
+    select coalesce(sum(k.calls), 0)::int as total,
+           coalesce(sum(k.calls) ${inRange.length ? tx`filter (where ${inRange.reduce((all, part) => tx`${all} and ${part}`)})` : tx``}, 0)::int as "inRange"
+    from public.call_counts k where k.organization_id = ${orgId}`;
+  return row ?? { total: 0, inRange: 0 };
+}
+
+/**
+ * One page of matching calls, newest first, `limit + 1` rows at most (the extra one says whether
+ * there is a next page), each with `columns` (a select list over the joined call `c`; none: ids
+ * only). Unfiltered, the page is read off `calls_org_created_idx`. Filtered (docs/adr/0030):
+ *
+ * 1. a walk: the newest `budget` calls of the domain (the organization, below the cursor, within
+ *    the dates), each tested in turn (`tests(…, "walk")`), stopping as soon as the page is full:
+ *    a filter that one call in k passes costs about k × limit tests, whatever the organization's size;
+ * 2. if the budget ran out first, what the walk saw prices the two ways to the rest of the page:
+ *    walking on tests about (calls still wanted) ÷ (share of walked calls that passed) calls; the
+ *    indexes read every match of the text, score or number search in the organization (for text,
+ *    the share of walked calls that said the words times the organization's calls; scores and
+ *    whole numbers are few). The cheaper one finds the rest below the last call walked; a second
+ *    walk is bounded too (MAX_WALK), and after it the indexes finish the page when they can.
+ *
+ * With `estimate` (a filtered first page) it also says about how many calls match: exactly when
+ * the walk saw the whole domain or the indexes found every match; otherwise the share of the
+ * walked calls that matched, times the calls in the date range (public.call_counts).
+ */
+export async function findCallPage<T extends object>(
+  tx: Tx,
+  { orgId, filter, view, before, limit, budget = WALK_BUDGET, rest: restBy }: CallSearchParams,
+  { columns = null, estimate = false }: { columns?: ReturnType<Tx["unsafe"]> | null; estimate?: boolean } = {},
+): Promise<{ resolved: Resolved; rows: (T & PageRow)[]; matches: MatchEstimate | null; path: PagePath }> {
+  const r = checkCallFilter(filter, view);
+  const cursor = before ? decodeCursor(before) : null;
+  if (!Number.isInteger(budget) || budget < 1) throw new RangeError(`budget must be a positive integer, not ${budget}`);
+
+  if (!narrows(r)) {
+    // The unfiltered list keeps its cached plan: one index read backwards.
+    const page = tx`(select c.id, c.created_at, to_json(c.created_at) #>> '{}' as at, true as hit, null::int as rn
+      from public.calls c where ${domain(tx, orgId, r, cursor)}
+      order by c.created_at desc, c.id desc limit ${limit + 1}) p`;
+    return { resolved: r, rows: await tx<(T & PageRow)[]>`${withColumns(tx, orgId, page, columns)}`, matches: null, path: "unfiltered" };
+  }
+
+  const wantEstimate = estimate && !cursor;
+  const rows: (T & PageRow)[] = [];
+  let [tested, said, from] = [0, 0, cursor];
+  // The share of the calls walked that matched, times the calls in the date range.
+  const estimated = (walkedHits: number, inRange: number): MatchEstimate | null =>
+    !wantEstimate ? null : { about: Math.max(rows.length, Math.round((walkedHits / Math.max(tested, 1)) * inRange)), exact: false };
+  const exactly = (): MatchEstimate | null => (wantEstimate ? { about: rows.length, exact: true } : null);
+
+  // 1. The first walk, with the organization's call counts beside it (one round trip).
+  const [, first, counted] = await Promise.all([
+    planOnce(tx),
+    walkOnce<T>(tx, { orgId, r, view, from, budget, limit, columns, measure: true }),
+    callCounts(tx, orgId, r),
+  ]);
+  let walked = first;
+  for (let stage = 1; ; stage++) {
+    rows.push(...walked.hits);
+    tested += walked.tested;
+    said += walked.said;
+    const path = stage === 1 ? "walk" : "walk, then walk on";
+    if (rows.length > limit) return { resolved: r, rows, matches: estimated(rows.length, counted.inRange), path };
+    // The domain ended before the budget: every call of it was tested.
+    if (!walked.last) return { resolved: r, rows, matches: exactly(), path };
+    from = { at: walked.last.at, id: walked.last.id };
+
+    // 2. The rest of the page, below the last call walked.
+    const wanted = limit + 1 - rows.length;
+    // Calls a walk would test to fill the page, and index matches a read would fetch: for text,
+    // the share of walked calls that said the words times the organization's calls; scores and
+    // whole numbers, about as many as passed the walk (a walked call costs about two matches read).
+    const toWalk = (wanted * tested) / (rows.length + 1);
+    const textRead = readsOf(r, view).q;
+    const matchesExpected = ((textRead ? said : rows.length) + 0.5) / tested * counted.total;
+    const byIndex = indexed(r, view) && (restBy ? restBy !== "walk" : (textRead ? matchesExpected : 0) <= 2 * toWalk || stage > 1);
+    if (byIndex) {
+      // Many matches: check the calls in page order against their set (it stops with the page,
+      // after about wanted × calls ÷ matches index entries); few: look each one up and sort them.
+      const hashed = restBy ? restBy === "set" : matchesExpected * matchesExpected > (wanted * counted.inRange) / 25;
+      const more = await readByIndex<T>(tx, { orgId, r, view, cursor, from, wanted, columns, count: wantEstimate, hashed });
+      rows.push(...more.rows);
+      return {
+        resolved: r, rows, path: "walk, then index",
+        matches: !wantEstimate ? null
+          : more.total !== null ? { about: more.total, exact: true }
+          : more.rows.length < wanted ? { about: rows.length, exact: true }
+          : estimated(rows.length - more.rows.length, counted.inRange),
+      };
+    }
+    if (stage > 1) {
+      // No index serves these filters: walk on to the end of the page.
+      const walkedHits = rows.length;
+      const more = await walkOn<T>(tx, { orgId, r, view, from, wanted, columns });
+      rows.push(...more);
+      return { resolved: r, rows, path, matches: more.length < wanted ? exactly() : estimated(walkedHits, counted.inRange) };
+    }
+    const next = Math.min(MAX_WALK, Math.max(budget, Math.ceil(4 * toWalk)));
+    walked = await walkOnce<T>(tx, { orgId, r, view, from, budget: next, limit: wanted - 1, columns, measure: false });
+  }
+}
+
+interface WalkParams {
+  orgId: string;
+  r: Resolved;
+  view: CallView;
+  /** Calls strictly older than this. */
+  from: CallCursor | null;
+  columns: ReturnType<Tx["unsafe"]> | null;
+}
+
+/**
+ * Test the newest `budget` calls of the domain below `from` in turn, stopping at `limit + 1`
+ * hits. Returns the hits, the call at the budget (whether it passed or not) when the walk got
+ * that far, and, with `measure` and `q`, how many of the calls tested said `q`: whether a call
+ * said it is then a column of its own, tested on every call walked, so that the walk also
+ * measures how common the words are (a running count rides along to the last row returned).
+ */
+async function walkOnce<T extends object>(
+  tx: Tx,
+  { orgId, r, view, from, budget, limit, columns, measure }: WalkParams & { budget: number; limit: number; measure: boolean },
+): Promise<{ hits: (T & PageRow)[]; last: (T & PageRow) | undefined; tested: number; said: number }> {
+  const measuring = Boolean(measure && r.q);
+  const walk = tx`(
+    select w.id, w.created_at, w.at, w.hit, w.rn, w.said from (
+      select c.id, c.created_at, to_json(c.created_at) #>> '{}' as at, c.rn, c.said,
+             (${tests(tx, orgId, r, view, measuring ? "walk, q already tested" : "walk")}) as hit
+      from (
+        select c.*, (row_number() over w)::int as rn,
+               ${measuring ? tx`(count(*) filter (where c.q_said) over w)::int` : tx`0`} as said
+        from (
+          select c.*, ${measuring ? textProbe(tx, r.q!, view) : tx`null::boolean`} as q_said
+          from (select * from public.calls c where ${domain(tx, orgId, r, from)} order by c.created_at desc, c.id desc limit ${budget}) c
+          -- Its own level (offset 0), so the probe runs once per call, not once for the count
+          -- and once for the test; in order, so nothing above needs a sort (which would test
+          -- the whole budget before the first row).
+          order by c.created_at desc, c.id desc
+          offset 0
+        ) c
+        window w as (order by c.created_at desc, c.id desc rows between unbounded preceding and current row)
+      ) c
+    ) w
+    where w.hit or w.rn = ${budget}
+    order by w.created_at desc, w.id desc
+    limit ${limit + 2}) p`;
+  const rows = await tx<(T & PageRow & { said: number })[]>`${withColumns(tx, orgId, walk, columns)}`;
+  const hits = rows.filter((row) => row.hit).slice(0, limit + 1);
+  const last = rows.find((row) => row.rn === budget);
+  const end = hits.length > limit ? hits.at(-1) : (last ?? rows.at(-1));
+  return { hits, last: hits.length > limit ? undefined : last, tested: end?.rn ?? 0, said: end?.said ?? 0 };
+}
+
+/** The rest of the page by walking on, with no budget (filters no index serves). */
+async function walkOn<T extends object>(tx: Tx, { orgId, r, view, from, wanted, columns }: WalkParams & { wanted: number }): Promise<(T & PageRow)[]> {
+  const page = tx`(
+    select c.id, c.created_at, to_json(c.created_at) #>> '{}' as at, true as hit, null::int as rn
+    from public.calls c
+    where ${domain(tx, orgId, r, from)} and ${tests(tx, orgId, r, view, "walk")}
+    order by c.created_at desc, c.id desc
+    limit ${wanted}) p`;
+  return tx<(T & PageRow)[]>`${withColumns(tx, orgId, page, columns)}`;
+}
+
+/**
+ * The rest of the page from the indexes, below `from`: the calls the text, score and number
+ * searches match in the organization, tested against the other filters. `hashed` (many
+ * matches): the matches as one set, and the calls checked against it in page order, which stops
+ * with the page; otherwise (few) each match looked
+ * up by id and the lot sorted. With `count`, how many calls match in the whole domain when that
+ * costs no more than the page: the matches are read whole either way, so counted exactly when
+ * they were looked up, or when nothing but the indexed searches filters; null otherwise (the
+ * caller estimates, or counts the walk's hits when nothing was found below it).
+ */
+async function readByIndex<T extends object>(
+  tx: Tx,
+  { orgId, r, view, cursor, from, wanted, columns, count, hashed }: WalkParams & { cursor: CallCursor | null; wanted: number; count: boolean; hashed: boolean },
+): Promise<{ rows: (T & PageRow)[]; total: number | null }> {
+  if (hashed) {
+    const total = count && onlyIndexed(r, view);
+    const page = tx`(
+      with s as materialized (${indexedMatches(tx, orgId, r, view)})
+      select c.id, c.created_at, to_json(c.created_at) #>> '{}' as at, true as hit, null::int as rn
+        ${total ? tx`, (select count(*)::int from s) as total` : tx``}
+      from public.calls c
+      -- "is true": a test of each call against the set (hashed), not a join Postgres would
+      -- turn it into and then sort.
+      where ${domain(tx, orgId, r, from)} and (c.id in (select s.id from s)) is true and ${tests(tx, orgId, r, view, "others")}
+      order by c.created_at desc, c.id desc
+      limit ${wanted}) p`;
+    const rows = await tx<(T & PageRow & { total?: number })[]>`${withColumns(tx, orgId, page, columns)}`;
+    return { rows, total: total ? (rows[0]?.total ?? null) : null };
+  }
+  const below = tx`(c.created_at, c.id) < (${from!.at}::text::timestamptz, ${from!.id}::uuid)`;
+  const page = tx`(
+    with m as materialized (
+      select c.id, c.created_at from public.calls c
+      where ${domain(tx, orgId, r, count ? cursor : from)} and ${tests(tx, orgId, r, view, "index")})
+    select c.id, c.created_at, to_json(c.created_at) #>> '{}' as at, true as hit, null::int as rn, (select count(*)::int from m) as total
+    from m c
+    where ${below}
+    order by c.created_at desc, c.id desc
+    limit ${wanted}) p`;
+  const rows = await tx<(T & PageRow & { total: number })[]>`${withColumns(tx, orgId, page, columns)}`;
+  return { rows, total: count ? (rows[0]?.total ?? null) : null };
 }
 
 /**
@@ -235,18 +564,11 @@ export async function planForValues(tx: Tx, customPlan: boolean): Promise<void> 
  * export walks it): pass `nextBefore` back as `before` until it is null. Same checks and
  * visibility as the list (403/422 from `checkCallFilter`).
  */
-export async function listCallIds(
-  tx: Tx,
-  { orgId, filter, view, before, limit }: CallSearchParams,
-): Promise<{ ids: string[]; nextBefore: string | null }> {
-  const { page, customPlan } = callPage(tx, { orgId, filter, view, before, limit });
-  const [, rows] = await Promise.all([
-    planForValues(tx, customPlan),
-    tx<{ id: string; at: string }[]>`select p.id, p.at from ${page} order by p.created_at desc, p.id desc`,
-  ]);
-  const kept = rows.slice(0, limit);
+export async function listCallIds(tx: Tx, params: CallSearchParams): Promise<{ ids: string[]; nextBefore: string | null }> {
+  const { rows } = await findCallPage(tx, params);
+  const kept = rows.slice(0, params.limit);
   const last = kept.at(-1);
-  return { ids: kept.map((row) => row.id), nextBefore: rows.length > limit && last ? encodeCursor({ createdAt: last.at, id: last.id }) : null };
+  return { ids: kept.map((row) => row.id), nextBefore: rows.length > params.limit && last ? encodeCursor({ createdAt: last.at, id: last.id }) : null };
 }
 
 // ---------------------------------------------------------------------------------------------

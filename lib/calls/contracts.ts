@@ -277,10 +277,21 @@ export const callHighlightsResponseSchema = z.object({
 });
 export type CallHighlightsResponse = z.infer<typeof callHighlightsResponseSchema>;
 
+/**
+ * About how many calls match a filter, on a filtered first page (docs/adr/0030): `exact` when
+ * every match was seen (a short list, or a search its index answered whole); otherwise an
+ * estimate, the share of the newest calls that matched times the calls in the date range,
+ * which costs no count of the organization's calls. Say it as an estimate ("about").
+ */
+export const matchEstimateSchema = z.object({ about: z.number().int().min(0), exact: z.boolean() });
+export type MatchEstimate = z.infer<typeof matchEstimateSchema>;
+
 export const callListResponseSchema = z.object({
   calls: z.array(callSummarySchema.extend({ match: searchMatchSchema.nullable().optional() })),
   /** Pass as `?before=` for the next page; null at the end. */
   nextBefore: z.string().nullable(),
+  /** Filtered first pages only; null unfiltered and on later pages. */
+  matches: matchEstimateSchema.nullable(),
 });
 export type CallListResponse = z.infer<typeof callListResponseSchema>;
 

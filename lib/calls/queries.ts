@@ -1,7 +1,7 @@
 import "server-only";
-import { callPage, encodeCursor, matchColumn, planForValues, searchMatch } from "@/lib/calls/call-search";
+import { encodeCursor, findCallPage, matchColumn, searchMatch } from "@/lib/calls/call-search";
 import { maskNumber, type CallView } from "@/lib/calls/call-view";
-import type { CallFilter, CallListResponse, CallSummary } from "@/lib/calls/contracts";
+import type { CallFilter, CallListResponse, CallSummary, MatchEstimate } from "@/lib/calls/contracts";
 import { latestRecordingColumn, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
 import { modulationSnapshotSchema, type Flow } from "@/lib/calls/snapshot";
 import type { CallStatus } from "@/lib/calls/state-machine";
@@ -64,23 +64,25 @@ const CALL_COLUMNS = (tx: Tx, view?: CallView) => tx`
 export async function listCalls(
   tx: Tx,
   { orgId, before, limit, view, filter }: { orgId: string; before?: string; limit: number; view: CallView; filter?: CallFilter },
-): Promise<{ calls: CallListResponse["calls"]; nextBefore: string | null }> {
-  // The page of matching calls (lib/calls/call-search.ts), then their columns, their latest
-  // recordings (when the view shows them) and where they matched `q`: one statement.
-  const { page, customPlan, resolved } = callPage(tx, { orgId, filter, view, before, limit });
-  const [, rows] = await Promise.all([
-    planForValues(tx, customPlan),
-    tx<(CallRow & { at: string; match?: Parameters<typeof searchMatch>[0] })[]>`
-      select ${CALL_COLUMNS(tx, view)}, p.at ${resolved.q ? tx`, ${matchColumn(tx, { q: resolved.q, view })}` : tx``}
-      from ${page}
-      join public.calls c on c.organization_id = ${orgId} and c.id = p.id
-      order by p.created_at desc, p.id desc`,
-  ]);
+): Promise<{ calls: CallListResponse["calls"]; nextBefore: string | null; matches: MatchEstimate | null }> {
+  // The page of matching calls (lib/calls/call-search.ts) with their columns, their latest
+  // recordings (when the view shows them) and where they matched `q`, computed for the page's
+  // rows only; a filtered first page also says about how many calls match.
+  const q = filter?.q?.trim();
+  const { rows, resolved, matches } = await findCallPage<CallRow & { match?: Parameters<typeof searchMatch>[0] }>(
+    tx,
+    { orgId, filter, view, before, limit },
+    {
+      columns: tx`${CALL_COLUMNS(tx, view)} ${q && view.recordings ? tx`, ${matchColumn(tx, { q, view })}` : tx``}`,
+      estimate: true,
+    },
+  );
   const kept = rows.slice(0, limit);
   const last = kept.at(-1);
   return {
     calls: kept.map((row) => ({ ...summary(row, view, row.latestRecording ?? undefined), ...(resolved.q ? { match: searchMatch(row.match) } : {}) })),
     nextBefore: rows.length > limit && last ? encodeCursor({ createdAt: last.at, id: last.id }) : null,
+    matches,
   };
 }
 

@@ -57,6 +57,12 @@ describe("one writer per record", () => {
     expect(writersOf(/(update|delete\s+from)\s+public\.survey_answers\b/i, code)).toEqual([]);
   });
 
+  it("writes the daily call counts only in the triggers of their migration, which follow public.calls", () => {
+    const write = /(insert\s+into|update|delete\s+from)\s+public\.call_counts\b/i;
+    expect(writersOf(write, code)).toEqual([]);
+    expect(writersOf(write, files("supabase/migrations", /\.sql$/)).map((f) => path.basename(f))).toEqual(["20261206001200_create_call_counts.sql"]);
+  });
+
   it("writes invitations from lib/orgs/invitations.ts only", () => {
     expect(writersOf(/(insert\s+into|update|delete\s+from)\s+public\.invitations\b/i, code)).toEqual([path.join("lib", "orgs", "invitations.ts")]);
   });

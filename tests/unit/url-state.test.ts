@@ -40,7 +40,7 @@ describe("URL state", () => {
   it("keys the list by its filters: each filter set is its own list, and live updates name it", () => {
     const query = filterQuery({ status: "completed" });
     expect(callPagesKey("org", query)(0, null)).toEqual(["/api/calls?status=completed&limit=50", "org"]);
-    expect(callPagesKey("org", query)(1, { calls: [], nextBefore: "abc" })).toEqual(["/api/calls?status=completed&before=abc&limit=50", "org"]);
+    expect(callPagesKey("org", query)(1, { calls: [], nextBefore: "abc", matches: null })).toEqual(["/api/calls?status=completed&before=abc&limit=50", "org"]);
     expect(callPagesKey("org")(0, null)).toEqual(["/api/calls?limit=50", "org"]);
     expect(callListKey("org", query)).not.toBe(callListKey("org"));
     expect(callListKey("org", query)).toBe(callListKey("org", filterQuery({ status: "completed" })));
