@@ -45,6 +45,7 @@ async function main(): Promise<void> {
   await app.prepare();
 
   const countingDb = process.env.VERBATIM_COUNT_ROUND_TRIPS === "1";
+  const memoryProbe = process.env.VERBATIM_MEMORY_PROBE === "1";
   const server = createServer((req, res) => {
     stampClientIp(req, trust);
     // Every answer carries the browser-side defences, whoever writes it (docs/adr/0026): set
@@ -55,6 +56,13 @@ async function main(): Promise<void> {
     // `npm run bench:api` reads the database counts of this process, when asked to keep them.
     if (countingDb && req.url === "/__bench/db-counts" && req.socket.remoteAddress?.replace(/^::ffff:/, "") === "127.0.0.1") {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(dbCounts()));
+      return;
+    }
+    // `npm run bench:soak` reads this process's memory by kind, when asked to serve it.
+    if (memoryProbe && req.url?.startsWith("/__bench/memory") && req.socket.remoteAddress?.replace(/^::ffff:/, "") === "127.0.0.1") {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (req.url.includes("gc=1") && gc) gc();
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ...process.memoryUsage(), gc: Boolean(gc) }));
       return;
     }
     // A path that does not decode would make every router below throw (a bare 500): 400 here.
