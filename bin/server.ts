@@ -11,6 +11,8 @@
  * `npm run dev` and `npm start` run this for you; in production run `npm run build`, then
  * `npm run serve` with the production environment.
  */
+// First: the allocator setting may replace this process before anything else runs.
+import "./allocator";
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import next from "next";
