@@ -19,6 +19,7 @@ import next from "next";
 import { config, ConfigError } from "@/lib/config";
 import { dbCounts } from "@/lib/db/client";
 import { stampClientIp, trustFor } from "@/lib/http/client-ip";
+import { refuseDeclaredOversizedBody } from "@/lib/http/declared-body";
 import { isMalformedPath, malformedPathAnswer } from "@/lib/http/malformed-path";
 import { securityHeaders } from "@/lib/http/security-headers";
 import { logger } from "@/lib/logger";
@@ -72,6 +73,12 @@ async function main(): Promise<void> {
       const answer = malformedPathAnswer(new Headers(req.headers as Record<string, string>));
       logger().info({ requestId: answer.requestId, method: req.method, status: 400, code: "invalid_request" }, "malformed request path refused");
       res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
+    // A body larger than any route reads is refused from its headers, unread: Next's proxy
+    // would read it into memory first (lib/http/declared-body.ts, docs/adr/0032).
+    if (refuseDeclaredOversizedBody(req, res)) {
+      logger().info({ method: req.method, status: 413, code: "payload_too_large", contentLength: req.headers["content-length"] }, "oversized request body refused");
       return;
     }
     // Provider webhooks, LaML and liveness skip Next's router (bin/machine-routes.ts);
