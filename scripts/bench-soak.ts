@@ -27,7 +27,8 @@
  *    then `--settle` seconds idle: RSS before (the lowest over 5 s), at its peak (sampled every
  *    20 ms) and after settling (10 s, 30 s, … in).
  *    a. a webhook storm: `--storm` signed status callbacks repeated, 64 at once; 4 MiB bodies
- *       to the webhook route; 12 MB bodies and malformed JSON to the member API; and forged
+ *       to the webhook route; 12 MB bodies (declared, and chunked without a length) and
+ *       malformed JSON to the member API; and forged
  *       callbacks (a bad signature), last, since they get the address refused for a while;
  *    b. a burst of verifications: `--verifications` POSTs of a genuine bundle exported through
  *       the API (a recorded call's), 2 at once, then 100 more 8 at once against the server's 2
@@ -64,6 +65,8 @@ const { values } = parseArgs({
     verifications: { type: "string", default: "200" },
     oversized: { type: "string", default: "2" },
     settle: { type: "string", default: "120" },
+    /** Diagnosis: ask the server for a full collection every N seconds of the soak (0: never), to tell garbage not yet collected from memory kept. */
+    "gc-every": { type: "string", default: "0" },
     port: { type: "string", default: "3360" },
     "data-dir": { type: "string", default: ".data/bench-soak" },
   },
@@ -80,6 +83,7 @@ const STORM = Number(values.storm);
 const VERIFICATIONS = Number(values.verifications);
 const OVERSIZED = Number(values.oversized);
 const SETTLE_SECONDS = Number(values.settle);
+const GC_EVERY_MS = Number(values["gc-every"]) * 1000;
 const PORT = Number(values.port);
 const BASE = `http://127.0.0.1:${PORT}`;
 const DATA = path.resolve(values["data-dir"]!);
@@ -149,6 +153,18 @@ function rssOf(pid: number): Rss {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (field: string) => Number(status.match(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m"))?.[1] ?? NaN) * 1024;
   return { rss: kb("VmRSS"), anon: kb("RssAnon"), file: kb("RssFile") + kb("RssShmem") };
+}
+
+/** CPU seconds the server has used (user + system), from /proc/<pid>/stat. */
+function cpuOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The allocator setting the server runs with (bin/allocator.ts), from its environment. */
+function tunablesOf(pid: number): string {
+  const env = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+  return env.find((e) => e.startsWith("GLIBC_TUNABLES="))?.slice("GLIBC_TUNABLES=".length) ?? "none";
 }
 
 interface Heap {
@@ -319,19 +335,22 @@ async function soak(t: Traffic, pid: number): Promise<void> {
   const samples: Sample[] = [];
   let done = false;
   const running = traffic(t, () => Date.now() >= end).then(() => (done = true));
-  let warmMark: { requests: number; at: number } | null = null;
+  let warmMark: { requests: number; at: number; cpu: number } | null = null;
+  const collector = GC_EVERY_MS > 0 ? setInterval(() => void heapOf(true).catch(() => undefined), GC_EVERY_MS) : undefined;
   while (!done) {
     await sleep(Math.min(INTERVAL_MS, Math.max(0, end - Date.now())));
     const sample: Sample = { at: Date.now(), requests, ...rssOf(pid), ...(await heapOf()) };
     samples.push(sample);
     console.log(sampleLine(sample, t0));
     if (!warmMark && sample.at >= warmEnd) {
-      warmMark = { requests: sample.requests, at: sample.at };
+      warmMark = { requests: sample.requests, at: sample.at, cpu: cpuOf(pid) };
       console.log(`   — warm-up over —`);
     }
     if (Date.now() >= end) break;
   }
   await running;
+  clearInterval(collector);
+  const cpu = cpuOf(pid) - (warmMark?.cpu ?? 0);
   const lastMinute = (at: number) => samples.filter((s) => s.at > at - 60_000 && s.at <= at);
   const warm = lastMinute(warmMark?.at ?? warmEnd);
   const final = lastMinute(samples.at(-1)!.at);
@@ -345,6 +364,10 @@ async function soak(t: Traffic, pid: number): Promise<void> {
   for (const [kind, n] of [...tally].sort()) console.log(`     ${kind.padEnd(48)} ${n}`);
   console.log(`   RSS after warm-up ${mb(warmRss)} MB, at the end ${mb(endRss)} MB: ${signedMb(endRss - warmRss)} MB, ${(((endRss - warmRss) / warmRss) * 100).toFixed(1)}%`);
   console.log(`   per request: RSS ${((endRss - warmRss) / soaked).toFixed(0)} bytes, heap used ${((endHeap - warmHeap) / soaked).toFixed(0)} bytes`);
+  console.log(`   server CPU after warm-up: ${cpu.toFixed(0)} s, ${((cpu * 1000) / soaked).toFixed(2)} ms per request`);
+  const live = await heapOf(true);
+  await sleep(5000);
+  console.log(`   after a full collection at the end of the soak: heap used ${mb(live.heapUsed)} MB, RSS ${mb(rssOf(pid).rss)} MB`);
   console.log(`   RSS range after warm-up: ${mb(Math.min(...samples.filter((s) => s.at >= (warmMark?.at ?? warmEnd)).map((s) => s.rss)))}–${mb(Math.max(...samples.filter((s) => s.at >= (warmMark?.at ?? warmEnd)).map((s) => s.rss)))} MB`);
 }
 
@@ -439,6 +462,7 @@ async function storm(t: Traffic, operator: Session): Promise<string[]> {
   await fire("4 MiB bodies to the webhook route", 100, 16, (i) => post(new URL(callbacks[i % callbacks.length]!.url).pathname, { "content-type": "application/x-www-form-urlencoded" }, big), lines);
   const huge = Buffer.alloc(12 * 1000 ** 2, "{");
   await fire("12 MB bodies to POST /api/calls", 100, 16, () => post("/api/calls", { "content-type": "application/json", cookie: operator.cookie }, huge), lines);
+  await fire("12 MB bodies to POST /api/calls, chunked (no length)", 50, 16, () => post("/api/calls", { "content-type": "application/json", cookie: operator.cookie }, zeros(12 * 1000 ** 2)), lines);
   await fire("malformed JSON to POST /api/calls", 500, 16, () => client.send("POST", `${BASE}/api/calls`, { "content-type": "application/json", cookie: operator.cookie, "idempotency-key": crypto.randomUUID() }, "{\"to\": \"+1500"), lines);
   // Last: past 20 failed verifications the source address is refused for ten minutes.
   await fire("forged callbacks (bad signature)", 500, 32, (i) => {
@@ -522,7 +546,8 @@ async function main(): Promise<void> {
       callbacks: [],
     };
     const started = rssOf(pid);
-    console.log(`server pid ${pid}: RSS at start ${mb(started.rss)} MB (anonymous ${mb(started.anon)}, file ${mb(started.file)}); MALLOC_ARENA_MAX ${process.env.MALLOC_ARENA_MAX ?? "unset here (bin/server.ts's own setting applies)"}`);
+    const live = await heapOf(true);
+    console.log(`server pid ${pid}: RSS at start ${mb(started.rss)} MB (anonymous ${mb(started.anon)}, file ${mb(started.file)}); heap used after a full collection ${mb(live.heapUsed)} MB; GLIBC_TUNABLES ${tunablesOf(pid)}`);
     if (BURST !== "only") await soak(t, pid);
     if (BURST !== "none") {
       console.log(`\n2. bursts, each from a quiet server, then ${SETTLE_SECONDS} s idle`);
