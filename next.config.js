@@ -21,6 +21,12 @@ const nextConfig = {
     "@signalwire/compatibility-api",
     "rate-limiter-flexible",
   ],
+  experimental: {
+    // What Next's proxy keeps in memory of a request body it cannot size in advance (sent
+    // without Content-Length), 10 MB by default: lib/http/declared-body.ts's BODY_LIMIT_BYTES,
+    // which bin/server.ts enforces on declared lengths (docs/adr/0032).
+    proxyClientMaxBodySize: 1024 * 1024,
+  },
   outputFileTracingIncludes: {
     "/api/health/ready": ["./supabase/migrations/**"],
   },

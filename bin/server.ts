@@ -11,12 +11,15 @@
  * `npm run dev` and `npm start` run this for you; in production run `npm run build`, then
  * `npm run serve` with the production environment.
  */
+// First: the allocator setting may replace this process before anything else runs.
+import "./allocator";
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import next from "next";
 import { config, ConfigError } from "@/lib/config";
 import { dbCounts } from "@/lib/db/client";
 import { stampClientIp, trustFor } from "@/lib/http/client-ip";
+import { refuseDeclaredOversizedBody } from "@/lib/http/declared-body";
 import { isMalformedPath, malformedPathAnswer } from "@/lib/http/malformed-path";
 import { securityHeaders } from "@/lib/http/security-headers";
 import { logger } from "@/lib/logger";
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
   await app.prepare();
 
   const countingDb = process.env.VERBATIM_COUNT_ROUND_TRIPS === "1";
+  const memoryProbe = process.env.VERBATIM_MEMORY_PROBE === "1";
   const server = createServer((req, res) => {
     stampClientIp(req, trust);
     // Every answer carries the browser-side defences, whoever writes it (docs/adr/0026): set
@@ -57,11 +61,24 @@ async function main(): Promise<void> {
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(dbCounts()));
       return;
     }
+    // `npm run bench:soak` reads this process's memory by kind, when asked to serve it.
+    if (memoryProbe && req.url?.startsWith("/__bench/memory") && req.socket.remoteAddress?.replace(/^::ffff:/, "") === "127.0.0.1") {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (req.url.includes("gc=1") && gc) gc();
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ...process.memoryUsage(), gc: Boolean(gc) }));
+      return;
+    }
     // A path that does not decode would make every router below throw (a bare 500): 400 here.
     if (isMalformedPath(req.url ?? "/")) {
       const answer = malformedPathAnswer(new Headers(req.headers as Record<string, string>));
       logger().info({ requestId: answer.requestId, method: req.method, status: 400, code: "invalid_request" }, "malformed request path refused");
       res.writeHead(answer.status, answer.headers).end(answer.body);
+      return;
+    }
+    // A body larger than any route reads is refused from its headers, unread: Next's proxy
+    // would read it into memory first (lib/http/declared-body.ts, docs/adr/0032).
+    if (refuseDeclaredOversizedBody(req, res)) {
+      logger().info({ method: req.method, status: 413, code: "payload_too_large", contentLength: req.headers["content-length"] }, "oversized request body refused");
       return;
     }
     // Provider webhooks, LaML and liveness skip Next's router (bin/machine-routes.ts);

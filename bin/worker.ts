@@ -5,6 +5,8 @@
  *
  *   WORKER_CONCURRENCY   jobs at once in this process (default 2)
  */
+// First: the allocator setting may replace this process before anything else runs (docs/adr/0032).
+import "./allocator";
 import { config } from "@/lib/config";
 import { closeDb } from "@/lib/db/client";
 import { startWorker } from "@/lib/worker/runner";
