@@ -67,6 +67,8 @@ const envSchema = z.object({
   TRANSCRIBER_SIMULATOR_URL: optionalUrl,
   /** Seconds a non-terminal call may sit before the reconciler asks the provider about it. */
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().min(10).default(900),
+  /** Days back the reconciler looks for recordings that never came or were never transcribed. */
+  RECONCILE_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   /** Run the job worker inside the app process (embedded default) or not (`npm run worker`). */
   JOBS_IN_PROCESS: z.enum(["true", "false"]).optional(),
   /** How many proxies in front of the app append to X-Forwarded-For; 0 means none: the client
@@ -153,6 +155,8 @@ export interface Config {
    */
   transcriber: { apiKey: string; baseUrl: string; simulated: boolean } | undefined;
   reconcileAfterSeconds: number;
+  /** How far back (seconds) the reconciler's history checks read: RECONCILE_LOOKBACK_DAYS. */
+  reconcileLookbackSeconds: number;
   jobsInProcess: boolean;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   sentryDsn: string | undefined;
@@ -292,6 +296,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     mail,
     transcriber,
     reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS,
+    reconcileLookbackSeconds: e.RECONCILE_LOOKBACK_DAYS * 86_400,
     jobsInProcess: e.JOBS_IN_PROCESS ? e.JOBS_IN_PROCESS === "true" : mode === "embedded",
     logLevel: e.LOG_LEVEL,
     sentryDsn: e.SENTRY_DSN,

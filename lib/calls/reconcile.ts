@@ -33,8 +33,8 @@ import { signalwire } from "@/lib/telephony/client";
  *     Exactly one unknown match is adopted; none fails the call under the synthetic provider
  *     sid `none:<callId>` (applyStatusEvent needs one; it marks "the carrier has no such
  *     call" and can never collide with a real sid); several are left for a person, noted once.
- *  3. Recordings that never came (completed, recording on in its snapshot, ended long enough ago, no recordings
- *     row at all): list the call's recordings at the carrier; each becomes a `pending` row
+ *  3. Recordings that never came (completed, recording on in its snapshot, ended long enough ago
+ *     but within the look-back, RECONCILE_LOOKBACK_DAYS, no recordings row at all): list the call's recordings at the carrier; each becomes a `pending` row
  *     and an `ingest_recording` job (keyed `ingest:<RecordingSid>`, like the webhook's); none
  *     becomes a `missing` row and a `recording.missing` event.
  *  4. Recordings stuck `pending` (older than the threshold, with no ingest job left in the queue:
@@ -65,6 +65,8 @@ export interface ReconcileOptions {
    */
   carrier?: CarrierView | null;
   thresholdSeconds?: number;
+  /** How far back the recording check looks (default RECONCILE_LOOKBACK_DAYS). */
+  lookbackSeconds?: number;
   batchSize?: number;
   log?: Logger;
 }
@@ -177,6 +179,7 @@ export async function reconcileCalls(options: ReconcileOptions = {}): Promise<Re
   const report = emptyReport();
   const db = options.db ?? sharedSql();
   const threshold = options.thresholdSeconds ?? config().reconcileAfterSeconds;
+  const lookback = options.lookbackSeconds ?? config().reconcileLookbackSeconds;
   const limit = options.batchSize ?? BATCH_SIZE;
   const onError = (callId: string, what: string, err: unknown) => {
     report.errors += 1;
@@ -199,7 +202,7 @@ export async function reconcileCalls(options: ReconcileOptions = {}): Promise<Re
 
   for (const call of await staleOpenCalls(db, threshold, limit)) await settle(call.id, "status check", () => checkStaleCall(ctx, call));
   for (const call of await lostDials(db, threshold, limit)) await settle(call.id, "lost dial search", () => checkLostDial(ctx, call));
-  for (const call of await callsMissingRecordings(db, threshold, limit)) {
+  for (const call of await callsMissingRecordings(db, { threshold, lookback }, limit)) {
     await settle(call.id, "recording check", () => checkRecordings(ctx, call));
   }
   for (const recording of await stuckPendingRecordings(db, threshold, limit)) {
@@ -305,8 +308,8 @@ async function lostDials(db: Sql, threshold: number, limit: number): Promise<Los
       select id, organization_id as "orgId", from_number as "fromNumber", to_number as "toNumber", modulations,
              created_at::text as "createdAt"
       from public.calls
-      -- The literal 'queued' lets the planner prove calls_open_idx's predicate (it is one of
-      -- the open statuses), so this reads only open calls.
+      -- The literals let the planner prove calls_lost_dial_idx's predicate, so this reads only
+      -- queued calls without a sid (not every open call).
       where status = 'queued'
         and provider_call_sid is null
         and dial_error->>'code' = 'dial_outcome_unknown'
@@ -400,7 +403,13 @@ interface RecordedCall {
   sid: string | null;
 }
 
-async function callsMissingRecordings(db: Sql, threshold: number, limit: number): Promise<RecordedCall[]> {
+/**
+ * Proving that a call has no recording row means looking at it, so the check reads only the
+ * calls that ended within the look-back (calls_recorded_completed_idx, a range): its cost
+ * follows the calls of the last days, not the history (docs/adr/0030). A call that ended
+ * earlier was checked every minute of those days.
+ */
+async function callsMissingRecordings(db: Sql, { threshold, lookback }: { threshold: number; lookback: number }, limit: number): Promise<RecordedCall[]> {
   return asService(
     (tx) => tx<RecordedCall[]>`
       select c.id, c.organization_id as "orgId", c.provider_call_sid as sid
@@ -408,6 +417,7 @@ async function callsMissingRecordings(db: Sql, threshold: number, limit: number)
       where c.status = 'completed'
         and (c.modulations->>'record')::boolean is true
         and coalesce(c.ended_at, c.updated_at) < now() - make_interval(secs => ${threshold})
+        and coalesce(c.ended_at, c.updated_at) >= now() - make_interval(secs => ${lookback})
         and not exists (select 1 from public.recordings r where r.call_id = c.id and r.organization_id = c.organization_id)
       order by coalesce(c.ended_at, c.updated_at)
       limit ${limit}`,

@@ -31,6 +31,8 @@ import { logger, type Logger } from "@/lib/logger";
 export interface TranscriptionReconcileOptions {
   db?: Sql;
   thresholdSeconds?: number;
+  /** How far back the check for recordings never transcribed looks (default RECONCILE_LOOKBACK_DAYS). */
+  lookbackSeconds?: number;
   batchSize?: number;
   log?: Logger;
   /** Whether a transcriber is configured (default: from the environment); without one the run does nothing. */
@@ -63,6 +65,7 @@ export async function reconcileTranscriptions(options: TranscriptionReconcileOpt
   const log = options.log ?? logger().child({ task: "reconcile_transcriptions" });
   const db = options.db ?? sharedSql();
   const threshold = options.thresholdSeconds ?? config().reconcileAfterSeconds;
+  const lookback = options.lookbackSeconds ?? config().reconcileLookbackSeconds;
   const limit = options.batchSize ?? BATCH_SIZE;
   const report = emptyTranscriptionReport();
   const onError = (callId: string, what: string, err: unknown) => {
@@ -83,7 +86,7 @@ export async function reconcileTranscriptions(options: TranscriptionReconcileOpt
     }
   };
 
-  const never = await asService((tx) => recordingsNeverTranscribed(tx, { thresholdSeconds: threshold, limit }), db);
+  const never = await asService((tx) => recordingsNeverTranscribed(tx, { thresholdSeconds: threshold, lookbackSeconds: lookback, limit }), db);
   await each(never, "transcription request", async (r) => {
     if (await asService((tx) => requestTranscription(tx, r), db)) report.transcriptionsRequested += 1;
   });

@@ -216,14 +216,23 @@ export async function openTranscriptionsOlderThan(tx: Tx, { thresholdSeconds, li
     order by updated_at limit ${limit}`;
 }
 
-/** Stored recordings whose call asked for transcription and that have no request at all. */
-export async function recordingsNeverTranscribed(tx: Tx, { thresholdSeconds, limit }: { thresholdSeconds: number; limit: number }): Promise<Array<{ orgId: string; callId: string; recordingId: string }>> {
+/**
+ * Stored recordings whose call asked for transcription and that have no request at all, stored
+ * within the look-back (recordings_stored_idx, a range: the cost follows the last days, not the
+ * history). The request's probe names the call, so transcriptions_call_idx serves it.
+ */
+export async function recordingsNeverTranscribed(
+  tx: Tx,
+  { thresholdSeconds, lookbackSeconds, limit }: { thresholdSeconds: number; lookbackSeconds: number; limit: number },
+): Promise<Array<{ orgId: string; callId: string; recordingId: string }>> {
   return tx`
     select r.organization_id as "orgId", r.call_id as "callId", r.id as "recordingId"
     from public.recordings r join public.calls c on c.organization_id = r.organization_id and c.id = r.call_id
     where r.status = 'stored' and r.stored_at < now() - make_interval(secs => ${thresholdSeconds})
+      and r.stored_at >= now() - make_interval(secs => ${lookbackSeconds})
       and (c.modulations ->> 'transcribe') = 'true'
-      and not exists (select 1 from public.transcriptions t where t.recording_id = r.id)
+      and not exists (select 1 from public.transcriptions t
+                      where t.organization_id = r.organization_id and t.call_id = r.call_id and t.recording_id = r.id)
     order by r.stored_at limit ${limit}`;
 }
 

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "@/lib/db/client";
 import type { CarrierView } from "@/lib/telephony/carrier-view";
 import { reconcileCalls } from "@/lib/calls/reconcile";
+import { asService } from "@/lib/db";
+import { recordingsNeverTranscribed } from "@/lib/intelligence/transcriptions";
 import { createOrg, createUser } from "@/tests/support/fixtures";
 
 /**
@@ -16,7 +18,7 @@ interface Sent {
   query: string;
 }
 
-type PlanNode = { "Node Type": string; "Index Name"?: string; "Relation Name"?: string; Plans?: PlanNode[] };
+type PlanNode = { "Node Type": string; "Index Name"?: string; "Index Cond"?: string; "Relation Name"?: string; Plans?: PlanNode[] };
 
 function nodes(plan: PlanNode): PlanNode[] {
   return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
@@ -97,18 +99,20 @@ describe("the reconciler's selections", () => {
     expect(seqScans(plan, "calls")).toEqual([]);
   });
 
-  it("reads lost dials through the same index", async () => {
+  it("reads lost dials through the index over queued calls without a sid, not every open call", async () => {
     const plan = await planOf((q) => q.includes("dial_outcome_unknown"));
-    expect(usesIndex(plan, "calls_open_idx"), JSON.stringify(plan)).toBe(true);
+    expect(usesIndex(plan, "calls_lost_dial_idx"), JSON.stringify(plan)).toBe(true);
     expect(seqScans(plan, "calls")).toEqual([]);
   });
 
-  // This check still grows with the number of recorded, completed calls: proving "no
-  // recording row" needs each one looked at (the planner may hash the recordings for that).
-  // The index keeps it off calls that never recorded or have not ended.
-  it("reads only recorded, completed calls", async () => {
+  // Proving "no recording row" needs each call looked at, so the check reads a range of the
+  // index over recorded, completed calls: those that ended within the look-back, not the history.
+  it("reads only recorded, completed calls that ended within the look-back", async () => {
     const plan = await planOf((q) => q.includes("not exists (select 1 from public.recordings"));
-    expect(usesIndex(plan, "calls_recorded_completed_idx"), JSON.stringify(plan)).toBe(true);
+    const scan = plan.find((n) => n["Index Name"] === "calls_recorded_completed_idx");
+    expect(scan, JSON.stringify(plan)).toBeDefined();
+    expect(scan!["Index Cond"]).toMatch(/>=/);
+    expect(scan!["Index Cond"]).toMatch(/</);
     expect(seqScans(plan, "calls")).toEqual([]);
   });
 
@@ -116,5 +120,62 @@ describe("the reconciler's selections", () => {
     const plan = await planOf((q) => q.includes("from public.recordings") && q.includes("status = 'pending'"));
     expect(usesIndex(plan, "recordings_pending_idx"), JSON.stringify(plan)).toBe(true);
     expect(seqScans(plan, "recordings")).toEqual([]);
+  });
+});
+
+describe("the look-back (RECONCILE_LOOKBACK_DAYS)", () => {
+  const DAY = 86_400;
+  let orgId: string;
+  const ids: Record<"twoDays" | "fourDays", string> = { twoDays: "", fourDays: "" };
+
+  beforeAll(async () => {
+    orgId = await createOrg("pro");
+    const userId = await createUser();
+    // Two recorded, completed calls with no recording row: one ended two days ago, one four.
+    for (const [name, days] of [["twoDays", 2], ["fourDays", 4]] as const) {
+      const [row] = await sql()<{ id: string }[]>`
+        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier,
+                                  status, provider_call_sid, created_at, updated_at, ended_at)
+        values (${orgId}, ${userId}, 'direct', '+15550100000', '+15550100001', ${`lookback-${name}-${orgId}`},
+                '{"record": true, "transcribe": true}'::jsonb, 'pro', 'completed', ${`CA-lookback-${name}-${orgId}`},
+                now() - make_interval(days => ${days}), now() - make_interval(days => ${days}), now() - make_interval(days => ${days}))
+        returning id`;
+      ids[name] = row!.id;
+    }
+  });
+
+  it("asks the carrier about a recording that never came only for calls that ended within it", async () => {
+    const asked: string[] = [];
+    const mine = new Set([`CA-lookback-twoDays-${orgId}`, `CA-lookback-fourDays-${orgId}`]);
+    const listing: CarrierView = {
+      ...carrier,
+      // Other suites' calls are not this test's business: refuse them (an error, no write).
+      listRecordings: (sid) => (mine.has(sid) ? (asked.push(sid), Promise.resolve([])) : Promise.reject(new Error("not this test's call"))),
+    };
+    // Ended at least a day and a half ago, within three days: the two-day call only.
+    await reconcileCalls({ carrier: listing, thresholdSeconds: 1.5 * DAY, lookbackSeconds: 3 * DAY });
+    expect(asked).toEqual([`CA-lookback-twoDays-${orgId}`]);
+    // And with a look-back of five days, the four-day call too.
+    asked.length = 0;
+    // (The two-day call now has its `missing` row, so it no longer qualifies.)
+    await reconcileCalls({ carrier: listing, thresholdSeconds: 1.5 * DAY, lookbackSeconds: 5 * DAY });
+    expect(asked).toEqual([`CA-lookback-fourDays-${orgId}`]);
+  });
+
+  it("finds stored recordings never transcribed only within it", async () => {
+    // A stored recording on each call, stored when the call ended.
+    for (const name of ["twoDays", "fourDays"] as const) {
+      await sql()`
+        insert into public.recordings (organization_id, call_id, provider_recording_sid, status, storage_path, sha256, bytes, created_at, stored_at)
+        select organization_id, id, ${`RE-lookback-${name}-${orgId}`}, 'stored', 'x/' || id, repeat('0', 64), 1, ended_at, ended_at
+        from public.calls where organization_id = ${orgId} and id = ${ids[name]}`;
+    }
+    const found = async (lookbackDays: number) =>
+      (await asService((tx) => recordingsNeverTranscribed(tx, { thresholdSeconds: 1.5 * DAY, lookbackSeconds: lookbackDays * DAY, limit: 1000 })))
+        .filter((r) => r.orgId === orgId)
+        .map((r) => r.callId)
+        .sort();
+    expect(await found(3)).toEqual([ids.twoDays]);
+    expect(await found(5)).toEqual([ids.twoDays, ids.fourDays].sort());
   });
 });
