@@ -70,6 +70,8 @@ const isDate = (v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v);
 
 interface Resolved {
   statuses: string[] | null;
+  /** Whether few calls of the organization are in `statuses` (findCallPage counts them): then they are read by index. */
+  statusesFew: boolean;
   flow: string | null;
   from: string | null;
   /** created_at < this (a bare date's next midnight) or <= this (a date-time). */
@@ -110,6 +112,7 @@ export function checkCallFilter(filter: CallFilter | undefined, view: CallView):
   const digits = f.number?.replace(/\D/g, "") ?? "";
   return {
     statuses: f.status?.length ? f.status : null,
+    statusesFew: false,
     flow: f.flow ?? null,
     from,
     to,
@@ -180,7 +183,7 @@ const scoreBound = (percent: number | null) => (percent === null ? null : (perce
 /**
  * The filters a call of the domain must pass, each a test of call `c`. `walk`: tests of the
  * call itself and probes of its own artifacts, cheap per call, for a walk in page order that
- * stops when the page is full. `index`: text, score and number searches answered by their
+ * stops when the page is full. `index`: text, score, number and few-status searches answered by their
  * indexes through the `security definer` functions (every match in the organization at once),
  * for filters too rare to walk to (docs/adr/0030). Both apply the same visibility.
  */
@@ -188,12 +191,13 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
   const parts = [];
   // `index`: the searches read by index (readByIndex) joined to the calls they name, the rest
   // tested per call; `others`: those searches are tested apart, only the rest here.
-  const read = mode === "index" || mode === "others" ? readsOf(r, view) : { q: false, score: false, number: false };
+  const read = mode === "index" || mode === "others" ? readsOf(r, view) : { q: false, score: false, number: false, status: false };
   const matches = (fn: ReturnType<Tx["unsafe"]>) => tx`c.id in (select f.id from ${fn} as f(id))`;
   const byIndex = (search: keyof Reads) => mode === "index" && read[search];
   const skip = (search: keyof Reads) => mode === "others" && read[search];
   // Cheap tests of the row first: `and` stops at the first that fails.
-  if (r.statuses) parts.push(tx`c.status in ${tx(r.statuses)}`);
+  if (r.statuses && byIndex("status")) parts.push(matches(tx`private.status_call_ids(${orgId}, ${r.statuses}::text[])`));
+  else if (r.statuses && !skip("status")) parts.push(tx`c.status in ${tx(r.statuses)}`);
   if (r.flow) parts.push(tx`c.flow = ${r.flow}`);
   // Generated copies of the snapshot's ids: text `=` is leakproof, so their indexes serve under RLS.
   if (r.script) parts.push(tx`c.snapshot_script_id = ${r.script}`);
@@ -244,33 +248,36 @@ function textProbe(tx: Tx, q: string, view: CallView) {
   return tx`exists (select 1 from public.call_artifacts a where ${readableText(tx, view, { translations: true })} and ${textMatches(tx, q)} ${probeEnd(tx)})`;
 }
 
-/** Whether the index mode reads an index the walk does not (text, score, or whole-number search). */
+/** Whether the index mode reads an index the walk does not (text, score, whole-number or few-status search). */
 function indexed(r: Resolved, view: CallView): boolean {
-  return Boolean(r.q || r.scoreMin !== null || r.scoreMax !== null || (r.number && view.numbers));
+  return Boolean(r.q || r.scoreMin !== null || r.scoreMax !== null || (r.number && view.numbers) || r.statusesFew);
 }
 
 interface Reads {
   q: boolean;
   score: boolean;
   number: boolean;
+  status: boolean;
 }
 
 /**
- * Which searches the index read answers from their indexes: the score range and the whole-number
- * search when asked (their matches are few: a few scores per hundred calls, a number's calls),
- * else the text. A text search beside them is tested on their matches one call at a time rather
- * than read whole: a common word can match a fifth of the organization.
+ * Which searches the index read answers from their indexes: the score range, the whole-number
+ * search and statuses few calls are in, when asked (their matches are few: a few scores per
+ * hundred calls, a number's calls, fewer than STATUS_FEW calls), else the text. A text search
+ * beside them is tested on their matches one call at a time rather than read whole: a common
+ * word can match a fifth of the organization.
  */
 function readsOf(r: Resolved, view: CallView): Reads {
   const score = r.scoreMin !== null || r.scoreMax !== null;
   const number = Boolean(r.number && view.numbers);
-  return { q: Boolean(r.q) && !score && !number, score, number };
+  const status = r.statusesFew;
+  return { q: Boolean(r.q) && !score && !number && !status, score, number, status };
 }
 
 /** Whether the searches read by index are the whole filter (no dates, nothing else to test): then their matches are the matches. */
 function onlyIndexed(r: Resolved, view: CallView): boolean {
   const read = readsOf(r, view);
-  return !(r.from || r.to || r.statuses || r.flow || r.script || r.survey || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
+  return !(r.from || r.to || (r.statuses && !read.status) || r.flow || r.script || r.survey || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
 }
 
 /** The matches of the searches read by index in the organization, as one set of call ids (their intersection). */
@@ -282,6 +289,7 @@ function indexedMatches(tx: Tx, orgId: string, r: Resolved, view: CallView) {
     sets.push(tx`select f.id from private.score_range_call_ids(${orgId}, ${scoreBound(r.scoreMin)}::numeric, ${scoreBound(r.scoreMax)}::numeric) as f(id)`);
   }
   if (read.number) sets.push(tx`select f.id from private.number_search_call_ids(${orgId}, ${r.number}) as f(id)`);
+  if (read.status) sets.push(tx`select f.id from private.status_call_ids(${orgId}, ${r.statuses}::text[]) as f(id)`);
   return sets.reduce((all, set) => tx`${all} intersect ${set}`);
 }
 
@@ -293,6 +301,12 @@ function indexedMatches(tx: Tx, orgId: string, r: Resolved, view: CallView) {
 export const WALK_BUDGET = 500;
 /** The most calls a second walk may test before the rest of the page is read by index. */
 const MAX_WALK = 50_000;
+/**
+ * Statuses fewer calls than this are in are read by index (private.status_call_ids), not walked
+ * to: a walk tests about limit × (calls ÷ matches) calls, a read about the matches, and below
+ * this a million-call organization's page is cheaper read (counting to it reads only the index).
+ */
+export const STATUS_FEW = 5_000;
 
 export interface CallSearchParams {
   orgId: string;
@@ -303,6 +317,8 @@ export interface CallSearchParams {
   limit: number;
   /** Calls the first walk may test (WALK_BUDGET; tests make it small). */
   budget?: number;
+  /** Below how many calls a status filter is read by index (STATUS_FEW; tests change it). */
+  statusFew?: number;
   /**
    * After the first walk: walk on, or read the indexes and look each match up, or check the
    * calls against the matches as a set (default: whichever costs least; tests force each).
@@ -359,6 +375,12 @@ async function callCounts(tx: Tx, orgId: string, r: Resolved): Promise<{ total: 
   return row ?? { total: 0, inRange: 0 };
 }
 
+/** How many of the organization's calls are in `statuses`, counted up to `cap` (its index only). */
+async function statusCount(tx: Tx, orgId: string, statuses: string[], cap: number): Promise<number> {
+  const [row] = await tx<{ n: number }[]>`select private.status_call_count(${orgId}, ${statuses}::text[], ${cap}) as n`;
+  return row?.n ?? 0;
+}
+
 /**
  * One page of matching calls, newest first, `limit + 1` rows at most (the extra one says whether
  * there is a next page), each with `columns` (a select list over the joined call `c`; none: ids
@@ -380,7 +402,7 @@ async function callCounts(tx: Tx, orgId: string, r: Resolved): Promise<{ total: 
  */
 export async function findCallPage<T extends object>(
   tx: Tx,
-  { orgId, filter, view, before, limit, budget = WALK_BUDGET, rest: restBy }: CallSearchParams,
+  { orgId, filter, view, before, limit, budget = WALK_BUDGET, statusFew = STATUS_FEW, rest: restBy }: CallSearchParams,
   { columns = null, estimate = false }: { columns?: ReturnType<Tx["unsafe"]> | null; estimate?: boolean } = {},
 ): Promise<{ resolved: Resolved; rows: (T & PageRow)[]; matches: MatchEstimate | null; path: PagePath }> {
   const r = checkCallFilter(filter, view);
@@ -403,12 +425,15 @@ export async function findCallPage<T extends object>(
     !wantEstimate ? null : { about: Math.max(rows.length, Math.round((walkedHits / Math.max(tested, 1)) * inRange)), exact: false };
   const exactly = (): MatchEstimate | null => (wantEstimate ? { about: rows.length, exact: true } : null);
 
-  // 1. The first walk, with the organization's call counts beside it (one round trip).
-  const [, first, counted] = await Promise.all([
+  // 1. The first walk, with the organization's call counts and, for a status filter, how many
+  // calls are in those statuses (up to statusFew) beside it (one round trip).
+  const [, first, counted, inStatuses] = await Promise.all([
     planOnce(tx),
     walkOnce<T>(tx, { orgId, r, view, from, budget, limit, columns, measure: true }),
     callCounts(tx, orgId, r),
+    r.statuses ? statusCount(tx, orgId, r.statuses, statusFew) : null,
   ]);
+  r.statusesFew = inStatuses !== null && inStatuses < statusFew;
   let walked = first;
   for (let stage = 1; ; stage++) {
     rows.push(...walked.hits);
@@ -427,7 +452,7 @@ export async function findCallPage<T extends object>(
     // whole numbers, about as many as passed the walk (a walked call costs about two matches read).
     const toWalk = (wanted * tested) / (rows.length + 1);
     const textRead = readsOf(r, view).q;
-    const matchesExpected = ((textRead ? said : rows.length) + 0.5) / tested * counted.total;
+    const matchesExpected = r.statusesFew ? inStatuses! : ((textRead ? said : rows.length) + 0.5) / tested * counted.total;
     const byIndex = indexed(r, view) && (restBy ? restBy !== "walk" : (textRead ? matchesExpected : 0) <= 2 * toWalk || stage > 1);
     if (byIndex) {
       // Many matches: check the calls in page order against their set (it stops with the page,
@@ -517,7 +542,7 @@ async function walkOn<T extends object>(tx: Tx, { orgId, r, view, from, wanted, 
 }
 
 /**
- * The rest of the page from the indexes, below `from`: the calls the text, score and number
+ * The rest of the page from the indexes, below `from`: the calls the text, score, number and few-status
  * searches match in the organization, tested against the other filters. `hashed` (many
  * matches): the matches as one set, and the calls checked against it in page order, which stops
  * with the page; otherwise (few) each match looked

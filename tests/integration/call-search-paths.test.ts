@@ -120,13 +120,13 @@ beforeAll(async () => {
 }, 120_000);
 
 /** Every id the filter matches, page after page (pages of 3), walking at most `budget` calls per page. */
-async function walkAll(userId: string, role: Role, filter: CallFilter, budget: number | undefined, opts: { org?: string; plan?: Plan; original?: boolean; rest?: "walk" | "look up" | "set" } = {}): Promise<string[]> {
+async function walkAll(userId: string, role: Role, filter: CallFilter, budget: number | undefined, opts: { org?: string; plan?: Plan; original?: boolean; rest?: "walk" | "look up" | "set"; statusFew?: number } = {}): Promise<string[]> {
   const view = viewFor({ role, plan: opts.plan ?? "global" }, { original: opts.original });
   const out: string[] = [];
   let before: string | undefined;
   for (let guard = 0; guard < 100; guard++) {
     const page: { ids: string[]; nextBefore: string | null } = await withUser(claimsFor(userId), (tx: Tx) =>
-      listCallIds(tx, { orgId: opts.org ?? orgId, filter, view, before, limit: 3, budget, rest: opts.rest }));
+      listCallIds(tx, { orgId: opts.org ?? orgId, filter, view, before, limit: 3, budget, rest: opts.rest, statusFew: opts.statusFew }));
     out.push(...page.ids);
     if (!page.nextBefore) return out;
     before = page.nextBefore;
@@ -163,15 +163,21 @@ describe("the walk and the indexes find the same calls", () => {
     { role: "operator", filter: { q: "appointment", number: "4420" } },
     { role: "owner", filter: { q: "refund", to: "2026-03-01T12:00:00Z" } },
     { role: "operator", filter: { status: ["failed"] } },
+    { role: "operator", filter: { status: ["failed", "busy"], q: "refund" } },
+    { role: "analyst", filter: { status: ["completed"], scoreMin: 50 } },
+    { role: "viewer", filter: { status: ["queued"] } },
     { role: "operator", filter: { has: ["translation"], from: "2026-03-01T05:00:00Z", to: "2026-03-02" } },
     { role: "operator", filter: { q: "appointment", from: "2026-03-01T10:00:00Z", to: "2026-03-01T20:00:00Z" } },
   ];
 
   it.each(cases)("$role $filter (original: $original)", async ({ role, filter, original }) => {
-    const walked = await walkAll(roles[role], role, filter, undefined, { original });
+    const walked = await walkAll(roles[role], role, filter, undefined, { original, statusFew: 1 });
     for (const budget of [1, 2, 5]) {
       for (const rest of ["walk", "look up", "set"] as const) {
-        expect(await walkAll(roles[role], role, filter, budget, { original, rest }), `budget ${budget}, then ${rest}`).toEqual(walked);
+        // A status filter is read by index when few calls are in it (statusFew), walked to otherwise.
+        for (const statusFew of filter.status ? [1, 1000] : [undefined]) {
+          expect(await walkAll(roles[role], role, filter, budget, { original, rest, statusFew }), `budget ${budget}, then ${rest}, statusFew ${statusFew}`).toEqual(walked);
+        }
       }
     }
   });
@@ -203,7 +209,21 @@ describe("the walk and the indexes find the same calls", () => {
       expect(await walkAll(proOperator, "operator", { q: "kumquat" }, budget, { org: proOrg, plan: "pro" })).toEqual([]);
       expect(await walkAll(proOperator, "operator", { q: "fruit" }, budget, { org: proOrg, plan: "pro" })).toHaveLength(1);
       expect(await walkAll(roles.owner, "owner", { q: "refund" }, budget, { org: otherOrg })).toEqual([]);
+      expect(await walkAll(roles.owner, "owner", { status: ["completed"] }, budget, { org: otherOrg })).toEqual([]);
     }
+  });
+
+  it("the status functions answer only a member of the organization", async () => {
+    const ask = (userId: string, org: string) => withUser(claimsFor(userId), (tx: Tx) => tx<{ ids: string[]; n: number }[]>`
+      select array(select private.status_call_ids(${org}, ${["completed", "failed"]}::text[])) as ids,
+             private.status_call_count(${org}, ${["completed", "failed"]}::text[], 1000) as n`);
+    const [mine] = await ask(roles.viewer, orgId);
+    expect(mine!.ids).toHaveLength(40);
+    expect(mine!.n).toBe(40);
+    expect(await ask(roles.owner, otherOrg)).toEqual([{ ids: [], n: 0 }]);
+    const [capped] = await withUser(claimsFor(roles.viewer), (tx: Tx) => tx<{ n: number }[]>`
+      select private.status_call_count(${orgId}, ${["completed"]}::text[], 5) as n`);
+    expect(capped!.n).toBe(5);
   });
 
   it("a viewer's q and content filters are refused on either path", async () => {
@@ -276,8 +296,15 @@ describe("about N matches", () => {
     }
     // Left to choose, a word said once is read from the index, not walked to.
     expect(await page({ filter: { q: "mango" }, rest: undefined, budget: 5 })).toMatchObject({ path: "walk, then index", rows: [{ id: saying(/mango/)[0] }] });
-    // A filter no index serves walks on; its estimate comes from the budget's sample.
-    const failed = await page({ filter: { status: ["failed"] }, budget: 4 });
+    // A status few calls are in is read from its index, and counted exactly: eight failed calls.
+    const failedCalls = calls.filter((c) => c.status === "failed").map((c) => c.id);
+    expect(failedCalls).toHaveLength(8);
+    expect(await page({ filter: { status: ["failed"] }, budget: 4, rest: undefined })).toMatchObject({
+      path: "walk, then index", rows: failedCalls.slice(0, 4).map((id) => ({ id })), matches: { about: 8, exact: true } });
+    expect(await page({ filter: { status: ["queued"] }, budget: 4, rest: undefined })).toMatchObject({ path: "walk, then index", rows: [], matches: { about: 0, exact: true } });
+    // A status more calls are in than statusFew walks on; its estimate comes from the budget's sample.
+    const failed = await page({ filter: { status: ["failed"] }, budget: 4, rest: undefined, statusFew: 8 });
+    expect(failed.path).toBe("walk, then walk on");
     expect(failed.matches!.exact).toBe(false);
     expect(failed.matches!.about).toBeGreaterThanOrEqual(failed.rows.length);
   });
