@@ -249,6 +249,8 @@ async function main(): Promise<void> {
     { name: "list  unfiltered", path: () => "/api/calls?limit=50" },
     { name: "list  status=failed,busy", path: () => "/api/calls?limit=50&status=failed,busy" },
     { name: "list  status=in_progress", path: () => "/api/calls?limit=50&status=in_progress" },
+    { name: "list  status=queued (no call in it)", path: () => "/api/calls?limit=50&status=queued" },
+    { name: "list  status=ringing,queued (none)", path: () => "/api/calls?limit=50&status=ringing,queued" },
     { name: "list  flow=bridge", path: () => "/api/calls?limit=50&flow=bridge" },
     { name: "list  from/to (10 days)", path: () => `/api/calls?limit=50&from=${day(70)}&to=${day(60)}` },
     { name: "list  has=recording", path: () => "/api/calls?limit=50&has=recording" },
