@@ -7,20 +7,20 @@ import { DEMO_PASSWORD } from "./support";
  * Verbatim on more than one server (docs/adr/0031): `npm run cluster` with two app processes and
  * two job workers on one fresh database, a balancer in front as PUBLIC_BASE_URL, its own ports
  * (E2E_PORT + 10 … + 15) and data directory. A storm of calls placed and called back through
- * both instances, duplicated and out of order (scripts/cluster-storm.ts; `npm run bench:cluster`
- * runs the same storm with 2,000 calls and prints its figures); a browser on instance A following
+ * both instances, 2,000 calls duplicated and out of order (scripts/cluster-storm.ts; `npm run
+ * bench:cluster` runs the same storm and prints its figures); a browser on instance A following
  * calls that instance B updates; sign-in limits counted across both.
  */
 const BASE = Number(process.env.E2E_PORT ?? 3100) + 10;
 const DATA = ".test-data/cluster";
-// Small enough for CI (about a minute here), large enough that both instances and both workers
-// share every kind of work; the 2,000-call storm is `npm run bench:cluster`.
-const STORM_CALLS = 300;
+// Issue 19's storm: 2,000 calls (two to four minutes here); `npm run bench:cluster` runs the same
+// storm and prints its rates and times.
+const STORM_CALLS = 2_000;
 const SILENT = "+15005550004";
 
 let cluster: RunningCluster;
 
-test.describe.configure({ mode: "serial", timeout: 300_000 });
+test.describe.configure({ mode: "serial", timeout: 600_000 });
 
 test.beforeAll(async () => {
   test.setTimeout(300_000);
