@@ -76,12 +76,27 @@ function duplicate(number: string, row?: { id: string; name: string }): Conflict
   );
 }
 
-async function unlessDuplicate<T>(number: string, statement: () => Promise<T>): Promise<T> {
+/**
+ * The statement, its refusals answered: a duplicate number (a race the look-up lost) is 409; a
+ * value the table's checks refuse that the contracts let through is 422, never a 500.
+ */
+async function unlessRefused<T>(number: string, statement: () => Promise<T>): Promise<T> {
   try {
     return await statement();
   } catch (err) {
     if (isDuplicateNumber(err)) throw duplicate(number);
+    if ((err as { code?: string } | null)?.code === "23514") {
+      throw new UnprocessableError("The target cannot be stored as given (a value the database refuses). Check the name, tags and time zone.", "unprocessable");
+    }
     throw err;
+  }
+}
+
+/** 422 for a zone Intl knows but this Postgres does not (it computes calling windows too). */
+async function assertZoneKnown(tx: Tx, timeZone: string): Promise<void> {
+  const [row] = await tx<{ known: boolean }[]>`select private.is_time_zone(${timeZone}) as known`;
+  if (!row?.known) {
+    throw new UnprocessableError(`${JSON.stringify(timeZone)} is not a time zone the database knows. Give another name for it, such as America/New_York.`, "unknown_time_zone", { field: "timeZone" });
   }
 }
 
@@ -101,7 +116,8 @@ export async function createTarget(
   const number = numberOf(input.number);
   const { timeZone, derived } = await timeZoneFor(number, input.timeZone);
   await assertNumberFree(tx, { orgId, number });
-  const [row] = await unlessDuplicate(number, () => tx<{ id: string }[]>`
+  await assertZoneKnown(tx, timeZone);
+  const [row] = await unlessRefused(number, () => tx<{ id: string }[]>`
     insert into public.voice_targets (organization_id, name, number, time_zone, tags, notes, dnc, created_by)
     values (${orgId}, ${input.name}, ${number}, ${timeZone}, ${input.tags ?? []}::text[], ${input.notes ?? ""}, ${input.dnc ?? false}, ${membership.userId})
     returning id`);
@@ -141,7 +157,8 @@ export async function updateTarget(
     dnc: input.dnc ?? current.dnc,
   };
   if (number !== current.number) await assertNumberFree(tx, { orgId, number, except: id });
-  await unlessDuplicate(number, () => tx`
+  if (timeZone !== current.timeZone) await assertZoneKnown(tx, timeZone);
+  await unlessRefused(number, () => tx`
     update public.voice_targets
     set name = ${next.name}, number = ${next.number}, time_zone = ${next.timeZone}, tags = ${next.tags}::text[], notes = ${next.notes}, dnc = ${next.dnc}
     where organization_id = ${orgId} and id = ${id}`);
@@ -173,13 +190,13 @@ export async function deleteTarget(tx: Tx, { orgId, id }: { orgId: string; id: s
  */
 export async function insertTargets(tx: Tx, { orgId, userId, rows }: { orgId: string; userId: string; rows: NewTarget[] }): Promise<number> {
   if (rows.length === 0) return 0;
-  const inserted = await tx`
+  const inserted = await unlessRefused("", () => tx`
     insert into public.voice_targets (organization_id, name, number, time_zone, tags, notes, dnc, created_by)
     select ${orgId}, r.name, r.number, r.time_zone, array(select jsonb_array_elements_text(r.tags)), r.notes, r.dnc, ${userId}
     from jsonb_to_recordset(${tx.json(rows.map((r) => ({ name: r.name, number: r.number, time_zone: r.timeZone, tags: r.tags, notes: r.notes, dnc: r.dnc })))})
       as r (name text, number text, time_zone text, tags jsonb, notes text, dnc boolean)
     on conflict (organization_id, number) do nothing
-    returning id`;
+    returning id`);
   if (inserted.length !== rows.length) {
     // Thrown, so the transaction rolls back what was inserted: all or nothing.
     throw new ConflictError("A number in the file was saved by someone else since the preview. Preview the file again.", "preview_stale");
