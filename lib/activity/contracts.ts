@@ -16,8 +16,8 @@ export const activityEventSchema = z.object({
    * changed (only for roles that may manage members; no call, no number).
    */
   source: z.enum(ACTIVITY_SOURCES),
-  /** What the page labels the event with: Call, Evidence, Custody, Settings (the voice configuration) or Members. */
-  label: z.enum(["Call", "Evidence", "Custody", "Settings", "Members"]),
+  /** What the page labels the event with: Call, Evidence, Custody, Settings (the voice configuration), Members or Targets (do-not-call marks, imports). */
+  label: z.enum(["Call", "Evidence", "Custody", "Settings", "Members", "Targets"]),
   /** The timeline's kind (`provider.status`, …), `manifest.sealed`, the custody action, or the organization event's kind (`voice_config.updated`, `member.role_changed`, …). */
   kind: z.string(),
   occurredAt: z.string(),

@@ -138,13 +138,19 @@ function event(row: Row, view: ReturnType<typeof viewFor>, people: Map<string, s
   return {
     id: `${row.source}:${row.id}`,
     source: row.source,
-    label: row.source === "organization" ? (row.kind.startsWith("voice_config.") ? "Settings" : "Members") : SOURCE_LABEL[row.source],
+    label: row.source === "organization" ? organizationLabel(row.kind) : SOURCE_LABEL[row.source],
     kind: row.kind,
     occurredAt: row.at,
     summary: row.source === "organization" ? describeChange(row, people) : summary(row, view),
     callId: row.callId,
     number: row.toNumber === null ? null : view.numbers ? row.toNumber : maskNumber(row.toNumber),
   };
+}
+
+function organizationLabel(kind: string): ActivityEvent["label"] {
+  if (kind.startsWith("voice_config.")) return "Settings";
+  if (kind.startsWith("target.") || kind.startsWith("targets.")) return "Targets";
+  return "Members";
 }
 
 function summary(row: Row, view: ReturnType<typeof viewFor>): string {
@@ -196,5 +202,11 @@ function describeChange(row: Row, people: Map<string, string>): string {
       return `${actor} withdrew the invitation of ${e.payload.email} (${e.payload.role})`;
     case "invitation.accepted":
       return `${who(e.subject)} accepted an invitation and joined as ${withArticle(e.payload.role)}`;
+    case "target.dnc_set":
+      return `${actor} marked the target ${JSON.stringify(e.payload.name)} do-not-call`;
+    case "target.dnc_cleared":
+      return `${actor} cleared the do-not-call mark of the target ${JSON.stringify(e.payload.name)}`;
+    case "targets.imported":
+      return `${actor} imported ${e.payload.created} target${e.payload.created === 1 ? "" : "s"}${e.payload.dnc ? ` (${e.payload.dnc} marked do-not-call)` : ""}`;
   }
 }

@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
 
 /**
- * The most a request body may be, except a bundle upload: 1 MiB, sixteen times the largest
- * body any route reads (64 KiB: JSON, survey and script drafts, provider callbacks). The front
+ * The most a request body may be, except a bundle upload: 1 MiB, four times the largest body
+ * any route reads (256 KiB: a targets CSV import; 64 KiB for JSON, survey and script drafts,
+ * provider callbacks). The front
  * server (bin/server.ts) refuses a larger Content-Length with 413 from the headers alone, before
  * a byte of the body is read, and closes the connection: Next's proxy reads the body of every
  * request it runs on into memory, whether or not anything will read it, and the machine routes

@@ -6,7 +6,7 @@ import { assertUserWithinLimit } from "@/lib/auth/user-limit";
 import type { Tx } from "@/lib/db";
 import { NotFoundError, UnauthenticatedError } from "@/lib/errors";
 import { isUuid } from "@/lib/pg-safe";
-import { readJson, readQuery, route, type RouteContext } from "@/lib/http/route";
+import { readJson, readQuery, readTextBody, route, type RouteContext } from "@/lib/http/route";
 import { authorizeRequest, withMemberRequest, type Membership } from "@/lib/rbac/authorize";
 import type { Action } from "@/lib/rbac/policy";
 
@@ -52,6 +52,11 @@ export interface MemberRouteOptions<B extends z.ZodType, Q extends z.ZodType> {
   /** The JSON body's schema; read once, at most `bodyLimit` bytes. */
   body?: B;
   bodyLimit?: number;
+  /**
+   * The body is text of one of these media types (`text/csv`), not JSON: read whole, at most
+   * `bodyLimit` bytes, and given to the `body` schema as a string.
+   */
+  textBody?: readonly string[];
   /** The body may be left out (no body, no content type): the schema then reads `{}`. */
   optionalBody?: boolean;
   /** The query string's schema (`readQuery`). */
@@ -117,7 +122,11 @@ export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
     let query = undefined as z.infer<Q>;
     let named: string | null = null;
     try {
-      body = (options.body ? await readJson(req, options.body, options.bodyLimit, { optional: options.optionalBody }) : undefined) as z.infer<B>;
+      body = (!options.body
+        ? undefined
+        : options.textBody
+          ? await readTextBody(req, options.body, options.textBody, options.bodyLimit ?? 64 * 1024)
+          : await readJson(req, options.body, options.bodyLimit, { optional: options.optionalBody })) as z.infer<B>;
       query = (options.query ? readQuery(req, options.query) : undefined) as z.infer<Q>;
       named = options.org ? await options.org({ req, session, body }) : req.headers.get(ORG_HEADER);
     } catch (err) {

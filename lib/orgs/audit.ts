@@ -68,6 +68,24 @@ export const organizationEventSchema = z.discriminatedUnion("kind", [
     payload: z.strictObject({ email: z.email().max(255), role }),
   }),
   z.object({
+    kind: z.literal("target.dnc_set"),
+    /** The target's id. */
+    subject: z.uuid(),
+    /** Its name (never its number: the feed names, it does not dial). */
+    payload: z.strictObject({ name: z.string().max(200) }),
+  }),
+  z.object({
+    kind: z.literal("target.dnc_cleared"),
+    subject: z.uuid(),
+    payload: z.strictObject({ name: z.string().max(200) }),
+  }),
+  z.object({
+    kind: z.literal("targets.imported"),
+    subject: z.null(),
+    /** How many targets the import saved, and how many of them it marked do-not-call. */
+    payload: z.strictObject({ created: z.number().int().min(0), dnc: z.number().int().min(0) }),
+  }),
+  z.object({
     kind: z.literal("invitation.accepted"),
     /** The user who joined (also the actor). */
     subject: z.uuid(),

@@ -5,7 +5,7 @@ import { requestContext, withRequest, withUser, type RequestContext, type Tx } f
 import { ForbiddenError, NotFoundError, OrganizationRequiredError, PlanRequiredError } from "@/lib/errors";
 import { logger } from "@/lib/logger";
 import type { Membership } from "@/lib/rbac/membership";
-import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
+import { POLICY, planAllows, roleAllows, whoMay, type Action } from "@/lib/rbac/policy";
 import { isUuid } from "@/lib/pg-safe";
 
 /** The caller's membership as the API shows it (`GET /api/me`); defined once in lib/rbac/membership.ts. */
@@ -43,7 +43,10 @@ export function check(membership: Membership | null, action: Action, orgId: stri
   }
   if (!roleAllows(membership.role, action)) {
     log.warn({ reason: "role", role: membership.role, userId: membership.userId }, "authorization denied");
-    throw new ForbiddenError(`Your role (${membership.role}) does not allow this: ${POLICY[action].label.toLowerCase()}.`);
+    throw new ForbiddenError(
+      `Your role (${membership.role}) does not allow this: ${POLICY[action].label.toLowerCase()}. ${whoMay(action)} may.`,
+      { action, roles: [...POLICY[action].roles] },
+    );
   }
   if (!planAllows(membership.plan, action)) {
     log.warn({ reason: "plan", plan: membership.plan, userId: membership.userId }, "authorization denied");

@@ -31,6 +31,10 @@ export const POLICY = {
   "survey.manage": { roles: MANAGERS, plan: "insights", label: "Writing surveys and shopper scripts" },
   "shopper.run": { roles: CALLERS, plan: "insights", label: "Shopper calls" },
   "evidence.export": { roles: ["owner", "admin", "analyst"], plan: "base", label: "Exporting and verifying evidence" },
+  // Saved targets (docs/adr/0033): every plan, since a do-not-call list is a compliance control.
+  "target.read": { roles: ALL, plan: "base", label: "Seeing saved targets" },
+  "target.write": { roles: MANAGERS, plan: "base", label: "Saving, editing, importing and deleting targets, and clearing do-not-call marks" },
+  "target.dnc": { roles: CALLERS, plan: "base", label: "Marking targets do-not-call" },
 } as const satisfies Record<string, { roles: readonly Role[]; plan: Plan; label: string }>;
 
 export type Action = keyof typeof POLICY;
@@ -51,4 +55,11 @@ export function planAllows(plan: Plan, action: Action): boolean {
 /** One cell: may this role, in an organization on this plan, take this action? */
 export function allows(role: Role, plan: Plan, action: Action): boolean {
   return roleAllows(role, action) && planAllows(plan, action);
+}
+
+/** Who may take the action, in words for a refusal: "Owners, admins and operators". */
+export function whoMay(action: Action): string {
+  const plural = (POLICY[action].roles as readonly Role[]).map((r) => `${r}s`);
+  const words = plural.length > 1 ? `${plural.slice(0, -1).join(", ")} and ${plural.at(-1)}` : plural[0]!;
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }

@@ -45,6 +45,8 @@ const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 const PASSWORD = "fuzzing owner password";
 const OWNER_EMAIL = "fuzz-owner@example.test";
 const SILENT_NUMBERS = ["+14155550181", "+14155550182"];
+/** A saved target the PATCH and DELETE fuzz aim at (issue 20). */
+const FUZZ_TARGET = "7a7a7a7a-0000-4000-8000-000000000020";
 
 let sim: CarrierSimulator;
 let orgId: string;
@@ -684,6 +686,45 @@ export const ROUTES: FuzzRoute[] = [
     load: () => import("@/app/api/laml/[callId]/gather/route"),
     ...webhookRoute("POST", (id) => `/api/laml/${id}/gather`, gatherQuery, gatherForm, SURVEY_CALL),
   }),
+  fuzzRoute({
+    file: "app/api/voice/targets/route.ts", method: "POST", kind: "json", runs: 200,
+    load: () => import("@/app/api/voice/targets/route"),
+    ...jsonRoute("/api/voice/targets", "POST", jsonBody({ name: "Riverside", number: "+12125550100", timeZone: "America/New_York", tags: ["west"], notes: "Ask for Dana", dnc: true }), { session: true, headers: headerValues }),
+  }),
+  ...(["PATCH", "DELETE"] as const).map((method) => fuzzRoute({
+    file: "app/api/voice/targets/[id]/route.ts", method, kind: "json", runs: 150,
+    load: () => import("@/app/api/voice/targets/[id]/route"),
+    cases: fc.record({
+      id: fc.oneof(fc.constant(FUZZ_TARGET), uuidish),
+      body: jsonBody({ name: "Hillside", number: "+13125550100", timeZone: "America/Chicago", tags: ["east"], dnc: true }),
+    }),
+    build: async (input: { id: string; body: string }) => ({
+      request: new Request(`${INTERNAL_ORIGIN}/api/voice/targets/${encodeURIComponent(wellFormed(input.id))}`, {
+        method, headers: { "content-type": "application/json" }, ...(method === "PATCH" ? { body: input.body } : {}),
+      }),
+      params: { id: input.id },
+      cookies: { [SESSION_COOKIE]: ownerToken },
+    }),
+  })),
+  fuzzRoute({
+    file: "app/api/voice/targets/import/route.ts", method: "POST", kind: "json", runs: 200,
+    load: () => import("@/app/api/voice/targets/import/route"),
+    cases: fc.record({
+      query: queryOf({ mode: fc.constantFrom("preview", "commit", "draft"), token: fc.constantFrom("0".repeat(64), "abc") }),
+      type: fc.constantFrom("text/csv", "text/plain; charset=utf-8", "application/json"),
+      csv: fc.oneof(
+        { weight: 4, arbitrary: fc.tuple(nastyString, nastyString, nastyString, nastyString).map(([name, number, zone, tags]) =>
+          `name,number,time_zone,tags,notes,dnc\n"${name.replace(/"/g, '""')}",${number.replace(/[,"\n\r]/g, "")},${zone.replace(/[,"\n\r]/g, "")},${tags.replace(/[,"\n\r]/g, "")},,yes\nOk,+12125550177,,a;b,,\n`) },
+        { weight: 2, arbitrary: nastyString },
+        { weight: 1, arbitrary: fc.constantFrom("name,number\n\"broken,+1\n", "\uFEFFname,number\r\n=1+1,+12125550178\r\n", "") },
+      ),
+    }),
+    build: async (input: { query: string; type: string; csv: string }) => ({
+      request: new Request(`${INTERNAL_ORIGIN}/api/voice/targets/import${input.query}`, { method: "POST", headers: { "content-type": input.type }, body: input.csv }),
+      params: {},
+      cookies: { [SESSION_COOKIE]: ownerToken },
+    }),
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -724,6 +765,8 @@ beforeAll(async () => {
   ownerToken = await freshSession();
   await storeFixedVersion(orgId, FUZZ_SURVEY, "survey");
   await storeFixedVersion(orgId, FUZZ_SCRIPT, "shopperScript");
+  await sql()`insert into public.voice_targets (id, organization_id, name, number, time_zone, created_by)
+    values (${FUZZ_TARGET}, ${orgId}, 'Fuzzed', '+12125550150', 'America/New_York', ${ownerId})`;
   const survey = FUZZ_SURVEY;
   calls = [
     await queuedCall(orgId, ownerId),

@@ -82,9 +82,15 @@ describe("one writer per record", () => {
       "20261130064000_create_organization_events.sql",
       // The same one function, redefined with who may write which entry (issue 17).
       "20261205000100_guard_organization_events.sql",
+      // And again with the do-not-call marks and target imports (issue 20).
+      "20261206004100_record_target_events.sql",
     ]);
     expect(writersOf(/append_organization_event/, code)).toEqual([path.join("lib", "orgs", "audit.ts")]);
     expect(writersOf(/(update|delete\s+from)\s+public\.organization_events\b/i, code)).toEqual([]);
+  });
+
+  it("writes saved targets from lib/targets/targets.ts only", () => {
+    expect(writersOf(/(insert\s+into|update|delete\s+from)\s+public\.voice_targets\b/i, code)).toEqual([path.join("lib", "targets", "targets.ts")]);
   });
 
   it("writes the evidence tables from one module each, insert-only", () => {
