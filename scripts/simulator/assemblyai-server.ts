@@ -55,7 +55,7 @@ export interface AssemblyAISimulatorOptions {
   delayMs?: number;
   /** Extra ms a `slow` transcript takes (default 3000). */
   slowMs?: number;
-  /** How long the audio download may take (default 10 s). */
+  /** How long the audio download may take (default 60 s: `npm run dev` compiles the storage route on its first request, which on a busy machine took longer than 10 s). */
   fetchTimeoutMs?: number;
   /** How long a webhook may take to answer (AssemblyAI: 10 s). */
   webhookTimeoutMs?: number;
@@ -332,7 +332,7 @@ export async function startAssemblyAISimulator(options: AssemblyAISimulatorOptio
       const res = await fetch(audioUrl, {
         redirect: "follow",
         headers: { "User-Agent": "AssemblyAI-Simulator/1.0 (Verbatim)" },
-        signal: AbortSignal.any([background.signal, AbortSignal.timeout(options.fetchTimeoutMs ?? 10_000)]),
+        signal: AbortSignal.any([background.signal, AbortSignal.timeout(options.fetchTimeoutMs ?? 60_000)]),
       });
       if (!res.ok) {
         await res.body?.cancel();

@@ -28,6 +28,8 @@ const REVIEWED: Record<string, string> = {
   "private.search_configs()": "pure: the text-search configurations",
   "private.search_queries(p_query text)": "pure: parses a query",
   "private.search_query(p_query text)": "pure: parses a query",
+  "private.status_call_count(p_org uuid, p_statuses text[], p_cap integer)": "nothing unless the caller is a member of that organization (a count, capped)",
+  "private.status_call_ids(p_org uuid, p_statuses text[])": "nothing unless the caller is a member of that organization",
   "private.text_search_call_ids(p_org uuid, p_query text, p_original boolean)": "nothing unless the caller may read transcripts (translations, originals) in that organization",
   "private.voice_config_allowed(c voice_configs)": "pure: a row the caller already holds",
 };
