@@ -1,6 +1,7 @@
 import "server-only";
 import { frozenSnapshotSchema, placeCampaignCall } from "@/lib/calls/place-call";
 import { asService, type Tx } from "@/lib/db";
+import { sql } from "@/lib/db/client";
 import { UnprocessableError } from "@/lib/errors";
 import { enqueue } from "@/lib/jobs";
 import type { Logger } from "@/lib/logger";
@@ -428,15 +429,24 @@ export async function applyCampaignCallOutcome({ orgId, callId }: { orgId: strin
   });
 }
 
-/** From the crontab, every minute: a running campaign whose tick was lost (a dropped job) gets one again. */
+/**
+ * From the crontab, every minute: a running campaign (or a scheduled one past its start) whose
+ * tick was lost (a dropped job) gets one again. The queue's view is read on the owner's
+ * connection: the API roles have no grant on graphile-worker's schema.
+ */
 export async function sweepCampaigns({ log }: { log: Logger }): Promise<{ queued: number }> {
-  return asService(async (tx) => {
-    const rows = await tx<{ orgId: string; id: string }[]>`
-      select c.organization_id as "orgId", c.id from public.campaigns c
-      where (c.state = 'running' or (c.state = 'scheduled' and c.starts_at <= now()))
-        and not exists (select 1 from graphile_worker.jobs j where j.key = 'campaign_tick:' || c.id::text)`;
-    for (const r of rows) await enqueue(tx, "campaign_tick", { orgId: r.orgId, campaignId: r.id }, { jobKey: `campaign_tick:${r.id}` });
-    if (rows.length) log.warn({ queued: rows.length }, "campaign ticks queued again");
-    return { queued: rows.length };
+  const live = await asService((tx) => tx<{ orgId: string; id: string }[]>`
+    select organization_id as "orgId", id from public.campaigns
+    where state = 'running' or (state = 'scheduled' and starts_at <= now())`);
+  if (live.length === 0) return { queued: 0 };
+  const db = sql();
+  const queued = new Set((await db<{ key: string }[]>`
+    select key from graphile_worker.jobs where key in ${db(live.map((c) => `campaign_tick:${c.id}`))}`).map((j) => j.key));
+  const lost = live.filter((c) => !queued.has(`campaign_tick:${c.id}`));
+  if (lost.length === 0) return { queued: 0 };
+  await asService(async (tx) => {
+    for (const c of lost) await enqueue(tx, "campaign_tick", { orgId: c.orgId, campaignId: c.id }, { jobKey: `campaign_tick:${c.id}` });
   });
+  log.warn({ queued: lost.length }, "campaign ticks queued again");
+  return { queued: lost.length };
 }

@@ -4,7 +4,7 @@ import { handleStatusCallback } from "@/lib/calls/status";
 import { sql } from "@/lib/db/client";
 import { asService, withUser } from "@/lib/db";
 import { moveCampaign } from "@/lib/campaigns/campaigns";
-import { applyCampaignCallOutcome, PACE_MARGIN, runCampaignTick, type GrantedAttempt } from "@/lib/campaigns/runner";
+import { applyCampaignCallOutcome, PACE_MARGIN, runCampaignTick, sweepCampaigns, type GrantedAttempt } from "@/lib/campaigns/runner";
 import type { CarrierSimulator } from "@/scripts/simulator";
 import type { Claims } from "@/lib/db/claims";
 import { createOrg, member } from "@/tests/support/fixtures";
@@ -188,4 +188,22 @@ describe("campaign_tick", () => {
     const queued = await sql()<{ n: number }[]>`select count(*)::int as n from graphile_worker.jobs where key = ${`campaign_tick:${second}`}`;
     expect(queued[0]!.n).toBe(1);
   });
+
+  it("the minute's sweep queues a tick for a running campaign that lost its own", async () => {
+    const { id } = await campaignOver([{}]);
+    await asService((tx) => moveCampaign(tx, { orgId: org, id, act: "start" }));
+    await sql()`select graphile_worker.remove_job(${`campaign_tick:${id}`})`;
+    const jobs = () => sql()<{ n: number }[]>`select count(*)::int as n from graphile_worker.jobs where key = ${`campaign_tick:${id}`}`.then((r) => r[0]!.n);
+    expect(await jobs()).toBe(0);
+    expect((await sweepCampaigns({ log })).queued).toBeGreaterThanOrEqual(1);
+    expect(await jobs()).toBe(1);
+    // Already queued: the next sweep leaves it.
+    await sweepCampaigns({ log });
+    expect(await jobs()).toBe(1);
+  });
+});
+
+it("the call list's campaign filter is an equality Postgres may push below RLS (uuid = is leakproof)", async () => {
+  const [row] = await sql()<{ leakproof: boolean }[]>`select proleakproof as leakproof from pg_proc where proname = 'uuid_eq'`;
+  expect(row!.leakproof).toBe(true);
 });
