@@ -81,6 +81,7 @@ interface Resolved {
   scoreMax: number | null;
   script: string | null;
   survey: string | null;
+  campaign: string | null;
   /** Digits only; null when the filter had none. */
   number: string | null;
   q: string | null;
@@ -121,6 +122,7 @@ export function checkCallFilter(filter: CallFilter | undefined, view: CallView):
     scoreMax: f.scoreMax ?? null,
     script: f.script ?? null,
     survey: f.survey ?? null,
+    campaign: f.campaign ?? null,
     number: digits || null,
     q,
   };
@@ -128,7 +130,7 @@ export function checkCallFilter(filter: CallFilter | undefined, view: CallView):
 
 /** Whether any filter narrows the list (the unfiltered list keeps its cached plan). */
 function narrows(r: Resolved): boolean {
-  return Boolean(r.statuses || r.flow || r.from || r.to || r.has.size || r.scoreMin !== null || r.scoreMax !== null || r.script || r.survey || r.number || r.q);
+  return Boolean(r.statuses || r.flow || r.from || r.to || r.has.size || r.scoreMin !== null || r.scoreMax !== null || r.script || r.survey || r.campaign || r.number || r.q);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,6 +204,8 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
   // Generated copies of the snapshot's ids: text `=` is leakproof, so their indexes serve under RLS.
   if (r.script) parts.push(tx`c.snapshot_script_id = ${r.script}`);
   if (r.survey) parts.push(tx`c.snapshot_survey_id = ${r.survey}`);
+  // uuid `=` is leakproof too: calls_org_campaign_created_idx serves it under RLS.
+  if (r.campaign) parts.push(tx`c.campaign_id = ${r.campaign}::uuid`);
   if (r.number) {
     // Members who see numbers whole match any part of them (a trigram index, through the
     // function, or the call's own numbers on a walk); viewers only what the masked form shows,
@@ -277,7 +281,7 @@ function readsOf(r: Resolved, view: CallView): Reads {
 /** Whether the searches read by index are the whole filter (no dates, nothing else to test): then their matches are the matches. */
 function onlyIndexed(r: Resolved, view: CallView): boolean {
   const read = readsOf(r, view);
-  return !(r.from || r.to || (r.statuses && !read.status) || r.flow || r.script || r.survey || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
+  return !(r.from || r.to || (r.statuses && !read.status) || r.flow || r.script || r.survey || r.campaign || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
 }
 
 /** The matches of the searches read by index in the organization, as one set of call ids (their intersection). */

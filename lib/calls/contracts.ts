@@ -222,6 +222,7 @@ export type HasFilter = (typeof HAS_FILTERS)[number];
  *   has      recording,transcript,translation   all of these were stored
  *   scoreMin, scoreMax   the current shopper score, in percent (0–100), inclusive
  *   script, survey       the shopper script / survey the call ran (its id, any version)
+ *   campaign             the campaign that placed the call
  *   number   digits of the number, matched as the caller may see it (viewers: the masked form)
  *   q        full-text search across the transcripts and translations the caller may read
  */
@@ -235,6 +236,7 @@ export const callFilterSchema = z.object({
   scoreMax: z.coerce.number().int().min(0).max(100).optional(),
   script: z.uuid().optional(),
   survey: z.uuid().optional(),
+  campaign: z.uuid().optional(),
   number: z.string().trim().max(32).regex(/^[+\d\s().-]*$/, "digits, spaces, +, -, ( and ) only").optional(),
   q: z.string().trim().max(200).optional(),
 });

@@ -1,5 +1,6 @@
 import "server-only";
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
+import type { z } from "zod";
 import type { Session } from "@/lib/db/claims";
 import type { CallSummary, PlaceCallRequest, VoiceConfigView } from "@/lib/calls/contracts";
 import { describeProblem, MODULATION_IDS, MODULATIONS, modulationProblem, type ModulationSet } from "@/lib/calls/modulations";
@@ -285,5 +286,90 @@ async function dial<R>(callId: string, orgId: string, snapshot: ModulationSnapsh
       throw new ProviderError(failure.message, failure.code, { callId });
     }
     return result!;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Campaign calls (docs/adr/0035)
+
+/** A campaign's snapshot: everything a call runs with but the number it dials, which each call adds. */
+export const frozenSnapshotSchema = modulationSnapshotSchema.omit({ to: true });
+export type FrozenSnapshot = z.infer<typeof frozenSnapshotSchema>;
+
+/** What a campaign asks its calls to run with: the call API's toggles and versions, always the direct flow. */
+export type CampaignModulationsRequest = Omit<PlaceCallRequest, "to" | "flow" | "operatorPhone">;
+
+/** Stands in for the number while a campaign's snapshot is taken (a campaign dials many); removed before it is stored. */
+const NO_NUMBER_YET = "+10000000000";
+
+/**
+ * The snapshot a campaign's calls will all run with, taken as POST /api/calls takes a call's:
+ * the organization's defaults with the request's toggles, under the same permission, plan and
+ * coherence rules, and the chosen survey or script version frozen with its hash. `tx` is the
+ * member's transaction (the campaign is being saved in it).
+ */
+export async function campaignSnapshot(tx: Tx, membership: Membership, request: CampaignModulationsRequest): Promise<FrozenSnapshot> {
+  const telephony = config().telephony;
+  if (!telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
+  const orgId = membership.orgId;
+  const [defaults, survey, shopperScript] = await Promise.all([
+    readVoiceConfig(tx, { orgId }),
+    request.surveyVersion ? resolveRef(tx, "survey", { orgId, ref: request.surveyVersion }) : null,
+    request.shopperScriptVersion ? resolveRef(tx, "shopperScript", { orgId, ref: request.shopperScriptVersion }) : null,
+  ]);
+  const full = snapshotModulations(membership, defaults, { ...request, flow: "direct", to: NO_NUMBER_YET }, defaults.callerId ?? telephony.fromNumber, { survey, shopperScript });
+  const { to: _placeholder, ...frozen } = full;
+  return frozenSnapshotSchema.parse(frozen);
+}
+
+export interface PlaceCampaignCall {
+  orgId: string;
+  campaignId: string;
+  /** Who launched the campaign: the calls are theirs (`created_by`). */
+  userId: string;
+  planTier: Membership["plan"];
+  snapshot: FrozenSnapshot;
+  to: string;
+  /** `campaign:<campaign>:<target>:<attempt>`: the attempt's own key, so a retried dial finds its call. */
+  idempotencyKey: string;
+  log: Logger;
+}
+
+export interface CampaignCallResult {
+  callId: string;
+  /** The key had been used: this call was inserted before (by a crashed run or a racing worker), nothing was dialled now. */
+  replayed: boolean;
+  /** The carrier refused the dial (the call is `failed`, its outcome follows as for any final status). */
+  dialError: { code: string; message: string } | null;
+}
+
+/**
+ * Place one dial of a campaign on the service path (a job, no member session): insert the call
+ * as `queued` under the attempt's Idempotency-Key, with the campaign's frozen snapshot and the
+ * target's number, then dial, exactly as POST /api/calls does after its checks. The key decides
+ * who dials: whoever inserts the row; a second caller with the same key (a retry after a crash,
+ * another worker) gets the existing call and dials nobody.
+ */
+export async function placeCampaignCall(input: PlaceCampaignCall): Promise<CampaignCallResult> {
+  const { orgId, campaignId, userId, planTier, to, idempotencyKey, log } = input;
+  if (!config().telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
+  const snapshot = modulationSnapshotSchema.parse({ ...input.snapshot, to });
+  const inserted = await asService(async (tx) => {
+    const rows = await tx<{ id: string }[]>`
+      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier, campaign_id)
+      values (${orgId}, ${userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${planTier}, ${campaignId})
+      on conflict (organization_id, idempotency_key) do nothing
+      returning id`;
+    if (rows[0]) return { callId: rows[0].id, replayed: false };
+    const existing = await findByKey(tx, orgId, idempotencyKey);
+    return { callId: existing!.id, replayed: true };
+  });
+  if (inserted.replayed) return { ...inserted, dialError: null };
+  try {
+    await dial(inserted.callId, orgId, snapshot, log, async () => null);
+    return { ...inserted, dialError: null };
+  } catch (err) {
+    if (err instanceof UnprocessableError || err instanceof ProviderError) return { ...inserted, dialError: { code: err.code, message: err.message } };
+    throw err;
   }
 }

@@ -58,6 +58,20 @@ export type BulkExportPayload = z.infer<typeof bulkExportPayloadSchema>;
 /** From the crontab: delete export archives past their expiry. */
 const expireEvidenceExportsPayloadSchema = z.looseObject({});
 
+/** One campaign's runner step (lib/campaigns/runner.ts): one queued at a time per campaign (its job key). */
+const campaignTickPayloadSchema = z.object({
+  orgId: z.uuid(),
+  campaignId: z.uuid(),
+});
+export type CampaignTickPayload = z.infer<typeof campaignTickPayloadSchema>;
+
+/** A campaign's call reached a final status (enqueued by a trigger on public.calls): retry or done. */
+const campaignCallEndedPayloadSchema = z.object({
+  orgId: z.uuid(),
+  callId: z.uuid(),
+});
+export type CampaignCallEndedPayload = z.infer<typeof campaignCallEndedPayloadSchema>;
+
 export const TASK_SCHEMAS = {
   ingest_recording: ingestRecordingPayloadSchema,
   reconcile_calls: reconcileCallsPayloadSchema,
@@ -68,6 +82,9 @@ export const TASK_SCHEMAS = {
   seal_call: sealCallPayloadSchema,
   bulk_export: bulkExportPayloadSchema,
   expire_evidence_exports: expireEvidenceExportsPayloadSchema,
+  campaign_tick: campaignTickPayloadSchema,
+  campaign_call_ended: campaignCallEndedPayloadSchema,
+  sweep_campaigns: expireEvidenceExportsPayloadSchema,
 } as const;
 
 export type TaskName = keyof typeof TASK_SCHEMAS;

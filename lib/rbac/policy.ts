@@ -35,6 +35,10 @@ export const POLICY = {
   "target.read": { roles: ALL, plan: "base", label: "Seeing saved targets" },
   "target.write": { roles: MANAGERS, plan: "base", label: "Saving, editing, importing and deleting targets, and clearing do-not-call marks" },
   "target.dnc": { roles: CALLERS, plan: "base", label: "Marking targets do-not-call" },
+  // Campaigns (docs/adr/0035): programs of calls at a set pace, from the pro plan up.
+  "campaign.read": { roles: ALL, plan: "pro", label: "Seeing campaigns, their progress and results" },
+  "campaign.manage": { roles: MANAGERS, plan: "pro", label: "Creating, editing, launching and cancelling campaigns" },
+  "campaign.pause": { roles: CALLERS, plan: "pro", label: "Pausing and resuming campaigns" },
 } as const satisfies Record<string, { roles: readonly Role[]; plan: Plan; label: string }>;
 
 export type Action = keyof typeof POLICY;

@@ -44,6 +44,13 @@ export interface RunningWorker {
 
 const RECONCILE_CRON = parseCronItems([
   {
+    // A running campaign whose tick was lost gets one again (lib/campaigns/runner.ts).
+    task: "sweep_campaigns",
+    match: "* * * * *",
+    identifier: "sweep_campaigns",
+    options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "sweep_campaigns", jobKeyMode: "preserve_run_at" },
+  },
+  {
     task: "reconcile_calls",
     match: "* * * * *",
     identifier: "reconcile_calls",

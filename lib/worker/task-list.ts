@@ -10,6 +10,7 @@ import { settleTranscription } from "@/lib/intelligence/settle-transcription";
 import { submitTranscription } from "@/lib/intelligence/submit-transcription";
 import { expireEvidenceExports, runBulkExport } from "@/lib/evidence-sealing/bulk-export";
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
+import { applyCampaignCallOutcome, runCampaignTick, sweepCampaigns } from "@/lib/campaigns/runner";
 import type { JobContext } from "@/lib/jobs/context";
 import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
 import { logger } from "@/lib/logger";
@@ -57,4 +58,7 @@ export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
   seal_call: task("seal_call", (payload, job) => sealCall(payload, job)),
   bulk_export: task("bulk_export", (payload, job) => runBulkExport(payload, job)),
   expire_evidence_exports: task("expire_evidence_exports", (_payload, job) => expireEvidenceExports({ log: job.log })),
+  campaign_tick: task("campaign_tick", (payload, job) => runCampaignTick(payload, { log: job.log })),
+  campaign_call_ended: task("campaign_call_ended", (payload, job) => applyCampaignCallOutcome(payload, { log: job.log })),
+  sweep_campaigns: task("sweep_campaigns", (_payload, job) => sweepCampaigns({ log: job.log })),
 };

@@ -20,6 +20,15 @@ let orgId: string;
 let poolA: Sql;
 let poolB: Sql;
 
+/** A campaign row for the pace to belong to (private.campaign_pace cascades from public.campaigns). */
+async function pacedCampaign(): Promise<string> {
+  const [row] = await asService((tx) => tx<{ id: string }[]>`
+    insert into public.campaigns (organization_id, name, modulations, selection, schedule, starts_at, ends_at, pace, retry_policy, created_by)
+    values (${orgId}, 'Paced', '{}', '{"tags": ["paced"]}', '{}', now(), now() + interval '1 day', '{}', '{}', ${randomUUID()})
+    returning id`);
+  return row!.id;
+}
+
 beforeAll(async () => {
   orgId = await createOrg("global");
   await sql().unsafe(`
@@ -134,7 +143,7 @@ function figures(name: string, pace: Pace, r: Race): string {
 describe("the campaign pace, raced by two processes", () => {
   it("never grants more than N dials in any 1-second window", async () => {
     const pace = { dialsPerSecond: 20, maxLive: 1000 };
-    const r = await race(randomUUID(), pace, { perPool: 8, seconds: 3, holdMs: () => 0 });
+    const r = await race(await pacedCampaign(), pace, { perPool: 8, seconds: 3, holdMs: () => 0 });
     console.info(figures("rate", pace, r));
     expect(narrowestSpan(r.grants.map((g) => g.us), pace.dialsPerSecond)).toBeGreaterThan(1_000_000);
     // Both processes were granted dials, and the pace was the limit: close to N a second.
@@ -150,7 +159,7 @@ describe("the campaign pace, raced by two processes", () => {
     const pace = { dialsPerSecond: 100, maxLive: 4 };
     let seed = 11;
     const random = () => (seed = (seed * 48271) % 2147483647);
-    const r = await race(randomUUID(), pace, { perPool: 6, seconds: 3, holdMs: () => 100 + (random() % 200), countMs: () => random() % 30 });
+    const r = await race(await pacedCampaign(), pace, { perPool: 6, seconds: 3, holdMs: () => 100 + (random() % 200), countMs: () => random() % 30 });
     console.info(figures("live", pace, r));
     expect(mostLive(r.lives)).toBeLessThanOrEqual(pace.maxLive);
     // Not by luck: the acquirers wanted more than M at once and were held to it.
@@ -162,7 +171,7 @@ describe("the campaign pace, raced by two processes", () => {
 
 describe("the campaign pace", () => {
   it("spaces grants 1/N s apart and says how long to wait", async () => {
-    const campaignId = randomUUID();
+    const campaignId = await pacedCampaign();
     const pace = { dialsPerSecond: 0.5, maxLive: 10 };
     const take = () => asService((tx) => takeDialSlot(tx, { orgId, campaignId, pace, countLive: async () => 0 }));
     const first = await take();
@@ -178,7 +187,7 @@ describe("the campaign pace", () => {
   });
 
   it("refuses once the caller counts M live, and grants below it", async () => {
-    const campaignId = randomUUID();
+    const campaignId = await pacedCampaign();
     const pace = { dialsPerSecond: 100, maxLive: 3 };
     const full = await asService((tx) => takeDialSlot(tx, { orgId, campaignId, pace, countLive: async () => 3 }));
     expect(full).toEqual({ granted: false, reason: "live", live: 3 });
@@ -187,7 +196,7 @@ describe("the campaign pace", () => {
   });
 
   it("leaves no trace of a slot whose transaction rolled back (a worker that died before recording its dial)", async () => {
-    const campaignId = randomUUID();
+    const campaignId = await pacedCampaign();
     const pace = { dialsPerSecond: 0.2, maxLive: 1 };
     const crash = new Error("the worker died");
     await expect(
@@ -204,7 +213,7 @@ describe("the campaign pace", () => {
   });
 
   it("refuses a campaign id already paced for another organization", async () => {
-    const campaignId = randomUUID();
+    const campaignId = await pacedCampaign();
     const pace = { dialsPerSecond: 5, maxLive: 5 };
     await asService((tx) => takeDialSlot(tx, { orgId, campaignId, pace, countLive: async () => 0 }));
     const otherOrg = await createOrg("global");

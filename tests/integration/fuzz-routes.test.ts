@@ -707,6 +707,45 @@ export const ROUTES: FuzzRoute[] = [
     }),
   })),
   fuzzRoute({
+    file: "app/api/campaigns/route.ts", method: "POST", kind: "json", runs: 150,
+    load: () => import("@/app/api/campaigns/route"),
+    ...jsonRoute("/api/campaigns", "POST", jsonBody({
+      name: "Audit", selection: { tags: ["west"] }, pace: { dialsPerSecond: 2, maxLive: 3 }, spread: true,
+      schedule: { startsAt: "2026-12-07T00:00:00Z", endsAt: "2026-12-14T00:00:00Z", weekly: { mon: { from: "09:00", to: "17:00" } } },
+      retry: { busy: { maxAttempts: 2, backoffSeconds: 60 } }, modulations: { record: true },
+    }), { session: true, headers: headerValues }),
+  }),
+  ...(["PATCH", "DELETE"] as const).map((method) => fuzzRoute({
+    file: "app/api/campaigns/[id]/route.ts", method, kind: "json", runs: 60,
+    load: () => import("@/app/api/campaigns/[id]/route"),
+    cases: fc.record({ id: uuidish, body: jsonBody({ name: "Renamed", spread: false, pace: { dialsPerSecond: 1, maxLive: 1 } }) }),
+    build: async (input: { id: string; body: string }) => ({
+      request: new Request(`${INTERNAL_ORIGIN}/api/campaigns/${encodeURIComponent(wellFormed(input.id))}`, {
+        method, headers: { "content-type": "application/json" }, ...(method === "PATCH" ? { body: input.body } : {}),
+      }),
+      params: { id: input.id },
+      cookies: { [SESSION_COOKIE]: ownerToken },
+    }),
+  })),
+  ...(["launch", "pause", "resume", "cancel", "evidence"] as const).map((action) =>
+    fuzzRoute({
+      file: `app/api/campaigns/[id]/${action}/route.ts`, method: "POST", kind: "json", runs: 40,
+      load: () => ({
+        launch: () => import("@/app/api/campaigns/[id]/launch/route"),
+        pause: () => import("@/app/api/campaigns/[id]/pause/route"),
+        resume: () => import("@/app/api/campaigns/[id]/resume/route"),
+        cancel: () => import("@/app/api/campaigns/[id]/cancel/route"),
+        evidence: () => import("@/app/api/campaigns/[id]/evidence/route"),
+      })[action](),
+      cases: fc.record({ id: uuidish, headers: headerValues }),
+      build: async (input: { id: string; headers: Record<string, string> }) => ({
+        request: new Request(`${INTERNAL_ORIGIN}/api/campaigns/${encodeURIComponent(wellFormed(input.id))}/${action}`, { method: "POST", headers: headersOf(input.headers) }),
+        params: { id: input.id },
+        cookies: { [SESSION_COOKIE]: ownerToken },
+      }),
+    }),
+  ),
+  fuzzRoute({
     file: "app/api/voice/targets/import/route.ts", method: "POST", kind: "json", runs: 200,
     load: () => import("@/app/api/voice/targets/import/route"),
     cases: fc.record({

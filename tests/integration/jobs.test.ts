@@ -377,7 +377,7 @@ describe("the worker", () => {
       expect(flaky!.lastError).toBe("probe failure 1");
       await expect.poll(async () => (await jobsWithKey(`ingest:${html.sid}`))[0]?.attempts, { timeout: 10_000 }).toBe(1);
       const crons = await sql()<{ identifier: string }[]>`select identifier from graphile_worker._private_known_crontabs order by identifier`;
-      expect(crons.map((c) => c.identifier)).toEqual(["expire_evidence_exports", "reconcile_calls", "reconcile_transcriptions"]);
+      expect(crons.map((c) => c.identifier)).toEqual(["expire_evidence_exports", "reconcile_calls", "reconcile_transcriptions", "sweep_campaigns"]);
 
       // Each failure is one structured line with task, attempt and message; payloads (and the
       // bearer RecordingUrl in them) never reach the log.

@@ -93,6 +93,13 @@ describe("one writer per record", () => {
     expect(writersOf(/(insert\s+into|update|delete\s+from)\s+public\.voice_targets\b/i, code)).toEqual([path.join("lib", "targets", "targets.ts")]);
   });
 
+  it("writes campaigns from lib/campaigns/campaigns.ts, their targets and attempts from the runner only", () => {
+    expect(writersOf(/(insert\s+into|update|delete\s+from)\s+public\.campaigns\b/i, code)).toEqual([path.join("lib", "campaigns", "campaigns.ts")]);
+    for (const table of ["campaign_targets", "campaign_attempts"]) {
+      expect(writersOf(new RegExp(`(insert\\s+into|update|delete\\s+from)\\s+public\\.${table}\\b`, "i"), code), table).toEqual([path.join("lib", "campaigns", "runner.ts")]);
+    }
+  });
+
   it("writes the evidence tables from one module each, insert-only", () => {
     const writers = {
       evidence_manifests: path.join("lib", "evidence-sealing", "manifests.ts"),
