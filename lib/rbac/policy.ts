@@ -35,6 +35,9 @@ export const POLICY = {
   "target.read": { roles: ALL, plan: "base", label: "Seeing saved targets" },
   "target.write": { roles: MANAGERS, plan: "base", label: "Saving, editing, importing and deleting targets, and clearing do-not-call marks" },
   "target.dnc": { roles: CALLERS, plan: "base", label: "Marking targets do-not-call" },
+  // Insights (docs/adr/0036): the aggregates of shopper scores and survey answers, on the plan
+  // that sells surveys and scripts; for the people who weigh results, not those who place calls.
+  "insights.read": { roles: ["owner", "admin", "analyst"], plan: "insights", label: "Reading insights over scripts and surveys" },
 } as const satisfies Record<string, { roles: readonly Role[]; plan: Plan; label: string }>;
 
 export type Action = keyof typeof POLICY;
