@@ -4,11 +4,14 @@ import { lazy, Suspense, type ComponentProps } from "react";
 
 /**
  * Panels only some people see (choosing an organization only when none is active; switching
- * only for members of several; Settings only for owners and admins), loaded when shown, so everyone else's first load does not
- * carry them. The server page renders these instead of the panels themselves.
+ * only for members of several; Settings only for owners and admins; Insights only for owners,
+ * admins and analysts on insights and up), loaded when shown, so everyone else's first load does
+ * not carry them. The server page renders these instead of the panels themselves.
  */
 const OrgSwitcher = lazy(() => import("@/components/session/org-switcher").then((m) => ({ default: m.OrgSwitcher })));
-const SettingsButton = lazy(() => import("@/components/settings/settings-button").then((m) => ({ default: m.SettingsButton })));
+// Settings (owners and admins) and Insights (owners, admins and analysts on insights and up)
+// share one chunk behind one lazy import, so adding Insights added nothing to the first load.
+const HeaderTools = lazy(() => import("@/components/header-tools").then((m) => ({ default: m.HeaderTools })));
 const OrgChooser = lazy(() => import("@/components/session/org-chooser").then((m) => ({ default: m.OrgChooser })));
 
 const loading = <p className="text-sm text-muted">Loading…</p>;
@@ -21,6 +24,6 @@ export function LazyOrgSwitcher(props: ComponentProps<typeof OrgSwitcher>) {
   return <Suspense fallback={null}><OrgSwitcher {...props} /></Suspense>;
 }
 
-export function LazySettingsButton(props: ComponentProps<typeof SettingsButton>) {
-  return <Suspense fallback={null}><SettingsButton {...props} /></Suspense>;
+export function LazyHeaderTools(props: ComponentProps<typeof HeaderTools>) {
+  return <Suspense fallback={null}><HeaderTools {...props} /></Suspense>;
 }

@@ -35,6 +35,12 @@ export function withheld(cap: Capability | undefined, what: string): string | nu
   return `${capitalise(listOf([...cap.roles].reverse().map((r) => r + "s")))} can ${what}`;
 }
 
+/** `greets:no_evidence` → `greets — no evidence`: the id, then the outcome or answer after the last colon. */
+function pairLabel(raw: string | undefined): string {
+  const at = raw?.lastIndexOf(":") ?? -1;
+  return raw && at > 0 ? `${raw.slice(0, at)} — ${raw.slice(at + 1).replace("_", " ")}` : (raw ?? "");
+}
+
 const csv = (value: string | undefined) => (value ? value.split(",").map((v) => v.trim()).filter(Boolean) : []);
 
 /** A text filter typed into: local while typing, written to the URL after a pause. */
@@ -186,6 +192,15 @@ export function CallFilters({ orgId, filters, onChange, capabilities }: {
                 <LibrarySelect orgId={orgId} kind="script" enabled={mayReadLibrary} value={filters.script} onChange={(v) => set("script", v)} />
                 <LibrarySelect orgId={orgId} kind="survey" enabled={mayReadLibrary} value={filters.survey} onChange={(v) => set("survey", v)} />
               </div>
+              {/* Set by an insight's link (docs/adr/0036): shown so the list's narrowing is never hidden, and removable. */}
+              {(["criterion", "answer"] as const).map((key) => filters[key] ? (
+                <p key={key} className="mt-2 flex items-center gap-2" data-testid={`filter-${key}`}>
+                  <span>{key === "criterion" ? "Rubric criterion" : "Survey answer"}: <strong>{pairLabel(filters[key])}</strong></span>
+                  <button type="button" onClick={() => set(key, undefined)} className="rounded border border-slate-400 bg-white px-2 py-0.5 text-xs hover:bg-slate-100">
+                    Remove<span className="sr-only"> the {key === "criterion" ? "rubric criterion" : "survey answer"} filter</span>
+                  </button>
+                </p>
+              ) : null)}
               {resultsWithheld ? <p id={`${id}-results-why`} className="mt-1 text-xs text-muted">{resultsWithheld}</p> : null}
             </fieldset>
           </div>

@@ -1,5 +1,5 @@
 import "server-only";
-import type { CallFilter, CallHighlightsResponse, HighlightFragment, MatchEstimate, SearchMatch } from "@/lib/calls/contracts";
+import { splitPairFilter, type AnswerValue, type CallFilter, type CallHighlightsResponse, type CriterionOutcome, HighlightFragment, MatchEstimate, SearchMatch } from "@/lib/calls/contracts";
 import type { CallView } from "@/lib/calls/call-view";
 import type { Tx } from "@/lib/db";
 import { ForbiddenError, UnprocessableError, ValidationError } from "@/lib/errors";
@@ -82,6 +82,10 @@ interface Resolved {
   script: string | null;
   survey: string | null;
   campaign: string | null;
+  /** The current score judged this criterion so (`criterion=`). */
+  criterion: { id: string; outcome: CriterionOutcome } | null;
+  /** The survey answer to this question was this value (`answer=`). */
+  answer: { questionId: string; value: AnswerValue } | null;
   /** Digits only; null when the filter had none. */
   number: string | null;
   q: string | null;
@@ -101,6 +105,10 @@ export function checkCallFilter(filter: CallFilter | undefined, view: CallView):
   if (has.has("transcript")) needs(view.recordings, "Filtering by transcript", "recording.play");
   if (has.has("translation")) needs(view.translations, "Filtering by translation", "translation.read");
   if (f.scoreMin !== undefined || f.scoreMax !== undefined) needs(view.surveys, "Filtering by shopper score", "survey.read");
+  if (f.criterion !== undefined) needs(view.surveys, "Filtering by a rubric criterion", "survey.read");
+  if (f.answer !== undefined) needs(view.surveys, "Filtering by a survey answer", "survey.read");
+  const criterion = f.criterion === undefined ? null : splitPairFilter(f.criterion);
+  const answer = f.answer === undefined ? null : splitPairFilter(f.answer);
 
   const from = f.from ? (isDate(f.from) ? `${f.from}T00:00:00.000Z` : f.from) : null;
   const to = f.to ? (isDate(f.to) ? { at: dayAfter(f.to), inclusive: false } : { at: f.to, inclusive: true }) : null;
@@ -123,6 +131,8 @@ export function checkCallFilter(filter: CallFilter | undefined, view: CallView):
     script: f.script ?? null,
     survey: f.survey ?? null,
     campaign: f.campaign ?? null,
+    criterion: criterion && { id: criterion.id, outcome: criterion.value as CriterionOutcome },
+    answer: answer && { questionId: answer.id, value: answer.value as AnswerValue },
     number: digits || null,
     q,
   };
@@ -130,7 +140,7 @@ export function checkCallFilter(filter: CallFilter | undefined, view: CallView):
 
 /** Whether any filter narrows the list (the unfiltered list keeps its cached plan). */
 function narrows(r: Resolved): boolean {
-  return Boolean(r.statuses || r.flow || r.from || r.to || r.has.size || r.scoreMin !== null || r.scoreMax !== null || r.script || r.survey || r.campaign || r.number || r.q);
+  return Boolean(r.statuses || r.flow || r.from || r.to || r.has.size || r.scoreMin !== null || r.scoreMax !== null || r.script || r.survey || r.campaign || r.criterion || r.answer || r.number || r.q);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -234,6 +244,8 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
             ${max !== null ? tx`and (a.body ->> 'score')::numeric <= ${max}::numeric` : tx``}
             and not exists (select 1 from public.call_artifacts s where s.supersedes = a.id) ${probeEnd(tx)})`);
   }
+  if (r.criterion) parts.push(criterionProbe(tx, r.criterion));
+  if (r.answer) parts.push(answerProbe(tx, r.answer));
   if (r.q && !skip("q")) {
     // Walking, the call's own readable artifacts (RLS on), or the walk's column `q_said` that
     // already holds that test; by index, through the function: under RLS the GIN index could
@@ -243,6 +255,31 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
       : textProbe(tx, r.q, view));
   }
   return parts.length ? parts.reduce((all, part) => tx`${all} and ${part}`) : tx`true`;
+}
+
+/**
+ * Whether call `c`'s current (not superseded) score judged the criterion so: a probe of the
+ * call's own score artifacts (RLS: survey.read), with jsonb containment on its `criteria[]`.
+ * lib/insights counts criteria with the same test, so a bar's count is the list's.
+ */
+function criterionProbe(tx: Tx, { id, outcome }: { id: string; outcome: CriterionOutcome }) {
+  return tx`exists (select 1 from public.call_artifacts a
+    where a.organization_id = c.organization_id and a.call_id = c.id and a.kind = 'score'
+      and a.body -> 'criteria' @> ${tx.json([{ criterionId: id, outcome }] as never)}::jsonb
+      and not exists (select 1 from public.call_artifacts s where s.supersedes = a.id) ${probeEnd(tx)})`;
+}
+
+/**
+ * Whether call `c`'s answer to the question was the value: a keypad digit (answers stored
+ * before answers had a source are keypad digits or `invalid`), `invalid`, or any spoken answer
+ * (`speech`). RLS: survey.read.
+ */
+function answerProbe(tx: Tx, { questionId, value }: { questionId: string; value: AnswerValue }) {
+  const test = value === "speech" ? tx`sa.source = 'speech'`
+    : value === "invalid" ? tx`sa.answer = 'invalid' and sa.source is distinct from 'speech'`
+    : tx`sa.answer = ${value} and sa.source is distinct from 'speech'`;
+  return tx`exists (select 1 from public.survey_answers sa
+    where sa.organization_id = c.organization_id and sa.call_id = c.id and sa.question_id = ${questionId} and ${test} ${probeEnd(tx)})`;
 }
 
 type TestMode = "walk" | "walk, q already tested" | "index" | "others";
@@ -281,7 +318,7 @@ function readsOf(r: Resolved, view: CallView): Reads {
 /** Whether the searches read by index are the whole filter (no dates, nothing else to test): then their matches are the matches. */
 function onlyIndexed(r: Resolved, view: CallView): boolean {
   const read = readsOf(r, view);
-  return !(r.from || r.to || (r.statuses && !read.status) || r.flow || r.script || r.survey || r.campaign || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
+  return !(r.from || r.to || (r.statuses && !read.status) || r.flow || r.script || r.survey || r.campaign || r.criterion || r.answer || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
 }
 
 /** The matches of the searches read by index in the organization, as one set of call ids (their intersection). */

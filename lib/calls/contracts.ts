@@ -210,6 +210,23 @@ function csvOf<T extends readonly [string, ...string[]]>(values: T) {
 /** A date (`2026-11-30`, the whole day in UTC) or a date-time with offset. */
 const instantSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
+export const CRITERION_OUTCOMES = ["pass", "fail", "no_evidence"] as const;
+export type CriterionOutcome = (typeof CRITERION_OUTCOMES)[number];
+/** `criterion=<criterion id>:<outcome>`: a rubric's criterion id (1–100 characters, `:` allowed) and an outcome after the last `:`. */
+export const criterionFilterSchema = z.string().trim().max(120).regex(/^[^\u0000]{1,100}:(pass|fail|no_evidence)$/u, "a criterion id, `:` and pass, fail or no_evidence");
+
+/** A survey answer's value as the insights count it: a keypad digit, `invalid` (no usable answer) or `speech` (any spoken answer). */
+export const ANSWER_VALUES = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "invalid", "speech"] as const;
+export type AnswerValue = (typeof ANSWER_VALUES)[number];
+/** `answer=<question id>:<value>`: a survey question's id (as surveys define them) and a value of ANSWER_VALUES. */
+export const answerFilterSchema = z.string().trim().max(80).regex(/^[A-Za-z0-9_-]{1,64}:([0-9]|invalid|speech)$/, "a question id, `:` and a digit, invalid or speech");
+
+/** `a:b:fail` → `{ id: "a:b", value: "fail" }`: split at the last colon. */
+export function splitPairFilter(raw: string): { id: string; value: string } {
+  const at = raw.lastIndexOf(":");
+  return { id: raw.slice(0, at), value: raw.slice(at + 1) };
+}
+
 export const HAS_FILTERS = ["recording", "transcript", "translation"] as const;
 export type HasFilter = (typeof HAS_FILTERS)[number];
 
@@ -223,6 +240,10 @@ export type HasFilter = (typeof HAS_FILTERS)[number];
  *   scoreMin, scoreMax   the current shopper score, in percent (0–100), inclusive
  *   script, survey       the shopper script / survey the call ran (its id, any version)
  *   campaign             the campaign that placed the call
+ *   criterion <id>:<outcome>   the current shopper score judged that rubric criterion pass,
+ *                        fail or no_evidence (insights drill down to it; pair it with script=)
+ *   answer   <question id>:<value>   the survey answer to that question was the digit, `invalid`
+ *                        (no usable answer) or `speech` (any spoken answer); pair it with survey=
  *   number   digits of the number, matched as the caller may see it (viewers: the masked form)
  *   q        full-text search across the transcripts and translations the caller may read
  */
@@ -237,6 +258,8 @@ export const callFilterSchema = z.object({
   script: z.uuid().optional(),
   survey: z.uuid().optional(),
   campaign: z.uuid().optional(),
+  criterion: criterionFilterSchema.optional(),
+  answer: answerFilterSchema.optional(),
   number: z.string().trim().max(32).regex(/^[+\d\s().-]*$/, "digits, spaces, +, -, ( and ) only").optional(),
   q: z.string().trim().max(200).optional(),
 });

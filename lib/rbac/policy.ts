@@ -39,6 +39,9 @@ export const POLICY = {
   "campaign.read": { roles: ALL, plan: "pro", label: "Seeing campaigns, their progress and results" },
   "campaign.manage": { roles: MANAGERS, plan: "pro", label: "Creating, editing, launching and cancelling campaigns" },
   "campaign.pause": { roles: CALLERS, plan: "pro", label: "Pausing and resuming campaigns" },
+  // Insights (docs/adr/0036): the aggregates of shopper scores and survey answers, on the plan
+  // that sells surveys and scripts; for the people who weigh results, not those who place calls.
+  "insights.read": { roles: ["owner", "admin", "analyst"], plan: "insights", label: "Reading insights over scripts and surveys" },
 } as const satisfies Record<string, { roles: readonly Role[]; plan: Plan; label: string }>;
 
 export type Action = keyof typeof POLICY;

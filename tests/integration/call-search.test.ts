@@ -262,6 +262,83 @@ describe("filters on what calls stored", () => {
   });
 });
 
+describe("criterion and answer: what a current score judged, what a survey answer was", () => {
+  // An organization of their own, so the other filters' calls stay as they are.
+  let crit: { orgId: string; people: People; failing: string; passing: string; keyed: string; spokenThree: string; missed: string };
+
+  async function scoreWith(org: string, callId: string, transcriptId: string, s: ShopperScript, outcomes: Record<string, string>): Promise<void> {
+    const criteria = Object.entries(outcomes).map(([criterionId, outcome]) => ({ criterionId, label: criterionId, kind: "phrase_present", weight: 1, outcome, evidence: null, reason: "test", rubric: { id: s.id, version: s.version } }));
+    await asService((tx) => storeScoreArtifact(tx, {
+      orgId: org, callId, provenance: provenance(),
+      body: { rubric: { id: s.id, version: s.version }, calledPartySpeaker: "B", score: 0.5, passedWeight: 1, decidedWeight: 2, counts: { pass: 1, fail: 1, no_evidence: 0 }, criteria },
+      inputs: { transcript: { id: transcriptId, sha256: "b".repeat(64) }, rubric: { scriptId: s.id, version: s.version, sha256: s.sha256 } },
+    }));
+  }
+
+  async function answerWith(org: string, callId: string, s: Survey, questionId: string, source: "keypad" | "speech" | "none", answer: string): Promise<void> {
+    await asService((tx) => tx`
+      insert into public.survey_answers (organization_id, call_id, survey_id, survey_version, survey_sha256, question_index, question_id, source, answer,
+                                         attempts, provider, received_at, answered_at, sha256)
+      values (${org}, ${callId}, ${s.id}, ${s.version}, ${s.sha256}, 0, ${questionId}, ${source}, ${answer}, 1, 'signalwire', now(), now(), ${"c".repeat(64)})`);
+  }
+
+  beforeAll(async () => {
+    const org = await createOrg("insights");
+    const who = await people(org, ["owner", "operator", "analyst", "viewer"]);
+    const by = who.owner.userId;
+    const s = await publishScript(org, by, scriptDraft(["Hello, I would like an appointment."]));
+    const v = await publishSurvey(org, by, surveyDraft({ questions: [{ id: "q1", prompt: "Would you come back?", keypad: { min: 0, max: 9 }, speech: true }] }));
+    // Greeted in its first score, not in its current one: only the current one counts.
+    const failing = await makeCall(org, by, { at: "2026-02-01T10:00:00Z", transcribe: true, script: s });
+    await scoreWith(org, failing, await transcript(org, failing, "en", ["Hi."]), s, { greets: "pass", offers: "fail" });
+    await scoreWith(org, failing, await transcript(org, failing, "en", ["Hmm."]), s, { greets: "fail", offers: "fail" });
+    const passing = await makeCall(org, by, { at: "2026-02-02T10:00:00Z", transcribe: true, script: s });
+    await scoreWith(org, passing, await transcript(org, passing, "en", ["Good morning."]), s, { greets: "pass", "offers:weekday": "no_evidence" });
+    const keyed = await makeCall(org, by, { at: "2026-02-03T10:00:00Z", survey: v });
+    await answerWith(org, keyed, v, "q1", "keypad", "3");
+    const spokenThree = await makeCall(org, by, { at: "2026-02-04T10:00:00Z", survey: v });
+    await answerWith(org, spokenThree, v, "q1", "speech", "3");
+    const missed = await makeCall(org, by, { at: "2026-02-05T10:00:00Z", survey: v });
+    await answerWith(org, missed, v, "q1", "none", "invalid");
+    crit = { orgId: org, people: who, failing, passing, keyed, spokenThree, missed };
+  }, 60_000);
+
+  const found = async (role: Role, query: string) => {
+    const res = await search(role, `limit=200&${query}`, crit.orgId, crit.people[role].browser);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return callListResponseSchema.parse(res.body).calls.map((x) => x.id);
+  };
+
+  it("criterion=<id>:<outcome> matches the current score's judgement only; an id may hold a colon", async () => {
+    expect(await found("analyst", "criterion=greets:fail")).toEqual([crit.failing]);
+    expect(await found("operator", "criterion=greets:pass")).toEqual([crit.passing]);
+    expect(await found("analyst", "criterion=offers:fail")).toEqual([crit.failing]);
+    expect(await found("analyst", "criterion=offers:weekday:no_evidence")).toEqual([crit.passing]);
+    expect(await found("analyst", "criterion=offers:pass")).toEqual([]);
+  });
+
+  it("answer=<question>:<value> tells a keyed digit from the same words spoken, and a miss", async () => {
+    expect(await found("analyst", "answer=q1:3")).toEqual([crit.keyed]);
+    expect(await found("analyst", "answer=q1:speech")).toEqual([crit.spokenThree]);
+    expect(await found("analyst", "answer=q1:invalid")).toEqual([crit.missed]);
+    expect(await found("analyst", "answer=q2:3")).toEqual([]);
+  });
+
+  it("needs survey.read (403 for a viewer, and on a plan without surveys); malformed is 400; another organization's calls never match", async () => {
+    for (const query of ["criterion=greets:fail", "answer=q1:3"]) {
+      const viewer = await search("viewer", query, crit.orgId, crit.people.viewer.browser);
+      expect(viewer.status, query).toBe(403);
+      expect(viewer.body.error?.message).toMatch(/owner, admin, operator or analyst/);
+      expect((await search("operator", query, pro.orgId, pro.operator)).status, query).toBe(403);
+    }
+    for (const query of ["criterion=greets", "criterion=greets:maybe", `criterion=${"x".repeat(101)}:fail`, "answer=q1:10", "answer=q%201:3", "answer=q1"]) {
+      expect((await search("analyst", query, crit.orgId, crit.people.analyst.browser)).status, query).toBe(400);
+    }
+    expect(await ids("analyst", "criterion=greets:fail")).toEqual([]);
+    expect(await ids("analyst", "answer=q1:3")).toEqual([]);
+  });
+});
+
 describe("number", () => {
   it("members who see numbers match any digits of them", async () => {
     expect(await ids("operator", "number=5550123")).toEqual([c.refundEn]);

@@ -27,6 +27,18 @@ describe("policy table (lib/rbac/policy.ts, docs/adr/0003)", () => {
     expect(ROLES.filter((r) => allows(r, "insights", "survey.read"))).toEqual(["owner", "admin", "operator", "analyst"]);
   });
 
+  it("insights: owners, admins and analysts on insights and up, and whoever may read them may read what they count", () => {
+    expect(ROLES.filter((r) => allows(r, "insights", "insights.read"))).toEqual(["owner", "admin", "analyst"]);
+    expect(ROLES.some((r) => allows(r, "pro", "insights.read"))).toBe(false);
+    // The aggregates run under RLS: a reader without scores, answers or recordings would see zeros, not a refusal.
+    for (const role of ROLES) {
+      for (const plan of ["insights", "global"] as const) {
+        if (!allows(role, plan, "insights.read")) continue;
+        for (const needed of ["survey.read", "recording.play", "numbers.view"] as const) expect(allows(role, plan, needed), `${role}/${plan}/${needed}`).toBe(true);
+      }
+    }
+  });
+
   it("gives every role the page and every action a label", () => {
     for (const role of ROLES) expect(allows(role, "base", "operations.view")).toBe(true);
     for (const action of ACTIONS) expect(POLICY[action].label.length).toBeGreaterThan(3);

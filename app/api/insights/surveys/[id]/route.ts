@@ -1,0 +1,12 @@
+import { memberRoute } from "@/lib/http/member-route";
+import { dateOf, resolveRange } from "@/lib/insights/buckets";
+import { insightsQuerySchema } from "@/lib/insights/contracts";
+import { surveyInsights } from "@/lib/insights/surveys";
+
+export const dynamic = "force-dynamic";
+
+/** A survey's answer distributions over `from`–`to` (docs/adr/0036); another organization's survey is 404. */
+export const GET = memberRoute<{ id: string }, never, typeof insightsQuerySchema>("insights.read", async ({ tx, orgId, params, query }) => {
+  const range = resolveRange(query, dateOf(Date.now()));
+  return Response.json(await surveyInsights(tx, { orgId, surveyId: params.id, range }));
+}, { query: insightsQuerySchema });
