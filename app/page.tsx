@@ -2,7 +2,7 @@ import { redirect } from "next/navigation";
 import { requestSession } from "@/lib/auth";
 import { withWorkspace } from "@/lib/auth/active-org";
 import { CarrierNote } from "@/components/calls/carrier-note";
-import { LazyCampaignsButton, LazyOrgChooser, LazyOrgSwitcher, LazySettingsButton, LazyTargetsButton } from "@/components/lazy-panels";
+import { LazyOrgChooser, LazyOrgSwitcher, LazyProgramButtons, LazySettingsButton } from "@/components/lazy-panels";
 import { SignOutButton } from "@/components/session/sign-out-button";
 import { VoiceOperations, type VoiceOperationsProps } from "@/components/calls/voice-operations";
 import { callFilterSchema, CALL_FILTER_KEYS, type CallFilter } from "@/lib/calls/contracts";
@@ -121,8 +121,9 @@ export default async function VoiceOperationsPage({ searchParams }: { searchPara
             </dl>
           ) : null}
           <div className="ml-auto flex items-center gap-3 text-sm">
-            {active && allows(active.role, active.plan, "target.read") ? <LazyTargetsButton key={`t-${active.orgId}`} orgId={active.orgId} role={active.role} plan={active.plan} /> : null}
-            {active && allows(active.role, active.plan, "campaign.read") ? <LazyCampaignsButton key={`c-${active.orgId}`} orgId={active.orgId} role={active.role} plan={active.plan} /> : null}
+            {active && allows(active.role, active.plan, "target.read") ? (
+              <LazyProgramButtons key={`p-${active.orgId}`} orgId={active.orgId} role={active.role} plan={active.plan} campaigns={allows(active.role, active.plan, "campaign.read")} />
+            ) : null}
             {active && (allows(active.role, active.plan, "voice_config.update") || allows(active.role, active.plan, "members.manage")) ? <LazySettingsButton key={active.orgId} orgId={active.orgId} role={active.role} /> : null}
             <span className="text-muted">{session.email}</span>
             <SignOutButton />

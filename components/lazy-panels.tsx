@@ -5,12 +5,12 @@ import { lazy, Suspense, type ComponentProps } from "react";
 /**
  * Panels only some people see (choosing an organization only when none is active; switching
  * only for members of several; Settings only for owners and admins), loaded when shown, so everyone else's first load does not
- * carry them. Targets and Campaigns are header buttons whose dialogs load on the first click. The server page renders these instead of the panels themselves.
+ * carry them; the Targets and Campaigns buttons load after hydration, their dialogs on the first
+ * click. The server page renders these instead of the panels themselves.
  */
 const OrgSwitcher = lazy(() => import("@/components/session/org-switcher").then((m) => ({ default: m.OrgSwitcher })));
 const SettingsButton = lazy(() => import("@/components/settings/settings-button").then((m) => ({ default: m.SettingsButton })));
-const TargetsButton = lazy(() => import("@/components/targets/targets-button").then((m) => ({ default: m.TargetsButton })));
-const CampaignsButton = lazy(() => import("@/components/campaigns/campaigns-button").then((m) => ({ default: m.CampaignsButton })));
+const ProgramButtons = lazy(() => import("@/components/campaigns/program-buttons").then((m) => ({ default: m.ProgramButtons })));
 const OrgChooser = lazy(() => import("@/components/session/org-chooser").then((m) => ({ default: m.OrgChooser })));
 
 const loading = <p className="text-sm text-muted">Loading…</p>;
@@ -27,10 +27,6 @@ export function LazySettingsButton(props: ComponentProps<typeof SettingsButton>)
   return <Suspense fallback={null}><SettingsButton {...props} /></Suspense>;
 }
 
-export function LazyTargetsButton(props: ComponentProps<typeof TargetsButton>) {
-  return <Suspense fallback={null}><TargetsButton {...props} /></Suspense>;
-}
-
-export function LazyCampaignsButton(props: ComponentProps<typeof CampaignsButton>) {
-  return <Suspense fallback={null}><CampaignsButton {...props} /></Suspense>;
+export function LazyProgramButtons(props: ComponentProps<typeof ProgramButtons>) {
+  return <Suspense fallback={null}><ProgramButtons {...props} /></Suspense>;
 }
