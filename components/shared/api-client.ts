@@ -44,11 +44,9 @@ export interface ApiRequest {
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
-  /** A body sent as it is, with its media type (a CSV import), instead of `body` as JSON. */
-  raw?: { body: string; type: string };
 }
 
-export async function apiFetch<T>(path: string, { orgId, method = "GET", body, headers, signal, raw }: ApiRequest): Promise<T> {
+export async function apiFetch<T>(path: string, { orgId, method = "GET", body, headers, signal }: ApiRequest): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -56,10 +54,10 @@ export async function apiFetch<T>(path: string, { orgId, method = "GET", body, h
       headers: {
         accept: "application/json",
         [ORG_HEADER]: orgId,
-        ...(raw ? { "content-type": raw.type } : body === undefined ? {} : { "content-type": "application/json" }),
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
         ...headers,
       },
-      body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "same-origin",
       cache: "no-store",
       signal,

@@ -1,8 +1,9 @@
 "use client";
 
 import { useId, useState } from "react";
-import { apiFetch, ApiError, errorMessage } from "@/components/shared/api-client";
+import { ApiError, errorMessage } from "@/components/shared/api-client";
 import { BUTTON_CLASS, INPUT_CLASS, PRIMARY_CLASS } from "@/components/shared/modal-dialog";
+import { postCsv } from "@/components/targets/post-csv";
 import type { ImportPreview } from "@/lib/targets/contracts";
 
 /**
@@ -27,7 +28,7 @@ export function TargetImport({ orgId, onClose, onImported }: { orgId: string; on
   async function runPreview(csv = text) {
     setState({ busy: true, error: null });
     try {
-      const result = await apiFetch<ImportPreview>("/api/voice/targets/import?mode=preview", { orgId, method: "POST", raw: { body: csv, type: "text/csv" } });
+      const result = await postCsv<ImportPreview>("/api/voice/targets/import?mode=preview", { orgId, csv });
       setPreview({ text: csv, result });
       setState({ busy: false, error: null });
     } catch (err) {
@@ -40,9 +41,7 @@ export function TargetImport({ orgId, onClose, onImported }: { orgId: string; on
     if (!preview) return;
     setState({ busy: true, error: null });
     try {
-      const done = await apiFetch<ImportPreview>(`/api/voice/targets/import?mode=commit&token=${preview.result.token}`, {
-        orgId, method: "POST", raw: { body: preview.text, type: "text/csv" },
-      });
+      const done = await postCsv<ImportPreview>(`/api/voice/targets/import?mode=commit&token=${preview.result.token}`, { orgId, csv: preview.text });
       onImported(done.created ?? done.rows.length);
     } catch (err) {
       if (err instanceof ApiError && err.code === "preview_stale") {

@@ -5,6 +5,7 @@ import useSWRInfinite from "swr/infinite";
 import { apiFetch, errorMessage, swrFetcher, type ApiError, type ApiKey } from "@/components/shared/api-client";
 import { BUTTON_CLASS, INPUT_CLASS, PRIMARY_CLASS } from "@/components/shared/modal-dialog";
 import { parseTags, targetQuery, utcText, zoneProbeCsv } from "@/components/targets/target-text";
+import { postCsv } from "@/components/targets/post-csv";
 import { TargetImport } from "@/components/targets/target-import";
 import type { ImportPreview, TargetListResponse, TargetView, TargetWriteResponse } from "@/lib/targets/contracts";
 import { allows, type Plan, type Role } from "@/lib/rbac/policy";
@@ -184,7 +185,7 @@ function TargetForm({ orgId, target, onCancel, onSaved }: { orgId: string; targe
     if (!n || n === probed) return;
     setProbed(n);
     try {
-      const preview = await apiFetch<ImportPreview>("/api/voice/targets/import?mode=preview", { orgId, method: "POST", raw: { body: zoneProbeCsv(n), type: "text/csv" } });
+      const preview = await postCsv<ImportPreview>("/api/voice/targets/import?mode=preview", { orgId, csv: zoneProbeCsv(n) });
       const row = preview.rows[0];
       const refused = preview.refused[0];
       if (row?.timeZoneDerived) {
