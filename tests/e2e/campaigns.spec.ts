@@ -174,3 +174,50 @@ test("an owner imports targets (bad rows refused), runs a campaign over a tag, p
   for (const n of numbers.slice(0, 5)) await expect(page.locator("[data-call-id]").filter({ hasText: n })).toHaveCount(1);
   await expect(page.locator("[data-call-id]").filter({ hasText: numbers[5]! })).toHaveCount(0);
 });
+
+test("operators may mark but not edit, import or clear; viewers see masked numbers; neither builds or launches campaigns", async ({ browser }) => {
+  // Targets of their own, so this test needs nothing from the one above.
+  const owner = await browser.newPage();
+  await signIn(owner, "owner@acme.test");
+  const run = Date.now().toString(36);
+  const number = `+1415556${1000 + Math.floor(Math.random() * 9000)}`;
+  const saved = await owner.request.post("/api/voice/targets", { data: { name: `Roles ${run}`, number, timeZone: "America/Los_Angeles", tags: [`roles-${run}`] } });
+  expect(saved.status(), await saved.text()).toBe(201);
+  await owner.close();
+
+  const operator = await browser.newPage();
+  await signIn(operator, "operator@acme.test");
+  await operator.getByRole("button", { name: "Targets", exact: true }).click();
+  const targets = operator.getByRole("dialog", { name: "Saved targets" });
+  await targets.getByLabel("Tags", { exact: true }).fill(`roles-${run}`);
+  const row = targets.getByTestId("target-row");
+  await expect(row).toHaveCount(1);
+  await expect(targets.getByRole("button", { name: "Add a target" })).toHaveCount(0);
+  await expect(targets.getByRole("button", { name: "Import CSV…" })).toHaveCount(0);
+  await expect(row.getByRole("button", { name: /^Edit/ })).toHaveCount(0);
+  await row.getByRole("button", { name: /Mark do-not-call/ }).click();
+  await expect(row).toContainText("Do not call");
+  // Clearing a mark is for owners and admins: no button, and the API's refusal says who may.
+  await expect(row.getByRole("button", { name: /Clear mark/ })).toHaveCount(0);
+  const id = await row.getAttribute("data-target-id");
+  const refused = await operator.request.patch(`/api/voice/targets/${id}`, { data: { dnc: false } });
+  expect(refused.status()).toBe(403);
+  expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/Owners and admins may\./);
+  await operator.keyboard.press("Escape");
+  await operator.getByRole("button", { name: "Campaigns", exact: true }).click();
+  const campaigns = operator.getByRole("dialog", { name: "Campaigns" });
+  await expect(campaigns.getByTestId("campaigns-table")).toBeVisible();
+  await expect(campaigns.getByRole("button", { name: "New campaign" })).toHaveCount(0);
+  await expect(campaigns).toContainText("you may pause and resume them");
+  await operator.close();
+
+  const viewer = await browser.newPage();
+  await signIn(viewer, "viewer@acme.test");
+  await viewer.getByRole("button", { name: "Targets", exact: true }).click();
+  const seen = viewer.getByRole("dialog", { name: "Saved targets" });
+  await seen.getByLabel("Tags", { exact: true }).fill(`roles-${run}`);
+  await expect(seen.getByTestId("target-row")).toHaveCount(1);
+  await expect(seen.getByTestId("target-row").locator("td").first()).toHaveText(/^\+1•+\d\d$/);
+  await expect(seen.getByRole("button", { name: /Mark do-not-call|Clear mark|Edit/ })).toHaveCount(0);
+  await viewer.close();
+});
