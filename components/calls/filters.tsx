@@ -122,6 +122,8 @@ export function CallFilters({ orgId, filters, onChange, capabilities }: {
           aria-describedby={searchWithheld ? `${id}-q-why` : undefined} className={input} />
         {searchWithheld ? <p id={`${id}-q-why`} className="mt-1 text-xs text-muted">{searchWithheld}</p> : null}
 
+        {filters.campaign ? <CampaignFilter orgId={orgId} id={filters.campaign} onRemove={() => set("campaign", undefined)} /> : null}
+
         <details open={open} onToggle={(e) => setOpen(e.currentTarget.open)} className="mt-2">
           <summary className="cursor-pointer font-medium">More filters{others > 0 ? ` (${others} set)` : ""}</summary>
           <div className="mt-2 grid grid-cols-2 gap-x-3 gap-y-2">
@@ -215,6 +217,19 @@ export function CallFilters({ orgId, filters, onChange, capabilities }: {
         </div>
       </form>
     </div>
+  );
+}
+
+/** The campaign the list is narrowed to (its "Show calls" link), by name, with a way out. */
+function CampaignFilter({ orgId, id, onRemove }: { orgId: string; id: string; onRemove: () => void }) {
+  const { data, error } = useSWR<{ campaign: { name: string } }>([`/api/campaigns/${encodeURIComponent(id)}`, orgId] as const, swrFetcher);
+  return (
+    <p className="mt-2 flex flex-wrap items-center gap-2" data-testid="campaign-filter">
+      <span>Calls of the campaign <strong>{data ? data.campaign.name : error ? "(not found)" : "…"}</strong></span>
+      <button type="button" onClick={onRemove} className="rounded border border-slate-400 bg-white px-2 py-0.5 text-xs font-medium hover:bg-slate-100">
+        Remove the campaign filter
+      </button>
+    </p>
   );
 }
 

@@ -127,6 +127,9 @@ function outcomeUnknown(err: unknown): boolean {
 }
 
 
+// Choosing a saved target loads the picker only when asked.
+const TargetPicker = lazy(() => import("@/components/targets/target-picker").then((m) => ({ default: m.TargetPicker })));
+
 const VersionSelect = lazy(() => import("@/components/calls/survey-parts").then((m) => ({ default: m.VersionSelect })));
 
 export function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceConfigResponse }) {
@@ -134,6 +137,9 @@ export function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceC
   const { query, select } = useUrlState();
   const id = useId();
   const [to, setTo] = useState("");
+  // The saved target whose number `to` holds, until the number is edited.
+  const [target, setTarget] = useState<{ name: string; timeZone: string } | null>(null);
+  const [picking, setPicking] = useState(false);
   const [flow, setFlow] = useState<Flow>(config.config.flow);
   const [operatorPhone, setOperatorPhone] = useState(config.config.operatorPhone ?? "");
   const [choices, setChoices] = useState<Record<Modulation, boolean>>(() => defaults(config.config));
@@ -186,6 +192,7 @@ export function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceC
       });
       retry.current = null;
       setTo("");
+      setTarget(null);
       // 202: recorded, but the carrier's answer was ambiguous; the call says what happened.
       setPlaced(call.dialError ? `Call to ${call.to}: ${call.dialError.message}` : `Call to ${call.to} placed.`);
       // Whoever places a call watches it: its detail opens beside the list.
@@ -207,10 +214,20 @@ export function PlaceCallForm({ orgId, config }: { orgId: string; config: VoiceC
         <div>
           <label htmlFor={`${id}-number`} className="block text-sm font-medium">Phone number</label>
           <input id={`${id}-number`} name="to" type="tel" inputMode="tel" autoComplete="off" required
-            value={to} onChange={(e) => setTo(e.target.value)} aria-describedby={numberHint}
+            value={to} onChange={(e) => { setTo(e.target.value); setTarget(null); }} aria-describedby={numberHint}
             placeholder="+15551234567"
             className="mt-1 w-full rounded border border-slate-300 px-3 py-2 font-mono" />
-          <p id={numberHint} className="mt-1 text-xs text-muted">International format (E.164): + and country code, e.g. +15551234567.</p>
+          <p id={numberHint} className="mt-1 text-xs text-muted">
+            {target ? `Saved target ${target.name} (${target.timeZone}).` : "International format (E.164): + and country code, e.g. +15551234567."}
+          </p>
+          {picking ? (
+            <Suspense fallback={<p role="status" className="text-xs text-muted">Loading the targets…</p>}>
+              <TargetPicker orgId={orgId} onClose={() => setPicking(false)}
+                onPick={(t) => { setTo(t.number); setTarget({ name: t.name, timeZone: t.timeZone }); setPicking(false); }} />
+            </Suspense>
+          ) : (
+            <button type="button" onClick={() => setPicking(true)} className="mt-1 text-sm text-accent underline">Choose a saved target…</button>
+          )}
         </div>
 
         <fieldset>
