@@ -47,7 +47,7 @@ import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { openZipBundle } from "@/lib/evidence/bundle-zip";
-import { benchDatabaseUrl, httpClient, signInCookie, startProductionApp, stopApp } from "./bench-support";
+import { benchDatabaseUrl, httpClient, signInCookie, startProductionApp, stopApp, zeros } from "./bench-support";
 import { bombEntry, MALFORMED, malformedEntry, zipWith, type Malformation } from "./hostile-zip";
 import { RESERVED_NUMBERS, signWebhook } from "./simulator";
 
@@ -401,18 +401,6 @@ function post(urlPath: string, headers: Record<string, string>, body: Buffer | R
       body.pipe(req);
     } else req.end(body);
   });
-}
-
-function zeros(bytes: number): Readable {
-  const chunk = Buffer.alloc(MIB);
-  let left = bytes;
-  return Readable.from((function* () {
-    while (left > 0) {
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      yield n === chunk.length ? chunk : chunk.subarray(0, n);
-    }
-  })());
 }
 
 async function storm(t: Traffic, operator: Session): Promise<string[]> {

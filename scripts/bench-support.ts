@@ -7,6 +7,7 @@ import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { DEMO_PASSWORD } from "@/scripts/seed";
 
 /** The database to measure: --database-url, else DATABASE_URL, else the embedded one `npm start` runs for this app port. */
@@ -99,4 +100,17 @@ export async function stopApp(app: ChildProcess): Promise<void> {
   if (app.exitCode !== null) return;
   app.kill("SIGINT");
   await new Promise((resolve) => app.once("exit", resolve));
+}
+
+/** A stream of `bytes` zero bytes, 1 MiB at a time, for uploads past a limit without holding them. */
+export function zeros(bytes: number): Readable {
+  const chunk = Buffer.alloc(1024 ** 2);
+  let left = bytes;
+  return Readable.from((function* () {
+    while (left > 0) {
+      const n = Math.min(left, chunk.length);
+      left -= n;
+      yield n === chunk.length ? chunk : chunk.subarray(0, n);
+    }
+  })());
 }

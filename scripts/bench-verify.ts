@@ -29,7 +29,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
-import { benchDatabaseUrl, signInCookie, startProductionApp, stopApp } from "./bench-support";
+import { benchDatabaseUrl, signInCookie, startProductionApp, stopApp, zeros } from "./bench-support";
 import { sealedCallWithRecording } from "./bench-recorded-call";
 import { bombEntry, MALFORMED, malformedEntry, storedEntry, zipOfEntries, zipWith, type Malformation, type RawEntry } from "./hostile-zip";
 
@@ -204,18 +204,6 @@ function send(args: { method: string; path: string; body?: Buffer | Readable; le
 }
 
 const verify = (body: Buffer | Readable, length?: number) => send({ method: "POST", path: "/api/evidence/verify", body, length, type: "application/zip" });
-
-function zeros(bytes: number): Readable {
-  const chunk = Buffer.alloc(MIB);
-  let left = bytes;
-  return Readable.from((function* () {
-    while (left > 0) {
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      yield n === chunk.length ? chunk : chunk.subarray(0, n);
-    }
-  })());
-}
 
 // ── Bundles ────────────────────────────────────────────────────────────────────────────────
 
