@@ -38,16 +38,16 @@
  *
  * Figures, not assertions: on a machine shared with other work, run it more than once.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import type { ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { openZipBundle } from "@/lib/evidence/bundle-zip";
-import { benchDatabaseUrl, httpClient, signInCookie } from "./bench-support";
+import { benchDatabaseUrl, httpClient, signInCookie, startProductionApp, stopApp, zeros } from "./bench-support";
 import { bombEntry, MALFORMED, malformedEntry, zipWith, type Malformation } from "./hostile-zip";
 import { RESERVED_NUMBERS, signWebhook } from "./simulator";
 
@@ -101,46 +101,10 @@ const signedMb = (n: number) => `${n < 0 ? "−" : "+"}${mb(Math.abs(n))}`;
 
 // ── The server and its memory ──────────────────────────────────────────────────────────────
 
-async function startApp(): Promise<{ app: ChildProcess; pid: number }> {
-  await mkdir(DATA, { recursive: true });
-  const logFile = createWriteStream(path.join(DATA, "app.log"));
-  const app = spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "scripts/dev.ts", "--production", "--port", String(PORT), "--data-dir", DATA], {
-    // --expose-gc only lets this script ask for a full collection at the very end, to tell
-    // what the heap keeps from what it has not collected yet; nothing calls it before.
-    env: { ...process.env, LOG_LEVEL: "warn", VERBATIM_MEMORY_PROBE: "1", NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --expose-gc`.trim() },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  app.stdout!.pipe(logFile);
-  app.stderr!.pipe(logFile);
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    if (app.exitCode !== null) throw new Error(`npm start exited with code ${app.exitCode}; see ${path.join(DATA, "app.log")}`);
-    if (Date.now() > deadline) throw new Error(`the app did not become ready; see ${path.join(DATA, "app.log")}`);
-    const ready = await fetch(`${BASE}/api/health/ready`).catch(() => null);
-    if (ready?.ok) break;
-    await sleep(500);
-  }
-  return { app, pid: serverPid() };
-}
-
-/** The Next.js server process (bin/server.ts on this port), which `npm start` runs as its child. */
-function serverPid(): number {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (args.some((a) => a.endsWith("bin/server.ts")) && args.includes(String(PORT))) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error(`no bin/server.ts process on port ${PORT}`);
-}
-
-async function stopApp(app: ChildProcess): Promise<void> {
-  if (app.exitCode !== null) return;
-  app.kill("SIGINT");
-  await new Promise((resolve) => app.once("exit", resolve));
+function startApp(): Promise<{ app: ChildProcess; pid: number }> {
+  // --expose-gc only lets this script ask for a full collection at the very end, to tell
+  // what the heap keeps from what it has not collected yet; nothing calls it before.
+  return startProductionApp({ port: PORT, dataDir: DATA, env: { VERBATIM_MEMORY_PROBE: "1", NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --expose-gc`.trim() } });
 }
 
 interface Rss {
@@ -437,18 +401,6 @@ function post(urlPath: string, headers: Record<string, string>, body: Buffer | R
       body.pipe(req);
     } else req.end(body);
   });
-}
-
-function zeros(bytes: number): Readable {
-  const chunk = Buffer.alloc(MIB);
-  let left = bytes;
-  return Readable.from((function* () {
-    while (left > 0) {
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      yield n === chunk.length ? chunk : chunk.subarray(0, n);
-    }
-  })());
 }
 
 async function storm(t: Traffic, operator: Session): Promise<string[]> {

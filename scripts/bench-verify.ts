@@ -20,16 +20,16 @@
  *
  * Exits 1 when an answer is not the expected one or a budget is exceeded.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync } from "node:fs";
+import { createReadStream, createWriteStream, existsSync, readFileSync } from "node:fs";
 import { mkdir, readFile, rename, stat } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
-import { benchDatabaseUrl, signInCookie } from "./bench-support";
+import { benchDatabaseUrl, signInCookie, startProductionApp, stopApp, zeros } from "./bench-support";
 import { sealedCallWithRecording } from "./bench-recorded-call";
 import { bombEntry, MALFORMED, malformedEntry, storedEntry, zipOfEntries, zipWith, type Malformation, type RawEntry } from "./hostile-zip";
 
@@ -87,42 +87,7 @@ async function startApp(): Promise<{ app: ChildProcess; pid: number }> {
   await mkdir(DATA, { recursive: true });
   // Keys before the app starts, so both processes load the same ones.
   await Promise.all([evidenceKeyring(), timeStampAuthority()]);
-  const logFile = createWriteStream(path.join(DATA, "app.log"));
-  const app = spawn(process.execPath, ["--import", "tsx", "--conditions=react-server", "scripts/dev.ts", "--production", "--port", String(PORT), "--data-dir", DATA], {
-    env: { ...process.env, DATABASE_URL: givenDatabaseUrl, LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  app.stdout!.pipe(logFile);
-  app.stderr!.pipe(logFile);
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    if (app.exitCode !== null) throw new Error(`npm start exited with code ${app.exitCode}; see ${path.join(DATA, "app.log")}`);
-    if (Date.now() > deadline) throw new Error(`the app did not become ready; see ${path.join(DATA, "app.log")}`);
-    const ready = await fetch(`${BASE}/api/health/ready`).catch(() => null);
-    if (ready?.ok) break;
-    await sleep(500);
-  }
-  return { app, pid: serverPid() };
-}
-
-/** The Next.js server process (bin/server.ts on this port), which `npm start` runs as its child. */
-function serverPid(): number {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (args.some((a) => a.endsWith("bin/server.ts")) && args.includes(String(PORT))) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  throw new Error(`no bin/server.ts process on port ${PORT}`);
-}
-
-async function stopApp(app: ChildProcess): Promise<void> {
-  if (app.exitCode !== null) return;
-  app.kill("SIGINT");
-  await new Promise((resolve) => app.once("exit", resolve));
+  return startProductionApp({ port: PORT, dataDir: DATA, env: { DATABASE_URL: givenDatabaseUrl } });
 }
 
 function rssOf(pid: number): number {
@@ -239,18 +204,6 @@ function send(args: { method: string; path: string; body?: Buffer | Readable; le
 }
 
 const verify = (body: Buffer | Readable, length?: number) => send({ method: "POST", path: "/api/evidence/verify", body, length, type: "application/zip" });
-
-function zeros(bytes: number): Readable {
-  const chunk = Buffer.alloc(MIB);
-  let left = bytes;
-  return Readable.from((function* () {
-    while (left > 0) {
-      const n = Math.min(left, chunk.length);
-      left -= n;
-      yield n === chunk.length ? chunk : chunk.subarray(0, n);
-    }
-  })());
-}
 
 // ── Bundles ────────────────────────────────────────────────────────────────────────────────
 
