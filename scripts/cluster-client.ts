@@ -28,6 +28,8 @@ export interface ClusterOptions {
   transcriberPort: number;
   dataDir: string;
   fresh?: boolean;
+  /** Start an app or worker that exits again (cluster.ts --restart). */
+  restart?: boolean;
   env?: Record<string, string>;
 }
 
@@ -61,6 +63,7 @@ export async function startClusterProcess(options: ClusterOptions, timeoutMs = 1
     "--transcriber-port", String(options.transcriberPort),
     "--data-dir", options.dataDir,
     ...(options.fresh ? ["--fresh"] : []),
+    ...(options.restart ? ["--restart"] : []),
   ];
   const child = spawn(process.execPath, argv, { env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

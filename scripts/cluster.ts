@@ -24,6 +24,10 @@
  *   --worker-log-level L   the workers' LOG_LEVEL (default debug: one line per job run, which
  *                          `npm run bench:cluster` counts); the apps use LOG_LEVEL (default info)
  *   --json                 when ready, print one line `{"cluster": …}` (cluster.json's content)
+ *   --restart              start an app or worker that exits again, as a process manager would,
+ *                          instead of stopping everything (`npm run bench:campaign` kills them
+ *                          mid-run); cluster.json then names the new pid. One that exits within
+ *                          10 s of starting is not restarted: that is a crash loop
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, openSync, closeSync } from "node:fs";
@@ -60,6 +64,7 @@ const { values: args } = parseArgs({
     fresh: { type: "boolean", default: false },
     "worker-log-level": { type: "string", default: "debug" },
     json: { type: "boolean", default: false },
+    restart: { type: "boolean", default: false },
   },
 });
 
@@ -84,11 +89,15 @@ interface Proc {
   child: ChildProcess;
   log: string;
   url?: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  startedAt: number;
 }
 
 let database: PreparedDatabase | undefined;
 let simulators: Simulators | undefined;
 let balancer: http.Server | undefined;
+let info: ClusterInfo | undefined;
 const procs: Proc[] = [];
 let stopping = false;
 
@@ -130,16 +139,29 @@ function spawnLogged(name: string, kind: Proc["kind"], argv: string[], env: Node
   const fd = openSync(log, "a", 0o600);
   const child = spawn(process.execPath, argv, { env, stdio: ["ignore", fd, fd] });
   closeSync(fd);
-  const proc = { name, kind, child, log, url };
+  const proc: Proc = { name, kind, child, log, url, argv, env, startedAt: Date.now() };
   child.on("exit", (code, signal) => {
     if (stopping) return;
+    const how = signal ?? `code ${code}`;
+    if (args.restart && info && Date.now() - proc.startedAt >= 10_000) {
+      procs.splice(procs.indexOf(proc), 1);
+      const again = spawnLogged(name, kind, argv, env, url);
+      console.error(`• ${name} exited (${how}); started again, pid ${again.child.pid}`);
+      for (const entry of [...info.apps, ...info.workers]) if (entry.name === name) entry.pid = again.child.pid!;
+      void writeInfo(info);
+      return;
+    }
     void readFile(log, "utf8").then((text) => {
-      console.error(`\n✖ ${name} exited (${signal ?? `code ${code}`}); the end of ${path.relative(process.cwd(), log)}:\n${text.split("\n").slice(-15).join("\n")}`);
+      console.error(`\n✖ ${name} exited (${how}); the end of ${path.relative(process.cwd(), log)}:\n${text.split("\n").slice(-15).join("\n")}`);
       void stop(1);
     });
   });
   procs.push(proc);
   return proc;
+}
+
+function writeInfo(cluster: ClusterInfo): Promise<void> {
+  return writeFile(path.join(dataDir, "cluster.json"), JSON.stringify(cluster, null, 2), { mode: 0o600 });
 }
 
 async function waitForLogLine(proc: Proc, marker: string, timeoutMs: number): Promise<void> {
@@ -231,7 +253,7 @@ async function main(): Promise<void> {
   balancer = await startBalancer(apps.map((a) => new URL(a.url!)));
 
   const credentials = await carrierCredentials(dataDir);
-  const info: ClusterInfo = {
+  info = {
     publicBaseUrl,
     apps: apps.map((a) => ({ name: a.name, url: a.url!, pid: a.child.pid!, log: a.log })),
     workers: workers.map((w) => ({ name: w.name, pid: w.child.pid!, log: w.log })),
@@ -239,7 +261,7 @@ async function main(): Promise<void> {
     carrier: simulators.carrier ? { url: simulators.carrier.url, signingKey: credentials.signingKey } : null,
     env: shared,
   };
-  await writeFile(path.join(dataDir, "cluster.json"), JSON.stringify(info, null, 2), { mode: 0o600 });
+  await writeInfo(info);
 
   if (args.json) {
     console.log(JSON.stringify({ cluster: info }));

@@ -333,6 +333,8 @@ export interface PlaceCampaignCall {
   /** `campaign:<campaign>:<target>:<attempt>`: the attempt's own key, so a retried dial finds its call. */
   idempotencyKey: string;
   log: Logger;
+  /** Runs once the call is recorded (by this caller) and just before the carrier is asked to dial it: the campaign's send gate. */
+  beforeSend?: () => Promise<void>;
 }
 
 export interface CampaignCallResult {
@@ -365,6 +367,10 @@ export async function placeCampaignCall(input: PlaceCampaignCall): Promise<Campa
     return { callId: existing!.id, replayed: true };
   });
   if (inserted.replayed) return { ...inserted, dialError: null };
+  // The carrier's client first (its SDK loads its modules on first use, hundreds of milliseconds
+  // in a worker that has just started), so the send slot's instant is the send's.
+  void signalwire().calls;
+  await input.beforeSend?.();
   try {
     await dial(inserted.callId, orgId, snapshot, log, async () => null);
     return { ...inserted, dialError: null };

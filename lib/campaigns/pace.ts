@@ -80,3 +80,31 @@ export async function takeDialSlot(tx: Tx, { orgId, campaignId, pace, countLive 
   if (!taken) return { granted: false, reason: "pace", retryInMs: 1 };
   return { granted: true, at: new Date(Math.floor(taken.atUs / 1000)), atMicroseconds: taken.atUs };
 }
+
+/**
+ * The second gate, at the carrier's door: ask just before the call is sent to the carrier, after
+ * `takeDialSlot` granted it and its attempt committed. A grant reaches the carrier only after a
+ * commit, the call's insert and an HTTP request, whose delays vary (a worker's first dial after
+ * it started is hundreds of milliseconds slower), so grants 1/N s apart could still arrive N + 1
+ * within a second. Sends are spaced 1/N s + 1 µs apart here, by one UPDATE of the campaign's
+ * row (no lock held past it), which leaves only the network's jitter between send and arrival.
+ * Refused: the wait until the next send may go. A campaign that never took a dial slot has no
+ * row, and no send is refused then.
+ */
+export async function takeSendSlot(tx: Tx, { orgId, campaignId, dialsPerSecond }: { orgId: string; campaignId: string; dialsPerSecond: number }): Promise<{ sent: true } | { sent: false; retryInMs: number }> {
+  const spacing = dialSpacingMicroseconds(paceSchema.shape.dialsPerSecond.parse(dialsPerSecond));
+  const [row] = await tx<{ sent: boolean; waitUs: number }[]>`
+    with c as (select clock_timestamp() as now),
+    taken as (
+      update private.campaign_pace p set next_send_at = c.now + ${spacing} * interval '1 microsecond'
+      from c
+      where p.campaign_id = ${campaignId} and p.organization_id = ${orgId} and (p.next_send_at is null or p.next_send_at <= c.now)
+      returning 1
+    )
+    select exists (select 1 from taken)
+             or not exists (select 1 from private.campaign_pace p where p.campaign_id = ${campaignId} and p.organization_id = ${orgId}) as sent,
+           coalesce((select greatest(0, extract(epoch from p.next_send_at - c.now) * 1000000) from private.campaign_pace p, c
+                     where p.campaign_id = ${campaignId} and p.organization_id = ${orgId}), 0)::float8 as "waitUs"`;
+  if (row!.sent) return { sent: true };
+  return { sent: false, retryInMs: Math.max(1, Math.ceil(row!.waitUs / 1000)) };
+}

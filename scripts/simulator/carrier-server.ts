@@ -9,6 +9,7 @@ import {
   recordingResource,
   TERMINAL_STATUSES,
   type CallSnapshot,
+  type CallStatus,
   type RecordingRecord,
   type SimulatedCall,
 } from "./call-model";
@@ -34,6 +35,13 @@ import { methodOf } from "./webhook-sender";
  *   GET  Recordings/{sid}[.wav]       the audio, WITHOUT auth, like the provider's RecordingUrl
  * Control (tests and the dev page; no auth, the server listens on loopback):
  *   POST /__control/scenarios {to, scenario}   DELETE /__control/scenarios   GET /__control/calls
+ *   GET /__control/dials   the dial log (below) and the live count it gives
+ *
+ * The dial log is the carrier's own record of what it was asked to do, for checks that must not
+ * trust the app's records (`npm run bench:campaign`): every authenticated create-call request,
+ * with the instant it arrived (before its body was read) and its To, whether it was accepted,
+ * and when the call reached a final status. Live calls at any instant are those created and not
+ * yet ended.
  */
 
 export interface CarrierSimulatorOptions {
@@ -61,6 +69,29 @@ export interface CarrierSimulatorOptions {
   warn?: (line: string) => void;
 }
 
+/** One create-call request, as the simulator received it. */
+export interface DialRecord {
+  /** When the request arrived, in milliseconds since the epoch (sub-millisecond precision). */
+  receivedAt: number;
+  /** The To it asked for ("" when the body had none). */
+  to: string;
+  /** 201 when the call was created, else the error status it was refused with. */
+  status: number;
+  sid: string | null;
+  /** When the call reached a final status (ms since the epoch); null while it is live, or when it was never created. */
+  endedAt: number | null;
+  finalStatus: CallStatus | null;
+}
+
+export interface DialLog {
+  dials: DialRecord[];
+  /** Calls created and not yet ended, now. */
+  liveNow: number;
+  /** The most live at any instant so far, and the first instant it was reached. */
+  maxLive: number;
+  maxLiveAt: number | null;
+}
+
 export interface ServedRecording {
   sha256: string;
   /** Length in bytes of the audio this sid serves. */
@@ -78,6 +109,8 @@ export interface CarrierSimulator {
   setScenario(to: string, scenario: Scenario): void;
   clearScenarios(): void;
   calls(): CallSnapshot[];
+  /** Every create-call request received, with the live count it gives (see GET /__control/dials). */
+  dialLog(): DialLog;
   /** Hash and size of the audio served for a recording sid; undefined for an unknown sid. */
   served(recordingSid: string): ServedRecording | undefined;
 }
@@ -105,6 +138,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
   const overrides = new Map<string, Scenario>();
   const calls = new Map<string, SimulatedCall>();
   const recordings = new Map<string, RecordingRecord>();
+  const dials: { receivedAt: number; to: string; status: number; sid: string | null }[] = [];
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -154,6 +188,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const receivedAt = performance.timeOrigin + performance.now();
     const requestUrl = new URL(req.url ?? "/", "http://simulator.invalid");
     const path = requestUrl.pathname;
     const method = req.method ?? "GET";
@@ -185,7 +220,18 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
     checkAuth(req, account);
 
     if (rest === "/Calls.json") {
-      if (method === "POST") return createCall(req, res, account);
+      if (method === "POST") {
+        const dial = { receivedAt, to: "", status: 0, sid: null as string | null };
+        dials.push(dial);
+        try {
+          dial.sid = await createCall(req, res, account, (to) => (dial.to = to));
+          dial.status = 201;
+        } catch (error) {
+          dial.status = error instanceof HttpError ? error.status : 500;
+          throw error;
+        }
+        return;
+      }
       if (method === "GET") return listCalls(res, account, requestUrl.searchParams);
       throw methodNotAllowed(method, path);
     }
@@ -213,9 +259,11 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
     throw notFound(path);
   }
 
-  async function createCall(req: IncomingMessage, res: ServerResponse, account: string): Promise<void> {
+  /** Creates the call and answers 201; its sid. */
+  async function createCall(req: IncomingMessage, res: ServerResponse, account: string, heard: (to: string) => void): Promise<string> {
     const form = new URLSearchParams(await readBody(req));
     const to = form.get("To") ?? "";
+    heard(to);
     const from = form.get("From") ?? "";
     if (!E164.test(to)) throw new HttpError(400, errorBody(400, 21211, `The 'To' number ${to} is not a valid phone number.`));
     if (!E164.test(from)) {
@@ -280,6 +328,28 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
     background.start(runCall(call, ctx), (error) => log(`call ${call.sid}: runner crashed: ${(error as Error).stack ?? String(error)}`), () => {
       call.settled = true;
     });
+    return call.sid;
+  }
+
+  function dialLog(): DialLog {
+    const records: DialRecord[] = dials.map((d) => {
+      const call = d.sid ? calls.get(d.sid) : undefined;
+      const ended = call && TERMINAL_STATUSES.has(call.status);
+      return { ...d, endedAt: ended ? (call.endTime ?? call.dateUpdated).getTime() : null, finalStatus: ended ? call.status : null };
+    });
+    // Created +1, ended −1, in time order (an end before a start at the same instant).
+    const steps = records
+      .filter((r) => r.status === 201)
+      .flatMap((r) => [{ at: r.receivedAt, d: 1 }, ...(r.endedAt === null ? [] : [{ at: r.endedAt, d: -1 }])])
+      .sort((a, b) => a.at - b.at || a.d - b.d);
+    let live = 0;
+    let maxLive = 0;
+    let maxLiveAt: number | null = null;
+    for (const step of steps) {
+      live += step.d;
+      if (live > maxLive) [maxLive, maxLiveAt] = [live, step.at];
+    }
+    return { dials: records, liveNow: live, maxLive, maxLiveAt };
   }
 
   function listCalls(res: ServerResponse, account: string, query: URLSearchParams): void {
@@ -331,6 +401,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
       return;
     }
     if (path === "/__control/calls" && method === "GET") return sendJson(res, 200, snapshots());
+    if (path === "/__control/dials" && method === "GET") return sendJson(res, 200, dialLog());
     throw notFound(path);
   }
 
@@ -382,6 +453,7 @@ export async function startCarrierSimulator(options: CarrierSimulatorOptions): P
       overrides.clear();
     },
     calls: snapshots,
+    dialLog,
     served(recordingSid) {
       const recording = recordings.get(recordingSid);
       return recording ? { sha256: recording.sha256, bytes: recording.audio.length, downloads: recording.downloads } : undefined;

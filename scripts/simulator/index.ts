@@ -5,7 +5,7 @@
  * (it reaches the simulators only through the SDKs: lib/telephony/origin-http-client.ts for
  * SignalWire, the assemblyai SDK's baseUrl for AssemblyAI).
  */
-export { startCarrierSimulator, type CarrierSimulator, type CarrierSimulatorOptions, type ServedRecording } from "./carrier-server";
+export { startCarrierSimulator, type CarrierSimulator, type CarrierSimulatorOptions, type DialLog, type DialRecord, type ServedRecording } from "./carrier-server";
 export type { CallSnapshot, CallStatus, WebhookLogEntry } from "./call-model";
 export { RESERVED_NUMBERS, DEFAULT_REPLY, DEFAULT_CALLER_LINE, scenarioSchema, type Scenario, type ScenarioKind } from "./scenarios";
 export { speechWav, conversationWav, wavInfo, type ConversationStep, type SpeechAudio, type WavInfo } from "./audio";

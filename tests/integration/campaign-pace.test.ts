@@ -5,7 +5,7 @@ import { requireDatabaseUrl } from "@/lib/config";
 import { asService, withUser } from "@/lib/db";
 import { connect, sql, type Sql, type Tx } from "@/lib/db/client";
 import { ConflictError } from "@/lib/errors";
-import { dialSpacingMicroseconds, takeDialSlot, type DialSlot, type Pace } from "@/lib/campaigns/pace";
+import { dialSpacingMicroseconds, takeDialSlot, takeSendSlot, type DialSlot, type Pace } from "@/lib/campaigns/pace";
 import { createOrg, member } from "@/tests/support/fixtures";
 
 /**
@@ -210,6 +210,27 @@ describe("the campaign pace", () => {
     // Neither the 5-second spacing nor the one live slot was used.
     const again = await asService((tx) => takeDialSlot(tx, { orgId, campaignId, pace, countLive: countLive(campaignId) }));
     expect(again.granted).toBe(true);
+  });
+
+  it("spaces the sends to the carrier too, across two processes, and says how long to wait", async () => {
+    const campaignId = await pacedCampaign();
+    const N = 10;
+    await asService((tx) => takeDialSlot(tx, { orgId, campaignId, pace: { dialsPerSecond: N, maxLive: 10 }, countLive: async () => 0 }));
+    const sends: number[] = [];
+    const send = async (pool: Sql) => {
+      for (;;) {
+        const slot = await asService((tx) => takeSendSlot(tx, { orgId, campaignId, dialsPerSecond: N }), pool);
+        if (slot.sent) return sends.push(performance.now());
+        expect(slot.retryInMs).toBeGreaterThan(0);
+        expect(slot.retryInMs).toBeLessThanOrEqual(1000 / N + 1);
+        await sleep(slot.retryInMs);
+      }
+    };
+    // Six senders on each pool, all at once: the sends go one by one, 1/N s apart on the database's clock.
+    await Promise.all(Array.from({ length: 12 }, (_, i) => send(i % 2 ? poolA : poolB)));
+    // Seen from here, after each commit's round trip: 11 gaps of 100 ms, less that trip's jitter.
+    sends.sort((a, b) => a - b);
+    expect(sends.at(-1)! - sends[0]!).toBeGreaterThanOrEqual((sends.length - 1) * (1000 / N) - 100);
   });
 
   it("refuses a campaign id already paced for another organization", async () => {
