@@ -104,6 +104,13 @@ const envSchema = z.object({
   EVIDENCE_VERIFY_MAX_BYTES: z.coerce.number().int().positive().default(1024 ** 3),
   /** Bundles `POST /api/evidence/verify` checks at once in one server process; more answer 429 (default 2). */
   EVIDENCE_VERIFY_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  // Outbound webhooks (docs/adr/0039): the key that seals endpoints' signing secrets at rest
+  // (32 bytes, base64), or the directory where the embedded default keeps one.
+  WEBHOOK_SECRETS_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length === 32, "WEBHOOK_SECRETS_KEY must be 32 bytes, base64-encoded")
+    .optional(),
+  WEBHOOK_KEYS_DIR: z.string().min(1).default(".data/webhook-keys"),
 });
 
 function isTrustEntry(entry: string): boolean {
@@ -119,6 +126,11 @@ export type Mode = "embedded" | "supabase";
 
 export interface Config {
   mode: Mode;
+  /**
+   * Outbound webhooks: the key sealing their secrets, and whether an endpoint may be a loopback
+   * address over http (the embedded default only, where a receiver on this machine is the point).
+   */
+  outbound: { secretsKey: { kind: "environment"; key: string } | { kind: "local"; dir: string }; loopbackAllowed: boolean };
   nodeEnv: "development" | "production" | "test";
   databaseUrl: string | undefined;
   databasePoolMax: number;
@@ -282,6 +294,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 
   return {
     mode,
+    outbound: {
+      secretsKey: e.WEBHOOK_SECRETS_KEY ? { kind: "environment", key: e.WEBHOOK_SECRETS_KEY } : { kind: "local", dir: e.WEBHOOK_KEYS_DIR },
+      loopbackAllowed: mode === "embedded",
+    },
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,

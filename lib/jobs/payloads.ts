@@ -72,6 +72,14 @@ const campaignCallEndedPayloadSchema = z.object({
 });
 export type CampaignCallEndedPayload = z.infer<typeof campaignCallEndedPayloadSchema>;
 
+/** One outbound webhook delivery's next attempt (lib/outbound/deliver.ts); a replay is one attempt, never retried. */
+const deliverWebhookPayloadSchema = z.object({
+  orgId: z.uuid(),
+  deliveryId: z.uuid(),
+  replay: z.boolean().optional(),
+});
+export type DeliverWebhookPayload = z.infer<typeof deliverWebhookPayloadSchema>;
+
 export const TASK_SCHEMAS = {
   ingest_recording: ingestRecordingPayloadSchema,
   reconcile_calls: reconcileCallsPayloadSchema,
@@ -85,6 +93,7 @@ export const TASK_SCHEMAS = {
   campaign_tick: campaignTickPayloadSchema,
   campaign_call_ended: campaignCallEndedPayloadSchema,
   sweep_campaigns: expireEvidenceExportsPayloadSchema,
+  deliver_webhook: deliverWebhookPayloadSchema,
 } as const;
 
 export type TaskName = keyof typeof TASK_SCHEMAS;

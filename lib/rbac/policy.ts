@@ -42,6 +42,9 @@ export const POLICY = {
   // Insights (docs/adr/0036): the aggregates of shopper scores and survey answers, on the plan
   // that sells surveys and scripts; for the people who weigh results, not those who place calls.
   "insights.read": { roles: ["owner", "admin", "analyst"], plan: "insights", label: "Reading insights over scripts and surveys" },
+  // Outbound webhooks (docs/adr/0039): where the organization's events go is configuration; the
+  // roles that configure also read the delivery log and replay. Every plan.
+  "webhooks.manage": { roles: MANAGERS, plan: "base", label: "Managing outbound webhooks, their delivery log and replays" },
 } as const satisfies Record<string, { roles: readonly Role[]; plan: Plan; label: string }>;
 
 export type Action = keyof typeof POLICY;
