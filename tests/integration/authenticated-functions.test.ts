@@ -34,6 +34,8 @@ const REVIEWED: Record<string, string> = {
   "private.status_call_ids(p_org uuid, p_statuses text[])": "nothing unless the caller is a member of that organization",
   "private.text_search_call_ids(p_org uuid, p_query text, p_original boolean)": "nothing unless the caller may read transcripts (translations, originals) in that organization",
   "private.voice_config_allowed(c voice_configs)": "pure: a row the caller already holds",
+  "private.replay_webhook_delivery(p_delivery uuid)": "not_found unless the caller may manage webhooks in the delivery's organization; re-arms only that delivery",
+  "private.webhook_event_types()": "pure: the outbound event types",
 };
 
 describe("functions a member's transaction can execute", () => {

@@ -745,6 +745,42 @@ export const ROUTES: FuzzRoute[] = [
       }),
     }),
   ),
+  // Outbound webhooks (docs/adr/0039): URLs that need no DNS (loopback is allowed in the
+  // embedded default; the private and odd ones are 422), and ids from anywhere.
+  fuzzRoute({
+    file: "app/api/outbound-webhooks/endpoints/route.ts", method: "POST", kind: "json", runs: 80,
+    load: () => import("@/app/api/outbound-webhooks/endpoints/route"),
+    ...jsonRoute("/api/outbound-webhooks/endpoints", "POST", fc.oneof(
+      jsonBody({ url: "http://127.0.0.1:9/hook", eventTypes: ["call.completed"], description: "fuzz" }),
+      fc.record({
+        url: fc.oneof(fc.constantFrom("https://10.0.0.1/x", "https://2130706433/", "https://user:pw@127.0.0.1/", "ftp://127.0.0.1/", "https://[::ffff:a00:1]/"), nastyString),
+        eventTypes: fc.oneof(fc.constant(["manifest.sealed"]), fc.array(nastyString, { maxLength: 3 })),
+        description: nastyString,
+      }).map((b) => JSON.stringify(b)),
+    ), { session: true, headers: headerValues }),
+  }),
+  ...(["PATCH", "DELETE"] as const).map((method) => fuzzRoute({
+    file: "app/api/outbound-webhooks/endpoints/[id]/route.ts", method, kind: "json", runs: 40,
+    load: () => import("@/app/api/outbound-webhooks/endpoints/[id]/route"),
+    cases: fc.record({ id: uuidish, body: fc.oneof(jsonBody({ enabled: false }), jsonBody({ url: "https://169.254.169.254/latest" }), nastyString) }),
+    build: async (input: { id: string; body: string }) => ({
+      request: new Request(`${INTERNAL_ORIGIN}/api/outbound-webhooks/endpoints/${encodeURIComponent(wellFormed(input.id))}`, {
+        method, headers: { "content-type": "application/json" }, ...(method === "PATCH" ? { body: input.body } : {}),
+      }),
+      params: { id: input.id },
+      cookies: { [SESSION_COOKIE]: ownerToken },
+    }),
+  })),
+  ...([["endpoints", "rotate-secret"], ["deliveries", "replay"]] as const).map(([kind, action]) => fuzzRoute({
+    file: `app/api/outbound-webhooks/${kind}/[id]/${action}/route.ts`, method: "POST", kind: "json", runs: 30,
+    load: () => (kind === "endpoints" ? import("@/app/api/outbound-webhooks/endpoints/[id]/rotate-secret/route") : import("@/app/api/outbound-webhooks/deliveries/[id]/replay/route")),
+    cases: fc.record({ id: uuidish, headers: headerValues }),
+    build: async (input: { id: string; headers: Record<string, string> }) => ({
+      request: new Request(`${INTERNAL_ORIGIN}/api/outbound-webhooks/${kind}/${encodeURIComponent(wellFormed(input.id))}/${action}`, { method: "POST", headers: headersOf(input.headers) }),
+      params: { id: input.id },
+      cookies: { [SESSION_COOKIE]: ownerToken },
+    }),
+  })),
   fuzzRoute({
     file: "app/api/voice/targets/import/route.ts", method: "POST", kind: "json", runs: 200,
     load: () => import("@/app/api/voice/targets/import/route"),

@@ -113,4 +113,13 @@ describe("one writer per record", () => {
       expect(writersOf(new RegExp(`(update|delete\\s+from)\\s+public\\.${table}\\b`, "i"), code), table).toEqual([]);
     }
   });
+
+  it("writes outbound webhooks' endpoints and secrets from lib/outbound/endpoints.ts, attempts from lib/outbound/deliver.ts, and events and deliveries in one SQL function", () => {
+    expect(writersOf(/(insert\s+into|update|delete\s+from)\s+public\.webhook_endpoint(s|_secrets)\b/i, code)).toEqual([path.join("lib", "outbound", "endpoints.ts")]);
+    expect(writersOf(/(insert\s+into|update)\s+public\.(webhook_deliveries|webhook_delivery_attempts)\b/i, code)).toEqual([path.join("lib", "outbound", "deliver.ts")]);
+    expect(writersOf(/insert\s+into\s+public\.(webhook_events|webhook_deliveries)\b/i, code)).toEqual([]);
+    expect(writersOf(/insert\s+into\s+public\.webhook_events\b/i, files("supabase/migrations", /\.sql$/)).map((f) => path.basename(f))).toEqual([
+      "20261207003000_create_outbound_webhooks.sql",
+    ]);
+  });
 });
