@@ -3,12 +3,13 @@
 import { ProgramButtons } from "@/components/campaigns/program-buttons";
 import { InsightsButton } from "@/components/insights/insights-button";
 import { SettingsButton } from "@/components/settings/settings-button";
-import type { Plan, Role } from "@/lib/rbac/policy";
+import { WebhooksButton } from "@/components/webhooks/webhooks-button";
+import { allows, type Plan, type Role } from "@/lib/rbac/policy";
 
 /**
  * The header's buttons that only some people see: Targets and Campaigns (members whose plan has
  * them), Insights (owners, admins and analysts on the insights plan and up) and Settings (owners
- * and admins). One chunk, loaded after the page by
+ * and admins), Webhooks (owners and admins, webhooks.manage). One chunk, loaded after the page by
  * components/lazy-panels.tsx; each button loads its own dialog on its first click.
  */
 export function HeaderTools({ orgId, role, plan, programs, campaigns, insights, settings }: {
@@ -19,6 +20,7 @@ export function HeaderTools({ orgId, role, plan, programs, campaigns, insights, 
       {programs ? <ProgramButtons orgId={orgId} role={role} plan={plan} campaigns={campaigns} /> : null}
       {insights ? <InsightsButton orgId={orgId} /> : null}
       {settings ? <SettingsButton orgId={orgId} role={role} /> : null}
+      {allows(role, plan, "webhooks.manage") ? <WebhooksButton orgId={orgId} /> : null}
     </>
   );
 }

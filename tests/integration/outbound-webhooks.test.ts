@@ -172,7 +172,7 @@ describe("a receiver down for ten minutes", () => {
     );
     expect(retentionEvent).not.toBeNull();
     // The same fact again is no second event.
-    await asService((tx) => tx`update public.calls set status = 'completed' where id = ${calls[0]}`);
+    await asService((tx) => tx`update public.calls set status = 'completed' where id = ${calls[0]!}`);
     const expected = await deliveriesOf(endpoint.id);
     expect(expected).toHaveLength(4 + 4 + 1);
     expect(new Set(expected.map((d) => d.type))).toEqual(new Set(["call.completed", "artifact.stored", "retention.deleted"]));
