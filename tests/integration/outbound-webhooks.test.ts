@@ -336,3 +336,40 @@ describe("a private address at delivery", () => {
     expect(receiver.received).toHaveLength(0);
   });
 });
+
+describe("events from their facts", () => {
+  it("are emitted by the writes that store the facts, once each, with the catalogue's payloads", async () => {
+    const { endpoint } = await newEndpoint("http://127.0.0.1:9/facts", ["artifact.stored", "manifest.sealed", "export.ready", "call.completed", "campaign.completed"]);
+    const callId = await completeCall();
+    const h = sha(`artifact:${callId}`);
+    await asService(async (tx) => {
+      await tx`insert into public.call_artifacts (organization_id, call_id, kind, language, body, sha256, provenance, inputs)
+               values (${orgId}, ${callId}, 'transcript', 'en', ${tx.json({ text: "hello" })}, ${h}, ${tx.json({ vendor: "test" })}, ${tx.json({})})`;
+      await tx`insert into public.evidence_manifests (organization_id, call_id, version, manifest, manifest_sha256, jws, kid)
+               values (${orgId}, ${callId}, 1, ${tx.json({ v: 1 })}, ${h}, 'a.b.c', 'kid-1')`;
+      const [exp] = await tx<{ id: string }[]>`insert into public.evidence_exports (organization_id, requested_by, call_ids, total)
+               values (${orgId}, ${owner.userId}, ${[callId]}::uuid[], 1) returning id`;
+      await tx`update public.evidence_exports set status = 'running', started_at = now() where id = ${exp!.id}`;
+      await tx`update public.evidence_exports set status = 'completed', sha256 = ${h}, bytes = 10, storage_path = 'exports/x.zip',
+               expires_at = now() + interval '1 day', done = 1, finished_at = now() where id = ${exp!.id}`;
+      const [campaign] = await tx<{ id: string }[]>`
+        insert into public.campaigns (organization_id, name, state, modulations, selection, schedule, starts_at, ends_at, pace, retry_policy, created_by, launched_by, launched_at)
+        values (${orgId}, 'Audit', 'running', '{}', ${tx.json({ tags: ["x"] })}, '{}', now(), now() + interval '1 day', '{}', '{}', ${owner.userId}, ${owner.userId}, now())
+        returning id`;
+      await tx`update public.campaigns set state = 'completed', ended_at = now() where id = ${campaign!.id}`;
+      await tx`update public.campaigns set updated_at = now() where id = ${campaign!.id}`;
+    });
+    const events = await sql()<{ type: string; data: Record<string, unknown> }[]>`
+      select ev.type, ev.data from public.webhook_deliveries d join public.webhook_events ev on ev.id = d.event_id
+      where d.endpoint_id = ${endpoint.id} order by ev.occurred_at, ev.type`;
+    const byType = Object.fromEntries(events.map((e) => [e.type, e.data]));
+    expect(events.map((e) => e.type).sort()).toEqual(["artifact.stored", "call.completed", "campaign.completed", "export.ready", "manifest.sealed"]);
+    const { WEBHOOK_EVENT_DATA } = await import("@/lib/outbound/contracts");
+    for (const e of events) expect(() => WEBHOOK_EVENT_DATA[e.type as keyof typeof WEBHOOK_EVENT_DATA].parse(e.data), e.type).not.toThrow();
+    expect(byType["artifact.stored"]).toMatchObject({ callId, kind: "transcript", language: "en", sha256: h });
+    expect(byType["manifest.sealed"]).toMatchObject({ callId, version: 1, manifestSha256: h, kid: "kid-1" });
+    expect(byType["export.ready"]).toMatchObject({ calls: 1, sha256: h, bytes: 10 });
+    expect(byType["call.completed"]).toMatchObject({ callId, status: "completed", durationSeconds: 42 });
+  });
+});
+
