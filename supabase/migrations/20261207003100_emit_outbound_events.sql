@@ -12,111 +12,82 @@
 --   export.ready        evidence_exports: status becomes 'completed' (the archive can be fetched)
 --   retention.deleted   emitted by the retention job itself (lib/outbound/events.ts)
 
-create function private.emit_call_completed() returns trigger
+-- One trigger function for every fact: which event, its data and its dedupe key, by table.
+create function private.emit_fact_event() returns trigger
 language plpgsql security definer
 set search_path = ''
 as $$
+declare
+  v_type text;
+  v_data jsonb;
+  v_key text;
 begin
-  perform private.emit_webhook_event(new.organization_id, 'call.completed', jsonb_build_object(
-    'callId', new.id, 'status', new.status, 'direction', new.direction, 'flow', new.flow,
-    'campaignId', new.campaign_id, 'answeredAt', new.answered_at, 'endedAt', new.ended_at,
-    'durationSeconds', new.duration_seconds), 'call:' || new.id::text);
+  case tg_table_name
+    when 'calls' then
+      v_type := 'call.completed';
+      v_key := 'call:' || new.id::text;
+      v_data := jsonb_build_object('callId', new.id, 'status', new.status, 'direction', new.direction, 'flow', new.flow,
+        'campaignId', new.campaign_id, 'answeredAt', new.answered_at, 'endedAt', new.ended_at, 'durationSeconds', new.duration_seconds);
+    when 'recordings' then
+      v_type := 'artifact.stored';
+      v_key := 'recording:' || new.id::text;
+      v_data := jsonb_build_object('callId', new.call_id, 'artifactId', new.id, 'kind', 'recording', 'language', null,
+        'sha256', new.sha256, 'bytes', new.bytes, 'mediaType', new.media_type, 'storedAt', coalesce(new.stored_at, now()));
+    when 'call_artifacts' then
+      v_type := 'artifact.stored';
+      v_key := 'artifact:' || new.id::text;
+      v_data := jsonb_build_object('callId', new.call_id, 'artifactId', new.id, 'kind', new.kind, 'language', new.language,
+        'sha256', new.sha256, 'bytes', new.bytes, 'mediaType', new.media_type, 'storedAt', new.produced_at);
+    when 'evidence_manifests' then
+      v_type := 'manifest.sealed';
+      v_key := 'manifest:' || new.id::text;
+      v_data := jsonb_build_object('callId', new.call_id, 'manifestId', new.id, 'version', new.version,
+        'manifestSha256', new.manifest_sha256, 'previousSha256', new.previous_sha256, 'kid', new.kid, 'sealedAt', new.sealed_at);
+    when 'campaigns' then
+      v_type := 'campaign.completed';
+      v_key := 'campaign:' || new.id::text;
+      v_data := jsonb_build_object('campaignId', new.id, 'completedAt', coalesce(new.ended_at, now()));
+    when 'evidence_exports' then
+      v_type := 'export.ready';
+      v_key := 'export:' || new.id::text;
+      v_data := jsonb_build_object('exportId', new.id, 'calls', new.total, 'sha256', new.sha256, 'bytes', new.bytes, 'expiresAt', new.expires_at);
+  end case;
+  perform private.emit_webhook_event(new.organization_id, v_type, v_data, v_key);
   return null;
 end
 $$;
-revoke all on function private.emit_call_completed() from public;
+revoke all on function private.emit_fact_event() from public;
+
 create trigger calls_emit_completed
   after update of status on public.calls
   for each row
   when (old.status is distinct from new.status and new.status in ('completed', 'busy', 'no_answer', 'failed', 'canceled'))
-  execute function private.emit_call_completed();
+  execute function private.emit_fact_event();
 
-create function private.emit_recording_stored() returns trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-begin
-  perform private.emit_webhook_event(new.organization_id, 'artifact.stored', jsonb_build_object(
-    'callId', new.call_id, 'artifactId', new.id, 'kind', 'recording', 'language', null,
-    'sha256', new.sha256, 'bytes', new.bytes, 'mediaType', new.media_type,
-    'storedAt', coalesce(new.stored_at, now())), 'recording:' || new.id::text);
-  return null;
-end
-$$;
-revoke all on function private.emit_recording_stored() from public;
 create trigger recordings_emit_stored
   after insert or update of status on public.recordings
   for each row
   when (new.status = 'stored')
-  execute function private.emit_recording_stored();
+  execute function private.emit_fact_event();
 
-create function private.emit_artifact_stored() returns trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-begin
-  perform private.emit_webhook_event(new.organization_id, 'artifact.stored', jsonb_build_object(
-    'callId', new.call_id, 'artifactId', new.id, 'kind', new.kind, 'language', new.language,
-    'sha256', new.sha256, 'bytes', new.bytes, 'mediaType', new.media_type,
-    'storedAt', new.produced_at), 'artifact:' || new.id::text);
-  return null;
-end
-$$;
-revoke all on function private.emit_artifact_stored() from public;
 create trigger call_artifacts_emit_stored
   after insert on public.call_artifacts
   for each row
-  execute function private.emit_artifact_stored();
+  execute function private.emit_fact_event();
 
-create function private.emit_manifest_sealed() returns trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-begin
-  perform private.emit_webhook_event(new.organization_id, 'manifest.sealed', jsonb_build_object(
-    'callId', new.call_id, 'manifestId', new.id, 'version', new.version,
-    'manifestSha256', new.manifest_sha256, 'previousSha256', new.previous_sha256,
-    'kid', new.kid, 'sealedAt', new.sealed_at), 'manifest:' || new.id::text);
-  return null;
-end
-$$;
-revoke all on function private.emit_manifest_sealed() from public;
 create trigger evidence_manifests_emit_sealed
   after insert on public.evidence_manifests
   for each row
-  execute function private.emit_manifest_sealed();
+  execute function private.emit_fact_event();
 
-create function private.emit_campaign_completed() returns trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-begin
-  perform private.emit_webhook_event(new.organization_id, 'campaign.completed', jsonb_build_object(
-    'campaignId', new.id, 'completedAt', coalesce(new.ended_at, now())), 'campaign:' || new.id::text);
-  return null;
-end
-$$;
-revoke all on function private.emit_campaign_completed() from public;
 create trigger campaigns_emit_completed
   after update of state on public.campaigns
   for each row
   when (old.state is distinct from new.state and new.state = 'completed')
-  execute function private.emit_campaign_completed();
+  execute function private.emit_fact_event();
 
-create function private.emit_export_ready() returns trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-begin
-  perform private.emit_webhook_event(new.organization_id, 'export.ready', jsonb_build_object(
-    'exportId', new.id, 'calls', new.total, 'sha256', new.sha256, 'bytes', new.bytes,
-    'expiresAt', new.expires_at), 'export:' || new.id::text);
-  return null;
-end
-$$;
-revoke all on function private.emit_export_ready() from public;
 create trigger evidence_exports_emit_ready
   after update of status on public.evidence_exports
   for each row
   when (old.status is distinct from new.status and new.status = 'completed')
-  execute function private.emit_export_ready();
+  execute function private.emit_fact_event();

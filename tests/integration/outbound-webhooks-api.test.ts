@@ -1,11 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { resetConfig } from "@/lib/config";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
-import { resetSecretsKey } from "@/lib/outbound/secrets";
+import { withWebhookKeysDir } from "@/tests/support/outbound";
 import { addMembership, claimsFor, createOrg, insertCall } from "@/tests/support/fixtures";
 import { call, signedInUser, type Browser } from "@/tests/support/member-requests";
 
@@ -24,17 +20,13 @@ const rotate = await import("@/app/api/outbound-webhooks/endpoints/[id]/rotate-s
 const deliveries = await import("@/app/api/outbound-webhooks/deliveries/route");
 const replay = await import("@/app/api/outbound-webhooks/deliveries/[id]/replay/route");
 
-let keysDir: string;
+withWebhookKeysDir();
 let acme: string;
 let borealis: string;
 const people: Record<string, { userId: string; browser: Browser }> = {};
 const as = (who: string) => people[who]!.browser;
 
 beforeAll(async () => {
-  keysDir = await mkdtemp(path.join(tmpdir(), "verbatim-webhook-keys-"));
-  process.env.WEBHOOK_KEYS_DIR = keysDir;
-  resetConfig();
-  resetSecretsKey();
   acme = await createOrg("base");
   borealis = await createOrg("base");
   for (const role of ["owner", "admin", "operator", "analyst", "viewer"] as const) {
@@ -45,12 +37,6 @@ beforeAll(async () => {
   await addMembership(borealis, people.borealisOwner.userId, "owner");
 });
 
-afterAll(async () => {
-  delete process.env.WEBHOOK_KEYS_DIR;
-  resetConfig();
-  resetSecretsKey();
-  await rm(keysDir, { recursive: true, force: true });
-});
 
 const hook = { url: "http://127.0.0.1:9/hooks/verbatim", description: "CRM", eventTypes: ["call.completed", "manifest.sealed"] };
 const counts = async () => {

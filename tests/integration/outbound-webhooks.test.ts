@@ -1,14 +1,10 @@
 import { createHash, randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { runOnce } from "graphile-worker";
 import pino from "pino";
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resetConfig } from "@/lib/config";
+import { beforeAll, describe, expect, it } from "vitest";
 import { asService, withUser } from "@/lib/db";
 import { sql } from "@/lib/db/client";
 import { logger } from "@/lib/logger";
@@ -18,12 +14,12 @@ import { createEndpoint, rotateSecret, updateEndpoint } from "@/lib/outbound/end
 import { emitWebhookEvent } from "@/lib/outbound/events";
 import { replayDelivery } from "@/lib/outbound/log";
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "@/lib/outbound/schedule";
-import { resetSecretsKey } from "@/lib/outbound/secrets";
 import { graphileLogger } from "@/lib/worker/graphile-log";
 import { taskList } from "@/lib/worker/task-list";
 import type { Claims } from "@/lib/db/claims";
 import type { Membership } from "@/lib/rbac/membership";
 import { createOrg, insertCall, member } from "@/tests/support/fixtures";
+import { withWebhookKeysDir } from "@/tests/support/outbound";
 
 /**
  * Issue 21, done-when 3, against real Postgres, the real graphile-worker queue and a real HTTP
@@ -38,7 +34,7 @@ import { createOrg, insertCall, member } from "@/tests/support/fixtures";
  */
 
 const log = pino({ level: "silent" });
-let keysDir: string;
+withWebhookKeysDir();
 let orgId: string;
 let owner: { userId: string; claims: Claims };
 let membership: Membership;
@@ -128,21 +124,11 @@ async function storeRecording(callId: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  keysDir = await mkdtemp(path.join(tmpdir(), "verbatim-webhook-keys-"));
-  process.env.WEBHOOK_KEYS_DIR = keysDir;
-  resetConfig();
-  resetSecretsKey();
   orgId = await createOrg("base");
   owner = await member(orgId, "owner");
   membership = { orgId, orgName: "Org", plan: "base", role: "owner", userId: owner.userId };
 });
 
-afterAll(async () => {
-  delete process.env.WEBHOOK_KEYS_DIR;
-  resetConfig();
-  resetSecretsKey();
-  await rm(keysDir, { recursive: true, force: true });
-});
 
 describe("a receiver down for ten minutes", () => {
   it("gets every event afterwards, each verified by the reference verifier, none missing, none duplicated under another id", async () => {
