@@ -123,6 +123,15 @@ export function CallFilters({ orgId, filters, onChange, capabilities }: {
         {searchWithheld ? <p id={`${id}-q-why`} className="mt-1 text-xs text-muted">{searchWithheld}</p> : null}
 
         {filters.campaign ? <CampaignFilter orgId={orgId} id={filters.campaign} onRemove={() => set("campaign", undefined)} /> : null}
+        {/* Set by an insight's link (per tag): shown so the list's narrowing is never hidden, and removable. */}
+        {filters.tag ? (
+          <p className="mt-2 flex flex-wrap items-center gap-2" data-testid="filter-tag">
+            <span>Calls to targets tagged <strong>{filters.tag}</strong></span>
+            <button type="button" onClick={() => set("tag", undefined)} className="rounded border border-slate-400 bg-white px-2 py-0.5 text-xs hover:bg-slate-100">
+              Remove<span className="sr-only"> the tag filter</span>
+            </button>
+          </p>
+        ) : null}
 
         <details open={open} onToggle={(e) => setOpen(e.currentTarget.open)} className="mt-2">
           <summary className="cursor-pointer font-medium">More filters{others > 0 ? ` (${others} set)` : ""}</summary>

@@ -12,7 +12,7 @@ import { useCallback, useMemo, useState } from "react";
  * The names mirror CALL_FILTER_KEYS (lib/calls/contracts.ts), repeated here so that zod stays
  * out of the page's first load; tests/unit/url-state.test.ts holds the two lists equal.
  */
-export const FILTER_KEYS = ["status", "flow", "from", "to", "has", "scoreMin", "scoreMax", "script", "survey", "campaign", "criterion", "answer", "number", "q"] as const;
+export const FILTER_KEYS = ["status", "flow", "from", "to", "has", "scoreMin", "scoreMax", "script", "survey", "campaign", "tag", "criterion", "answer", "number", "q"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Filters = Partial<Record<FilterKey, string>>;
 

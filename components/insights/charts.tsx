@@ -134,7 +134,7 @@ export function DataTable({ caption, head, rows }: { caption: string; head: stri
   );
 }
 
-/** A count that links to its calls (no link for none). */
-export function CountLink({ n, url, label }: { n: number; url: string; label: string }) {
-  return n > 0 ? <a href={url} aria-label={label} className="text-accent underline">{n}</a> : <span>0</span>;
+/** A count that links to its calls (no link for none); `text` shows something other than the count (a mean and its count). */
+export function CountLink({ n, url, label, text }: { n: number; url: string; label: string; text?: string }) {
+  return n > 0 ? <a href={url} aria-label={label} className="text-accent underline">{text ?? n}</a> : <span>{text ?? 0}</span>;
 }

@@ -4,12 +4,13 @@ import { useEffect, useId, useRef, useState } from "react";
 import useSWR from "swr";
 import { errorMessage, swrFetcher } from "@/components/shared/api-client";
 import { calls, CountLink, DataTable, ScoreLine, StackedBars } from "@/components/insights/charts";
-import type { ScriptInsights, SurveyInsights } from "@/lib/insights/contracts";
+import type { ScorePoint, ScriptInsights, SurveyInsights } from "@/lib/insights/contracts";
 import type { LibrarySummary } from "@/lib/surveys/contracts";
 
 /**
  * Insights over a shopper script or a survey (docs/adr/0036), in one modal dialog (native
- * <dialog>: focus moves in, Escape closes). Choose a script or survey and a range; each chart's
+ * <dialog>: focus moves in, Escape closes). Choose a script or survey, a range, and optionally
+ * one campaign's calls (for those whose plan has campaigns); each chart's
  * bars and points link to the call list of exactly their calls, and each chart's table (behind
  * "Show the table") holds the same numbers and links. Loaded only when someone opens it
  * (components/insights/insights-button.tsx), with the charting library.
@@ -52,10 +53,13 @@ export function InsightsDialog({ orgId, onClose }: { orgId: string; onClose: () 
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
   const [bucket, setBucket] = useState<"week" | "day">("week");
+  const [campaign, setCampaign] = useState("");
+  // Campaigns are offered to those who may see them; for the others (403) the choice is absent.
+  const campaigns = useSWR<{ campaigns: { id: string; name: string }[] }>(["/api/campaigns?limit=100", orgId] as const, swrFetcher, { shouldRetryOnError: false });
   const first = scripts.data?.shopperScripts[0] ? `script:${scripts.data.shopperScripts[0].id}` : surveys.data?.surveys[0] ? `survey:${surveys.data.surveys[0].id}` : "";
   const subject = chosen || first;
   const [kind, subjectId] = subject.split(":") as ["script" | "survey", string];
-  const query = new URLSearchParams({ ...(from ? { from } : {}), ...(to ? { to } : {}), bucket }).toString();
+  const query = new URLSearchParams({ ...(from ? { from } : {}), ...(to ? { to } : {}), bucket, ...(campaign ? { campaign } : {}) }).toString();
   const path = subject ? `/api/insights/${kind === "script" ? "scripts" : "surveys"}/${subjectId}?${query}` : null;
   const { data, error, isLoading } = useSWR<ScriptInsights | SurveyInsights>(path ? ([path, orgId] as const) : null, swrFetcher);
 
@@ -83,6 +87,15 @@ export function InsightsDialog({ orgId, onClose }: { orgId: string; onClose: () 
               </optgroup>
             </select>
           </div>
+          {campaigns.data && campaigns.data.campaigns.length > 0 ? (
+            <div>
+              <label htmlFor={`${id}-campaign`} className="block">Calls</label>
+              <select id={`${id}-campaign`} value={campaign} onChange={(e) => setCampaign(e.target.value)} className={input}>
+                <option value="">Every call</option>
+                {campaigns.data.campaigns.map((c) => <option key={c.id} value={c.id}>Campaign: {c.name}</option>)}
+              </select>
+            </div>
+          ) : null}
           <div>
             <label htmlFor={`${id}-from`} className="block">From</label>
             <input id={`${id}-from`} type="date" value={from} onChange={(e) => setFrom(e.target.value)} className={input} />
@@ -163,17 +176,56 @@ function ScriptView({ data }: { data: ScriptInsights }) {
           </>
         )}
       </Section>
+      {data.tags.length > 0 ? (
+        <Section title="Score per tag">
+          <GroupScores kind="tag" bucket={data.range.bucket} span={span}
+            groups={data.tags.map((t) => ({ label: t.tag, scoredCalls: t.scoredCalls, averageScore: t.averageScore, url: t.url, points: t.points }))} />
+        </Section>
+      ) : null}
       {data.numbers && data.numbers.length > 0 ? (
-        <Section title="Mean score per number called">
-          <StackedBars title="Mean score per number called" max={100} rows={data.numbers.map((n) => ({
-            label: n.number,
-            segments: [{ key: "score", value: n.averageScore ?? 0, url: n.url, color: ACCENT, label: `${n.number}: mean score ${n.averageScore}% over ${calls(n.scoredCalls)}` }],
-          }))} />
-          <DataTable caption={`Mean score per number called, ${span}`} head={["Number", "Mean score", "Scored calls"]}
-            rows={data.numbers.map((n) => [n.number, `${n.averageScore}%`, <CountLink key="n" n={n.scoredCalls} url={n.url} label={`${n.number}: ${calls(n.scoredCalls)} scored`} />])} />
+        <Section title="Score per target">
+          <GroupScores kind="target" bucket={data.range.bucket} span={span}
+            groups={data.numbers.map((n) => ({ label: n.target ? `${n.target} (${n.number})` : n.number, scoredCalls: n.scoredCalls, averageScore: n.averageScore, url: n.url, points: n.points }))} />
         </Section>
       ) : null}
     </div>
+  );
+}
+
+interface Group { label: string; scoredCalls: number; averageScore: number | null; url: string; points: ScorePoint[] }
+
+/**
+ * Scores per tag or per target: each group's mean as a bar, then one group's mean over time
+ * (chosen in a list, the busiest first), and a table of every group by bucket. Every bar, point
+ * and count opens the list of its calls.
+ */
+function GroupScores({ kind, groups, bucket, span }: { kind: "tag" | "target"; groups: Group[]; bucket: "week" | "day"; span: string }) {
+  const id = useId();
+  const [shown, setShown] = useState(0);
+  const group = groups[Math.min(shown, groups.length - 1)]!;
+  const name = kind === "tag" ? "tag" : "target";
+  return (
+    <>
+      <StackedBars title={`Mean score per ${name}`} max={100} rows={groups.map((g) => ({
+        label: g.label,
+        segments: [{ key: "score", value: g.averageScore ?? 0, url: g.url, color: ACCENT, label: `${g.label}: mean score ${g.averageScore}% over ${calls(g.scoredCalls)}` }],
+      }))} />
+      <div className="mt-3 text-sm">
+        <label htmlFor={`${id}-group`} className="mr-2">Over time, for the {name}</label>
+        <select id={`${id}-group`} value={shown} onChange={(e) => setShown(Number(e.target.value))} className={input}>
+          {groups.map((g, i) => <option key={g.label} value={i}>{g.label}</option>)}
+        </select>
+      </div>
+      <ScoreLine title={`Mean score by ${bucket}, ${name} ${group.label}`} points={group.points.map((p) => ({
+        label: p.from, value: p.averageScore, url: p.url,
+        description: `${group.label}, ${range(p)}: ${p.averageScore === null ? "no scored calls" : `mean score ${p.averageScore}% over ${calls(p.scoredCalls)}`}`,
+      }))} />
+      <DataTable caption={`Mean score per ${name} and ${bucket}, ${span}`} head={[kind === "tag" ? "Tag" : "Target", "All", ...group.points.map((p) => range(p))]}
+        rows={groups.map((g) => [g.label,
+          <CountLink key="all" n={g.scoredCalls} url={g.url} label={`${g.label}: mean score ${g.averageScore}% over ${calls(g.scoredCalls)}`} text={`${g.averageScore}% (${g.scoredCalls})`} />,
+          ...g.points.map((p) => <CountLink key={p.from} n={p.scoredCalls} url={p.url} text={p.averageScore === null ? "—" : `${p.averageScore}% (${p.scoredCalls})`}
+            label={`${g.label}, ${range(p)}: mean score ${p.averageScore}% over ${calls(p.scoredCalls)}`} />)])} />
+    </>
   );
 }
 

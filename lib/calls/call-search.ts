@@ -82,6 +82,8 @@ interface Resolved {
   script: string | null;
   survey: string | null;
   campaign: string | null;
+  /** The number called is a saved target carrying this tag (`tag=`). */
+  tag: string | null;
   /** The current score judged this criterion so (`criterion=`). */
   criterion: { id: string; outcome: CriterionOutcome } | null;
   /** The survey answer to this question was this value (`answer=`). */
@@ -131,6 +133,7 @@ export function checkCallFilter(filter: CallFilter | undefined, view: CallView):
     script: f.script ?? null,
     survey: f.survey ?? null,
     campaign: f.campaign ?? null,
+    tag: f.tag ?? null,
     criterion: criterion && { id: criterion.id, outcome: criterion.value as CriterionOutcome },
     answer: answer && { questionId: answer.id, value: answer.value as AnswerValue },
     number: digits || null,
@@ -140,7 +143,7 @@ export function checkCallFilter(filter: CallFilter | undefined, view: CallView):
 
 /** Whether any filter narrows the list (the unfiltered list keeps its cached plan). */
 function narrows(r: Resolved): boolean {
-  return Boolean(r.statuses || r.flow || r.from || r.to || r.has.size || r.scoreMin !== null || r.scoreMax !== null || r.script || r.survey || r.campaign || r.criterion || r.answer || r.number || r.q);
+  return Boolean(r.statuses || r.flow || r.from || r.to || r.has.size || r.scoreMin !== null || r.scoreMax !== null || r.script || r.survey || r.campaign || r.tag || r.criterion || r.answer || r.number || r.q);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,6 +247,7 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
             ${max !== null ? tx`and (a.body ->> 'score')::numeric <= ${max}::numeric` : tx``}
             and not exists (select 1 from public.call_artifacts s where s.supersedes = a.id) ${probeEnd(tx)})`);
   }
+  if (r.tag) parts.push(tagProbe(tx, r.tag));
   if (r.criterion) parts.push(criterionProbe(tx, r.criterion));
   if (r.answer) parts.push(answerProbe(tx, r.answer));
   if (r.q && !skip("q")) {
@@ -255,6 +259,16 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
       : textProbe(tx, r.q, view));
   }
   return parts.length ? parts.reduce((all, part) => tx`${all} and ${part}`) : tx`true`;
+}
+
+/**
+ * Whether the number call `c` dialled is a saved target (of its organization, one per number)
+ * carrying the tag: one look-up by the targets' (organization, number) key, under the member's
+ * RLS like every probe, so a tag shows only the calls the member may list anyway.
+ */
+function tagProbe(tx: Tx, tag: string) {
+  return tx`exists (select 1 from public.voice_targets t
+    where t.organization_id = c.organization_id and t.number = c.to_number and t.tags @> array[${tag}]::text[] ${probeEnd(tx)})`;
 }
 
 /**
@@ -318,7 +332,7 @@ function readsOf(r: Resolved, view: CallView): Reads {
 /** Whether the searches read by index are the whole filter (no dates, nothing else to test): then their matches are the matches. */
 function onlyIndexed(r: Resolved, view: CallView): boolean {
   const read = readsOf(r, view);
-  return !(r.from || r.to || (r.statuses && !read.status) || r.flow || r.script || r.survey || r.campaign || r.criterion || r.answer || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
+  return !(r.from || r.to || (r.statuses && !read.status) || r.flow || r.script || r.survey || r.campaign || r.tag || r.criterion || r.answer || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
 }
 
 /** The matches of the searches read by index in the organization, as one set of call ids (their intersection). */

@@ -212,6 +212,11 @@ const instantSchema = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 export const CRITERION_OUTCOMES = ["pass", "fail", "no_evidence"] as const;
 export type CriterionOutcome = (typeof CRITERION_OUTCOMES)[number];
+/** `tag=`: one saved target's tag, normalized as targets store them (trimmed, inner spaces collapsed, lower case; 1–50 characters). */
+export const targetTagFilterSchema = z.string().max(200).regex(/^[^\u0000]*$/u, "no NUL characters")
+  .transform((tag) => tag.trim().replace(/\s+/gu, " ").toLowerCase())
+  .pipe(z.string().min(1, "a tag cannot be empty").max(50, "a tag is at most 50 characters"));
+
 /** `criterion=<criterion id>:<outcome>`: a rubric's criterion id (1–100 characters, `:` allowed) and an outcome after the last `:`. */
 export const criterionFilterSchema = z.string().trim().max(120).regex(/^[^\u0000]{1,100}:(pass|fail|no_evidence)$/u, "a criterion id, `:` and pass, fail or no_evidence");
 
@@ -240,6 +245,7 @@ export type HasFilter = (typeof HAS_FILTERS)[number];
  *   scoreMin, scoreMax   the current shopper score, in percent (0–100), inclusive
  *   script, survey       the shopper script / survey the call ran (its id, any version)
  *   campaign             the campaign that placed the call
+ *   tag                  the number called is a saved target carrying this tag (insights drill down to it)
  *   criterion <id>:<outcome>   the current shopper score judged that rubric criterion pass,
  *                        fail or no_evidence (insights drill down to it; pair it with script=)
  *   answer   <question id>:<value>   the survey answer to that question was the digit, `invalid`
@@ -258,6 +264,7 @@ export const callFilterSchema = z.object({
   script: z.uuid().optional(),
   survey: z.uuid().optional(),
   campaign: z.uuid().optional(),
+  tag: targetTagFilterSchema.optional(),
   criterion: criterionFilterSchema.optional(),
   answer: answerFilterSchema.optional(),
   number: z.string().trim().max(32).regex(/^[+\d\s().-]*$/, "digits, spaces, +, -, ( and ) only").optional(),

@@ -199,13 +199,18 @@ export async function placeCall(
 
   const created = await withUser(session.claims, async (tx) => {
     // Independent reads, issued together (pipelined: one round trip).
-    const [existing, defaults, survey, shopperScript] = await Promise.all([
+    const [existing, defaults, survey, shopperScript, [doNotCall]] = await Promise.all([
       findByKey(tx, orgId, idempotencyKey),
       readVoiceConfig(tx, { orgId }).then((v) => ({ ok: true as const, v }), (err: unknown) => ({ ok: false as const, err })),
       request.surveyVersion ? resolveRef(tx, "survey", { orgId, ref: request.surveyVersion }) : null,
       request.shopperScriptVersion ? resolveRef(tx, "shopperScript", { orgId, ref: request.shopperScriptVersion }) : null,
+      // A number typed by hand is held to the saved targets' do-not-call mark as the picker is.
+      tx<{ name: string }[]>`select name from public.voice_targets where organization_id = ${orgId} and number = ${to} and dnc`,
     ]);
     if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, snapshot: null };
+    if (doNotCall) {
+      throw new UnprocessableError(`${to} is marked do-not-call (saved target "${doNotCall.name}"): an owner or admin must clear the mark in Targets before it can be called.`, "do_not_call");
+    }
     if (!telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
     if (!defaults.ok) throw defaults.err;
 

@@ -23,10 +23,14 @@ export const insightsQuerySchema = z.object({
   from: z.iso.date().optional(),
   to: z.iso.date().optional(),
   bucket: z.enum(BUCKETS).default("week"),
+  /** Only the calls this campaign placed (another organization's or an unknown campaign is 404). */
+  campaign: z.uuid().optional(),
 });
 export type InsightsQuery = z.infer<typeof insightsQuerySchema>;
 
 const rangeSchema = z.object({ from: z.string(), to: z.string(), bucket: z.enum(BUCKETS) });
+/** The campaign the insights are narrowed to, or null for every call that ran the script or survey. */
+const campaignRefSchema = z.object({ id: z.string(), name: z.string() }).nullable();
 
 export const FUNNEL_STAGES = ["dialled", "answered", "recorded", "transcribed", "scored"] as const;
 export type FunnelStage = (typeof FUNNEL_STAGES)[number];
@@ -67,11 +71,30 @@ export const criterionStatsSchema = z.object({
 });
 export type CriterionStats = z.infer<typeof criterionStatsSchema>;
 
-/** The scored calls to one number, and their mean score. */
-export const numberStatsSchema = z.object({ number: z.string(), scoredCalls: z.number().int(), averageScore: z.number().nullable(), url: z.string() });
+/** The scored calls to one number, their mean score, and the same per bucket of the range. */
+export const numberStatsSchema = z.object({
+  number: z.string(),
+  /** The saved target with this number, if there is one. */
+  target: z.string().nullable(),
+  scoredCalls: z.number().int(),
+  averageScore: z.number().nullable(),
+  url: z.string(),
+  points: z.array(scorePointSchema),
+});
+
+/** The scored calls to the saved targets carrying one tag, their mean score, and the same per bucket. */
+export const tagStatsSchema = z.object({
+  tag: z.string(),
+  scoredCalls: z.number().int(),
+  averageScore: z.number().nullable(),
+  url: z.string(),
+  points: z.array(scorePointSchema),
+});
+export type TagStats = z.infer<typeof tagStatsSchema>;
 
 export const scriptInsightsSchema = z.object({
   script: z.object({ id: z.string(), title: z.string(), latestVersion: z.number().int() }),
+  campaign: campaignRefSchema,
   range: rangeSchema,
   /** Every call of the range that ran the script. */
   url: z.string(),
@@ -82,6 +105,8 @@ export const scriptInsightsSchema = z.object({
   criteria: z.array(criterionStatsSchema),
   /** The 20 numbers with the most scored calls (most first); null for roles that see numbers masked. */
   numbers: z.array(numberStatsSchema).nullable(),
+  /** The 10 target tags with the most scored calls (most first); a call counts under each tag of the target it dialled. */
+  tags: z.array(tagStatsSchema),
 });
 export type ScriptInsights = z.infer<typeof scriptInsightsSchema>;
 
@@ -100,6 +125,7 @@ export type QuestionStats = z.infer<typeof questionStatsSchema>;
 
 export const surveyInsightsSchema = z.object({
   survey: z.object({ id: z.string(), title: z.string(), latestVersion: z.number().int() }),
+  campaign: campaignRefSchema,
   range: rangeSchema,
   /** Calls of the range that ran the survey, and how many of them stored at least one answer. */
   calls: z.number().int(),

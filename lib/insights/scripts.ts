@@ -4,7 +4,8 @@ import { CRITERION_OUTCOMES, type CriterionOutcome } from "@/lib/calls/contracts
 import type { Tx } from "@/lib/db";
 import { NotFoundError } from "@/lib/errors";
 import { bucketsOf, listUrl, type InsightsRange } from "@/lib/insights/buckets";
-import type { CriterionStats, ScriptInsights } from "@/lib/insights/contracts";
+import type { CriterionStats, ScorePoint, ScriptInsights } from "@/lib/insights/contracts";
+import type { CampaignRef } from "@/lib/insights/scope";
 import { findVersion } from "@/lib/surveys/versions";
 
 /**
@@ -17,19 +18,53 @@ import { findVersion } from "@/lib/surveys/versions";
  * (no later score supersedes it). Every count's URL is the call list filtered to exactly those
  * calls; the tests run each URL's filters through the list and compare.
  *
- * The calls are chosen in one place (`scriptCalls`): a campaign's insights will add
- * `and c.campaign_id = …` there and to the URLs, and nothing else changes.
+ * The calls are chosen in one place (`scriptCalls`): a campaign's insights add
+ * `and c.campaign_id = …` there and `campaign=` to every URL, and nothing else changes.
+ *
+ * Per target and per tag: a call belongs to the saved target whose number it dialled (one per
+ * number in an organization) and counts under each of that target's tags, as the list's
+ * `tag=` filter reads it.
  */
 
 /** Percent with one decimal, from a fraction Postgres averaged. */
 const percent = (fraction: string | null) => (fraction === null ? null : Math.round(Number(fraction) * 1000) / 10);
 
-function scriptCalls(tx: Tx, { orgId, scriptId, range }: { orgId: string; scriptId: string; range: InsightsRange }) {
+interface Scope { orgId: string; scriptId: string; range: InsightsRange; campaign: CampaignRef | null }
+
+function scriptCalls(tx: Tx, { orgId, scriptId, range, campaign }: Scope) {
   return tx`
     select c.id, c.status, c.created_at, c.to_number, c.organization_id
     from public.calls c
     where c.organization_id = ${orgId} and c.snapshot_script_id = ${scriptId}
+      ${campaign ? tx`and c.campaign_id = ${campaign.id}::uuid` : tx``}
       and c.created_at >= ${range.fromAt}::timestamptz and c.created_at < ${range.toBefore}::timestamptz`;
+}
+
+/** One row per group (a number or a tag) and bucket: its scored calls and their mean score. */
+interface GroupBucketRow { key: string; bucket: string; scored: number; average: string | null }
+
+/**
+ * Each group's total and its points, one per bucket of the range (empty ones with no mean), in
+ * the order of `totals`; `url` narrows the list to the group.
+ */
+function groupSeries<T>(
+  range: InsightsRange,
+  totals: { key: string; scored: number; average: string | null }[],
+  rows: GroupBucketRow[],
+  url: (key: string, span: { from: string; to: string }) => string,
+  shape: (key: string, scoredCalls: number, averageScore: number | null, url: string, points: ScorePoint[]) => T,
+): T[] {
+  const byKey = new Map<string, Map<string, GroupBucketRow>>();
+  for (const r of rows) byKey.set(r.key, (byKey.get(r.key) ?? new Map()).set(r.bucket, r));
+  const buckets = bucketsOf(range);
+  return totals.map((t) => {
+    const mine = byKey.get(t.key);
+    const points = buckets.map((b) => {
+      const p = mine?.get(b.key);
+      return { from: b.from, to: b.to, scoredCalls: p?.scored ?? 0, averageScore: p ? percent(p.average) : null, url: url(t.key, b) };
+    });
+    return shape(t.key, t.scored, percent(t.average), url(t.key, range), points);
+  });
 }
 
 /** The current score of each call of `sc` (the latest, should there ever be two). */
@@ -44,17 +79,18 @@ function currentScores(tx: Tx, orgId: string) {
 
 export async function scriptInsights(
   tx: Tx,
-  { orgId, scriptId, range, view }: { orgId: string; scriptId: string; range: InsightsRange; view: CallView },
+  { orgId, scriptId, range, campaign, view }: Scope & { view: CallView },
 ): Promise<ScriptInsights> {
   const script = await findVersion(tx, "shopperScript", { orgId, id: scriptId });
   if (!script) throw new NotFoundError("No such shopper script.");
+  const scope = { orgId, scriptId, range, campaign };
   const bucket = range.bucket === "day"
     ? tx`(sc.created_at at time zone 'UTC')::date`
     : tx`date_trunc('week', sc.created_at at time zone 'UTC')::date`;
 
-  const [funnelRows, pointRows, criterionRows, numberRows] = await Promise.all([
+  const [funnelRows, pointRows, criterionRows, numberRows, tagRows] = await Promise.all([
     tx<{ dialled: number; answered: number; recorded: number; transcribed: number; scored: number }[]>`
-      with sc as materialized (${scriptCalls(tx, { orgId, scriptId, range })}),
+      with sc as materialized (${scriptCalls(tx, scope)}),
       stages as (
         select sc.id,
           sc.status in ('in_progress', 'completed') as answered,
@@ -74,14 +110,14 @@ export async function scriptInsights(
              count(*) filter (where answered and recorded and transcribed and scored)::int as scored
       from stages`,
     tx<{ bucket: string; scored: number; average: string | null }[]>`
-      with sc as materialized (${scriptCalls(tx, { orgId, scriptId, range })}),
+      with sc as materialized (${scriptCalls(tx, scope)}),
       cs as (${currentScores(tx, orgId)})
       select to_char(${bucket}, 'YYYY-MM-DD') as bucket, count(*)::int as scored, avg(cs.score)::text as average
       from sc join cs on cs.call_id = sc.id
       where cs.score is not null
       group by 1`,
     tx<{ id: string; label: string; pass: number; fail: number; no_evidence: number }[]>`
-      with sc as materialized (${scriptCalls(tx, { orgId, scriptId, range })}),
+      with sc as materialized (${scriptCalls(tx, scope)}),
       cs as (${currentScores(tx, orgId)})
       select e ->> 'criterionId' as id,
              (array_agg(e ->> 'label' order by cs.produced_at desc))[1] as label,
@@ -91,19 +127,43 @@ export async function scriptInsights(
       from cs cross join lateral jsonb_array_elements(cs.criteria) e
       group by 1`,
     view.numbers
-      ? tx<{ number: string; scored: number; average: string | null }[]>`
-          with sc as materialized (${scriptCalls(tx, { orgId, scriptId, range })}),
-          cs as (${currentScores(tx, orgId)})
-          select sc.to_number as number, count(*)::int as scored, avg(cs.score)::text as average
-          from sc join cs on cs.call_id = sc.id
-          where cs.score is not null
-          group by sc.to_number
-          order by count(*) desc, sc.to_number
-          limit 20`
+      ? tx<{ key: string; target: string | null; scored: number; average: string | null; buckets: GroupBucketRow[] }[]>`
+          with sc as materialized (${scriptCalls(tx, scope)}),
+          cs as (${currentScores(tx, orgId)}),
+          scored as (
+            select sc.to_number as key, ${bucket} as day, cs.score
+            from sc join cs on cs.call_id = sc.id
+            where cs.score is not null),
+          top as (
+            select key, count(*)::int as scored, avg(score)::text as average
+            from scored group by key order by count(*) desc, key limit 20)
+          select top.key, top.scored, top.average,
+                 (select t.name from public.voice_targets t where t.organization_id = ${orgId} and t.number = top.key) as target,
+                 (select coalesce(jsonb_agg(jsonb_build_object('key', top.key, 'bucket', to_char(b.day, 'YYYY-MM-DD'), 'scored', b.n, 'average', b.a::text)), '[]')
+                    from (select day, count(*)::int as n, avg(score) as a from scored where scored.key = top.key group by day) b) as buckets
+          from top
+          order by top.scored desc, top.key`
       : null,
+    tx<{ key: string; scored: number; average: string | null; buckets: GroupBucketRow[] }[]>`
+      with sc as materialized (${scriptCalls(tx, scope)}),
+      cs as (${currentScores(tx, orgId)}),
+      scored as (
+        select tag as key, ${bucket} as day, cs.score
+        from sc join cs on cs.call_id = sc.id
+        join public.voice_targets t on t.organization_id = sc.organization_id and t.number = sc.to_number
+        cross join lateral unnest(t.tags) as tag
+        where cs.score is not null),
+      top as (
+        select key, count(*)::int as scored, avg(score)::text as average
+        from scored group by key order by count(*) desc, key limit 10)
+      select top.key, top.scored, top.average,
+             (select coalesce(jsonb_agg(jsonb_build_object('key', top.key, 'bucket', to_char(b.day, 'YYYY-MM-DD'), 'scored', b.n, 'average', b.a::text)), '[]')
+                from (select day, count(*)::int as n, avg(score) as a from scored where scored.key = top.key group by day) b) as buckets
+      from top
+      order by top.scored desc, top.key`,
   ]);
 
-  const base = { script: scriptId, from: range.from, to: range.to };
+  const base = { script: scriptId, campaign: campaign?.id, from: range.from, to: range.to };
   const f = funnelRows[0]!;
   const answered = { status: "in_progress,completed" };
   const funnel: ScriptInsights["funnel"] = [
@@ -122,7 +182,7 @@ export async function scriptInsights(
       to: b.to,
       scoredCalls: p?.scored ?? 0,
       averageScore: p ? percent(p.average) : null,
-      url: listUrl({ script: scriptId, from: b.from, to: b.to, scoreMin: 0 }),
+      url: listUrl({ ...base, from: b.from, to: b.to, scoreMin: 0 }),
     };
   });
 
@@ -145,16 +205,19 @@ export async function scriptInsights(
 
   return {
     script: { id: scriptId, title: script.version.title, latestVersion: script.version.version },
+    campaign,
     range: { from: range.from, to: range.to, bucket: range.bucket },
     url: listUrl(base),
     funnel,
     scoreOverTime,
     criteria,
-    numbers: numberRows?.map((n) => ({
-      number: n.number,
-      scoredCalls: n.scored,
-      averageScore: percent(n.average),
-      url: listUrl({ script: scriptId, from: range.from, to: range.to, scoreMin: 0, number: n.number.replace(/\D/g, "") }),
-    })) ?? null,
+    numbers: numberRows
+      ? groupSeries(range, numberRows, numberRows.flatMap((n) => n.buckets),
+          (key, span) => listUrl({ ...base, ...span, scoreMin: 0, number: key.replace(/\D/g, "") }),
+          (number, scoredCalls, averageScore, url, points) => ({ number, target: numberRows.find((n) => n.key === number)!.target, scoredCalls, averageScore, url, points }))
+      : null,
+    tags: groupSeries(range, tagRows, tagRows.flatMap((t) => t.buckets),
+      (key, span) => listUrl({ ...base, ...span, scoreMin: 0, tag: key }),
+      (tag, scoredCalls, averageScore, url, points) => ({ tag, scoredCalls, averageScore, url, points })),
   };
 }

@@ -4,6 +4,7 @@ import type { Tx } from "@/lib/db";
 import { NotFoundError } from "@/lib/errors";
 import { listUrl, type InsightsRange } from "@/lib/insights/buckets";
 import type { QuestionStats, SurveyInsights } from "@/lib/insights/contracts";
+import type { CampaignRef } from "@/lib/insights/scope";
 import { findVersion } from "@/lib/surveys/versions";
 
 /**
@@ -14,28 +15,32 @@ import { findVersion } from "@/lib/surveys/versions";
  * by the latest version's prompt. Each count's URL lists exactly its calls (`answer=<id>:<value>`).
  */
 
-function surveyCalls(tx: Tx, { orgId, surveyId, range }: { orgId: string; surveyId: string; range: InsightsRange }) {
+interface Scope { orgId: string; surveyId: string; range: InsightsRange; campaign: CampaignRef | null }
+
+function surveyCalls(tx: Tx, { orgId, surveyId, range, campaign }: Scope) {
   return tx`
     select c.id, c.organization_id
     from public.calls c
     where c.organization_id = ${orgId} and c.snapshot_survey_id = ${surveyId}
+      ${campaign ? tx`and c.campaign_id = ${campaign.id}::uuid` : tx``}
       and c.created_at >= ${range.fromAt}::timestamptz and c.created_at < ${range.toBefore}::timestamptz`;
 }
 
 export async function surveyInsights(
   tx: Tx,
-  { orgId, surveyId, range }: { orgId: string; surveyId: string; range: InsightsRange },
+  scope: Scope,
 ): Promise<SurveyInsights> {
+  const { orgId, surveyId, range, campaign } = scope;
   const survey = await findVersion(tx, "survey", { orgId, id: surveyId });
   if (!survey) throw new NotFoundError("No such survey.");
   const [[totals], rows] = await Promise.all([
     tx<{ calls: number; answered: number }[]>`
-      with sc as materialized (${surveyCalls(tx, { orgId, surveyId, range })})
+      with sc as materialized (${surveyCalls(tx, scope)})
       select count(*)::int as calls,
              count(*) filter (where exists (select 1 from public.survey_answers sa where sa.organization_id = sc.organization_id and sa.call_id = sc.id))::int as answered
       from sc`,
     tx<{ questionId: string; value: AnswerValue; count: number }[]>`
-      with sc as materialized (${surveyCalls(tx, { orgId, surveyId, range })})
+      with sc as materialized (${surveyCalls(tx, scope)})
       select sa.question_id as "questionId",
              case when sa.source = 'speech' then 'speech' else sa.answer end as value,
              count(*)::int as count
@@ -44,7 +49,7 @@ export async function surveyInsights(
       group by 1, 2`,
   ]);
 
-  const base = { survey: surveyId, from: range.from, to: range.to };
+  const base = { survey: surveyId, campaign: campaign?.id, from: range.from, to: range.to };
   const questions = survey.version.questions;
   const seen = [...new Set(rows.map((r) => r.questionId))];
   const ids = [...questions.map((q) => q.id), ...seen.filter((id) => !questions.some((q) => q.id === id)).sort()];
@@ -67,6 +72,7 @@ export async function surveyInsights(
 
   return {
     survey: { id: surveyId, title: survey.version.title, latestVersion: survey.version.version },
+    campaign,
     range: { from: range.from, to: range.to, bucket: range.bucket },
     calls: totals!.calls,
     answeredCalls: totals!.answered,

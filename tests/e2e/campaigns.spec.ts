@@ -1,12 +1,15 @@
+import { readFileSync } from "node:fs";
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Locator, type Page, type TestInfo } from "@playwright/test";
 import { signIn } from "./support";
 
 /**
- * Issue 20, "Done when" 2 (its first half) on the page: an owner imports targets from a CSV
- * whose bad rows are shown with their reasons and not imported, builds a campaign over a tag,
- * launches it, watches its progress move, pauses it (nothing more is dialled) and resumes it,
- * and finds its calls in the list filtered by the campaign. One target, marked do-not-call on
+ * Issue 20, "Done when" 2, on the page in one test: an owner imports targets from a CSV whose
+ * bad rows are shown with their reasons and not imported, builds a campaign over a tag that runs
+ * the shopper script "Front desk check", launches it, watches its progress move, pauses it
+ * (nothing more is dialled) and resumes it, and finds its calls in the list filtered by the
+ * campaign; then an analyst opens the insights for the script, narrowed to the campaign, and
+ * drills from the criterion one clinic failed to that clinic's call. One target, marked do-not-call on
  * the page first, is refused by the call form's picker and skipped by the campaign. The
  * simulator answers every other number (README), so the campaign completes by itself. The
  * Targets and Campaigns dialogs, with their preview and progress tables, pass the same axe
@@ -42,8 +45,8 @@ async function count(locator: Locator): Promise<number> {
   return Number((await locator.locator("td").textContent())?.trim() ?? "NaN");
 }
 
-test("an owner imports targets (bad rows refused), runs a campaign over a tag, pauses and resumes it, and finds its calls", async ({ page }, testInfo) => {
-  test.setTimeout(150_000);
+test("an owner imports targets (bad rows refused), runs a scored campaign over a tag, pauses and resumes it; an analyst drills from a failing criterion to its call", async ({ page, browser }, testInfo) => {
+  test.setTimeout(300_000);
   await page.setViewportSize({ width: 1280, height: 900 });
   await signIn(page, "owner@acme.test");
 
@@ -125,6 +128,19 @@ test("an owner imports targets (bad rows refused), runs a campaign over a tag, p
   await builder.getByLabel("Sunday").check();
   await builder.getByLabel("Calls per second").fill("1");
   await builder.getByLabel("Most at once").fill("2");
+  // Every call runs Acme's shopper script, recorded and transcribed, so each is scored.
+  const scripts = (await (await page.request.get("/api/shopper-scripts")).json()) as { shopperScripts: { id: string; title: string; latestVersion: number }[] };
+  const script = scripts.shopperScripts.find((x) => x.title === "Front desk check")!;
+  await builder.getByLabel("Record", { exact: true }).check();
+  await builder.getByLabel("Transcribe", { exact: true }).check();
+  await builder.getByLabel("Shopper script", { exact: true }).check();
+  await builder.getByLabel("Shopper script version").selectOption({ label: `Front desk check v${script.latestVersion}` });
+  // The fifth clinic's front desk sends the caller away ("Call back later"): the rubric's "Does not send the caller away" fails it.
+  const sim = (JSON.parse(readFileSync(".test-data/e2e/carrier.json", "utf8")) as { url: string }).url;
+  const unhelpful = await page.request.post(`${sim}/__control/scenarios`, {
+    data: { to: numbers[4], scenario: { kind: "answered", reply: "We are busy right now. I do not know. Call back later." } },
+  });
+  expect(unhelpful.ok(), await unhelpful.text()).toBe(true);
   await audit(page, testInfo, "campaign-builder");
   await builder.getByRole("button", { name: "Save draft" }).click();
 
@@ -173,6 +189,39 @@ test("an owner imports targets (bad rows refused), runs a campaign over a tag, p
   await expect(page.locator("[data-call-id]")).toHaveCount(5);
   for (const n of numbers.slice(0, 5)) await expect(page.locator("[data-call-id]").filter({ hasText: n })).toHaveCount(1);
   await expect(page.locator("[data-call-id]").filter({ hasText: numbers[5]! })).toHaveCount(0);
+
+  // 7. An analyst opens the insights for the script, narrowed to this campaign, once its five calls are scored.
+  const insightsPath = `/api/insights/scripts/${script.id}?campaign=${campaignId}`;
+  await expect.poll(async () => ((await (await page.request.get(insightsPath)).json()) as { funnel: { stage: string; calls: number }[] }).funnel.at(-1)!.calls,
+    { timeout: 120_000, intervals: [1000] }).toBe(5);
+  // A context of its own (a second person; axe needs a page made from a context).
+  const context = await browser.newContext();
+  const analyst = await context.newPage();
+  await analyst.setViewportSize({ width: 1280, height: 900 });
+  await signIn(analyst, "analyst@acme.test");
+  await analyst.getByRole("button", { name: "Insights" }).click();
+  const insights = analyst.getByRole("dialog", { name: "Insights" });
+  await insights.getByLabel("Script or survey").selectOption({ label: "Front desk check" });
+  await insights.getByLabel("Calls", { exact: true }).selectOption({ label: `Campaign: Front desk audit ${run}` });
+  // The funnel's chart and its table agree: all five went all the way.
+  await expect(insights.getByRole("group", { name: "Outcome funnel" }).getByRole("link", { name: "Scored: 5 calls" })).toBeVisible();
+  await insights.getByText("Show the table").first().click();
+  await expect(insights.getByRole("table", { name: /Outcome funnel/ }).getByRole("row", { name: /Dialled/ })).toContainText("5");
+  // Per tag: all five scored calls went to targets tagged with the run's tag (and "west").
+  await expect(insights.getByRole("group", { name: "Mean score per tag" }).getByRole("link", { name: new RegExp(`^${tag}: mean score .* over 5 calls$`) })).toBeVisible();
+  await audit(analyst, testInfo, "campaign-insights");
+  const criteria = insights.getByRole("group", { name: "Outcomes per rubric criterion" });
+  await expect(criteria.getByRole("link", { name: "Does not send the caller away: pass, 4 calls" })).toBeVisible();
+  const failing = criteria.getByRole("link", { name: "Does not send the caller away: fail, 1 call" });
+  await failing.focus();
+  await analyst.keyboard.press("Enter");
+  await analyst.waitForURL((url) => url.searchParams.get("criterion") === "no-brush-off:fail" && url.searchParams.get("campaign") === campaignId);
+  await expect(analyst.getByTestId("filter-criterion")).toContainText("no-brush-off — fail");
+  await expect(analyst.getByTestId("campaign-filter")).toContainText(`Front desk audit ${run}`);
+  const rows = analyst.locator("[data-call-id]");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(numbers[4]!);
+  await context.close();
 });
 
 test("operators may mark but not edit, import or clear; viewers see masked numbers; neither builds or launches campaigns", async ({ browser }) => {

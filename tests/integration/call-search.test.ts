@@ -7,6 +7,7 @@ import type { ShopperScript, Survey } from "@/lib/surveys/documents";
 import { asService, withUser, type Tx } from "@/lib/db";
 import { storeArtifact, storeScoreArtifact } from "@/lib/intelligence/artifacts";
 import type { Role } from "@/lib/rbac/policy";
+import { savedTarget } from "@/tests/support/campaigns";
 import { addMembership, claimsFor, createOrg } from "@/tests/support/fixtures";
 import { call, signedInUser, type Answer, type Browser } from "@/tests/support/member-requests";
 import { keypad, publishScript, publishSurvey, scriptDraft, surveyDraft } from "@/tests/support/surveys";
@@ -336,6 +337,61 @@ describe("criterion and answer: what a current score judged, what a survey answe
     }
     expect(await ids("analyst", "criterion=greets:fail")).toEqual([]);
     expect(await ids("analyst", "answer=q1:3")).toEqual([]);
+  });
+});
+
+describe("tag: calls to the saved targets carrying a tag", () => {
+  let tagged: { orgId: string; people: People; west: string[]; east: string; untargeted: string };
+
+  beforeAll(async () => {
+    const org = await createOrg("base");
+    const who = await people(org, ["owner", "operator", "viewer"]);
+    const by = who.owner.userId;
+    await savedTarget(org, by, { number: "+14155550301", timeZone: "America/Los_Angeles", tags: ["west", "front desk"] });
+    await savedTarget(org, by, { number: "+14155550302", timeZone: "America/Los_Angeles", tags: ["west"] });
+    await savedTarget(org, by, { number: "+12125550303", timeZone: "America/New_York", tags: ["east"] });
+    const west = [
+      await makeCall(org, by, { at: "2026-03-01T10:00:00Z", to: "+14155550301" }),
+      await makeCall(org, by, { at: "2026-03-02T10:00:00Z", to: "+14155550302", status: "busy" }),
+      await makeCall(org, by, { at: "2026-03-03T10:00:00Z", to: "+14155550301" }),
+    ];
+    const east = await makeCall(org, by, { at: "2026-03-04T10:00:00Z", to: "+12125550303" });
+    const untargeted = await makeCall(org, by, { at: "2026-03-05T10:00:00Z", to: "+14155550399" });
+    // Another organization tags the untargeted number "west": its targets say nothing about these calls.
+    const other = await createOrg("base");
+    await savedTarget(other, (await people(other, ["owner"])).owner.userId, { number: "+14155550399", timeZone: "America/Los_Angeles", tags: ["west"] });
+    tagged = { orgId: org, people: who, west: west.reverse(), east, untargeted };
+  }, 60_000);
+
+  const found = async (role: Role, query: string) => {
+    const res = await search(role, `limit=200&${query}`, tagged.orgId, tagged.people[role].browser);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return callListResponseSchema.parse(res.body).calls.map((x) => x.id);
+  };
+
+  it("matches the calls whose number is a target carrying the tag, for every role (tags are not content), newest first", async () => {
+    for (const role of ["owner", "operator", "viewer"] as const) expect(await found(role, "tag=west"), role).toEqual(tagged.west);
+    expect(await found("operator", "tag=east")).toEqual([tagged.east]);
+    expect(await found("operator", "tag=front%20desk")).toEqual([tagged.west[0], tagged.west[2]]);
+    expect(await found("operator", "tag=north")).toEqual([]);
+  });
+
+  it("reads the tag as targets store it (trimmed, spaces collapsed, lower case) and combines with the other filters", async () => {
+    expect(await found("operator", "tag=%20Front%20%20Desk%20")).toEqual([tagged.west[0], tagged.west[2]]);
+    expect(await found("operator", "tag=west&status=busy")).toEqual([tagged.west[1]]);
+    expect(await found("operator", "tag=west&from=2026-03-03")).toEqual([tagged.west[0]]);
+    // The first page of one, then the rest: the walk continues where it stopped.
+    const first = await search("operator", "limit=1&tag=west", tagged.orgId, tagged.people.operator.browser);
+    const page = callListResponseSchema.parse(first.body);
+    expect(page.calls.map((x) => x.id)).toEqual([tagged.west[0]]);
+    expect(await found("operator", `tag=west&before=${encodeURIComponent(page.nextBefore!)}`)).toEqual(tagged.west.slice(1));
+  });
+
+  it("refuses an empty, overlong or NUL tag (400) and never matches another organization's calls", async () => {
+    for (const query of ["tag=", "tag=%20%20", `tag=${"x".repeat(51)}`, "tag=we%00st"]) {
+      expect((await search("operator", query, tagged.orgId, tagged.people.operator.browser)).status, query).toBe(400);
+    }
+    expect(await ids("operator", "tag=west")).toEqual([]);
   });
 });
 

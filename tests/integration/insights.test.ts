@@ -6,6 +6,7 @@ import { storeArtifact, storeScoreArtifact } from "@/lib/intelligence/artifacts"
 import { scriptInsightsSchema, surveyInsightsSchema, type ScriptInsights, type SurveyInsights } from "@/lib/insights/contracts";
 import type { ShopperScript, Survey } from "@/lib/surveys/documents";
 import type { Role } from "@/lib/rbac/policy";
+import { savedTarget } from "@/tests/support/campaigns";
 import { addMembership, createOrg } from "@/tests/support/fixtures";
 import { call, signedInUser, type Answer, type Browser } from "@/tests/support/member-requests";
 import { keypad, publishScript, publishSurvey, scriptDraft, spoken, surveyDraft } from "@/tests/support/surveys";
@@ -113,6 +114,7 @@ let otherScript: ShopperScript;
 let survey: Survey;
 let foreign: { orgId: string; owner: Browser; scriptId: string; surveyId: string };
 let proOwner: { orgId: string; browser: Browser; scriptId: string };
+let campaignId: string;
 const RANGE = "from=2026-11-04&to=2026-11-22";
 
 beforeAll(async () => {
@@ -152,6 +154,23 @@ beforeAll(async () => {
   await scoredCall(orgId, by, script, "2026-11-23T00:00:00Z", "+14155550101", 0.9, { greets: "pass", offers: "pass" });
   await scoredCall(orgId, by, otherScript, "2026-11-10T10:00:00Z", "+14155550101", 0.9, { greets: "pass", offers: "pass" });
   await makeCall(orgId, by, { at: "2026-11-10T11:00:00Z" });
+
+  // Saved targets for three of the numbers: a call counts for the target it dialled and under each of its tags.
+  await savedTarget(orgId, by, { number: "+14155550101", timeZone: "America/Los_Angeles", tags: ["west", "clinic"], name: "Riverside Clinic" });
+  await savedTarget(orgId, by, { number: "+14155550102", timeZone: "America/Los_Angeles", tags: ["west"], name: "Harbor Dental" });
+  await savedTarget(orgId, by, { number: "+14155550103", timeZone: "America/New_York", tags: ["east"], name: "Elm Street Practice" });
+  // Another organization's target with the same number and a tag of its own counts nowhere here.
+  const elsewhere = await createOrg("global");
+  await savedTarget(elsewhere, by, { number: "+14155550104", timeZone: "America/New_York", tags: ["west"] });
+
+  // A campaign that placed two of the scored calls (4 and 8 November) and one survey call.
+  const [c] = await asService((tx) => tx<{ id: string }[]>`
+    insert into public.campaigns (organization_id, name, state, modulations, selection, schedule, starts_at, ends_at, pace, retry_policy, created_by, launched_at)
+    values (${orgId}, 'November audit', 'completed', '{}', '{"tags": ["west"]}', '{}', '2026-11-01', '2026-11-30', '{}', '{}', ${by}, '2026-11-01')
+    returning id`);
+  campaignId = c!.id;
+  await asService((tx) => tx`update public.calls set campaign_id = ${campaignId} where organization_id = ${orgId}
+    and created_at in ('2026-11-04T00:00:00Z', '2026-11-08T23:59:59Z')`);
 
   // A survey: a keypad question, a spoken one, one that takes both; answers of every kind.
   survey = await publishSurvey(orgId, by, surveyDraft({
@@ -315,6 +334,74 @@ describe("a script's insights", () => {
     expect(insights.numbers!.map((n) => n.number)).toEqual(["+14155550101", "+14155550102", "+14155550103"]);
     for (const n of insights.numbers!) expect(await listed(n.url), n.number).toBe(n.scoredCalls);
     expect(await listed(insights.url)).toBe(insights.funnel[0]!.calls);
+  });
+
+  it("gives each target's and each tag's mean score, in all and per week, as SQL written apart does, each URL listing its calls", async () => {
+    const insights = await scriptInsights(RANGE);
+    // Written apart: each current numeric score joined to the target of its number, per tag and per week (date_bin from a Monday).
+    const truth = await asService((tx) => tx<{ key: string; kind: "number" | "tag"; start: string | null; n: number; total: number }[]>`
+      with scored as (
+        select c.to_number, c.created_at, (s.body ->> 'score')::float8 as score
+        from public.call_artifacts s join public.calls c on c.id = s.call_id
+        where s.kind = 'score' and jsonb_typeof(s.body -> 'score') = 'number'
+          and s.id not in (select supersedes from public.call_artifacts where supersedes is not null)
+          and c.organization_id = ${orgId} and c.snapshot_script_id = ${script.id}
+          and c.created_at >= '2026-11-04' and c.created_at < '2026-11-23')
+      select x.key, x.kind, x.start, count(*)::int as n, sum(x.score) as total
+      from (
+        select to_number as key, 'number' as kind, to_char(date_bin('7 days', created_at, '2026-11-02T00:00:00Z'), 'YYYY-MM-DD') as start, score from scored
+        union all
+        select tag, 'tag', to_char(date_bin('7 days', scored.created_at, '2026-11-02T00:00:00Z'), 'YYYY-MM-DD'), scored.score
+        from scored, public.voice_targets t, unnest(t.tags) as tag
+        where t.organization_id = ${orgId} and t.number = scored.to_number) x
+      group by grouping sets ((x.key, x.kind, x.start), (x.key, x.kind))`);
+    const of = (kind: string, key: string, start: string | null) => truth.find((r) => r.kind === kind && r.key === key && r.start === start);
+    const check = async (kind: "number" | "tag", key: string, group: { scoredCalls: number; averageScore: number | null; url: string; points: { from: string; scoredCalls: number; averageScore: number | null; url: string }[] }) => {
+      const all = of(kind, key, null)!;
+      expect([group.scoredCalls, group.averageScore], key).toEqual([all.n, pct(all.total / all.n)]);
+      expect(await listed(group.url), group.url).toBe(group.scoredCalls);
+      expect(group.points.map((x) => x.from)).toEqual(["2026-11-04", "2026-11-09", "2026-11-16"]);
+      for (const point of group.points) {
+        const row = of(kind, key, point.from === "2026-11-04" ? "2026-11-02" : point.from);
+        expect([point.scoredCalls, point.averageScore], `${key} ${point.from}`).toEqual([row?.n ?? 0, row ? pct(row.total / row.n) : null]);
+        expect(await listed(point.url), point.url).toBe(point.scoredCalls);
+      }
+    };
+    expect(insights.numbers!.map((n) => [n.number, n.target])).toEqual([
+      ["+14155550101", "Riverside Clinic"], ["+14155550102", "Harbor Dental"], ["+14155550103", "Elm Street Practice"],
+    ]);
+    for (const n of insights.numbers!) await check("number", n.number, n);
+    // west: 0101's two and 0102's two; clinic: 0101's two; east: 0103's one. Another organization's "west" target adds nothing.
+    expect(insights.tags.map((t) => [t.tag, t.scoredCalls])).toEqual([["west", 4], ["clinic", 2], ["east", 1]]);
+    for (const t of insights.tags) await check("tag", t.tag, t);
+    expect(insights.tags[0]!.url).toBe(`/?from=2026-11-04&to=2026-11-22&scoreMin=0&script=${script.id}&tag=west`);
+  });
+
+  it("narrows everything to one campaign's calls with campaign=, every URL carrying it; another organization's campaign is 404", async () => {
+    const insights = await scriptInsights(`${RANGE}&campaign=${campaignId}`);
+    expect(insights.campaign).toEqual({ id: campaignId, name: "November audit" });
+    expect(insights.funnel.map((s) => s.calls)).toEqual([2, 2, 2, 2, 2]);
+    expect(insights.scoreOverTime.map((x) => [x.scoredCalls, x.averageScore])).toEqual([[2, 62.5], [0, null], [0, null]]);
+    expect(insights.criteria.map((c) => c.counts)).toEqual([{ pass: 1, fail: 1, no_evidence: 0 }, { pass: 2, fail: 0, no_evidence: 0 }]);
+    expect(insights.tags.map((t) => [t.tag, t.scoredCalls])).toEqual([["west", 2], ["clinic", 1]]);
+    const urls = [insights.url, ...insights.funnel.map((s) => s.url), ...insights.scoreOverTime.map((x) => x.url),
+      ...insights.criteria.flatMap((c) => Object.values(c.urls)), ...insights.tags.map((t) => t.url), ...insights.numbers!.map((n) => n.url)];
+    for (const url of urls) expect(new URLSearchParams(url.slice(2)).get("campaign"), url).toBe(campaignId);
+    for (const c of insights.criteria) for (const o of ["pass", "fail"] as const) expect(await listed(c.urls[o])).toBe(c.counts[o]);
+    expect(await listed(insights.url)).toBe(2);
+
+    const answers = await surveyAnswer("analyst", `${RANGE}&campaign=${campaignId}`);
+    expect(surveyInsightsSchema.parse(answers.body)).toMatchObject({ campaign: { id: campaignId }, calls: 0, answeredCalls: 0 });
+
+    const theirs = await asService((tx) => tx<{ id: string }[]>`
+      insert into public.campaigns (organization_id, name, modulations, selection, schedule, starts_at, ends_at, pace, retry_policy, created_by)
+      values (${foreign.orgId}, 'Theirs', '{}', '{"tags": []}', '{}', now(), now() + interval '1 day', '{}', '{}', ${p.owner.userId})
+      returning id`);
+    for (const res of [await scriptAnswer("analyst", `${RANGE}&campaign=${theirs[0]!.id}`), await surveyAnswer("analyst", `${RANGE}&campaign=${theirs[0]!.id}`),
+      await scriptAnswer("analyst", `${RANGE}&campaign=${randomUUID()}`)]) {
+      expect(res.status).toBe(404);
+    }
+    expect((await scriptAnswer("analyst", `${RANGE}&campaign=nope`)).status).toBe(400);
   });
 
   it("counts nothing of another script, of calls outside the range, or of another organization", async () => {

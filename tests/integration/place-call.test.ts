@@ -5,6 +5,7 @@ import { sessionFromClaims, type Session } from "@/lib/db/claims";
 import type { PlaceCallRequest } from "@/lib/calls/contracts";
 import { placeCall as placeAuthorized, classifyDialError } from "@/lib/calls/place-call";
 import { sql } from "@/lib/db/client";
+import { asService } from "@/lib/db";
 import { authorize } from "@/lib/rbac/authorize";
 import { ForbiddenError, NotFoundError, PlanRequiredError, ProviderError, UnprocessableError, ConflictError, ValidationError } from "@/lib/errors";
 import type { CarrierSimulator } from "@/scripts/simulator";
@@ -69,6 +70,29 @@ describe("POST /api/calls → placeCall", () => {
     expect(request.record).toBe(false);
     expect(request.recordingStatusCallback).toBeUndefined();
     expect(request.statusCallbackEvents).toEqual(["initiated", "ringing", "answered", "completed"]);
+  });
+
+  it("a number marked do-not-call among the saved targets is refused (422 do_not_call), nothing inserted or dialled; once cleared it is called", async () => {
+    const to = target(90);
+    silent(to);
+    await sql()`insert into public.voice_targets (organization_id, name, number, time_zone, dnc, dnc_set_at, created_by)
+                values (${acme}, 'Asked not to be called', ${to}, 'America/Los_Angeles', true, now(), ${sessions.owner!.userId})`;
+    // Typed by hand in another form (spaces, dashes): normalized before the check.
+    const typed = `+1 415 555-${to.slice(-4)}`;
+    const refused = await placeCall(sessions.operator!, acme, { to: typed }, key(), log).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UnprocessableError);
+    expect((refused as UnprocessableError).code).toBe("do_not_call");
+    expect((refused as Error).message).toContain("Asked not to be called");
+    expect(await sql()`select 1 from public.calls where organization_id = ${acme} and to_number = ${to}`).toHaveLength(0);
+    expect(createsTo(to)).toHaveLength(0);
+    // Another organization's mark is not this one's business: Borealis may call the number.
+    await placeCall(sessions.borealisOwner!, borealis, { to }, key(), log);
+    expect(createsTo(to)).toHaveLength(1);
+
+    await asService((tx) => tx`update public.voice_targets set dnc = false where organization_id = ${acme} and number = ${to}`);
+    const { call } = await placeCall(sessions.operator!, acme, { to }, key(), log);
+    expect(call.to).toBe(to);
+    expect(createsTo(to)).toHaveLength(2);
   });
 
   it("the same Idempotency-Key returns the same call and dials nothing more", async () => {
