@@ -97,6 +97,8 @@ const envSchema = z.object({
   EVIDENCE_SIGNING_KEY_ID: z.string().min(1).max(200).optional(),
   EVIDENCE_RETIRED_KEYS: z.string().min(1).optional(),
   EVIDENCE_KEYS_DIR: z.string().min(1).default(".data/evidence-keys"),
+  /** PEM X.509 chain (leaf first) for the evidence key: a signed vCon's x5c (docs/adr/0038). */
+  EVIDENCE_SIGNING_CERTIFICATES: z.string().min(1).optional(),
   EVIDENCE_TSA_URL: z.url({ protocol: /^https?$/ }).optional(),
   EVIDENCE_TSA_CERTIFICATES: z.string().min(1).optional(),
   EVIDENCE_TSA_DIR: z.string().min(1).default(".data/evidence-tsa"),
@@ -182,6 +184,8 @@ export interface Config {
   evidence: {
     keys: { kind: "environment"; signingKey: string; signingKeyId: string | undefined; retiredKeys: string | undefined } | { kind: "local"; dir: string };
     tsa: { kind: "remote"; url: string; certificates: string } | { kind: "local"; dir: string };
+    /** The signing key's certificate chain, PEM, leaf first (EVIDENCE_SIGNING_CERTIFICATES), if configured. */
+    signingCertificates: string | undefined;
     /** The verify API's upload limit (EVIDENCE_VERIFY_MAX_BYTES). */
     verifyMaxBytes: number;
     /** Bundle verifications at once per process (EVIDENCE_VERIFY_CONCURRENCY). */
@@ -288,6 +292,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       ? { kind: "environment", signingKey: e.EVIDENCE_SIGNING_KEY, signingKeyId: e.EVIDENCE_SIGNING_KEY_ID, retiredKeys: e.EVIDENCE_RETIRED_KEYS }
       : { kind: "local", dir: e.EVIDENCE_KEYS_DIR },
     tsa: e.EVIDENCE_TSA_URL ? { kind: "remote", url: e.EVIDENCE_TSA_URL, certificates: e.EVIDENCE_TSA_CERTIFICATES! } : { kind: "local", dir: e.EVIDENCE_TSA_DIR },
+    signingCertificates: e.EVIDENCE_SIGNING_CERTIFICATES,
     verifyMaxBytes: e.EVIDENCE_VERIFY_MAX_BYTES,
     verifyConcurrency: e.EVIDENCE_VERIFY_CONCURRENCY,
   };

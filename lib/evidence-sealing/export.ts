@@ -26,6 +26,7 @@ import { appendAndSignHead, insertExportStatement, leafOfManifest, lockLog, logR
 import { manifestsOfCall } from "@/lib/evidence-sealing/manifests";
 import { surveyAnswerFacts } from "@/lib/evidence-sealing/seal-call";
 import { storage } from "@/lib/storage";
+import { buildVcon, VCON_FILE, vconBytes } from "@/lib/evidence/vcon";
 
 /**
  * A call's evidence bundle (docs/adr/0017, 0025; layout in lib/evidence/bundle.ts) as a streamed ZIP.
@@ -88,6 +89,9 @@ export async function exportEvidence(
   listed.set(BUNDLE_FILES.jwks, utf8(`${JSON.stringify(jwks(keyring), null, 2)}\n`));
   listed.set(BUNDLE_FILES.tsa, utf8(tsa.trustedCertificates.join("\n")));
   listed.set(BUNDLE_FILES.readme, utf8(verifyInstructions({ callId, version: latest.version, issuer: config().publicBaseUrl })));
+  // The call as a vCon (docs/adr/0038), made from the same manifest and bodies; listed, so signed.
+  const vcon = buildVcon({ manifest: latest.manifest, manifestJws: latest.jws, bodies: parsedBodies(jsonBodies), form: "original" });
+  listed.set(VCON_FILE, utf8(vconBytes(vcon)));
 
   const anchored = await asService(async (service) => {
     await lockLog(service, orgId);
@@ -184,8 +188,13 @@ async function documentBytes(tx: Tx, { orgId, sha256s }: { orgId: string; sha256
   return new Map([...found].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
+/** JSON artifacts' values from their canonical JSON bytes (as a vCon's analysis bodies). */
+export function parsedBodies(bytes: ReadonlyMap<string, Buffer>): Map<string, unknown> {
+  return new Map([...bytes].map(([id, b]) => [id, JSON.parse(b.toString("utf8")) as unknown]));
+}
+
 /** The canonical JSON bytes of a manifest's database-held artifacts, by artifact id. */
-async function jsonArtifactBytes(tx: Tx, { orgId, callId, artifacts }: { orgId: string; callId: string; artifacts: ManifestArtifact[] }): Promise<Map<string, Buffer>> {
+export async function jsonArtifactBytes(tx: Tx, { orgId, callId, artifacts }: { orgId: string; callId: string; artifacts: ManifestArtifact[] }): Promise<Map<string, Buffer>> {
   const bytes = new Map<string, Buffer>();
   const rowIds = artifacts.flatMap((a) => (a.location.store === "database" && a.location.table === "call_artifacts" ? [a.location.id] : []));
   if (rowIds.length > 0) {

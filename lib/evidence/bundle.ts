@@ -16,6 +16,10 @@ import type { ManifestArtifact } from "./manifest";
  *   jwks.json               the public keys (current and retired) by kid
  *   tsa.pem                 the TSA certificate(s) the timestamp tokens chain to
  *   VERIFY.md               how to check all of it by hand
+ *   vcon.json               optional (docs/adr/0038): the call as a vCon, lib/evidence/vcon.ts;
+ *                           when export.json lists it, it is held to that listing like any file
+ *                           and must agree with manifest.json (`vconMismatches`); bundles
+ *                           exported before it have none and still verify
  *   export.json             the export statement: every file above with its size and hashes
  *   export.jws              its compact JWS; the statement is a leaf of the organization's log
  *   proof.json              inclusion proofs of every version and of the statement against

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { JSONWebKeySet } from "jose";
+import { VCON_FILE, vconMismatches } from "./vcon";
 import { artifactFileName, BUNDLE_FILES, bundleProofSchema, citedDocuments, custodyFileSchema, documentFileName, UNLISTED_FILES, versionFileName, type BundleProof, type BundleReader } from "./bundle";
 import { BundleZipError } from "./bundle-limits";
 import { canonicalJson } from "./canonical-json";
@@ -37,6 +38,7 @@ export type CheckName =
   | "export.json"
   | "export.manifest"
   | "document.cited"
+  | "vcon.manifest"
   | "log.export"
   | "manifest.signature"
   | "manifest.schema"
@@ -247,6 +249,9 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
     for (const artifact of manifest.artifacts) expected.add(artifactFileName(artifact));
     for (const sha of citedDocuments(manifest.artifacts)) expected.add(documentFileName(sha));
     const listed = new Set(statement.statement.files.map((f) => f.name));
+    // vcon.json (docs/adr/0038) is optional, so bundles exported before it keep verifying; when
+    // the statement lists it, it is held to the listing like every other file.
+    if (listed.has(VCON_FILE)) expected.add(VCON_FILE);
     for (const name of listed) {
       if (!expected.has(name)) fail({ check: "bundle.inventory", subject: name, reason: "not_evidence", message: `export.json lists ${name}, which is neither in the manifest nor one of the bundle's fixed files.` });
     }
@@ -295,6 +300,14 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
     if (!got) fail({ check: "document.cited", subject: name, reason: "missing", message: `An artifact cites document ${sha} and ${name} is not in the bundle.` });
     else if (got.sha256 !== sha) fail({ check: "document.cited", subject: name, field: "sha256", reason: "mismatch", message: `${name} hashes to ${got.sha256}, not the ${sha} its artifacts cite.` });
     else pass({ check: "document.cited", subject: name, message: "The cited document is in the bundle and hashes to its citation." });
+  }
+
+  // The vCon, when the bundle has one: derived from this manifest, its hashes the manifest's.
+  if (bundle.names().includes(VCON_FILE)) {
+    const raw = await text(VCON_FILE);
+    const mismatches = raw === undefined ? [{ field: "", message: "cannot be read" }] : vconMismatches(parseOrUndefined(raw), manifest, jws);
+    for (const m of mismatches) fail({ check: "vcon.manifest", subject: VCON_FILE, field: m.field || undefined, reason: "mismatch", message: `${VCON_FILE}${m.field ? ` ${m.field}` : ""} ${m.message}.` });
+    if (mismatches.length === 0) pass({ check: "vcon.manifest", subject: VCON_FILE, message: "The vCon is this manifest version's: its uuid, parties, recording content_hash (SHA-512), analysis bodies and attached manifest JWS agree with the manifest." });
   }
 
   // Earlier versions: each verifies and the chain of previous hashes holds up to this one.
