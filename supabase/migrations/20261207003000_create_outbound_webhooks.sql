@@ -194,6 +194,12 @@ declare
   v_event uuid;
   v_delivery uuid;
 begin
+  -- Nobody listening, nothing kept: an organization without a subscribed, enabled endpoint pays
+  -- one index probe per fact, and the outbox does not grow with every call it ever placed.
+  if not exists (select 1 from public.webhook_endpoints e
+                 where e.organization_id = p_org and e.enabled and p_type = any (e.event_types)) then
+    return null;
+  end if;
   insert into public.webhook_events (organization_id, type, data, dedupe)
   values (p_org, p_type, p_data, p_dedupe)
   on conflict (organization_id, type, dedupe) do nothing

@@ -357,5 +357,13 @@ describe("events from their facts", () => {
     expect(byType["export.ready"]).toMatchObject({ calls: 1, sha256: h, bytes: 10 });
     expect(byType["call.completed"]).toMatchObject({ callId, status: "completed", durationSeconds: 42 });
   });
+
+  it("keeps nothing for an organization nobody listens to: the outbox does not grow with every fact", async () => {
+    const quiet = await createOrg("global");
+    const quietOwner = await member(quiet, "owner");
+    const callId = await insertCall(quiet, quietOwner.userId);
+    await asService((tx) => tx`update public.calls set status = 'completed', ended_at = now(), duration_seconds = 5 where id = ${callId}`);
+    expect(await sql()`select 1 from public.webhook_events where organization_id = ${quiet}`).toHaveLength(0);
+  });
 });
 
