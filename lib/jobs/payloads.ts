@@ -72,6 +72,18 @@ const campaignCallEndedPayloadSchema = z.object({
 });
 export type CampaignCallEndedPayload = z.infer<typeof campaignCallEndedPayloadSchema>;
 
+/**
+ * Delete a call's content past its retention policies, or all of it for an erasure request, and
+ * seal the version that lists it as deleted (lib/retention/deletions.ts). Job key per call
+ * (`retention:<call>`) or per request and call (`erasure:<request>:<call>`).
+ */
+const applyRetentionPayloadSchema = z.object({
+  orgId: z.uuid(),
+  callId: z.uuid(),
+  erasureRequestId: z.uuid().optional(),
+});
+export type ApplyRetentionPayload = z.infer<typeof applyRetentionPayloadSchema>;
+
 export const TASK_SCHEMAS = {
   ingest_recording: ingestRecordingPayloadSchema,
   reconcile_calls: reconcileCallsPayloadSchema,
@@ -85,6 +97,8 @@ export const TASK_SCHEMAS = {
   campaign_tick: campaignTickPayloadSchema,
   campaign_call_ended: campaignCallEndedPayloadSchema,
   sweep_campaigns: expireEvidenceExportsPayloadSchema,
+  apply_retention: applyRetentionPayloadSchema,
+  retention_sweep: expireEvidenceExportsPayloadSchema,
 } as const;
 
 export type TaskName = keyof typeof TASK_SCHEMAS;

@@ -42,6 +42,14 @@ export const POLICY = {
   // Insights (docs/adr/0036): the aggregates of shopper scores and survey answers, on the plan
   // that sells surveys and scripts; for the people who weigh results, not those who place calls.
   "insights.read": { roles: ["owner", "admin", "analyst"], plan: "insights", label: "Reading insights over scripts and surveys" },
+  // Retention, legal holds and erasure (docs/adr/0037): every plan. Setting a hold only keeps
+  // more, so analysts (who export evidence) may; lifting one lets deletion run, so only owners
+  // and admins may, as they alone set policies and erase a data subject.
+  "retention.read": { roles: ["owner", "admin", "analyst"], plan: "base", label: "Seeing retention policies, legal holds and deletions" },
+  "retention.manage": { roles: MANAGERS, plan: "base", label: "Changing retention policies" },
+  "erasure.request": { roles: MANAGERS, plan: "base", label: "Erasing a data subject's calls" },
+  "hold.set": { roles: ["owner", "admin", "analyst"], plan: "base", label: "Putting calls on legal hold" },
+  "hold.release": { roles: MANAGERS, plan: "base", label: "Lifting legal holds" },
 } as const satisfies Record<string, { roles: readonly Role[]; plan: Plan; label: string }>;
 
 export type Action = keyof typeof POLICY;

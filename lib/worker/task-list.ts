@@ -11,6 +11,7 @@ import { submitTranscription } from "@/lib/intelligence/submit-transcription";
 import { expireEvidenceExports, runBulkExport } from "@/lib/evidence-sealing/bulk-export";
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { applyCampaignCallOutcome, runCampaignTick, sweepCampaigns } from "@/lib/campaigns/runner";
+import { applyRetention, sweepRetention } from "@/lib/retention/deletions";
 import type { JobContext } from "@/lib/jobs/context";
 import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
 import { logger } from "@/lib/logger";
@@ -61,4 +62,6 @@ export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
   campaign_tick: task("campaign_tick", (payload, job) => runCampaignTick(payload, { log: job.log })),
   campaign_call_ended: task("campaign_call_ended", (payload, job) => applyCampaignCallOutcome(payload, { log: job.log })),
   sweep_campaigns: task("sweep_campaigns", (_payload, job) => sweepCampaigns({ log: job.log })),
+  apply_retention: task("apply_retention", (payload, job) => applyRetention(payload, job)),
+  retention_sweep: task("retention_sweep", (_payload, job) => sweepRetention({ log: job.log })),
 };
