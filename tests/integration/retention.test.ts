@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { stat, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, stat, writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import path from "node:path";
 import { Readable } from "node:stream";
 import pino from "pino";
@@ -84,6 +86,24 @@ async function exported(callId: string): Promise<Map<string, Uint8Array>> {
   const zip = path.join(dir, `${callId}.zip`);
   await writeFile(zip, Buffer.from(await response.arrayBuffer()));
   return unzip(zip);
+}
+
+/** Unzips a bundle into a fresh directory and runs VERIFY.md's bash blocks there as one script. */
+async function byHand(files: Map<string, Uint8Array>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const where = await mkdtemp(path.join(dir, "by-hand-"));
+  for (const [name, bytes] of files) {
+    await mkdir(path.dirname(path.join(where, name)), { recursive: true });
+    await writeFile(path.join(where, name), bytes);
+  }
+  const readme = new TextDecoder().decode(files.get("VERIFY.md")!);
+  const script = [...readme.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]).join("\n");
+  try {
+    const { stdout, stderr } = await promisify(execFile)("bash", ["--norc", "--noprofile", "-c", script], { cwd: where, env: { PATH: process.env.PATH } as unknown as NodeJS.ProcessEnv });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
 }
 
 beforeAll(async () => {
@@ -175,6 +195,9 @@ describe("retention", () => {
     expect(report.failures).toEqual([]);
     expect(report.verdict).toBe("self_consistent");
     expect(report.checks.filter((c) => c.check === "tombstone.listed" && c.ok)).toHaveLength(2);
+
+    // VERIFY.md's script, run with standard tools only, checks the tombstones the same way.
+    expect(await byHand(files)).toMatchObject({ code: 0, stdout: expect.stringContaining("4. versions and documents: ok") });
 
     // A bundle trimmed of an artifact the manifest still lists never verifies.
     const translation = [...files.keys()].find((n) => n.startsWith("artifacts/translation-"))!;
