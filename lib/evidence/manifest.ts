@@ -77,15 +77,7 @@ export type DeletionReason = (typeof DELETION_REASONS)[number];
  * bytes, mediaType, location and language. It is covered by the manifest's signature and log
  * leaf like every other member; it has no hash of its own.
  */
-export const deletedEntrySchema = z.strictObject({
-  kind: z.enum(ARTIFACT_KINDS),
-  id: z.string().min(1),
-  sha256: sha256Hex,
-  sha512: sha512Hex,
-  bytes: z.number().int().min(0),
-  mediaType: z.string().min(1),
-  location: manifestArtifactSchema.shape.location,
-  language: z.string().nullable(),
+export const deletedEntrySchema = manifestArtifactSchema.pick({ kind: true, id: true, sha256: true, sha512: true, bytes: true, mediaType: true, location: true, language: true }).extend({
   /** The sealed version that last listed the artifact, by number and hash. */
   listedIn: z.strictObject({ version: z.number().int().min(1), manifestSha256: sha256Hex }),
   deletedAt: isoTime,
