@@ -99,6 +99,12 @@ export interface HoldView {
   calls: number;
 }
 
+/** GET /api/holds: each hold with who set and lifted it by email (the list says who, not only an id). */
+export interface HoldListItem extends HoldView {
+  setByEmail: string | null;
+  releasedByEmail: string | null;
+}
+
 /** POST /api/retention/erasure */
 export const erasureRequestSchema = z.strictObject({
   phoneNumber: z.string().regex(/^\+[1-9]\d{6,14}$/, "an E.164 number (+15551234567)"),
@@ -112,4 +118,17 @@ export interface ErasureResult {
   erasing: string[];
   /** Calls with the number a legal hold keeps; erased when released. */
   held: string[];
+}
+
+/** GET /api/retention/erasure: one past request. */
+export interface ErasureRequestView {
+  id: string;
+  phoneNumber: string;
+  reason: string | null;
+  requestedBy: string;
+  requestedByEmail: string | null;
+  requestedAt: string;
+  /** Every call with the number when it was asked; `heldCallIds` of them a hold kept. */
+  callIds: string[];
+  heldCallIds: string[];
 }

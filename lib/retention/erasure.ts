@@ -1,9 +1,10 @@
 import "server-only";
 import { asService, type Tx } from "@/lib/db";
 import { enqueue } from "@/lib/jobs";
+import { emailsOf } from "@/lib/orgs/members";
 import type { Membership } from "@/lib/rbac/authorize";
 import { lockHoldsShared } from "@/lib/retention/holds";
-import type { ErasureResult } from "@/lib/retention/contracts";
+import type { ErasureRequestView, ErasureResult } from "@/lib/retention/contracts";
 
 /**
  * Erasure on request for a data subject (docs/adr/0037): the one writer of `erasure_requests`.
@@ -36,10 +37,12 @@ export async function requestErasure(
   });
 }
 
-/** The organization's erasure requests, newest first. Read as the member. */
-export async function listErasureRequests(tx: Tx, { orgId }: { orgId: string }) {
-  return tx<Array<{ id: string; phoneNumber: string; reason: string | null; requestedBy: string; requestedAt: string; callIds: string[]; heldCallIds: string[] }>>`
+/** The organization's erasure requests, newest first, with who asked by email. Read as the member. */
+export async function listErasureRequests(tx: Tx, { orgId }: { orgId: string }): Promise<ErasureRequestView[]> {
+  const rows = await tx<Array<Omit<ErasureRequestView, "requestedByEmail">>>`
     select id, phone_number as "phoneNumber", reason, requested_by as "requestedBy", to_json(requested_at) #>> '{}' as "requestedAt",
            call_ids as "callIds", held_call_ids as "heldCallIds"
     from public.erasure_requests where organization_id = ${orgId} order by requested_at desc limit 100`;
+  const emails = await emailsOf(rows.map((r) => r.requestedBy));
+  return rows.map((r) => ({ ...r, requestedByEmail: emails.get(r.requestedBy) ?? null }));
 }

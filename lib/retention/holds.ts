@@ -8,8 +8,9 @@ import { canonicalJson } from "@/lib/evidence/canonical-json";
 import { matchingCallIds } from "@/lib/evidence-sealing/bulk-export";
 import { appendCustodyEvent } from "@/lib/evidence-sealing/custody";
 import { enqueue } from "@/lib/jobs";
+import { emailsOf } from "@/lib/orgs/members";
 import type { Membership } from "@/lib/rbac/authorize";
-import { HOLD_MAX_CALLS, type HoldRequest, type HoldView } from "@/lib/retention/contracts";
+import { HOLD_MAX_CALLS, type HoldListItem, type HoldRequest, type HoldView } from "@/lib/retention/contracts";
 
 /**
  * Legal holds (docs/adr/0037): the one writer of `legal_holds` and `legal_hold_calls`, and
@@ -130,13 +131,19 @@ export async function releaseHold(
   });
 }
 
-/** The organization's holds, active first, newest first, each with how many calls it protects. Read as the member. */
-export async function listHolds(tx: Tx, { orgId }: { orgId: string }): Promise<HoldView[]> {
-  return tx<HoldView[]>`
+/**
+ * The organization's holds, active first, newest first, each with how many calls it protects
+ * and who set and lifted it (by email: the people who may read holds must know who acted). Read
+ * as the member.
+ */
+export async function listHolds(tx: Tx, { orgId }: { orgId: string }): Promise<HoldListItem[]> {
+  const holds = await tx<HoldView[]>`
     select ${holdColumns(tx)}
     from public.legal_holds h where h.organization_id = ${orgId}
     order by (h.released_at is null) desc, h.set_at desc, h.id
     limit 500`;
+  const emails = await emailsOf(holds.flatMap((h) => (h.releasedBy ? [h.setBy, h.releasedBy] : [h.setBy])));
+  return holds.map((h) => ({ ...h, setByEmail: emails.get(h.setBy) ?? null, releasedByEmail: h.releasedBy ? (emails.get(h.releasedBy) ?? null) : null }));
 }
 
 /** The calls a hold protects (a campaign's as of now), newest first. */

@@ -66,6 +66,9 @@ describe("who may do what", () => {
     const ok = await call(people.admin!.browser, erasure.POST, { method: "POST", body: { phoneNumber: "+15550100001", reason: "Subject request" }, orgId: acme });
     expect(ok.status).toBe(202);
     expect((ok.body.erasure as { erasing: string[] }).erasing).toContain(acmeCall);
+    // The list says who asked, by email, as the page shows it.
+    const listed = await call(people.analyst!.browser, erasure.GET, { orgId: acme });
+    expect((listed.body.requests as Array<{ id: string; requestedByEmail: string | null }>).find((r) => r.id === (ok.body.erasure as { id: string }).id)?.requestedByEmail).toBe(people.admin!.email);
   });
 
   it("applies a policy only with its preview's token", async () => {
@@ -94,6 +97,9 @@ describe("who may do what", () => {
     expect((await lift("analyst", holdId)).status).toBe(403);
     expect((await lift("otherOwner", holdId, other)).status).toBe(404);
     expect((await lift("admin", holdId)).status).toBe(200);
+    // Who set and who lifted it, by email, as the page shows them.
+    const listed = await call(people.analyst!.browser, holds.GET, { orgId: acme });
+    expect((listed.body.holds as Array<{ id: string }>).find((h) => h.id === holdId)).toMatchObject({ setByEmail: people.analyst!.email, releasedByEmail: people.admin!.email, calls: 1 });
     expect((await lift("owner", holdId)).body.error?.code).toBe("already_released");
   });
 
