@@ -1,33 +1,13 @@
 import { z } from "zod";
 import { pgText } from "@/lib/pg-safe";
+import { POLICY_KINDS, type PolicyKind } from "@/lib/retention/kinds";
+
+export { MANIFEST_KINDS_OF, POLICY_KIND_LABELS, POLICY_KINDS, type PolicyKind } from "@/lib/retention/kinds";
 
 /**
  * Retention, legal holds and erasure: the API's request and response bodies (docs/adr/0037),
  * each defined once. Client-safe: zod only.
  */
-
-/** The kinds of call content a policy covers; manifests, the log and custody have none (kept for good). */
-export const POLICY_KINDS = ["recording", "redacted_audio", "transcript", "translation", "survey_answer", "score"] as const;
-export type PolicyKind = (typeof POLICY_KINDS)[number];
-
-/** The manifest's artifact kinds each policy kind deletes (a transcript's redacted copy goes with it). */
-export const MANIFEST_KINDS_OF: Record<PolicyKind, readonly string[]> = {
-  recording: ["recording"],
-  redacted_audio: ["redacted_audio"],
-  transcript: ["transcript", "redacted_transcript"],
-  translation: ["translation"],
-  survey_answer: ["survey_answer"],
-  score: ["score"],
-};
-
-export const POLICY_KIND_LABELS: Record<PolicyKind, string> = {
-  recording: "Recordings",
-  redacted_audio: "Redacted audio",
-  transcript: "Transcripts",
-  translation: "Translations",
-  survey_answer: "Survey answers",
-  score: "Shopper scores",
-};
 
 /** At most 100 years; null keeps for good (the default). */
 export const keepDaysSchema = z.number().int().min(1).max(36_500).nullable();
