@@ -89,8 +89,10 @@ export function PoliciesPanel({ orgId, role, plan }: { orgId: string; role: Role
       setState({ busy: null, error: null, done: `Saved: ${preview.changes.map((c) => `${POLICY_KIND_LABELS[c.kind]} ${keepText(c.keepDays).toLowerCase()}`).join(", ")}. Content past a policy is deleted within a minute.` });
     } catch (err) {
       if (err instanceof ApiError && (err.code === "preview_stale" || err.code === "preview_expired")) {
-        // The stored policies may have moved too: reread them, keep the person's edits, preview again.
-        void list.mutate();
+        // The stored policies may have moved too: reread them and put the person's changes over
+        // them, so a kind someone else changed meanwhile is not shown (or sent) as theirs to undo.
+        const fresh = await list.mutate().catch(() => undefined);
+        if (fresh) setEdited({ ...draftOf(fresh.policies), ...Object.fromEntries(preview.changes.map((c) => [c.kind, String(c.keepDays ?? "")])) });
         await runPreview(preview.changes, `${err.message} Here is what they would delete now; confirm again.`);
         return;
       }
