@@ -205,7 +205,8 @@ function SetHoldForm({ orgId, campaigns, onSet }: { orgId: string; campaigns: Ca
   );
 
   return (
-    <form className="mt-3 space-y-3 rounded border border-slate-200 bg-slate-50 p-4" data-testid="set-hold" aria-busy={state.busy}
+    // noValidate: a missing reason is said in the form's own alert, which a screen reader announces.
+    <form noValidate className="mt-3 space-y-3 rounded border border-slate-200 bg-slate-50 p-4" data-testid="set-hold" aria-busy={state.busy}
       onSubmit={(e) => { e.preventDefault(); void submit(); }}>
       <fieldset className="space-y-1">
         <legend className="font-semibold">Set a legal hold on</legend>
