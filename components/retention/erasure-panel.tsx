@@ -1,11 +1,13 @@
 "use client";
 
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useRef, useState } from "react";
 import useSWR from "swr";
 import { formatTime } from "@/components/calls/parts";
 import { pageHref } from "@/components/calls/url-state";
 import { apiFetch, errorMessage, swrFetcher, type ApiError } from "@/components/shared/api-client";
+import { LoadError } from "@/components/shared/load-error";
 import { BUTTON_CLASS, INPUT_CLASS, PRIMARY_CLASS } from "@/components/shared/modal-dialog";
+import { useConfirmationFocus } from "@/components/shared/use-confirmation-focus";
 import { allows, type Plan, type Role } from "@/lib/rbac/policy";
 import type { ErasureRequestView, ErasureResult } from "@/lib/retention/contracts";
 
@@ -36,15 +38,8 @@ export function ErasurePanel({ orgId, role, plan }: { orgId: string; role: Role;
   const [confirming, setConfirming] = useState(false);
   const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   const [result, setResult] = useState<ErasureResult | null>(null);
-  const confirmRef = useRef<HTMLButtonElement>(null);
-  const askRef = useRef<HTMLButtonElement>(null);
+  const { into: confirmRef, back: askRef, returnFocus } = useConfirmationFocus<HTMLButtonElement, HTMLButtonElement>(confirming);
   const resultRef = useRef<HTMLDivElement>(null);
-  const refocus = useRef(false);
-  useEffect(() => {
-    if (confirming) confirmRef.current?.focus();
-    else if (refocus.current) askRef.current?.focus();
-    refocus.current = false;
-  }, [confirming]);
 
   function ask() {
     const n = number.trim();
@@ -67,7 +62,7 @@ export function ErasurePanel({ orgId, role, plan }: { orgId: string; role: Role;
       void past.mutate();
       requestAnimationFrame(() => resultRef.current?.focus());
     } catch (err) {
-      refocus.current = true;
+      returnFocus();
       setConfirming(false);
       setState({ busy: false, error: errorMessage(err) });
     }
@@ -106,7 +101,7 @@ export function ErasurePanel({ orgId, role, plan }: { orgId: string; role: Role;
                   className="rounded bg-danger px-3 py-1 font-medium text-white hover:bg-red-800 disabled:opacity-60">
                   {state.busy ? "Erasing…" : `Yes, erase ${number.trim()}`}
                 </button>
-                <button type="button" disabled={state.busy} onClick={() => { refocus.current = true; setConfirming(false); }} className={BUTTON_CLASS}>Cancel</button>
+                <button type="button" disabled={state.busy} onClick={() => { returnFocus(); setConfirming(false); }} className={BUTTON_CLASS}>Cancel</button>
               </div>
             </div>
           ) : null}
@@ -130,10 +125,7 @@ export function ErasurePanel({ orgId, role, plan }: { orgId: string; role: Role;
       ) : null}
 
       {past.error ? (
-        <div role="alert" className="mt-2 rounded border border-red-200 bg-red-50 p-3 text-danger">
-          <p>Could not load past erasure requests: {errorMessage(past.error)}</p>
-          <button type="button" onClick={() => void past.mutate()} className={`${BUTTON_CLASS} mt-2`}>Retry</button>
-        </div>
+        <LoadError what="past erasure requests" error={past.error} onRetry={() => void past.mutate()} />
       ) : !requests ? <p role="status" className="mt-2 text-muted">Loading past erasure requests…</p> : (
         <div className="mt-3 overflow-x-auto">
           <table className="w-full text-left" data-testid="erasure-requests">

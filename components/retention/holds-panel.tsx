@@ -1,12 +1,14 @@
 "use client";
 
 import { useSearchParams } from "next/navigation";
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import useSWR from "swr";
 import { formatTime } from "@/components/calls/parts";
 import { filterQuery, filtersOf, pageHref } from "@/components/calls/url-state";
 import { apiFetch, errorMessage, swrFetcher, type ApiError } from "@/components/shared/api-client";
+import { LoadError } from "@/components/shared/load-error";
 import { BUTTON_CLASS, INPUT_CLASS, PRIMARY_CLASS } from "@/components/shared/modal-dialog";
+import { useConfirmationFocus } from "@/components/shared/use-confirmation-focus";
 import { allows, type Plan, type Role } from "@/lib/rbac/policy";
 import type { HoldListItem, HoldView } from "@/lib/retention/contracts";
 import type { CampaignView } from "@/lib/campaigns/contracts";
@@ -44,10 +46,7 @@ export function HoldsPanel({ orgId, role, plan, campaigns }: { orgId: string; ro
       {canSet ? <SetHoldForm orgId={orgId} campaigns={campaignList.data?.campaigns ?? null} onSet={async (note) => { setDone(note); await list.mutate(); }} /> : null}
       <p role="status" className="mt-2">{done}</p>
       {list.error ? (
-        <div role="alert" className="mt-2 rounded border border-red-200 bg-red-50 p-3 text-danger">
-          <p>Could not load the legal holds: {errorMessage(list.error)}</p>
-          <button type="button" onClick={() => void list.mutate()} className={`${BUTTON_CLASS} mt-2`}>Retry</button>
-        </div>
+        <LoadError what="the legal holds" error={list.error} onRetry={() => void list.mutate()} />
       ) : !holds ? <p role="status" className="mt-2 text-muted">Loading the legal holds…</p> : (
         <div className="mt-3 overflow-x-auto">
           <table className="w-full text-left" data-testid="holds-table">
@@ -91,15 +90,7 @@ function HoldRow({ orgId, hold, campaignName, canRelease, onReleased, onRefused 
   const [reason, setReason] = useState("");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const reasonRef = useRef<HTMLInputElement>(null);
-  const releaseRef = useRef<HTMLButtonElement>(null);
-  // Focus follows the confirmation: into it when it opens, back to Release when it closes.
-  const refocus = useRef(false);
-  useEffect(() => {
-    if (confirming) reasonRef.current?.focus();
-    else if (refocus.current) releaseRef.current?.focus();
-    refocus.current = false;
-  }, [confirming]);
+  const { into: reasonRef, back: releaseRef, returnFocus } = useConfirmationFocus<HTMLInputElement, HTMLButtonElement>(confirming);
 
   async function release() {
     if (!reason.trim()) {
@@ -147,7 +138,7 @@ function HoldRow({ orgId, hold, campaignName, canRelease, onReleased, onRefused 
                   className="rounded bg-danger px-3 py-1 font-medium text-white hover:bg-red-800 disabled:opacity-60">
                   {pending ? "Releasing…" : "Yes, release the hold"}
                 </button>
-                <button type="button" disabled={pending} onClick={() => { refocus.current = true; setConfirming(false); setError(null); }} className={BUTTON_CLASS}>Cancel</button>
+                <button type="button" disabled={pending} onClick={() => { returnFocus(); setConfirming(false); setError(null); }} className={BUTTON_CLASS}>Cancel</button>
               </div>
             </div>
           ) : (

@@ -5,6 +5,7 @@ import useSWR from "swr";
 import { formatTime } from "@/components/calls/parts";
 import { pageHref } from "@/components/calls/url-state";
 import { apiFetch, ApiError, errorMessage, swrFetcher } from "@/components/shared/api-client";
+import { LoadError } from "@/components/shared/load-error";
 import { BUTTON_CLASS, PRIMARY_CLASS } from "@/components/shared/modal-dialog";
 import { allows, type Plan, type Role } from "@/lib/rbac/policy";
 import type { RetentionPolicyView, RetentionPreview } from "@/lib/retention/contracts";
@@ -109,10 +110,7 @@ export function PoliciesPanel({ orgId, role, plan }: { orgId: string; role: Role
         is recorded in a new sealed manifest version that lists what went, with its hashes and why. Calls on legal hold keep everything.
       </p>
       {list.error ? (
-        <div role="alert" className="mt-2 rounded border border-red-200 bg-red-50 p-3 text-danger">
-          <p>Could not load the policies: {errorMessage(list.error)}</p>
-          <button type="button" onClick={() => void list.mutate()} className={`${BUTTON_CLASS} mt-2`}>Retry</button>
-        </div>
+        <LoadError what="the policies" error={list.error} onRetry={() => void list.mutate()} />
       ) : !policies || !draft ? <p role="status" className="mt-2 text-muted">Loading the policies…</p> : (
         <form onSubmit={(e) => { e.preventDefault(); if (changes.length > 0 && !problem) void runPreview(changes); }}>
           <table className="mt-3 w-full text-left">

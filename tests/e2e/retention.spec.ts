@@ -1,7 +1,6 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, test, type APIRequestContext, type Page, type TestInfo } from "@playwright/test";
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import { baseURL } from "../../playwright.config";
-import { apiSignIn, signIn } from "./support";
+import { apiSignIn, auditAxe as audit, signIn } from "./support";
 
 /**
  * Retention, legal holds and erasure on the page (docs/adr/0037). An owner changes a policy
@@ -15,18 +14,6 @@ import { apiSignIn, signIn } from "./support";
  * Fresh calls are never past a policy (the shortest keeps a day), so the preview here counts
  * nothing to delete; the counts and calls themselves are tests/integration/retention.test.ts's.
  */
-const TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
-
-async function audit(page: Page, testInfo: TestInfo, state: string) {
-  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-  const blocking = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  for (const v of results.violations.filter((x) => !blocking.includes(x))) {
-    testInfo.annotations.push({ type: `axe ${v.impact} (${state})`, description: `${v.id}: ${v.help} (${v.nodes.length})` });
-  }
-  const report = blocking.map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join("\n  ")}`).join("\n");
-  expect(blocking, `${state}:\n${report}`).toEqual([]);
-}
-
 async function placeCall(request: APIRequestContext, to: string): Promise<string> {
   const placed = await request.post("/api/calls", { data: { to }, headers: { "idempotency-key": crypto.randomUUID() } });
   expect(placed.status(), await placed.text()).toBe(201);
