@@ -121,11 +121,12 @@ export default async function VoiceOperationsPage({ searchParams }: { searchPara
             </dl>
           ) : null}
           <div className="ml-auto flex items-center gap-3 text-sm">
-            {active && (allows(active.role, active.plan, "target.read") || allows(active.role, active.plan, "insights.read") || allows(active.role, active.plan, "voice_config.update") || allows(active.role, active.plan, "members.manage"))
+            {active && (allows(active.role, active.plan, "target.read") || allows(active.role, active.plan, "insights.read") || allows(active.role, active.plan, "retention.read") || allows(active.role, active.plan, "voice_config.update") || allows(active.role, active.plan, "members.manage"))
               ? <LazyHeaderTools key={active.orgId} orgId={active.orgId} role={active.role} plan={active.plan}
                   programs={allows(active.role, active.plan, "target.read")}
                   campaigns={allows(active.role, active.plan, "campaign.read")}
                   insights={allows(active.role, active.plan, "insights.read")}
+                  retention={allows(active.role, active.plan, "retention.read")}
                   settings={allows(active.role, active.plan, "voice_config.update") || allows(active.role, active.plan, "members.manage")} />
               : null}
             <span className="text-muted">{session.email}</span>

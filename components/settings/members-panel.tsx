@@ -1,9 +1,10 @@
 "use client";
 
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import useSWR from "swr";
 import { ApiError, apiFetch, errorMessage, swrFetcher, type ApiKey } from "@/components/shared/api-client";
 import { InviteMemberPanel } from "@/components/settings/invite-member-panel";
+import { useConfirmationFocus } from "@/components/shared/use-confirmation-focus";
 import type { MeResponse } from "@/lib/auth/contracts";
 import type { Member, MemberListResponse, MemberResponse } from "@/lib/orgs/contracts";
 import { ROLES, type Role } from "@/lib/rbac/policy";
@@ -83,16 +84,8 @@ function MemberRow({ orgId, member, callerRole, self, lastOwner, onChanged, onRe
   const [confirming, setConfirming] = useState(false);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const confirmRef = useRef<HTMLButtonElement>(null);
-  const removeRef = useRef<HTMLButtonElement>(null);
-
   // Focus follows the confirmation: into it when it opens, back to Remove when it closes.
-  const refocus = useRef(false);
-  useEffect(() => {
-    if (confirming) confirmRef.current?.focus();
-    else if (refocus.current) removeRef.current?.focus();
-    refocus.current = false;
-  }, [confirming]);
+  const { into: confirmRef, back: removeRef, returnFocus } = useConfirmationFocus<HTMLButtonElement, HTMLButtonElement>(confirming);
 
   // Why this member's controls are off, if they are.
   const locked = member.role === "owner" && callerRole !== "owner"
@@ -130,7 +123,7 @@ function MemberRow({ orgId, member, callerRole, self, lastOwner, onChanged, onRe
       await onChanged(`${name} was removed from the organization.`, self);
     } catch (err) {
       setError(errorMessage(err));
-      refocus.current = true;
+      returnFocus();
       setConfirming(false);
       onRefused();
     } finally {
@@ -173,7 +166,7 @@ function MemberRow({ orgId, member, callerRole, self, lastOwner, onChanged, onRe
               className="rounded bg-danger px-3 py-1 font-medium text-white hover:bg-red-800 disabled:opacity-60">
               Yes, remove {name}
             </button>
-            <button type="button" onClick={() => { refocus.current = true; setConfirming(false); }}
+            <button type="button" onClick={() => { returnFocus(); setConfirming(false); }}
               className="rounded border border-slate-300 bg-white px-3 py-1 font-medium hover:bg-slate-100">
               Cancel
             </button>

@@ -8,7 +8,7 @@ import { custodyEventHash, type CustodyEventFields } from "@/lib/evidence/custod
  * append takes a per-organization advisory lock, reads the chain's last event and links to it
  * (lib/evidence/custody.ts computes the hash); the insert trigger refuses a fork.
  */
-export const custodyActionSchema = z.enum(["manifest.sealed", "evidence.viewed", "evidence.exported", "evidence.verified"]);
+export const custodyActionSchema = z.enum(["manifest.sealed", "evidence.viewed", "evidence.exported", "evidence.verified", "hold.set", "hold.released"]);
 export type CustodyAction = z.infer<typeof custodyActionSchema>;
 
 export interface CustodyEventInput {

@@ -10,6 +10,7 @@ import {
   manifestSha256,
   signManifest,
   type CallArtifactFacts,
+  type DeletedEntry,
   type ManifestFacts,
   type MeasuredBytes,
   type RecordingFacts,
@@ -44,9 +45,26 @@ export type SealOutcome =
   | { outcome: "not_found" };
 
 export async function sealCall({ orgId, callId }: { orgId: string; callId: string }, job: { log: Logger }): Promise<SealOutcome> {
-  const [keyring, tsa] = await Promise.all([evidenceKeyring(), timeStampAuthority()]);
   const result = await asService(async (tx) => {
     await lockLog(tx, orgId);
+    return sealCallLocked(tx, { orgId, callId });
+  });
+  if (result.outcome === "sealed") {
+    job.log.info({ orgId, callId, version: result.version, leafIndex: result.leafIndex, missing: undefined }, "seal_call: sealed a manifest version");
+  } else {
+    job.log.debug({ orgId, callId, outcome: result.outcome }, "seal_call: nothing sealed");
+  }
+  return result;
+}
+
+/**
+ * The seal itself, in the caller's service transaction, which already holds the organization's
+ * log lock (`lockLog`): retention deletes a call's rows and seals the version that lists them as
+ * deleted in one transaction (lib/retention/deletions.ts).
+ */
+export async function sealCallLocked(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<SealOutcome> {
+  const [keyring, tsa] = await Promise.all([evidenceKeyring(), timeStampAuthority()]);
+  {
     const facts = await readFacts(tx, { orgId, callId });
     if (!facts) return { outcome: "not_found" } as const;
     if (!(FINAL_CALL_STATUSES as readonly string[]).includes(facts.call.status)) return { outcome: "not_final" } as const;
@@ -69,16 +87,10 @@ export async function sealCall({ orgId, callId }: { orgId: string; callId: strin
     const { leafIndex, treeSize } = await appendAndSignHead(tx, { orgId, source: { manifestId, jws }, keyring, tsa });
     await appendCustodyEvent(tx, { orgId, actorUserId: null, action: "manifest.sealed", callId, manifestId, sha256, requestId: null });
     return { outcome: "sealed", manifestId, version: manifest.version, manifestSha256: sha256, leafIndex, treeSize } as const;
-  });
-  if (result.outcome === "sealed") {
-    job.log.info({ orgId, callId, version: result.version, leafIndex: result.leafIndex, missing: undefined }, "seal_call: sealed a manifest version");
-  } else {
-    job.log.debug({ orgId, callId, outcome: result.outcome }, "seal_call: nothing sealed");
   }
-  return result;
 }
 
-type Facts = Pick<ManifestFacts, "modulations" | "recordings" | "transcriptions" | "artifacts" | "surveyAnswers"> & {
+type Facts = Pick<ManifestFacts, "modulations" | "recordings" | "transcriptions" | "artifacts" | "surveyAnswers" | "deleted"> & {
   call: Omit<ManifestFacts["call"], "status"> & { status: string };
 };
 
@@ -117,8 +129,9 @@ async function readFacts(tx: Tx, { orgId, callId }: { orgId: string; callId: str
   }
 
   const surveyAnswers = await surveyAnswerFacts(tx, { orgId, callId });
+  const deleted = await deletedFacts(tx, { orgId, callId });
 
-  return { call: callFacts, modulations, recordings, transcriptions, artifacts, surveyAnswers };
+  return { call: callFacts, modulations, recordings, transcriptions, artifacts, surveyAnswers, deleted };
 }
 
 /** A call's survey answers as the documents their hashes cover (the exporter ships the same bytes). */
@@ -142,6 +155,21 @@ export async function surveyAnswerFacts(tx: Tx, { orgId, callId }: { orgId: stri
     return { id: a.id, document: document as unknown as Record<string, unknown>, sha256: a.sha256, receivedAt };
   });
 
+}
+
+/**
+ * The call's tombstones (public.retention_deletions, written by lib/retention/deletions.ts) as
+ * the manifest's `deleted[]` entries.
+ */
+async function deletedFacts(tx: Tx, { orgId, callId }: { orgId: string; callId: string }): Promise<DeletedEntry[]> {
+  const rows = await tx<Array<Omit<DeletedEntry, "bytes"> & { bytes: string }>>`
+    select kind, artifact_id::text as id, sha256, sha512, bytes::text as bytes, media_type as "mediaType", location, language,
+           jsonb_build_object('version', listed_version, 'manifestSha256', listed_manifest_sha256) as "listedIn",
+           to_char(deleted_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deletedAt", reason, policy,
+           erasure_request_id::text as "erasureRequestId"
+    from public.retention_deletions where organization_id = ${orgId} and call_id = ${callId}
+    order by deleted_at, artifact_id`;
+  return rows.map((r) => ({ ...r, bytes: Number(r.bytes) }));
 }
 
 /** SHA-256, SHA-512 and size of a stored object as it reads back now; the error when it cannot be read. */

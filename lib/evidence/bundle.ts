@@ -297,7 +297,11 @@ Earlier versions are in \`versions/\`. Each is signed the same way, and each ver
 \`previousSha256\` is the SHA-256 of the previous version's payload. A score names the rubric
 it was scored against (\`inputs.rubric.sha256\`) and a survey answer its survey
 (\`inputs.survey.sha256\`): each such document is in \`documents/<sha256>.json\`, as the bytes
-that hash is taken over.
+that hash is taken over. A version of schema 2 also lists \`deleted[]\`: artifacts deleted by a
+retention policy or an erasure request (tombstones). Each names the earlier version that listed
+it (\`listedIn\`): that version must hash to \`listedIn.manifestSha256\` and list an artifact with
+the same kind, id, sha256, sha512, bytes, mediaType, location and language, which this version no
+longer lists; and no version drops a tombstone the one before it had.
 
 ${fence}bash
 n=$(jq .version manifest.json)
@@ -311,6 +315,19 @@ while [ "$v" -le "$n" ]; do
 done
 for h in $(jq -r '.artifacts[] | (select(.kind == "score") | .inputs.rubric.sha256), (select(.kind == "survey_answer") | .inputs.survey.sha256) | select(. != null)' manifest.json | sort -u); do
   [ "$(sha256sum < "documents/$h.json" | cut -c1-64)" = "$h" ] || { echo "document $h is missing or altered"; exit 1; }
+done
+jq -c '(.deleted // [])[]' manifest.json | while read -r t; do
+  v=$(printf '%s' "$t" | jq .listedIn.version)
+  [ "$v" -lt "$n" ] || { echo "a tombstone names version $v, not an earlier one"; exit 1; }
+  [ "$(jws_payload "versions/v$v.jws" | sha256sum | cut -c1-64)" = "$(printf '%s' "$t" | jq -r .listedIn.manifestSha256)" ] || { echo "a tombstone names another version $v"; exit 1; }
+  jws_payload "versions/v$v.jws" | jq -e --argjson t "$t" 'any(.artifacts[]; . as $a | all("kind", "id", "sha256", "sha512", "bytes", "mediaType", "location", "language"; $a[.] == $t[.]))' > /dev/null || { echo "version $v does not list the deleted $(printf '%s' "$t" | jq -r '.kind + " " + .id') so"; exit 1; }
+  jq -e --argjson t "$t" 'all(.artifacts[]; .id != $t.id)' manifest.json > /dev/null || { echo "a deleted artifact is still listed"; exit 1; }
+done
+v=2
+while [ "$v" -le "$n" ]; do
+  if [ "$v" -eq "$n" ]; then cur=$(cat manifest.json); else cur=$(jws_payload "versions/v$v.jws"); fi
+  jws_payload "versions/v$((v - 1)).jws" | jq -e --argjson cur "$cur" '((.deleted // []) - ($cur.deleted // [])) == []' > /dev/null || { echo "version $v drops a tombstone"; exit 1; }
+  v=$((v + 1))
 done
 echo "4. versions and documents: ok"
 ${fence}

@@ -17,7 +17,9 @@ import { signCanonical, SignedJsonError, verifyCanonical, type SignedJsonKind } 
  */
 
 export const MANIFEST_TYP = "verbatim-manifest+jws";
+/** Schema 1 (no tombstones) is sealed while nothing of the call was deleted; schema 2 adds `deleted`. */
 export const MANIFEST_SCHEMA_VERSION = 1;
+export const MANIFEST_SCHEMA_VERSION_WITH_TOMBSTONES = 2;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 const sha512Hex = z.string().regex(/^[0-9a-f]{128}$/);
@@ -64,8 +66,31 @@ export const missingEntrySchema = z.strictObject({
 });
 export type MissingEntry = z.infer<typeof missingEntrySchema>;
 
+export const DELETION_REASONS = ["retention_policy", "erasure_request"] as const;
+export type DeletionReason = (typeof DELETION_REASONS)[number];
+
+/**
+ * A tombstone (docs/adr/0037): an artifact that was deleted, by the hashes, size, media type
+ * and location the sealed version `listedIn` listed it with, when and why. A verifier checks it
+ * against that earlier version (carried in every bundle as versions/v<N>.jws): the version must
+ * hash to `listedIn.manifestSha256` and list an artifact with the same kind, id, sha256, sha512,
+ * bytes, mediaType, location and language. It is covered by the manifest's signature and log
+ * leaf like every other member; it has no hash of its own.
+ */
+export const deletedEntrySchema = manifestArtifactSchema.pick({ kind: true, id: true, sha256: true, sha512: true, bytes: true, mediaType: true, location: true, language: true }).extend({
+  /** The sealed version that last listed the artifact, by number and hash. */
+  listedIn: z.strictObject({ version: z.number().int().min(1), manifestSha256: sha256Hex }),
+  deletedAt: isoTime,
+  reason: z.enum(DELETION_REASONS),
+  /** For `retention_policy`: the policy as it stood (kind, days kept, when and by whom it was set). */
+  policy: z.strictObject({ kind: z.string().min(1), keepDays: z.number().int().min(1), updatedAt: isoTime, updatedBy: z.string().nullable() }).nullable(),
+  /** For `erasure_request`: the request's id. */
+  erasureRequestId: z.string().min(1).nullable(),
+});
+export type DeletedEntry = z.infer<typeof deletedEntrySchema>;
+
 export const manifestSchema = z.strictObject({
-  schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+  schemaVersion: z.union([z.literal(MANIFEST_SCHEMA_VERSION), z.literal(MANIFEST_SCHEMA_VERSION_WITH_TOMBSTONES)]),
   issuer: z.string().min(1),
   kid: z.string().min(1),
   issuedAt: isoTime,
@@ -92,7 +117,11 @@ export const manifestSchema = z.strictObject({
   disclosure: z.strictObject({ text: z.string().nullable(), played: z.boolean() }),
   artifacts: z.array(manifestArtifactSchema),
   missing: z.array(missingEntrySchema),
-}).refine((m) => (m.version === 1) === (m.previousSha256 === null), { message: "version 1 and only version 1 has no previous hash", path: ["previousSha256"] });
+  /** Schema 2 only: every artifact of the call deleted so far, oldest deletion first. */
+  deleted: z.array(deletedEntrySchema).min(1).optional(),
+})
+  .refine((m) => (m.version === 1) === (m.previousSha256 === null), { message: "version 1 and only version 1 has no previous hash", path: ["previousSha256"] })
+  .refine((m) => (m.schemaVersion === MANIFEST_SCHEMA_VERSION_WITH_TOMBSTONES) === (m.deleted !== undefined), { message: "schema 2 and only schema 2 has deleted[]", path: ["deleted"] });
 export type Manifest = z.infer<typeof manifestSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -161,6 +190,8 @@ export interface ManifestFacts {
   transcriptions: readonly TranscriptionFacts[];
   artifacts: readonly CallArtifactFacts[];
   surveyAnswers: readonly SurveyAnswerFacts[];
+  /** Tombstones of what was deleted (public.retention_deletions), in any order. */
+  deleted?: readonly DeletedEntry[];
 }
 
 interface SnapshotView {
@@ -305,11 +336,13 @@ export function buildManifest(facts: ManifestFacts): Manifest {
     });
   }
 
-  // What the snapshot expected of an answered call and is not there.
+  // What the snapshot expected of an answered call and is not there. A deleted artifact is
+  // accounted for by its tombstone, not missing.
+  const deleted = [...(facts.deleted ?? [])].sort((a, b) => a.deletedAt.localeCompare(b.deletedAt) || a.id.localeCompare(b.id));
   const answered = facts.call.status === "completed";
   if (answered) {
-    const kinds = (k: ManifestArtifactKind) => artifacts.filter((a) => a.kind === k);
-    if (snapshot.record && intactRecordings === 0 && !missing.some((m) => m.kind === "recording")) {
+    const kinds = (k: ManifestArtifactKind): Array<{ kind: string; language: string | null }> => [...artifacts, ...deleted].filter((a) => a.kind === k);
+    if (snapshot.record && intactRecordings === 0 && kinds("recording").length === 0 && !missing.some((m) => m.kind === "recording")) {
       const last = recordings.at(-1);
       if (!last) miss("recording", "not_reported", "the snapshot asked for a recording and the carrier reported none");
       else miss("recording", last.status === "pending" ? "pending" : (last.status as MissingEntry["reason"]), `recording ${last.id} is ${last.status}${last.error ? `: ${last.error}` : ""}`, last.id);
@@ -346,7 +379,7 @@ export function buildManifest(facts: ManifestFacts): Manifest {
   }
 
   return manifestSchema.parse({
-    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    schemaVersion: deleted.length > 0 ? MANIFEST_SCHEMA_VERSION_WITH_TOMBSTONES : MANIFEST_SCHEMA_VERSION,
     issuer: facts.issuer,
     kid: facts.kid,
     issuedAt: facts.issuedAt,
@@ -371,6 +404,7 @@ export function buildManifest(facts: ManifestFacts): Manifest {
     disclosure: { text: snapshot.disclosure, played: snapshot.disclosure !== null && facts.call.answeredAt !== null },
     artifacts,
     missing,
+    ...(deleted.length > 0 ? { deleted } : {}),
   });
 }
 

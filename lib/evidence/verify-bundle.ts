@@ -48,6 +48,8 @@ export type CheckName =
   | "artifact.sha256"
   | "artifact.sha512"
   | "versions.chain"
+  | "tombstone.listed"
+  | "tombstone.kept"
   | "log.leaf"
   | "log.inclusion"
   | "tree_head.signature"
@@ -346,6 +348,8 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
   const unexpected = versionNames.filter((n) => Number(n.slice(10, -4)) >= manifest.version);
   for (const name of unexpected) fail({ check: "versions.chain", subject: name, reason: "unexpected", message: `${name} is not an earlier version of manifest version ${manifest.version}.` });
 
+  checkTombstones(manifest, versions, { pass, fail });
+
   // The signed tree head, the inclusion proofs and the consistency proof.
   const proofText = await text(BUNDLE_FILES.proof);
   const headJws = (await text(BUNDLE_FILES.treeHead))?.trim();
@@ -508,6 +512,68 @@ export async function verifyBundle(bundle: BundleReader, options: VerifyOptions 
       }
     : null;
   return report({ manifest: summary, log: head && proof ? { treeSize: head.treeSize, leafIndex: proof.leafIndex, rootHash: head.rootHash } : null, timestamp, anchors });
+}
+
+/** The fields a tombstone must share with the artifact entry of the version that listed it. */
+export const TOMBSTONE_MATCHED_FIELDS = ["kind", "id", "sha256", "sha512", "bytes", "mediaType", "location", "language"] as const;
+
+/**
+ * Tombstones (docs/adr/0037). Each of the manifest's `deleted[]` entries must be backed by the
+ * sealed version it names (`listedIn`): that version is in the bundle, hashes to
+ * `listedIn.manifestSha256`, and lists an artifact equal to the entry in every
+ * `TOMBSTONE_MATCHED_FIELDS` member (compared as canonical JSON); the artifact is not listed
+ * again in this manifest; it was deleted after that version was issued and no later than this
+ * one. And no version may drop a tombstone an earlier version carried: every `deleted[]` entry
+ * of version n is in version n+1's, unchanged. An artifact that leaves the manifest without a
+ * tombstone is no tombstone's business: the export statement's inventory still requires the
+ * files the latest version lists, so trimming one fails `bundle.inventory` and `artifact.present`.
+ */
+function checkTombstones(
+  manifest: Manifest,
+  versions: Map<number, { manifest: Manifest; sha256: string }>,
+  { pass, fail }: { pass: (c: Omit<VerificationCheck, "ok">) => void; fail: (c: Omit<VerificationCheck, "ok">) => void },
+): void {
+  for (const entry of manifest.deleted ?? []) {
+    const subject = `tombstone ${entry.kind} ${entry.id}`;
+    const listing = versions.get(entry.listedIn.version);
+    if (entry.listedIn.version >= manifest.version) {
+      fail({ check: "tombstone.listed", subject, field: "listedIn.version", reason: "not_earlier", message: `The tombstone names version ${entry.listedIn.version}, which is not earlier than this version ${manifest.version}.` });
+      continue;
+    }
+    if (!listing) {
+      fail({ check: "tombstone.listed", subject, field: "listedIn.version", reason: "missing_version", message: `Version ${entry.listedIn.version}, which the tombstone says listed the artifact, is not in the bundle or does not verify.` });
+      continue;
+    }
+    if (listing.sha256 !== entry.listedIn.manifestSha256) {
+      fail({ check: "tombstone.listed", subject, field: "listedIn.manifestSha256", reason: "mismatch", message: `Version ${entry.listedIn.version} hashes to ${listing.sha256}; the tombstone names ${entry.listedIn.manifestSha256}.` });
+      continue;
+    }
+    const listed = listing.manifest.artifacts.find((a) => a.id === entry.id && a.kind === entry.kind);
+    const differs = listed ? TOMBSTONE_MATCHED_FIELDS.find((f) => canonicalJson(listed[f]) !== canonicalJson(entry[f])) : "id";
+    if (differs) {
+      fail({ check: "tombstone.listed", subject, field: differs, reason: listed ? "mismatch" : "not_listed", message: listed ? `The tombstone's ${differs} differs from version ${entry.listedIn.version}'s artifact entry.` : `Version ${entry.listedIn.version} lists no ${entry.kind} ${entry.id}.` });
+      continue;
+    }
+    if (manifest.artifacts.some((a) => a.id === entry.id)) {
+      fail({ check: "tombstone.listed", subject, field: "artifacts", reason: "still_listed", message: `The manifest lists ${entry.kind} ${entry.id} both as an artifact and as deleted.` });
+      continue;
+    }
+    if (Date.parse(entry.deletedAt) < Date.parse(listing.manifest.issuedAt) || Date.parse(entry.deletedAt) > Date.parse(manifest.issuedAt)) {
+      fail({ check: "tombstone.listed", subject, field: "deletedAt", reason: "out_of_order", message: `Deleted at ${entry.deletedAt}, which is not between version ${entry.listedIn.version}'s issue (${listing.manifest.issuedAt}) and this version's (${manifest.issuedAt}).` });
+      continue;
+    }
+    const why = entry.reason === "retention_policy" ? `retention policy (${entry.policy?.kind}: ${entry.policy?.keepDays} days)` : `erasure request ${entry.erasureRequestId}`;
+    pass({ check: "tombstone.listed", subject, message: `Listed with these hashes by version ${entry.listedIn.version} (issued ${listing.manifest.issuedAt}); deleted ${entry.deletedAt} by ${why}.` });
+  }
+  for (let v = 2; v <= manifest.version; v++) {
+    const previous = versions.get(v - 1)?.manifest;
+    const current = versions.get(v)?.manifest;
+    if (!previous || !current) continue;
+    const kept = new Set((current.deleted ?? []).map((d) => canonicalJson(d)));
+    const dropped = (previous.deleted ?? []).filter((d) => !kept.has(canonicalJson(d)));
+    if (dropped.length > 0) fail({ check: "tombstone.kept", subject: `version ${v}`, field: "deleted", reason: "dropped", message: `Version ${v} drops or changes ${dropped.length} tombstone(s) of version ${v - 1} (${dropped.map((d) => `${d.kind} ${d.id}`).join(", ")}).` });
+    else if ((previous.deleted ?? []).length > 0) pass({ check: "tombstone.kept", subject: `version ${v}`, message: `Version ${v} keeps every tombstone of version ${v - 1}.` });
+  }
 }
 
 /** A manifest JWS on its own (the verify API's text input): signature and schema only. */

@@ -80,6 +80,18 @@ const deliverWebhookPayloadSchema = z.object({
 });
 export type DeliverWebhookPayload = z.infer<typeof deliverWebhookPayloadSchema>;
 
+/**
+ * Delete a call's content past its retention policies, or all of it for an erasure request, and
+ * seal the version that lists it as deleted (lib/retention/deletions.ts). Job key per call
+ * (`retention:<call>`) or per request and call (`erasure:<request>:<call>`).
+ */
+const applyRetentionPayloadSchema = z.object({
+  orgId: z.uuid(),
+  callId: z.uuid(),
+  erasureRequestId: z.uuid().optional(),
+});
+export type ApplyRetentionPayload = z.infer<typeof applyRetentionPayloadSchema>;
+
 export const TASK_SCHEMAS = {
   ingest_recording: ingestRecordingPayloadSchema,
   reconcile_calls: reconcileCallsPayloadSchema,
@@ -94,6 +106,8 @@ export const TASK_SCHEMAS = {
   campaign_call_ended: campaignCallEndedPayloadSchema,
   sweep_campaigns: expireEvidenceExportsPayloadSchema,
   deliver_webhook: deliverWebhookPayloadSchema,
+  apply_retention: applyRetentionPayloadSchema,
+  retention_sweep: expireEvidenceExportsPayloadSchema,
 } as const;
 
 export type TaskName = keyof typeof TASK_SCHEMAS;

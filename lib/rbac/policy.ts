@@ -45,6 +45,14 @@ export const POLICY = {
   // Outbound webhooks (docs/adr/0039): where the organization's events go is configuration; the
   // roles that configure also read the delivery log and replay. Every plan.
   "webhooks.manage": { roles: MANAGERS, plan: "base", label: "Managing outbound webhooks, their delivery log and replays" },
+  // Retention, legal holds and erasure (docs/adr/0037): every plan. Setting a hold only keeps
+  // more, so analysts (who export evidence) may; lifting one lets deletion run, so only owners
+  // and admins may, as they alone set policies and erase a data subject.
+  "retention.read": { roles: ["owner", "admin", "analyst"], plan: "base", label: "Seeing retention policies, legal holds and deletions" },
+  "retention.manage": { roles: MANAGERS, plan: "base", label: "Changing retention policies" },
+  "erasure.request": { roles: MANAGERS, plan: "base", label: "Erasing a data subject's calls" },
+  "hold.set": { roles: ["owner", "admin", "analyst"], plan: "base", label: "Putting calls on legal hold" },
+  "hold.release": { roles: MANAGERS, plan: "base", label: "Lifting legal holds" },
 } as const satisfies Record<string, { roles: readonly Role[]; plan: Plan; label: string }>;
 
 export type Action = keyof typeof POLICY;

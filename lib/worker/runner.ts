@@ -72,6 +72,13 @@ const RECONCILE_CRON = parseCronItems([
     identifier: "expire_evidence_exports",
     options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "expire_evidence_exports", jobKeyMode: "preserve_run_at" },
   },
+  {
+    // Content past its retention policy, a bounded batch a minute (lib/retention/deletions.ts).
+    task: "retention_sweep",
+    match: "* * * * *",
+    identifier: "retention_sweep",
+    options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "retention_sweep", jobKeyMode: "preserve_run_at" },
+  },
 ]);
 
 export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {

@@ -12,6 +12,7 @@ import { expireEvidenceExports, runBulkExport } from "@/lib/evidence-sealing/bul
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { applyCampaignCallOutcome, runCampaignTick, sweepCampaigns } from "@/lib/campaigns/runner";
 import { deliverWebhook } from "@/lib/outbound/deliver";
+import { applyRetention, sweepRetention } from "@/lib/retention/deletions";
 import type { JobContext } from "@/lib/jobs/context";
 import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
 import { logger } from "@/lib/logger";
@@ -63,4 +64,6 @@ export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
   campaign_call_ended: task("campaign_call_ended", (payload, job) => applyCampaignCallOutcome(payload, { log: job.log })),
   sweep_campaigns: task("sweep_campaigns", (_payload, job) => sweepCampaigns({ log: job.log })),
   deliver_webhook: task("deliver_webhook", (payload, job) => deliverWebhook(payload, job)),
+  apply_retention: task("apply_retention", (payload, job) => applyRetention(payload, job)),
+  retention_sweep: task("retention_sweep", (_payload, job) => sweepRetention({ log: job.log })),
 };

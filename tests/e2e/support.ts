@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { expect, type APIRequestContext, type Page } from "@playwright/test";
+import { expect, type APIRequestContext, type Page, type TestInfo } from "@playwright/test";
 
 /** The demo sign-in exactly as the README gives it, so the README cannot drift from the app. */
 export function readmeSignIn(): { email: string; password: string } {
@@ -84,4 +84,21 @@ export async function watchPolicyViolations(page: Page): Promise<string[]> {
     document.addEventListener("securitypolicyviolation", (e) => report(`${location.pathname}: ${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`));
   });
   return seen;
+}
+
+const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
+/**
+ * An axe audit of the page as it stands (WCAG 2.2 AA rules): serious and critical violations fail
+ * the test, lesser ones are noted as annotations naming `state`.
+ */
+export async function auditAxe(page: Page, testInfo: TestInfo, state: string): Promise<void> {
+  const { default: AxeBuilder } = await import("@axe-core/playwright");
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  const blocking = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  for (const v of results.violations.filter((x) => !blocking.includes(x))) {
+    testInfo.annotations.push({ type: `axe ${v.impact} (${state})`, description: `${v.id}: ${v.help} (${v.nodes.length})` });
+  }
+  const report = blocking.map((v) => `${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join("\n  ")}`).join("\n");
+  expect(blocking, `${state}:\n${report}`).toEqual([]);
 }

@@ -242,6 +242,11 @@ interface FuzzRoute<T = unknown> {
 }
 
 /** Headers as HTTP can carry them: a value with NUL, CR, LF or beyond Latin-1 never reaches a route. */
+function withJson(headers: Headers): Headers {
+  headers.set("content-type", "application/json");
+  return headers;
+}
+
 function headersOf(values: Record<string, string>): Headers {
   const headers = new Headers();
   for (const [k, v] of Object.entries(values)) {
@@ -482,6 +487,41 @@ export const ROUTES: FuzzRoute[] = [
       }),
     }),
   ),
+  // Retention, holds and erasure (docs/adr/0037).
+  fuzzRoute({
+    file: "app/api/retention/policies/preview/route.ts", method: "POST", kind: "json", runs: 60,
+    load: () => import("@/app/api/retention/policies/preview/route"),
+    ...jsonRoute("/api/retention/policies/preview", "POST", jsonBody({ policies: [{ kind: "recording", keepDays: 30 }, { kind: "transcript", keepDays: null }] }), { session: true, headers: headerValues }),
+  }),
+  fuzzRoute({
+    file: "app/api/retention/policies/route.ts", method: "PUT", kind: "json", runs: 60,
+    load: () => import("@/app/api/retention/policies/route"),
+    ...jsonRoute("/api/retention/policies", "PUT", jsonBody({ policies: [{ kind: "recording", keepDays: 30 }], token: `${Date.now() + 600_000}.${"a".repeat(64)}` }), { session: true, headers: headerValues }),
+  }),
+  fuzzRoute({
+    file: "app/api/retention/erasure/route.ts", method: "POST", kind: "json", runs: 60,
+    load: () => import("@/app/api/retention/erasure/route"),
+    ...jsonRoute("/api/retention/erasure", "POST", jsonBody({ phoneNumber: "+15550177099", reason: "Subject request" }), { session: true, headers: headerValues }),
+  }),
+  fuzzRoute({
+    file: "app/api/holds/route.ts", method: "POST", kind: "json", runs: 60,
+    load: () => import("@/app/api/holds/route"),
+    ...jsonRoute("/api/holds", "POST", fc.oneof(
+      jsonBody({ scope: "call", callId: "00000000-0000-4000-8000-000000000000", reason: "Litigation" }),
+      jsonBody({ scope: "filter", filter: "status=completed&q=refund", reason: "Inquiry" }),
+      jsonBody({ scope: "campaign", campaignId: "00000000-0000-4000-8000-000000000000", reason: "Audit" }),
+    ), { session: true, headers: headerValues }),
+  }),
+  fuzzRoute({
+    file: "app/api/holds/[id]/release/route.ts", method: "POST", kind: "json", runs: 60,
+    load: () => import("@/app/api/holds/[id]/release/route"),
+    cases: fc.record({ id: uuidish, body: jsonBody({ reason: "Case closed" }), headers: headerValues }),
+    build: async (input: { id: string; body: string; headers: Record<string, string> }) => ({
+      request: new Request(`${INTERNAL_ORIGIN}/api/holds/${encodeURIComponent(wellFormed(input.id))}/release`, { method: "POST", headers: withJson(headersOf(input.headers)), body: input.body }),
+      params: { id: input.id },
+      cookies: { [SESSION_COOKIE]: ownerToken },
+    }),
+  }),
   fuzzRoute({
     file: "app/api/evidence/exports/[id]/download/route.ts", method: "GET", kind: "query", runs: 100,
     load: () => import("@/app/api/evidence/exports/[id]/download/route"),
