@@ -52,14 +52,14 @@ export const WEBHOOK_EVENT_DATA = {
    */
   "retention.deleted": z.object({
     callId: z.uuid(),
-    reason: z.string().min(1).max(500),
-    policy: z.string().max(200).nullable(),
-    manifestId: z.uuid().nullable(),
-    deleted: z
-      .array(z.object({ artifactId: z.uuid(), kind: z.string(), sha256 }))
-      .min(1)
-      .max(500),
+    reason: z.enum(["retention_policy", "erasure_request"]),
+    /** The erasure request, for reason `erasure_request`. */
+    erasureRequestId: z.uuid().nullable(),
     deletedAt: z.string(),
+    /** Each artifact deleted, by its id and kind in the manifest and its SHA-256 there. */
+    deleted: z.array(z.object({ artifactId: z.string().min(1).max(200), kind: z.string().min(1).max(64), sha256 })).min(1).max(500),
+    /** The sealed manifest version that lists them as deleted (its tombstones). */
+    manifest: z.object({ id: z.uuid(), version: z.number().int().positive(), sha256 }),
   }),
 } as const satisfies Record<WebhookEventType, z.ZodType>;
 

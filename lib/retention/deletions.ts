@@ -72,7 +72,7 @@ export async function applyRetention(
 
     const versions = await manifestsOfCall(tx, { orgId, callId });
     const deletedAt = new Date().toISOString();
-    const tombstoned: DueRow[] = [];
+    const tombstoned: (DueRow & { sha256: string })[] = [];
     const skipped: string[] = [];
     for (const row of due) {
       const listing = lastListing(versions, row);
@@ -91,7 +91,7 @@ export async function applyRetention(
                 ${tx.json(artifact.location as never)}, ${artifact.language}, ${version}, ${manifestSha256},
                 ${erasureRequestId ? "erasure_request" : "retention_policy"}, ${policy ? tx.json(policy as never) : null}, ${erasureRequestId ?? null},
                 ${deletedAt}, ${row.storagePath})`;
-      tombstoned.push(row);
+      tombstoned.push({ ...row, sha256: artifact.sha256 });
     }
     if (tombstoned.length === 0) return { outcome: "not_sealed", skipped };
 
@@ -110,7 +110,7 @@ export async function applyRetention(
       reason: erasureRequestId ? "erasure_request" : "retention_policy",
       erasureRequestId: erasureRequestId ?? null,
       deletedAt,
-      artifacts: tombstoned.map((r) => ({ kind: r.manifestKind, id: r.id })),
+      artifacts: tombstoned.map((r) => ({ kind: r.manifestKind, id: r.id, sha256: r.sha256 })),
       manifest: { id: seal.manifestId, version: seal.version, sha256: seal.manifestSha256, leafIndex: seal.leafIndex },
     };
     await retentionDeleted(tx, event);

@@ -152,7 +152,10 @@ describe("a receiver down for ten minutes", () => {
       emitWebhookEvent(tx, {
         orgId,
         type: "retention.deleted",
-        data: { callId: calls[0]!, reason: "retention policy", policy: "recordings: 30 days", manifestId: null, deleted: [{ artifactId: randomUUID(), kind: "recording", sha256: sha("x") }], deletedAt: new Date().toISOString() },
+        data: {
+          callId: calls[0]!, reason: "retention_policy", erasureRequestId: null, deletedAt: new Date().toISOString(),
+          deleted: [{ artifactId: randomUUID(), kind: "recording", sha256: sha("x") }], manifest: { id: randomUUID(), version: 2, sha256: sha("m") },
+        },
         dedupe: `retention:test:${calls[0]}`,
       }),
     );

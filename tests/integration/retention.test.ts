@@ -16,6 +16,7 @@ import { evidenceKeyring } from "@/lib/evidence-sealing/authority";
 import { latestManifest, manifestsOfCall } from "@/lib/evidence-sealing/manifests";
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { storeArtifact } from "@/lib/intelligence/artifacts";
+import { createEndpoint } from "@/lib/outbound/endpoints";
 import type { Membership } from "@/lib/rbac/authorize";
 import { applyRetention, sweepRetention } from "@/lib/retention/deletions";
 import { requestErasure } from "@/lib/retention/erasure";
@@ -25,6 +26,7 @@ import { storage } from "@/lib/storage";
 import { clearEvidenceDirs, unzip, useEvidenceDirs } from "@/tests/support/evidence-dirs";
 import { addMembership, claimsFor, createOrg } from "@/tests/support/fixtures";
 import { as, signedInUser } from "@/tests/support/member-requests";
+import { withWebhookKeysDir } from "@/tests/support/outbound";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
 
@@ -106,12 +108,16 @@ async function byHand(files: Map<string, Uint8Array>): Promise<{ code: number; s
   }
 }
 
+withWebhookKeysDir();
+
 beforeAll(async () => {
   dir = await useEvidenceDirs("verbatim-retention-");
   orgId = await createOrg("global");
   owner = await signedInUser();
   await addMembership(orgId, owner.userId, "owner");
   membership = { orgId, orgName: "Org", plan: "global", role: "owner", userId: owner.userId };
+  // An integrator listening for deletions (a loopback receiver, allowed in the embedded default).
+  await withUser(claimsFor(owner.userId), (tx) => createEndpoint(tx, { membership, input: { url: "http://127.0.0.1:9/deletions", description: "", eventTypes: ["retention.deleted"] } }));
 }, 30_000);
 
 afterAll(() => clearEvidenceDirs(dir));
@@ -185,9 +191,20 @@ describe("retention", () => {
     }
     expect(before?.version).toBe(2);
 
+    // The integrator's event, emitted in the deleting transaction: what went, by hash, and the version holding its tombstones.
+    const events = await sql()<{ data: Record<string, unknown> }[]>`select data from public.webhook_events where organization_id = ${orgId} and type = 'retention.deleted'`;
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toMatchObject({
+      callId: expired.callId, reason: "retention_policy", erasureRequestId: null,
+      manifest: { id: versions.at(-1)!.id, version: 3, sha256: versions.at(-1)!.manifestSha256 },
+    });
+    expect(new Set((events[0]!.data.deleted as { artifactId: string; kind: string; sha256: string }[]).map((d) => `${d.kind}:${d.artifactId}:${d.sha256}`)))
+      .toEqual(new Set(latest.deleted!.map((d) => `${d.kind}:${d.id}:${d.sha256}`)));
+
     // Running it again (a second worker, a retried job) deletes and seals nothing more.
     expect((await applyRetention({ orgId, callId: expired.callId }, { log })).outcome).toBe("nothing_due");
     expect(await asService((tx) => manifestsOfCall(tx, { orgId, callId: expired.callId }))).toHaveLength(3);
+    expect(await sql()`select 1 from public.webhook_events where organization_id = ${orgId} and type = 'retention.deleted'`).toHaveLength(1);
 
     const files = await exported(expired.callId);
     expect([...files.keys()].some((n) => n.startsWith("artifacts/recording-"))).toBe(false);
