@@ -40,38 +40,44 @@ function merged(current: RetentionPolicyView[], proposed: RetentionPolicyInput):
 /** Most calls a preview looks at; a larger backlog is deleted in the sweep's batches all the same. */
 const PREVIEW_SCAN = 100_000;
 
-export async function previewPolicies({ orgId, policies, expiresAt }: { orgId: string; policies: RetentionPolicyInput; expiresAt?: number }): Promise<RetentionPreview> {
-  return asService(async (tx) => {
-    const set = merged(await readPolicies(tx, { orgId }), policies);
-    const due = await dueCalls(tx, { orgId, proposed: set, limit: PREVIEW_SCAN, includeHeld: true });
-    const deleting = due.filter((c) => !c.held);
-    const kinds = set.map(({ kind, keepDays }) => ({
-      kind,
-      keepDays,
-      artifacts: deleting.reduce((n, c) => n + (c.artifacts[kind] ?? 0), 0),
-      calls: deleting.filter((c) => c.kinds.includes(kind)).length,
-    }));
-    const answer = {
-      kinds,
-      calls: deleting.slice(0, PREVIEW_MAX_CALLS).map((c) => ({ id: c.callId, createdAt: c.createdAt, kinds: c.kinds })),
-      totalCalls: deleting.length,
-      heldCalls: due.length - deleting.length,
-    };
-    const expiry = expiresAt ?? Date.now() + PREVIEW_TTL_MS;
-    const token = `${expiry}.${createHash("sha256").update(canonicalJson({ kind: "verbatim.retention.preview.v1", orgId, set, expiry, answer })).digest("hex")}`;
-    return { token, expiresAt: new Date(expiry).toISOString(), ...answer };
-  });
+export async function previewPolicies({ orgId, policies }: { orgId: string; policies: RetentionPolicyInput }): Promise<RetentionPreview> {
+  return asService((tx) => previewIn(tx, { orgId, policies }));
+}
+
+async function previewIn(tx: Tx, { orgId, policies, expiresAt }: { orgId: string; policies: RetentionPolicyInput; expiresAt?: number }): Promise<RetentionPreview> {
+  const set = merged(await readPolicies(tx, { orgId }), policies);
+  const due = await dueCalls(tx, { orgId, proposed: set, limit: PREVIEW_SCAN, includeHeld: true });
+  const deleting = due.filter((c) => !c.held);
+  const kinds = set.map(({ kind, keepDays }) => ({
+    kind,
+    keepDays,
+    artifacts: deleting.reduce((n, c) => n + (c.artifacts[kind] ?? 0), 0),
+    calls: deleting.filter((c) => c.kinds.includes(kind)).length,
+  }));
+  const answer = {
+    kinds,
+    calls: deleting.slice(0, PREVIEW_MAX_CALLS).map((c) => ({ id: c.callId, createdAt: c.createdAt, kinds: c.kinds })),
+    totalCalls: deleting.length,
+    heldCalls: due.length - deleting.length,
+  };
+  const expiry = expiresAt ?? Date.now() + PREVIEW_TTL_MS;
+  const token = `${expiry}.${createHash("sha256").update(canonicalJson({ kind: "verbatim.retention.preview.v1", orgId, set, expiry, answer })).digest("hex")}`;
+  return { token, expiresAt: new Date(expiry).toISOString(), ...answer };
 }
 
 export async function applyPolicies({ membership, policies, token }: { membership: Membership; policies: RetentionPolicyInput; token: string }): Promise<RetentionPolicyView[]> {
   const orgId = membership.orgId;
   const expiry = Number(token.split(".")[0]);
   if (!(expiry > Date.now())) throw new ConflictError("This preview has expired: nothing was changed. Preview the policies again and confirm what it shows.", "preview_expired");
-  const again = await previewPolicies({ orgId, policies, expiresAt: expiry });
-  if (again.token !== token) {
-    throw new ConflictError("What these policies would delete changed since the preview (or the policies differ from the ones previewed): nothing was changed. Preview again.", "preview_stale");
-  }
   return asService(async (tx) => {
+    // One confirmation at a time per organization, and the preview made again in the same
+    // transaction as the write: a change landing between the check and the write (another
+    // owner's confirmation) cannot slip past the token.
+    await tx`select pg_advisory_xact_lock(hashtextextended(${`retention_policies:${orgId}`}, 0))`;
+    const again = await previewIn(tx, { orgId, policies, expiresAt: expiry });
+    if (again.token !== token) {
+      throw new ConflictError("What these policies would delete changed since the preview (or the policies differ from the ones previewed): nothing was changed. Preview again.", "preview_stale");
+    }
     for (const p of policies) {
       await tx`
         insert into public.retention_policies (organization_id, kind, keep_days, updated_by, updated_at)

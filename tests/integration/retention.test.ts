@@ -314,3 +314,21 @@ describe("retention", () => {
     expect(await gone(bContent.objectPath)).toBe(true);
   }, 60_000);
 });
+
+describe("confirming policies", () => {
+  it("serializes two confirmations: the second, previewed before the first applied, is stale and changes nothing", async () => {
+    const first = [{ kind: "survey_answer" as const, keepDays: 3650 }];
+    const second = [{ kind: "score" as const, keepDays: 3650 }];
+    const [a, b] = await Promise.all([previewPolicies({ orgId, policies: first }), previewPolicies({ orgId, policies: second })]);
+    const outcomes = await Promise.allSettled([
+      applyPolicies({ membership, policies: first, token: a.token }),
+      applyPolicies({ membership, policies: second, token: b.token }),
+    ]);
+    expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(1);
+    const refused = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: "preview_stale" });
+    const stored = await asService((tx) => tx<{ kind: string }[]>`
+      select kind from public.retention_policies where organization_id = ${orgId} and kind in ('survey_answer', 'score')`);
+    expect(stored).toHaveLength(1);
+  });
+});
