@@ -33,13 +33,18 @@ describe("one writer per record", () => {
     ]);
   });
 
+  /** The one place content is deleted: behind a sealed tombstone, never of a held call (docs/adr/0037). */
+  const RETENTION = path.join("lib", "retention", "deletions.ts");
+
   it("writes recordings from lib/calls/recordings.ts only", () => {
     expect(writersOf(/(insert\s+into|update)\s+public\.recordings\b/i, code)).toEqual([path.join("lib", "calls", "recordings.ts")]);
   });
 
-  it("writes call artifacts from lib/intelligence/artifacts.ts only (and never updates them)", () => {
+  it("writes call artifacts from lib/intelligence/artifacts.ts only, never updates them, and deletes them only in the retention job", () => {
     expect(writersOf(/insert\s+into\s+public\.call_artifacts\b/i, code)).toEqual([path.join("lib", "intelligence", "artifacts.ts")]);
-    expect(writersOf(/(update|delete\s+from)\s+public\.call_artifacts\b/i, code)).toEqual([]);
+    expect(writersOf(/update\s+public\.call_artifacts\b/i, code)).toEqual([]);
+    // Behind a tombstone the delete gate checks (docs/adr/0037).
+    expect(writersOf(/delete\s+from\s+public\.call_artifacts\b/i, code)).toEqual([RETENTION]);
   });
 
   it("writes transcription requests from lib/intelligence/transcriptions.ts only", () => {
@@ -52,9 +57,14 @@ describe("one writer per record", () => {
     expect(writersOf(new RegExp(`(update|delete\\s+from)\\s+public\\.(${tables})\\b`, "i"), code)).toEqual([]);
   });
 
-  it("writes survey answers from lib/calls/survey-answers.ts only, insert-only", () => {
+  it("writes survey answers from lib/calls/survey-answers.ts only, insert-only but for the retention job's tombstoned deletes", () => {
     expect(writersOf(/insert\s+into\s+public\.survey_answers\b/i, code)).toEqual([path.join("lib", "calls", "survey-answers.ts")]);
-    expect(writersOf(/(update|delete\s+from)\s+public\.survey_answers\b/i, code)).toEqual([]);
+    expect(writersOf(/update\s+public\.survey_answers\b/i, code)).toEqual([]);
+    expect(writersOf(/delete\s+from\s+public\.survey_answers\b/i, code)).toEqual([RETENTION]);
+  });
+
+  it("deletes recordings only in the retention job", () => {
+    expect(writersOf(/delete\s+from\s+public\.recordings\b/i, code)).toEqual([RETENTION]);
   });
 
   it("writes the daily call counts only in the triggers of their migration, which follow public.calls", () => {
