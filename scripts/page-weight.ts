@@ -12,7 +12,7 @@
  * HTML: tests/e2e/page-weight.spec.ts measures in Chromium what the page really loaded.
  * Inline scripts (the RSC payload) are reported separately: they are data, not code.
  *
- * Prints figures; asserts nothing (the e2e spec holds the 150 kB budget for `/`).
+ * Prints figures; asserts nothing (the e2e spec holds the 151 kB budget for `/`).
  */
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
