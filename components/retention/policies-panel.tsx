@@ -1,6 +1,6 @@
 "use client";
 
-import { useId, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import useSWR from "swr";
 import { formatTime } from "@/components/calls/parts";
 import { pageHref } from "@/components/calls/url-state";
@@ -70,7 +70,6 @@ export function PoliciesPanel({ orgId, role, plan }: { orgId: string; role: Role
       const result = await apiFetch<RetentionPreview>("/api/retention/policies/preview", { orgId, method: "POST", body: { policies: wanted } });
       setPreview({ changes: wanted, result });
       setState({ busy: null, error: note, done: null });
-      requestAnimationFrame(() => previewHeading.current?.focus());
     } catch (err) {
       setPreview(null);
       setState({ busy: null, error: note ? `${note} ${errorMessage(err)}` : errorMessage(err), done: null });
@@ -166,6 +165,8 @@ function PreviewView({ heading, preview, busy, onApply, onCancel }: {
   onCancel: () => void;
 }) {
   const shown = preview.calls.length;
+  // Focus moves to each new preview once it is on the page (not before React has rendered it).
+  useEffect(() => heading.current?.focus(), [preview, heading]);
   return (
     <div className="mt-3 space-y-3 rounded border border-amber-300 bg-amber-50 p-4" data-testid="retention-preview" aria-busy={busy !== null}>
       <h4 ref={heading} tabIndex={-1} className="font-semibold">Preview: what these policies would delete now</h4>
