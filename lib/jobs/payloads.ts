@@ -85,6 +85,8 @@ export const TASK_SCHEMAS = {
   campaign_tick: campaignTickPayloadSchema,
   campaign_call_ended: campaignCallEndedPayloadSchema,
   sweep_campaigns: expireEvidenceExportsPayloadSchema,
+  /** From the crontab: free the jobs of worker processes that died (lib/worker/liveness.ts). */
+  release_dead_workers: expireEvidenceExportsPayloadSchema,
 } as const;
 
 export type TaskName = keyof typeof TASK_SCHEMAS;

@@ -14,6 +14,7 @@ import { applyCampaignCallOutcome, runCampaignTick, sweepCampaigns } from "@/lib
 import type { JobContext } from "@/lib/jobs/context";
 import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
 import { logger } from "@/lib/logger";
+import { releaseDeadWorkers } from "@/lib/worker/liveness";
 
 /** A job as its task sees it: attempt, limit, abort signal and a logger naming the job. */
 function jobContext(helpers: JobHelpers): JobContext {
@@ -61,4 +62,5 @@ export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
   campaign_tick: task("campaign_tick", (payload, job) => runCampaignTick(payload, { log: job.log })),
   campaign_call_ended: task("campaign_call_ended", (payload, job) => applyCampaignCallOutcome(payload, { log: job.log })),
   sweep_campaigns: task("sweep_campaigns", (_payload, job) => sweepCampaigns({ log: job.log })),
+  release_dead_workers: task("release_dead_workers", (_payload, job) => releaseDeadWorkers({ log: job.log })),
 };
