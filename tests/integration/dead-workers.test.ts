@@ -84,38 +84,77 @@ async function backendsOf(lockedBy: string): Promise<number[]> {
   return rows.map((r) => r.pid);
 }
 
+/**
+ * A worker in this process with the app's tasks and `hold_probe`, which calls `onProbe`. Its
+ * second slot runs the sweep's task while the first holds a probe.
+ */
+async function workerHere(onProbe: (jobId: string) => Promise<void> | void) {
+  const { log, lines } = logSink();
+  const worker = await startWorker({
+    crontab: false,
+    pollInterval: 100,
+    concurrency: 2,
+    log,
+    taskList: { ...taskList, hold_probe: (_payload, helpers) => onProbe(helpers.job.id) },
+  });
+  return { worker, log, lines };
+}
+
+/** A worker in this process whose `hold_probe` jobs wait until `finish()`. */
+async function holdingWorker() {
+  let finish!: () => void;
+  const held = new Promise<void>((resolve) => (finish = resolve));
+  const started: string[] = [];
+  const here = await workerHere(async (jobId) => {
+    started.push(jobId);
+    await held;
+  });
+  return { ...here, started, finish };
+}
+
+/** The backend that holds the liveness lock of the process that recorded `lockedBy`. */
+async function livenessBackend(lockedBy: string): Promise<number | undefined> {
+  const [row] = await sql()<{ pid: number }[]>`
+    select l.pid from pg_locks l join private.worker_processes w on l.objid = w.process_key::oid
+    where w.locked_by = ${lockedBy} and l.database = (select oid from pg_database where datname = current_database())
+      and l.locktype = 'advisory' and l.granted and l.classid = ${WORKER_LOCK_SPACE}::integer::oid and l.objsubid = 2`;
+  return row?.pid;
+}
+
+async function livenessLocks(): Promise<number> {
+  const rows = await sql()`
+    select 1 from pg_locks where locktype = 'advisory' and classid = ${WORKER_LOCK_SPACE}::integer::oid
+      and database = (select oid from pg_database where datname = current_database())`;
+  return rows.length;
+}
+
+/** A worker in another process, running (for ever) the probe job with key `key`. */
+async function childHolding(key: string) {
+  const { child, lines } = spawnWorker();
+  await expect.poll(() => lines.some((l) => l.started), { timeout: 120_000, interval: 200 }).toBe(true);
+  await addProbe(key);
+  await expect.poll(() => lines.some((l) => l.running), { timeout: 20_000, interval: 100 }).toBe(true);
+  return { child, taken: (await job(key))! };
+}
+
 describe("the jobs of a worker process that died", () => {
   it("are released by the sweep and run by another worker; nothing else frees them", { timeout: 180_000 }, async () => {
-    const dead = spawnWorker();
-    await expect.poll(() => dead.lines.some((l) => l.started), { timeout: 120_000, interval: 200 }).toBe(true);
-    await addProbe("dead-probe");
-    await expect.poll(() => dead.lines.some((l) => l.running), { timeout: 20_000, interval: 100 }).toBe(true);
-    const taken = (await job("dead-probe"))!;
+    const { child, taken } = await childHolding("dead-probe");
     expect(taken.lockedBy).not.toBeNull();
     // The child recorded the pool id its job carries, under its own pid, before taking it.
-    expect((await processRows()).filter((r) => r.lockedBy === taken.lockedBy).map((r) => r.pid)).toEqual([dead.child.pid]);
+    expect((await processRows()).filter((r) => r.lockedBy === taken.lockedBy).map((r) => r.pid)).toEqual([child.pid]);
 
     // Another worker, in this process. Its own start sweeps once; the child is alive, so its job stays locked.
-    const { log } = logSink();
     const ranHere: string[] = [];
-    const other = await startWorker({
-      crontab: false,
-      pollInterval: 100,
-      concurrency: 2,
-      log,
-      taskList: {
-        ...taskList,
-        hold_probe: async (_payload, helpers) => {
-          ranHere.push(helpers.job.id);
-        },
-      },
+    const { worker: other, log } = await workerHere((jobId) => {
+      ranHere.push(jobId);
     });
     try {
       expect(await releaseDeadWorkers({ log })).toEqual({ processes: 0, pools: 0, jobs: 0 });
       expect((await job("dead-probe"))!.lockedBy).toBe(taken.lockedBy);
 
       // The child dies: it can run nothing any more, and the server ends its sessions.
-      dead.child.kill("SIGSTOP");
+      child.kill("SIGSTOP");
       const backends = await backendsOf(taken.lockedBy!);
       expect(backends.length).toBeGreaterThanOrEqual(2);
       await sql()`select pg_terminate_backend(pid) from unnest(${backends}::int[]) as pid`;
@@ -136,12 +175,8 @@ describe("the jobs of a worker process that died", () => {
   });
 
   it("are released after SIGKILL too: the kernel closes its connections, the server ends its sessions", { timeout: 180_000 }, async () => {
-    const killed = spawnWorker();
-    await expect.poll(() => killed.lines.some((l) => l.started), { timeout: 120_000, interval: 200 }).toBe(true);
-    await addProbe("killed-probe");
-    await expect.poll(() => killed.lines.some((l) => l.running), { timeout: 20_000, interval: 100 }).toBe(true);
-    const taken = (await job("killed-probe"))!;
-    killed.child.kill("SIGKILL");
+    const { child, taken } = await childHolding("killed-probe");
+    child.kill("SIGKILL");
     const { log, lines } = logSink();
     await expect.poll(async () => (await releaseDeadWorkers({ log })).jobs, { timeout: 15_000, interval: 200 }).toBe(1);
     // One line, with counts and nothing of the jobs' payloads.
@@ -155,45 +190,6 @@ describe("the jobs of a worker process that died", () => {
     await sql()`select graphile_worker.remove_job('killed-probe')`;
   });
 });
-
-/** A worker in this process whose `hold_probe` jobs wait until `finish()`. */
-async function holdingWorker() {
-  let finish!: () => void;
-  const held = new Promise<void>((resolve) => (finish = resolve));
-  const started: string[] = [];
-  const { log, lines } = logSink();
-  const worker = await startWorker({
-    crontab: false,
-    pollInterval: 100,
-    // The second slot runs the sweep's task while the first holds its probe.
-    concurrency: 2,
-    log,
-    taskList: {
-      ...taskList,
-      hold_probe: async (_payload, helpers) => {
-        started.push(helpers.job.id);
-        await held;
-      },
-    },
-  });
-  return { worker, started, finish, log, lines };
-}
-
-/** The backend that holds the liveness lock of the process that recorded `lockedBy`. */
-async function livenessBackend(lockedBy: string): Promise<number | undefined> {
-  const [row] = await sql()<{ pid: number }[]>`
-    select l.pid from pg_locks l join private.worker_processes w on l.objid = w.process_key::oid
-    where w.locked_by = ${lockedBy} and l.database = (select oid from pg_database where datname = current_database())
-      and l.locktype = 'advisory' and l.granted and l.classid = ${WORKER_LOCK_SPACE}::integer::oid and l.objsubid = 2`;
-  return row?.pid;
-}
-
-async function livenessLocks(): Promise<number> {
-  const rows = await sql()`
-    select 1 from pg_locks where locktype = 'advisory' and classid = ${WORKER_LOCK_SPACE}::integer::oid
-      and database = (select oid from pg_database where datname = current_database())`;
-  return rows.length;
-}
 
 describe("a live worker", () => {
   it("keeps its jobs through any number of sweeps, and leaves no record when it stops", { timeout: 60_000 }, async () => {
