@@ -16,8 +16,9 @@
  *  2. creates a campaign over the tag (--rate calls/s, at most --max-live at once; every day
  *     8:00–21:00; busy 3 × 20 s, no answer 2 × 15 s, failed 2 × 10 s) and launches it;
  *  3. mid-run kills (SIGKILL) one app and the worker, which the orchestrator starts again,
- *     releases the jobs the dead worker held locked (graphile-worker would hold them 4 hours;
- *     an operator calls force_unlock_workers), and later starts a second worker beside it;
+ *     waits for the workers to release the jobs the dead one held locked themselves
+ *     (graphile-worker alone would hold them 4 hours; docs/adr/0040) and reports how long that
+ *     took after the kill, and later starts a second worker beside it;
  *  4. when the campaign completes, reads the simulator's own dial log (GET /__control/dials:
  *     every create-call request with the instant it arrived and its To, and when each call
  *     ended) and checks it: no 1-second window (any start) holds more than --rate dials, never
@@ -267,19 +268,30 @@ async function run(info: ClusterInfo, dataDir: string, onAdded: (child: ChildPro
         const app = current.apps[0]!;
         const worker = current.workers[0]!;
         const workerStarts = await countInLog(worker.log, "job worker started");
+        // What the worker recorded about itself (docs/adr/0040): the pool ids its jobs carry.
+        const pools = (await db<{ lockedBy: string }[]>`select locked_by as "lockedBy" from private.worker_processes where pid = ${worker.pid}`).map((r) => r.lockedBy);
         process.kill(worker.pid, "SIGKILL");
         process.kill(app.pid, "SIGKILL");
-        events.push({ at: Date.now(), what: `killed ${worker.name} (pid ${worker.pid}) and ${app.name} (pid ${app.pid}) with SIGKILL at ${dials} dials` });
+        const killedAt = Date.now();
+        events.push({ at: killedAt, what: `killed ${worker.name} (pid ${worker.pid}) and ${app.name} (pid ${app.pid}) with SIGKILL at ${dials} dials` });
         console.log(`  ${iso(Date.now())} ${events.at(-1)!.what}`);
-        // graphile-worker leaves a killed worker's jobs locked for 4 hours (the tick, an outcome
-        // job: its target would stay "calling"). Every job locked now was locked by the dead
-        // worker (it was the only one), so release them, as an operator who saw it die would.
-        const held = await db<{ lockedBy: string; task: string }[]>`
-          select locked_by as "lockedBy", task_identifier as task from graphile_worker.jobs where locked_by is not null`;
-        const ids = [...new Set(held.map((j) => j.lockedBy))];
-        if (ids.length > 0) await db`select graphile_worker.force_unlock_workers(${ids}::text[])`;
-        events.push({ at: Date.now(), what: `released ${held.length} jobs the killed worker held (${held.map((j) => j.task).join(", ") || "none"}) with graphile_worker.force_unlock_workers` });
+        // graphile-worker alone would leave the jobs it held locked for 4 hours (the tick, an
+        // outcome job: its target would stay "calling"). The workers release them themselves
+        // (release_dead_workers, when a worker starts and every minute): wait for it, and say how long it took.
+        const held = await db<{ task: string }[]>`select task_identifier as task from graphile_worker.jobs where locked_by = any(${pools}::text[])`;
+        events.push({ at: Date.now(), what: `${worker.name} held ${held.length} jobs when it died (${held.map((j) => j.task).join(", ") || "none"}), ${pools.length} pool${pools.length === 1 ? "" : "s"} recorded` });
         console.log(`  ${iso(Date.now())} ${events.at(-1)!.what}`);
+        void (async () => {
+          if (pools.length === 0) throw new Error(`${worker.name} had recorded no worker pool: its jobs cannot be released`);
+          await until(`the release of ${worker.name}'s jobs`, 3 * 60_000, async () => {
+            const [left] = await db<{ jobs: number; rows: number }[]>`
+              select (select count(*)::int from graphile_worker.jobs where locked_by = any(${pools}::text[])) as jobs,
+                     (select count(*)::int from private.worker_processes where locked_by = any(${pools}::text[])) as rows`;
+            return left!.jobs === 0 && left!.rows === 0;
+          });
+          events.push({ at: Date.now(), what: `the workers released ${worker.name}'s jobs themselves ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill` });
+          console.log(`  ${iso(Date.now())} ${events.at(-1)!.what}`);
+        })().catch((err: unknown) => events.push({ at: Date.now(), what: `✖ ${(err as Error).message}` }));
         void (async () => {
           await until(`${worker.name} started again`, 60_000, async () => (await countInLog(worker.log, "job worker started")) > workerStarts);
           events.push({ at: Date.now(), what: `${worker.name} working again (pid ${(await readCluster(dataDir)).workers[0]!.pid})` });

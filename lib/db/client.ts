@@ -42,6 +42,28 @@ export function connect(url: string, max = 10, applicationName = "verbatim"): Sq
 }
 
 /**
+ * One session that lasts as long as the process (a worker's liveness lock, lib/worker/liveness.ts):
+ * one connection, never closed for being idle or old (a pool's connections are, and a session
+ * lock would go with them). The server-side TCP keepalives make Postgres notice within about a
+ * minute that the machine at the other end is gone (power, network), and end the session and
+ * the locks it holds; with the kernel's defaults that takes over two hours. It must reach
+ * Postgres itself or a session-mode pooler, like the worker's own connections. `onclose` hears
+ * the connection end (the next statement opens another: a new session, without the old one's locks).
+ */
+export function sessionSql(url: string, applicationName: string, { onclose }: { onclose?: () => void } = {}): Sql {
+  return postgres(url, {
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    connect_timeout: 10,
+    onnotice: () => {},
+    types: {},
+    connection: { application_name: applicationName, tcp_keepalives_idle: 20, tcp_keepalives_interval: 10, tcp_keepalives_count: 3 },
+    ...(onclose ? { onclose } : {}),
+  });
+}
+
+/**
  * For `npm run bench:api` only (VERBATIM_COUNT_ROUND_TRIPS=1): statements this process sent
  * and network round trips they took. postgres.js writes the statements issued on a connection
  * in one tick as one burst (it flushes on setImmediate) and pipelines them: one burst per

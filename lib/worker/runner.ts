@@ -3,18 +3,21 @@ import { EventEmitter } from "node:events";
 import { parseCronItems, run, type Runner, type TaskList, type WorkerEvents } from "graphile-worker";
 import { config, requireDatabaseUrl } from "@/lib/config";
 import { graphileLogger } from "@/lib/worker/graphile-log";
+import { holdLiveness, releaseDeadWorkers } from "@/lib/worker/liveness";
 import { taskList as defaultTaskList } from "@/lib/worker/task-list";
 import { logger, type Logger } from "@/lib/logger";
 
 /**
  * The job worker: graphile-worker's runner with our task list and a crontab that runs
- * `reconcile_calls` and `reconcile_transcriptions` every minute and `expire_evidence_exports`
- * every five. Workers in any number of processes share the queue (jobs are
- * taken with SKIP LOCKED; each cron tick is scheduled once across all of them). Every failed
- * attempt is logged with the task, attempt and error message; the payload never is.
+ * `reconcile_calls`, `reconcile_transcriptions`, `sweep_campaigns` and `release_dead_workers`
+ * every minute and `expire_evidence_exports` every five. Workers in any number of processes
+ * share the queue (jobs are taken with SKIP LOCKED; each cron tick is scheduled once across all
+ * of them). Every failed attempt is logged with the task, attempt and error message; the
+ * payload never is. Each process holds a liveness lock (lib/worker/liveness.ts) so that, if it
+ * dies hard, the jobs it held are released within a minute rather than graphile-worker's 4 hours.
  *
- * It needs a session-mode connection (LISTEN/NOTIFY): on Supabase, the direct or session-pooler
- * URL, not the transaction pooler.
+ * It needs a session-mode connection (LISTEN/NOTIFY, the liveness lock): on Supabase, the direct
+ * or session-pooler URL, not the transaction pooler.
  */
 export interface WorkerOptions {
   connectionString?: string;
@@ -66,6 +69,13 @@ const RECONCILE_CRON = parseCronItems([
     options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "reconcile_transcriptions", jobKeyMode: "preserve_run_at" },
   },
   {
+    // The jobs of a worker process that died hard, released (lib/worker/liveness.ts).
+    task: "release_dead_workers",
+    match: "* * * * *",
+    identifier: "release_dead_workers",
+    options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "release_dead_workers", jobKeyMode: "preserve_run_at" },
+  },
+  {
     // Export archives past their expiry (docs/adr/0020); a day's archive outlives a late run by minutes.
     task: "expire_evidence_exports",
     match: "*/5 * * * *",
@@ -108,25 +118,56 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     log.warn({ err: error instanceof Error ? error.message : String(error) }, "job worker lost its LISTEN connection; reconnecting");
   });
 
-  const runner = await run({
-    connectionString: options.connectionString ?? requireDatabaseUrl(),
-    concurrency,
-    maxPoolSize: Math.max(4, concurrency + 2),
-    pollInterval: options.pollInterval ?? 2000,
-    noHandleSignals: !options.handleSignals,
-    logger: graphileLogger(log),
-    events,
-    taskList: options.taskList ?? defaultTaskList,
-    parsedCronItems: options.crontab === false ? [] : RECONCILE_CRON,
+  const connectionString = options.connectionString ?? requireDatabaseUrl();
+  // Before the runner: a process takes no job without its lock.
+  const liveness = await holdLiveness(connectionString, { log });
+  // graphile-worker 0.18 marks a job with its pool's id (`locked_by`), not the worker's; the
+  // pool is created, synchronously, before its workers ask for a job.
+  let poolId: string | undefined;
+  events.on("pool:create", ({ workerPool }) => {
+    poolId = workerPool.id;
   });
+
+  let runner: Runner;
+  try {
+    runner = await run({
+      connectionString,
+      concurrency,
+      maxPoolSize: Math.max(4, concurrency + 2),
+      pollInterval: options.pollInterval ?? 2000,
+      noHandleSignals: !options.handleSignals,
+      logger: graphileLogger(log),
+      events,
+      taskList: options.taskList ?? defaultTaskList,
+      parsedCronItems: options.crontab === false ? [] : RECONCILE_CRON,
+      // Asked before every job fetch, awaited if a promise, and a throw skips the fetch: the
+      // hook that makes "no job before the pool is recorded under the lock" hold. It forbids no
+      // flag.
+      forbiddenFlags: () => (poolId === undefined ? Promise.reject(new Error("no worker pool yet")) : liveness.ready(poolId)),
+    });
+  } catch (err) {
+    await liveness.end();
+    throw err;
+  }
+  // However the runner ends (stop(), or graphile-worker's own signal handling), the process is no longer a worker.
+  void runner.promise.then(liveness.end, liveness.end).catch(() => undefined);
   log.info({ concurrency }, "job worker started");
+  // A worker that starts is often the one that replaces a process that died: its jobs need not
+  // wait for the next minute's sweep.
+  void releaseDeadWorkers({ log }).catch((err: unknown) => {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, "could not release the jobs of dead worker processes");
+  });
 
   let stopping: Promise<void> | undefined;
   return {
     runner,
     stop() {
       stopping ??= (async () => {
-        await runner.stop();
+        try {
+          await runner.stop();
+        } finally {
+          await liveness.end();
+        }
         log.info("job worker stopped");
       })();
       return stopping;

@@ -16,6 +16,7 @@ import { applyRetention, sweepRetention } from "@/lib/retention/deletions";
 import type { JobContext } from "@/lib/jobs/context";
 import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
 import { logger } from "@/lib/logger";
+import { releaseDeadWorkers } from "@/lib/worker/liveness";
 
 /** A job as its task sees it: attempt, limit, abort signal and a logger naming the job. */
 function jobContext(helpers: JobHelpers): JobContext {
@@ -66,4 +67,5 @@ export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
   deliver_webhook: task("deliver_webhook", (payload, job) => deliverWebhook(payload, job)),
   apply_retention: task("apply_retention", (payload, job) => applyRetention(payload, job)),
   retention_sweep: task("retention_sweep", (_payload, job) => sweepRetention({ log: job.log })),
+  release_dead_workers: task("release_dead_workers", (_payload, job) => releaseDeadWorkers({ log: job.log })),
 };
