@@ -476,12 +476,14 @@ describe("RLS: anon sees nothing and writes nothing", () => {
 
 describe("surveys, scripts and answers are immutable for every role, the service path included", () => {
   const tables = ["surveys", "survey_versions", "shopper_scripts", "shopper_script_versions", "survey_answers"];
-  it("the service role has no grant to update or delete them", async () => {
+  it("the service role has no grant to update or delete them (answers: deleted only behind a sealed tombstone)", async () => {
     const { asService } = await import("@/lib/db");
     for (const table of tables) {
       await expect(asService((tx) => tx.unsafe(`update public.${table} set organization_id = organization_id where organization_id = $1`, [a.id])))
         .rejects.toThrow(/permission denied/);
-      await expect(asService((tx) => tx.unsafe(`delete from public.${table} where organization_id = $1`, [a.id]))).rejects.toThrow(/permission denied/);
+      // Retention (docs/adr/0037) may delete an answer, and only one its tombstone names, never under hold.
+      await expect(asService((tx) => tx.unsafe(`delete from public.${table} where organization_id = $1`, [a.id])))
+        .rejects.toThrow(table === "survey_answers" ? /deleted only with its tombstone/ : /permission denied/);
     }
   });
 
