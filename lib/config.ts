@@ -113,7 +113,32 @@ const envSchema = z.object({
     .refine((v) => Buffer.from(v, "base64").length === 32, "WEBHOOK_SECRETS_KEY must be 32 bytes, base64-encoded")
     .optional(),
   WEBHOOK_KEYS_DIR: z.string().min(1).default(".data/webhook-keys"),
+  // Phone numbers at rest (docs/adr/0044): the key-encryption keys (`id:base64` of 32 bytes,
+  // comma-separated, the first one primary), the index key (32 bytes, base64) for the numbers'
+  // keyed hashes, or the directory where the embedded default keeps both.
+  NUMBER_KEYS: z
+    .string()
+    .refine((v) => parseNumberKeys(v) !== null, "NUMBER_KEYS must be a comma list of id:key, each id 1-32 of [A-Za-z0-9_-] and each key 32 bytes, base64-encoded, ids distinct")
+    .optional(),
+  NUMBER_INDEX_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, "base64").length === 32, "NUMBER_INDEX_KEY must be 32 bytes, base64-encoded")
+    .optional(),
+  NUMBER_KEYS_DIR: z.string().min(1).default(".data/number-keys"),
 });
+
+/**
+ * NUMBER_KEYS read as `[{id, key}]`, primary first, or null when malformed. Shared with the
+ * embedded default's key file (lib/pii/keys.ts), which holds the same form, one entry a line.
+ */
+export function parseNumberKeys(value: string): { id: string; key: string }[] | null {
+  const entries = value.split(/[,\n]/).map((e) => e.trim()).filter(Boolean).map((e) => {
+    const at = e.indexOf(":");
+    return { id: e.slice(0, at), key: e.slice(at + 1) };
+  });
+  const valid = entries.every(({ id, key }) => /^[A-Za-z0-9_-]{1,32}$/.test(id) && Buffer.from(key, "base64").length === 32);
+  return entries.length > 0 && valid && new Set(entries.map((e) => e.id)).size === entries.length ? entries : null;
+}
 
 function isTrustEntry(entry: string): boolean {
   if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
@@ -133,6 +158,11 @@ export interface Config {
    * address over http (the embedded default only, where a receiver on this machine is the point).
    */
   outbound: { secretsKey: { kind: "environment"; key: string } | { kind: "local"; dir: string }; loopbackAllowed: boolean };
+  /**
+   * Phone numbers at rest (docs/adr/0044): the key-encryption keys (primary first) and the index
+   * key from NUMBER_KEYS and NUMBER_INDEX_KEY, or a directory where the embedded default keeps them.
+   */
+  numberKeys: { kind: "environment"; keys: { id: string; key: string }[]; indexKey: string } | { kind: "local"; dir: string };
   nodeEnv: "development" | "production" | "test";
   databaseUrl: string | undefined;
   databasePoolMax: number;
@@ -279,6 +309,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       }
     : undefined;
 
+  if (Boolean(e.NUMBER_KEYS) !== Boolean(e.NUMBER_INDEX_KEY)) {
+    throw new ConfigError(`Phone numbers at rest need both NUMBER_KEYS and NUMBER_INDEX_KEY; missing: ${e.NUMBER_KEYS ? "NUMBER_INDEX_KEY" : "NUMBER_KEYS"}`);
+  }
   if (!e.EVIDENCE_SIGNING_KEY && (e.EVIDENCE_SIGNING_KEY_ID || e.EVIDENCE_RETIRED_KEYS)) {
     throw new ConfigError("EVIDENCE_SIGNING_KEY_ID and EVIDENCE_RETIRED_KEYS need EVIDENCE_SIGNING_KEY; missing: EVIDENCE_SIGNING_KEY");
   }
@@ -303,6 +336,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       secretsKey: e.WEBHOOK_SECRETS_KEY ? { kind: "environment", key: e.WEBHOOK_SECRETS_KEY } : { kind: "local", dir: e.WEBHOOK_KEYS_DIR },
       loopbackAllowed: mode === "embedded",
     },
+    numberKeys: e.NUMBER_KEYS
+      ? { kind: "environment", keys: parseNumberKeys(e.NUMBER_KEYS)!, indexKey: e.NUMBER_INDEX_KEY! }
+      : { kind: "local", dir: e.NUMBER_KEYS_DIR },
     nodeEnv: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,

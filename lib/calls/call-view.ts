@@ -32,9 +32,5 @@ export function viewFor(m: Pick<Membership, "role" | "plan">, { original = false
   };
 }
 
-/** `+15551230123` → `+1•••••••23`: the country code and the last two digits. */
-export function maskNumber(e164: string): string {
-  const digits = e164.replace(/^\+/, "");
-  const country = digits.length > 10 ? digits.slice(0, digits.length - 10) : digits.slice(0, 1);
-  return `+${country}${"•".repeat(Math.max(digits.length - country.length - 2, 0))}${digits.slice(-2)}`;
-}
+/** The mask a number wears when the member may not see it (kept beside sealed numbers too, so it lives with them). */
+export { maskNumber } from "@/lib/pii/numbers";

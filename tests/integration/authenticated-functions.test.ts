@@ -22,6 +22,8 @@ const REVIEWED: Record<string, string> = {
   "private.call_status_rank(p_status call_status)": "pure: the forward-only status order",
   "private.is_time_zone(p_name text)": "pure: whether Postgres knows a time zone name",
   "private.modulations_problem(p_on text[], p_flow text)": "pure: the modulation rules",
+  "private.add_number_data_key(p_org uuid, p_id uuid, p_kek text, p_wrapped text, p_replace boolean)": "only for the caller's own organization; replacing the current key only on the service path; adds a key the caller wrapped, which opens nothing without the KEK",
+  "private.number_data_keys_of(p_org uuid, p_ids uuid[])": "nothing unless the caller is a member of that organization; the keys only wrapped",
   "private.number_search_call_ids(p_org uuid, p_digits text)": "nothing unless the caller may see numbers in that organization",
   "private.org_ids_allowing(p_action text)": "the caller's own organizations",
   "private.org_ids_with_role(p_role member_role)": "the caller's own organizations",
