@@ -30,6 +30,17 @@ describe("config", () => {
     expect(() => parseConfig(noDb)).toThrow(/missing: DATABASE_URL/);
   });
 
+  it("reads the phone-number keys from NUMBER_KEYS (primary first) and NUMBER_INDEX_KEY, or keeps them in a directory by default", () => {
+    const key = (byte: number) => Buffer.alloc(32, byte).toString("base64");
+    expect(parseConfig({}).numberKeys).toEqual({ kind: "local", dir: ".data/number-keys" });
+    const c = parseConfig({ NUMBER_KEYS: `k2:${key(2)}, k1:${key(1)}`, NUMBER_INDEX_KEY: key(3) });
+    expect(c.numberKeys).toEqual({ kind: "environment", keys: [{ id: "k2", key: key(2) }, { id: "k1", key: key(1) }], indexKey: key(3) });
+    expect(() => parseConfig({ NUMBER_KEYS: `k1:${key(1)}` })).toThrow(/missing: NUMBER_INDEX_KEY/);
+    expect(() => parseConfig({ NUMBER_INDEX_KEY: key(3) })).toThrow(/missing: NUMBER_KEYS/);
+    expect(() => parseConfig({ NUMBER_KEYS: `k1:${key(1)},k1:${key(2)}`, NUMBER_INDEX_KEY: key(3) })).toThrow(/NUMBER_KEYS/);
+    expect(() => parseConfig({ NUMBER_KEYS: "k1:c2hvcnQ=", NUMBER_INDEX_KEY: key(3) })).toThrow(/NUMBER_KEYS/);
+  });
+
   it("names the missing variables of a partial SignalWire set", () => {
     expect(() => parseConfig({ SIGNALWIRE_PROJECT_ID: "p", SIGNALWIRE_API_TOKEN: "t" })).toThrow(
       /missing: SIGNALWIRE_SPACE_URL, SIGNALWIRE_SIGNING_KEY, SIGNALWIRE_FROM_NUMBER/,
