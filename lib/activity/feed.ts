@@ -2,6 +2,7 @@ import "server-only";
 import type { ActivityEvent, ActivityResponse, ActivitySource } from "@/lib/activity/contracts";
 import { ACTIVITY_SOURCES } from "@/lib/activity/contracts";
 import { maskNumber, viewFor } from "@/lib/calls/call-view";
+import { openNumbers } from "@/lib/pii/numbers";
 import { summarizeEvent } from "@/lib/calls/timeline";
 import type { Tx } from "@/lib/db";
 import { ValidationError } from "@/lib/errors";
@@ -125,13 +126,21 @@ export async function listActivity(
     ) feed
     order by ts desc, source desc, "sortId" desc
     limit ${n}`;
-  const page = rows.slice(0, limit);
+  const page = await openedNumbers(tx, orgId, rows.slice(0, limit));
   const last = page.at(-1);
   const people = await emailsOf(page.filter((r) => r.source === "organization").flatMap((r) => peopleOf(r)));
   return {
     events: page.map((row) => event(row, view, people)),
     nextBefore: rows.length > limit && last ? encodeCursor({ at: last.at, source: last.source, sortId: last.sortId }) : null,
   };
+}
+
+/** The page's called numbers opened (docs/adr/0044): a warm process reads no key to do it. */
+async function openedNumbers(tx: Tx, orgId: string, rows: Row[]): Promise<Row[]> {
+  const numbered = rows.filter((r) => r.toNumber !== null);
+  const opened = await openNumbers(tx, numbered.map((r) => ({ orgId, field: "calls.to_number" as const, value: r.toNumber! })));
+  const byRow = new Map(numbered.map((r, i) => [r, opened[i]!]));
+  return rows.map((r) => (byRow.has(r) ? { ...r, toNumber: byRow.get(r)! } : r));
 }
 
 function event(row: Row, view: ReturnType<typeof viewFor>, people: Map<string, string>): ActivityEvent {

@@ -4,6 +4,7 @@ import type { CallView } from "@/lib/calls/call-view";
 import type { Tx } from "@/lib/db";
 import { ForbiddenError, UnprocessableError, ValidationError } from "@/lib/errors";
 import { POLICY, type Action } from "@/lib/rbac/policy";
+import { numberHash } from "@/lib/pii/numbers";
 
 /**
  * Finding calls: the call list's filters, full-text search over what calls said, and the
@@ -90,6 +91,13 @@ interface Resolved {
   answer: { questionId: string; value: AnswerValue } | null;
   /** Digits only; null when the filter had none. */
   number: string | null;
+  /**
+   * The keyed hash of the whole number the digits spell (`+` and them), for a member who sees
+   * numbers and typed at least WHOLE_NUMBER_DIGITS: numbers are stored sealed (docs/adr/0044), so
+   * they are found by the whole number's hash, not by a part of them. Null otherwise: then the
+   * digits match what the mask shows, as for viewers. Set by findCallPage (hashing reads the key).
+   */
+  wholeNumber: string | null;
   q: string | null;
 }
 
@@ -137,6 +145,7 @@ export function checkCallFilter(filter: CallFilter | undefined, view: CallView):
     criterion: criterion && { id: criterion.id, outcome: criterion.value as CriterionOutcome },
     answer: answer && { questionId: answer.id, value: answer.value as AnswerValue },
     number: digits || null,
+    wholeNumber: null,
     q,
   };
 }
@@ -170,11 +179,17 @@ function textMatches(tx: Tx, q: string) {
   return tx`a.search_vector @@ (select private.search_queries(${q}))[array_position(private.search_configs(), private.search_config(a.language))]`;
 }
 
-/** What a viewer's masked number shows: the country code and the last two digits (queries.ts maskNumber), as two groups. */
-function visibleDigits(tx: Tx, column: "to_number" | "from_number") {
-  const n = tx.unsafe(`substr(c.${column}, 2)`);
-  return tx`(case when length(${n}) > 10 then left(${n}, length(${n}) - 10) else left(${n}, 1) end || ' ' || right(${n}, 2))`;
+/** What a masked number shows (maskNumber, kept beside the sealed number): the country code and the last two digits, as two groups. */
+function visibleDigits(tx: Tx, column: "to_number_mask" | "from_number_mask") {
+  return tx.unsafe(`regexp_replace(c.${column}, '^\\+([0-9]+)[^0-9]*([0-9]*)$', '\\1 \\2')`);
 }
+
+/** The fewest digits searched as a whole number (E.164 numbers have 8 to 15 with the country code). */
+export const WHOLE_NUMBER_DIGITS = 8;
+
+/** Calls from or to the number whose hash this is: both hash columns are indexed, and text `=` is leakproof, so under RLS too. */
+const numberHashTest = (tx: Tx, alias: string, hash: string) =>
+  tx`(${tx.unsafe(alias)}.to_number_hash = ${hash} or ${tx.unsafe(alias)}.from_number_hash = ${hash})`;
 
 /** The calls a page is taken from, in page order: the organization, below the cursor, within the dates. */
 function domain(tx: Tx, orgId: string, r: Resolved, cursor: CallCursor | null) {
@@ -206,7 +221,7 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
   const parts = [];
   // `index`: the searches read by index (readByIndex) joined to the calls they name, the rest
   // tested per call; `others`: those searches are tested apart, only the rest here.
-  const read = mode === "index" || mode === "others" ? readsOf(r, view) : { q: false, score: false, number: false, status: false };
+  const read = mode === "index" || mode === "others" ? readsOf(r) : { q: false, score: false, number: false, status: false };
   const matches = (fn: ReturnType<Tx["unsafe"]>) => tx`c.id in (select f.id from ${fn} as f(id))`;
   const byIndex = (search: keyof Reads) => mode === "index" && read[search];
   const skip = (search: keyof Reads) => mode === "others" && read[search];
@@ -220,12 +235,12 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
   // uuid `=` is leakproof too: calls_org_campaign_created_idx serves it under RLS.
   if (r.campaign) parts.push(tx`c.campaign_id = ${r.campaign}::uuid`);
   if (r.number) {
-    // Members who see numbers whole match any part of them (a trigram index, through the
-    // function, or the call's own numbers on a walk); viewers only what the masked form shows,
-    // so no search can probe hidden digits.
-    if (!view.numbers) parts.push(tx`strpos(${visibleDigits(tx, "to_number")} || ' | ' || ${visibleDigits(tx, "from_number")}, ${r.number}) > 0`);
-    else if (byIndex("number")) parts.push(matches(tx`private.number_search_call_ids(${orgId}, ${r.number})`));
-    else if (!skip("number")) parts.push(tx`strpos(c.to_number || ' ' || c.from_number, ${r.number}) > 0`);
+    // Members who see numbers find a whole number by its hash (by index, or per call on a
+    // walk); any other search matches only what the masked form shows, so no search can probe
+    // hidden digits (a viewer is never given the hash search).
+    if (!r.wholeNumber) parts.push(tx`strpos(${visibleDigits(tx, "to_number_mask")} || ' | ' || ${visibleDigits(tx, "from_number_mask")}, ${r.number}) > 0`);
+    else if (byIndex("number")) parts.push(tx`c.id in (select n.id from public.calls n where n.organization_id = ${orgId} and ${numberHashTest(tx, "n", r.wholeNumber)})`);
+    else if (!skip("number")) parts.push(numberHashTest(tx, "c", r.wholeNumber));
   }
   if (r.has.has("recording")) {
     parts.push(tx`exists (select 1 from public.recordings r where r.organization_id = c.organization_id and r.call_id = c.id and r.status = 'stored' ${probeEnd(tx)})`);
@@ -304,8 +319,8 @@ function textProbe(tx: Tx, q: string, view: CallView) {
 }
 
 /** Whether the index mode reads an index the walk does not (text, score, whole-number or few-status search). */
-function indexed(r: Resolved, view: CallView): boolean {
-  return Boolean(r.q || r.scoreMin !== null || r.scoreMax !== null || (r.number && view.numbers) || r.statusesFew);
+function indexed(r: Resolved): boolean {
+  return Boolean(r.q || r.scoreMin !== null || r.scoreMax !== null || r.wholeNumber || r.statusesFew);
 }
 
 interface Reads {
@@ -322,28 +337,28 @@ interface Reads {
  * beside them is tested on their matches one call at a time rather than read whole: a common
  * word can match a fifth of the organization.
  */
-function readsOf(r: Resolved, view: CallView): Reads {
+function readsOf(r: Resolved): Reads {
   const score = r.scoreMin !== null || r.scoreMax !== null;
-  const number = Boolean(r.number && view.numbers);
+  const number = Boolean(r.wholeNumber);
   const status = r.statusesFew;
   return { q: Boolean(r.q) && !score && !number && !status, score, number, status };
 }
 
 /** Whether the searches read by index are the whole filter (no dates, nothing else to test): then their matches are the matches. */
-function onlyIndexed(r: Resolved, view: CallView): boolean {
-  const read = readsOf(r, view);
-  return !(r.from || r.to || (r.statuses && !read.status) || r.flow || r.script || r.survey || r.campaign || r.tag || r.criterion || r.answer || r.has.size || (r.number && !view.numbers) || (r.q && !read.q));
+function onlyIndexed(r: Resolved): boolean {
+  const read = readsOf(r);
+  return !(r.from || r.to || (r.statuses && !read.status) || r.flow || r.script || r.survey || r.campaign || r.tag || r.criterion || r.answer || r.has.size || (r.number && !r.wholeNumber) || (r.q && !read.q));
 }
 
 /** The matches of the searches read by index in the organization, as one set of call ids (their intersection). */
 function indexedMatches(tx: Tx, orgId: string, r: Resolved, view: CallView) {
-  const read = readsOf(r, view);
+  const read = readsOf(r);
   const sets = [];
   if (read.q) sets.push(tx`select f.id from private.text_search_call_ids(${orgId}, ${r.q}, ${view.original}) as f(id)`);
   if (read.score) {
     sets.push(tx`select f.id from private.score_range_call_ids(${orgId}, ${scoreBound(r.scoreMin)}::numeric, ${scoreBound(r.scoreMax)}::numeric) as f(id)`);
   }
-  if (read.number) sets.push(tx`select f.id from private.number_search_call_ids(${orgId}, ${r.number}) as f(id)`);
+  if (read.number) sets.push(tx`select n.id from public.calls n where n.organization_id = ${orgId} and ${numberHashTest(tx, "n", r.wholeNumber!)}`);
   if (read.status) sets.push(tx`select f.id from private.status_call_ids(${orgId}, ${r.statuses}::text[]) as f(id)`);
   return sets.reduce((all, set) => tx`${all} intersect ${set}`);
 }
@@ -461,6 +476,7 @@ export async function findCallPage<T extends object>(
   { columns = null, estimate = false }: { columns?: ReturnType<Tx["unsafe"]> | null; estimate?: boolean } = {},
 ): Promise<{ resolved: Resolved; rows: (T & PageRow)[]; matches: MatchEstimate | null; path: PagePath }> {
   const r = checkCallFilter(filter, view);
+  if (r.number && view.numbers && r.number.length >= WHOLE_NUMBER_DIGITS) r.wholeNumber = await numberHash(orgId, `+${r.number}`);
   const cursor = before ? decodeCursor(before) : null;
   if (!Number.isInteger(budget) || budget < 1) throw new RangeError(`budget must be a positive integer, not ${budget}`);
 
@@ -506,9 +522,9 @@ export async function findCallPage<T extends object>(
     // the share of walked calls that said the words times the organization's calls; scores and
     // whole numbers, about as many as passed the walk (a walked call costs about two matches read).
     const toWalk = (wanted * tested) / (rows.length + 1);
-    const textRead = readsOf(r, view).q;
+    const textRead = readsOf(r).q;
     const matchesExpected = r.statusesFew ? inStatuses! : ((textRead ? said : rows.length) + 0.5) / tested * counted.total;
-    const byIndex = indexed(r, view) && (restBy ? restBy !== "walk" : (textRead ? matchesExpected : 0) <= 2 * toWalk || stage > 1);
+    const byIndex = indexed(r) && (restBy ? restBy !== "walk" : (textRead ? matchesExpected : 0) <= 2 * toWalk || stage > 1);
     if (byIndex) {
       // Many matches: check the calls in page order against their set (it stops with the page,
       // after about wanted × calls ÷ matches index entries); few: look each one up and sort them.
@@ -611,7 +627,7 @@ async function readByIndex<T extends object>(
   { orgId, r, view, cursor, from, wanted, columns, count, hashed }: WalkParams & { cursor: CallCursor | null; wanted: number; count: boolean; hashed: boolean },
 ): Promise<{ rows: (T & PageRow)[]; total: number | null }> {
   if (hashed) {
-    const total = count && onlyIndexed(r, view);
+    const total = count && onlyIndexed(r);
     const page = tx`(
       with s as materialized (${indexedMatches(tx, orgId, r, view)})
       select c.id, c.created_at, to_json(c.created_at) #>> '{}' as at, true as hit, null::int as rn

@@ -1,5 +1,6 @@
 import "server-only";
 import { modulationSnapshotSchema, type ModulationSnapshot } from "@/lib/calls/snapshot";
+import { openSnapshotNumbers } from "@/lib/calls/numbers";
 import type { CallStatus } from "@/lib/calls/state-machine";
 import type { Tx } from "@/lib/db";
 import { ConflictError, NotFoundError } from "@/lib/errors";
@@ -25,7 +26,7 @@ export async function lockCall(tx: Tx, callId: string, orgId?: string): Promise<
     for update`;
   const row = rows[0];
   if (!row) throw new NotFoundError("No such call.");
-  return { id: row.id, orgId: row.orgId, status: row.status, providerCallSid: row.providerCallSid, snapshot: modulationSnapshotSchema.parse(row.modulations) };
+  return { id: row.id, orgId: row.orgId, status: row.status, providerCallSid: row.providerCallSid, snapshot: modulationSnapshotSchema.parse(await openSnapshotNumbers(tx, row.orgId, "calls.modulations", row.modulations)) };
 }
 
 /** A callback's CallSid must be this call's; the first one we hear of is adopted. */

@@ -8,6 +8,7 @@ import { modulationSnapshotSchema, dialledNumber, type ModulationSnapshot } from
 import { type ShopperScript, type Survey } from "@/lib/surveys/documents";
 import { findCall } from "@/lib/calls/queries";
 import { viewFor } from "@/lib/calls/call-view";
+import { callNumberColumns, openCallNumbers, sealSnapshotNumbers } from "@/lib/calls/numbers";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { config } from "@/lib/config";
 import { asService, continueAsUser, withUser, type Tx } from "@/lib/db";
@@ -133,13 +134,14 @@ interface Chosen {
 interface ExistingCall {
   id: string;
   toNumber: string;
+  fromNumber: string;
   flow: string;
 }
 
 async function findByKey(tx: Tx, orgId: string, key: string): Promise<ExistingCall | undefined> {
   const [row] = await tx<ExistingCall[]>`
-    select id, to_number as "toNumber", flow from public.calls where organization_id = ${orgId} and idempotency_key = ${key}`;
-  return row;
+    select id, to_number as "toNumber", from_number as "fromNumber", flow from public.calls where organization_id = ${orgId} and idempotency_key = ${key}`;
+  return row && (await openCallNumbers(tx, orgId, [row]))[0];
 }
 
 function replay(existing: ExistingCall, to: string, flow: string | undefined): string {
@@ -215,9 +217,9 @@ export async function placeCall(
     if (!defaults.ok) throw defaults.err;
 
     const snapshot = snapshotModulations(membership, defaults.v, { ...request, to }, defaults.v.callerId ?? telephony.fromNumber, { survey, shopperScript });
+    const numbers = await callNumberColumns(tx, orgId, snapshot);
     const rows = await tx<{ id: string }[]>`
-      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
-      values (${orgId}, ${session.userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${membership.plan})
+      insert into public.calls ${tx({ organization_id: orgId, created_by: session.userId, flow: snapshot.flow, ...numbers, idempotency_key: idempotencyKey, modulations: tx.json((await sealSnapshotNumbers(tx, orgId, "calls.modulations", snapshot)) as never), plan_tier: membership.plan })}
       on conflict (organization_id, idempotency_key) do nothing
       returning id`;
     if (!rows[0]) {
@@ -362,9 +364,9 @@ export async function placeCampaignCall(input: PlaceCampaignCall): Promise<Campa
   if (!config().telephony) throw new UnprocessableError("Telephony is not configured for this deployment.", "telephony_unconfigured");
   const snapshot = modulationSnapshotSchema.parse({ ...input.snapshot, to });
   const inserted = await asService(async (tx) => {
+    const numbers = await callNumberColumns(tx, orgId, snapshot);
     const rows = await tx<{ id: string }[]>`
-      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier, campaign_id)
-      values (${orgId}, ${userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${planTier}, ${campaignId})
+      insert into public.calls ${tx({ organization_id: orgId, created_by: userId, flow: snapshot.flow, ...numbers, idempotency_key: idempotencyKey, modulations: tx.json((await sealSnapshotNumbers(tx, orgId, "calls.modulations", snapshot)) as never), plan_tier: planTier, campaign_id: campaignId })}
       on conflict (organization_id, idempotency_key) do nothing
       returning id`;
     if (rows[0]) return { callId: rows[0].id, replayed: false };

@@ -5,6 +5,7 @@ import type { CallFilter, CallListResponse, CallSummary, MatchEstimate } from "@
 import { latestRecordingColumn, recordingSummary, type RecordingRow } from "@/lib/calls/recordings";
 import { modulationSnapshotSchema, type Flow } from "@/lib/calls/snapshot";
 import type { CallStatus } from "@/lib/calls/state-machine";
+import { openCallNumbers } from "@/lib/calls/numbers";
 import type { Tx } from "@/lib/db";
 
 /**
@@ -77,7 +78,7 @@ export async function listCalls(
       estimate: true,
     },
   );
-  const kept = rows.slice(0, limit);
+  const kept = await openCallNumbers(tx, orgId, rows.slice(0, limit));
   const last = kept.at(-1);
   return {
     calls: kept.map((row) => ({ ...summary(row, view, row.latestRecording ?? undefined), ...(resolved.q ? { match: searchMatch(row.match) } : {}) })),
@@ -89,7 +90,7 @@ export async function listCalls(
 export async function callRow(tx: Tx, orgId: string, callId: string, view?: CallView): Promise<CallRow | undefined> {
   const [row] = await tx<CallRow[]>`
     select ${CALL_COLUMNS(tx, view)} from public.calls c where c.organization_id = ${orgId} and c.id = ${callId}`;
-  return row;
+  return row && (await openCallNumbers(tx, orgId, [row]))[0];
 }
 
 /** Whether the organization has this call (under RLS: whether the caller may see it). */

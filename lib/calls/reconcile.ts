@@ -19,6 +19,7 @@ import { sql as sharedSql } from "@/lib/db/client";
 import { carrierView, type CarrierView, type ProviderCall, type ProviderRecording } from "@/lib/telephony/carrier-view";
 import { logger, type Logger } from "@/lib/logger";
 import { signalwire } from "@/lib/telephony/client";
+import { openCallNumbers } from "@/lib/calls/numbers";
 
 /**
  * `reconcile_calls`: compare the carrier's view with ours and record what is missing. Runs every
@@ -304,7 +305,8 @@ interface LostDial {
 
 async function lostDials(db: Sql, threshold: number, limit: number): Promise<LostDial[]> {
   const rows = await asService(
-    (tx) => tx<(Omit<LostDial, "createdAt"> & { createdAt: string })[]>`
+    async (tx) => {
+      const found = await tx<(Omit<LostDial, "createdAt"> & { createdAt: string })[]>`
       select id, organization_id as "orgId", from_number as "fromNumber", to_number as "toNumber", modulations,
              created_at::text as "createdAt"
       from public.calls
@@ -315,7 +317,10 @@ async function lostDials(db: Sql, threshold: number, limit: number): Promise<Los
         and dial_error->>'code' = 'dial_outcome_unknown'
         and updated_at < now() - make_interval(secs => ${threshold})
       order by updated_at
-      limit ${limit}`,
+      limit ${limit}`;
+      // The carrier is asked by number, so the numbers are opened (docs/adr/0044).
+      return Promise.all(found.map(async (r) => (await openCallNumbers(tx, r.orgId, [r]))[0]!));
+    },
     db,
   );
   return rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));

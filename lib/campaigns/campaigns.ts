@@ -1,5 +1,6 @@
 import "server-only";
 import { campaignSnapshot } from "@/lib/calls/place-call";
+import { sealSnapshotNumbers } from "@/lib/calls/numbers";
 import type { Tx } from "@/lib/db";
 import { NotFoundError, UnprocessableError } from "@/lib/errors";
 import type { Membership } from "@/lib/rbac/membership";
@@ -24,7 +25,7 @@ function refusedByDatabase(err: unknown): never {
 
 /** Save a draft (the caller holds `campaign.manage`): the modulation snapshot is taken now, as a call's is when it is placed. */
 export async function createCampaign(tx: Tx, { membership, input }: { membership: Membership; input: CampaignCreate }): Promise<CampaignView> {
-  const snapshot = await campaignSnapshot(tx, membership, input.modulations);
+  const snapshot = await sealSnapshotNumbers(tx, membership.orgId, "campaigns.modulations", await campaignSnapshot(tx, membership, input.modulations));
   const schedule = storedSchedule(input.schedule);
   const [row] = await tx<{ id: string }[]>`
     insert into public.campaigns (organization_id, name, modulations, selection, schedule, starts_at, ends_at, pace, retry_policy, spread, created_by)
@@ -39,7 +40,7 @@ export async function updateCampaign(tx: Tx, { membership, id, input }: { member
   const orgId = membership.orgId;
   const current = await lockCampaign(tx, { orgId, id });
   if (current.state !== "draft") campaignTransition(current.state, "launch"); // the state machine's 409, naming what it allows
-  const snapshot = input.modulations ? await campaignSnapshot(tx, membership, input.modulations) : null;
+  const snapshot = input.modulations ? await sealSnapshotNumbers(tx, orgId, "campaigns.modulations", await campaignSnapshot(tx, membership, input.modulations)) : null;
   const schedule = input.schedule ? storedSchedule(input.schedule) : null;
   await tx`
     update public.campaigns set

@@ -1,6 +1,7 @@
 import "server-only";
 import type { Tx } from "@/lib/db";
 import { maskNumber } from "@/lib/calls/call-view";
+import { openSnapshotNumbers } from "@/lib/calls/numbers";
 import { type CampaignProgress, type CampaignView, type CampaignTargetState, CAMPAIGN_TARGET_STATES, ATTEMPT_OUTCOMES } from "@/lib/campaigns/contracts";
 import { actsFrom, type CampaignState } from "@/lib/campaigns/states";
 import { campaignScheduleSchema, callableIntervals } from "@/lib/campaigns/windows";
@@ -100,7 +101,8 @@ export async function campaignForRun(tx: Tx, { orgId, id }: { orgId: string; id:
            c.spread, c.launched_by as "launchedBy", c.created_by as "createdBy", o.plan::text as plan
     from public.campaigns c join public.organizations o on o.id = c.organization_id
     where c.organization_id = ${orgId} and c.id = ${id}`;
-  return row ?? null;
+  // The runner dials with the snapshot: its caller id opened (docs/adr/0044).
+  return row ? { ...row, modulations: (await openSnapshotNumbers(tx, orgId, "campaigns.modulations", row.modulations)) as CampaignForRun["modulations"] } : null;
 }
 
 /**

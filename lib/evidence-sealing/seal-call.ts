@@ -1,4 +1,5 @@
 import "server-only";
+import { openCallNumbers } from "@/lib/calls/numbers";
 import { createHash } from "node:crypto";
 import { config } from "@/lib/config";
 import { answerDocument, type AnswerRecord } from "@/lib/calls/survey-answers";
@@ -101,7 +102,9 @@ async function readFacts(tx: Tx, { orgId, callId }: { orgId: string; callId: str
            to_json(answered_at) #>> '{}' as "answeredAt", to_json(ended_at) #>> '{}' as "endedAt", duration_seconds as "durationSeconds", modulations
     from public.calls where organization_id = ${orgId} and id = ${callId}`;
   if (!call) return undefined;
-  const { modulations, ...callFacts } = call;
+  // The manifest states the numbers themselves: opened here (docs/adr/0044), sealed again in its stored form.
+  const [opened] = await openCallNumbers(tx, orgId, [{ ...call, toNumber: call.to, fromNumber: call.from }]);
+  const { modulations, toNumber: _to, fromNumber: _from, ...callFacts } = { ...opened!, to: opened!.toNumber, from: opened!.fromNumber };
 
   const recordingRows = await tx<(Omit<RecordingFacts, "bytes" | "measured"> & { bytes: string | null })[]>`
     select id, status, provider_recording_sid as "providerRecordingSid", storage_path as "storagePath", media_type as "mediaType", sha256,

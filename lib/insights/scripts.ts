@@ -6,6 +6,7 @@ import { NotFoundError } from "@/lib/errors";
 import { bucketsOf, listUrl, type InsightsRange } from "@/lib/insights/buckets";
 import type { CriterionStats, ScorePoint, ScriptInsights } from "@/lib/insights/contracts";
 import type { CampaignRef } from "@/lib/insights/scope";
+import { openNumbers } from "@/lib/pii/numbers";
 import { findVersion } from "@/lib/surveys/versions";
 
 /**
@@ -33,7 +34,7 @@ interface Scope { orgId: string; scriptId: string; range: InsightsRange; campaig
 
 function scriptCalls(tx: Tx, { orgId, scriptId, range, campaign }: Scope) {
   return tx`
-    select c.id, c.status, c.created_at, c.to_number, c.organization_id
+    select c.id, c.status, c.created_at, c.to_number, c.to_number_hash, c.organization_id
     from public.calls c
     where c.organization_id = ${orgId} and c.snapshot_script_id = ${scriptId}
       ${campaign ? tx`and c.campaign_id = ${campaign.id}::uuid` : tx``}
@@ -77,6 +78,18 @@ function currentScores(tx: Tx, orgId: string) {
     order by a.call_id, a.produced_at desc, a.id desc`;
 }
 
+/**
+ * The per-number rows, grouped by the number's keyed hash (numbers are sealed, each with its own
+ * nonce: docs/adr/0044), with the number itself opened from one of its calls and put in as the
+ * key, in the order the series show: most scored first, then by number.
+ */
+async function openedNumberRows<R extends { key: string; sealed: string; scored: number; buckets: GroupBucketRow[] }>(tx: Tx, orgId: string, rows: R[]): Promise<R[]> {
+  const numbers = await openNumbers(tx, rows.map((r) => ({ orgId, field: "calls.to_number" as const, value: r.sealed })));
+  return rows
+    .map((r, i) => ({ ...r, key: numbers[i]!, buckets: r.buckets.map((b) => ({ ...b, key: numbers[i]! })) }))
+    .sort((a, b) => b.scored - a.scored || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 export async function scriptInsights(
   tx: Tx,
   { orgId, scriptId, range, campaign, view }: Scope & { view: CallView },
@@ -88,7 +101,7 @@ export async function scriptInsights(
     ? tx`(sc.created_at at time zone 'UTC')::date`
     : tx`date_trunc('week', sc.created_at at time zone 'UTC')::date`;
 
-  const [funnelRows, pointRows, criterionRows, numberRows, tagRows] = await Promise.all([
+  const [funnelRows, pointRows, criterionRows, hashedNumberRows, tagRows] = await Promise.all([
     tx<{ dialled: number; answered: number; recorded: number; transcribed: number; scored: number }[]>`
       with sc as materialized (${scriptCalls(tx, scope)}),
       stages as (
@@ -127,18 +140,18 @@ export async function scriptInsights(
       from cs cross join lateral jsonb_array_elements(cs.criteria) e
       group by 1`,
     view.numbers
-      ? tx<{ key: string; target: string | null; scored: number; average: string | null; buckets: GroupBucketRow[] }[]>`
+      ? tx<{ key: string; sealed: string; target: string | null; scored: number; average: string | null; buckets: GroupBucketRow[] }[]>`
           with sc as materialized (${scriptCalls(tx, scope)}),
           cs as (${currentScores(tx, orgId)}),
           scored as (
-            select sc.to_number as key, ${bucket} as day, cs.score
+            select sc.to_number_hash as key, sc.to_number as sealed, ${bucket} as day, cs.score
             from sc join cs on cs.call_id = sc.id
             where cs.score is not null),
           top as (
-            select key, count(*)::int as scored, avg(score)::text as average
+            select key, min(sealed) as sealed, count(*)::int as scored, avg(score)::text as average
             from scored group by key order by count(*) desc, key limit 20)
-          select top.key, top.scored, top.average,
-                 (select t.name from public.voice_targets t where t.organization_id = ${orgId} and t.number = top.key) as target,
+          select top.key, top.sealed, top.scored, top.average,
+                 (select t.name from public.voice_targets t where t.organization_id = ${orgId} and t.number_hash = top.key) as target,
                  (select coalesce(jsonb_agg(jsonb_build_object('key', top.key, 'bucket', to_char(b.day, 'YYYY-MM-DD'), 'scored', b.n, 'average', b.a::text)), '[]')
                     from (select day, count(*)::int as n, avg(score) as a from scored where scored.key = top.key group by day) b) as buckets
           from top
@@ -150,7 +163,7 @@ export async function scriptInsights(
       scored as (
         select tag as key, ${bucket} as day, cs.score
         from sc join cs on cs.call_id = sc.id
-        join public.voice_targets t on t.organization_id = sc.organization_id and t.number = sc.to_number
+        join public.voice_targets t on t.organization_id = sc.organization_id and t.number_hash = sc.to_number_hash
         cross join lateral unnest(t.tags) as tag
         where cs.score is not null),
       top as (
@@ -163,6 +176,7 @@ export async function scriptInsights(
       order by top.scored desc, top.key`,
   ]);
 
+  const numberRows = hashedNumberRows && (await openedNumberRows(tx, orgId, hashedNumberRows));
   const base = { script: scriptId, campaign: campaign?.id, from: range.from, to: range.to };
   const f = funnelRows[0]!;
   const answered = { status: "in_progress,completed" };

@@ -2,6 +2,7 @@ import "server-only";
 import { z } from "zod";
 import type { ScorecardEntry } from "@/lib/calls/contracts";
 import { modulationSnapshotSchema } from "@/lib/calls/snapshot";
+import { openSnapshotNumbers } from "@/lib/calls/numbers";
 import { type ShopperScript } from "@/lib/surveys/documents";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { asService, type Tx } from "@/lib/db";
@@ -114,7 +115,7 @@ async function lockedSnapshot(tx: Tx, { orgId, callId }: { orgId: string; callId
   const [row] = await tx<{ modulations: unknown }[]>`
     select modulations from public.calls where organization_id = ${orgId} and id = ${callId} for update`;
   if (!row) return undefined;
-  return modulationSnapshotSchema.safeParse(row.modulations).data ?? null;
+  return modulationSnapshotSchema.safeParse(await openSnapshotNumbers(tx, orgId, "calls.modulations", row.modulations)).data ?? null;
 }
 
 /**

@@ -1,6 +1,7 @@
 import "server-only";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { modulationSnapshotSchema } from "@/lib/calls/snapshot";
+import { openSnapshotNumbers } from "@/lib/calls/numbers";
 import type { Db, Tx } from "@/lib/db";
 import { enqueue } from "@/lib/jobs/enqueue";
 
@@ -35,7 +36,7 @@ export async function requestTranscription(
 ): Promise<string | null> {
   const [call] = await tx<{ modulations: unknown }[]>`
     select modulations from public.calls where organization_id = ${r.orgId} and id = ${r.callId}`;
-  const snapshot = modulationSnapshotSchema.safeParse(call?.modulations).data;
+  const snapshot = modulationSnapshotSchema.safeParse(await openSnapshotNumbers(tx, r.orgId, "calls.modulations", call?.modulations)).data;
   if (!snapshot?.transcribe) return null;
   const [row] = await tx<{ id: string }[]>`
     insert into public.transcriptions (organization_id, call_id, recording_id, retry_of, requested_by, redact, target_languages)

@@ -108,6 +108,7 @@ export const TASK_SCHEMAS = {
   deliver_webhook: deliverWebhookPayloadSchema,
   apply_retention: applyRetentionPayloadSchema,
   retention_sweep: expireEvidenceExportsPayloadSchema,
+  seal_numbers: expireEvidenceExportsPayloadSchema,
   /** From the crontab: free the jobs of worker processes that died (lib/worker/liveness.ts). */
   release_dead_workers: expireEvidenceExportsPayloadSchema,
 } as const;

@@ -21,6 +21,8 @@ import { keyRing, NumberKeyError, type Kek } from "@/lib/pii/keys";
 export type NumberField =
   | "calls.to_number"
   | "calls.from_number"
+  | "calls.modulations"
+  | "campaigns.modulations"
   | "voice_targets.number"
   | "campaign_targets.number"
   | "erasure_requests.phone_number"

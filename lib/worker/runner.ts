@@ -89,6 +89,14 @@ const RECONCILE_CRON = parseCronItems([
     identifier: "retention_sweep",
     options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "retention_sweep", jobKeyMode: "preserve_run_at" },
   },
+  {
+    // Numbers still in E.164 (rows from before docs/adr/0044, direct inserts) sealed, and those
+    // under a retired data key re-sealed after a rotation: up to 50 s of batches a minute.
+    task: "seal_numbers",
+    match: "* * * * *",
+    identifier: "seal_numbers",
+    options: { backfillPeriod: 0, maxAttempts: 1, jobKey: "seal_numbers", jobKeyMode: "preserve_run_at" },
+  },
 ]);
 
 export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {

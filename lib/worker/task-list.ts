@@ -16,6 +16,7 @@ import { applyRetention, sweepRetention } from "@/lib/retention/deletions";
 import type { JobContext } from "@/lib/jobs/context";
 import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
 import { logger } from "@/lib/logger";
+import { sealStoredNumbers } from "@/lib/pii/reseal";
 import { releaseDeadWorkers } from "@/lib/worker/liveness";
 
 /** A job as its task sees it: attempt, limit, abort signal and a logger naming the job. */
@@ -68,4 +69,5 @@ export const taskList: Record<TaskName, NonNullable<TaskList[string]>> = {
   apply_retention: task("apply_retention", (payload, job) => applyRetention(payload, job)),
   retention_sweep: task("retention_sweep", (_payload, job) => sweepRetention({ log: job.log })),
   release_dead_workers: task("release_dead_workers", (_payload, job) => releaseDeadWorkers({ log: job.log })),
+  seal_numbers: task("seal_numbers", (_payload, job) => sealStoredNumbers({ log: job.log })),
 };

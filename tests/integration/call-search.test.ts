@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { listCallIds } from "@/lib/calls/call-search";
 import { callHighlightsResponseSchema, callListResponseSchema, type CallListResponse } from "@/lib/calls/contracts";
 import { maskNumber, viewFor } from "@/lib/calls/call-view";
+import { callNumberColumns } from "@/lib/calls/numbers";
 import type { ShopperScript, Survey } from "@/lib/surveys/documents";
 import { asService, withUser, type Tx } from "@/lib/db";
 import { storeArtifact, storeScoreArtifact } from "@/lib/intelligence/artifacts";
@@ -56,15 +57,19 @@ async function makeCall(orgId: string, createdBy: string, spec: CallSpec): Promi
   const flow = spec.flow ?? "direct";
   const to = spec.to ?? "+14155550177";
   const record = spec.record ?? Boolean(spec.transcribe);
-  const [row] = await asService((tx) => tx<{ id: string }[]>`
-    insert into public.calls (organization_id, created_by, flow, from_number, to_number, status, idempotency_key, modulations, plan_tier, created_at, updated_at)
-    values (${orgId}, ${createdBy}, ${flow}, '+15550100000', ${to}, ${spec.status ?? "completed"}, ${`search-${seq}-${randomUUID()}`},
-            ${tx.json({
-              flow, from: "+15550100000", to, operatorPhone: flow === "bridge" ? "+15550100999" : null,
-              record, transcribe: Boolean(spec.transcribe), translate: spec.translate ? { languages: spec.translate } : null,
-              redact: spec.redact ?? false, disclosure: record ? "This call is recorded." : null,
-              survey: spec.survey ?? null, shopperScript: spec.script ?? null, configVersion: 1,
-            } as never)}, 'global', ${spec.at}::text::timestamptz, ${spec.at}::text::timestamptz)
+  // The numbers as the app writes them: sealed, with their hashes and masks (docs/adr/0044).
+  const [row] = await asService(async (tx) => tx<{ id: string }[]>`
+    insert into public.calls ${tx({
+      organization_id: orgId, created_by: createdBy, flow, ...(await callNumberColumns(tx, orgId, { from: "+15550100000", to })),
+      status: spec.status ?? "completed", idempotency_key: `search-${seq}-${randomUUID()}`,
+      modulations: tx.json({
+        flow, from: "+15550100000", to, operatorPhone: flow === "bridge" ? "+15550100999" : null,
+        record, transcribe: Boolean(spec.transcribe), translate: spec.translate ? { languages: spec.translate } : null,
+        redact: spec.redact ?? false, disclosure: record ? "This call is recorded." : null,
+        survey: spec.survey ?? null, shopperScript: spec.script ?? null, configVersion: 1,
+      } as never),
+      plan_tier: "global", created_at: spec.at, updated_at: spec.at,
+    })}
     returning id`);
   return row!.id;
 }
@@ -396,14 +401,23 @@ describe("tag: calls to the saved targets carrying a tag", () => {
 });
 
 describe("number", () => {
-  it("members who see numbers match any digits of them", async () => {
-    expect(await ids("operator", "number=5550123")).toEqual([c.refundEn]);
-    expect(await ids("operator", "number=%2B44%20207")).toEqual([c.failed]);
-    expect(await ids("operator", "number=415555")).toEqual(expect.arrayContaining([c.refundEn, c.redacted]));
+  it("members who see numbers find a whole number, typed in any punctuation, by its keyed hash", async () => {
+    expect(await ids("operator", "number=14155550123")).toEqual([c.refundEn]);
+    expect(await ids("operator", "number=%2B1%20(415)%20555-0123")).toEqual([c.refundEn]);
+    expect(await ids("operator", "number=%2B44%20207%20123%204567")).toEqual([c.failed]);
+    // From numbers too: every call here is from +15550100000.
+    expect(await ids("operator", "number=15550100000")).toEqual(expect.arrayContaining([c.refundEn, c.failed, c.redacted]));
   });
 
-  it("a viewer matches only what the masked number shows: the hidden digits find nothing", async () => {
+  it("a part of a number matches only what the mask shows, for members too: sealed digits cannot be searched in part", async () => {
+    expect(await ids("operator", "number=415555")).toEqual([]);
+    expect(await ids("operator", "number=5550123")).toEqual([]);
+    expect(await ids("operator", "number=23")).toEqual([c.refundEn]);
+  });
+
+  it("a viewer matches only what the masked number shows: the hidden digits find nothing, a whole number neither", async () => {
     // +14155550123 shows as +1••••••••23 to a viewer.
+    expect(await ids("viewer", "number=14155550123")).toEqual([]);
     expect(await ids("viewer", "number=5550123")).toEqual([]);
     expect(await ids("viewer", "number=555")).toEqual([]);
     expect(await ids("viewer", "number=1555")).toEqual([]);
@@ -493,7 +507,7 @@ describe("q: full-text search", () => {
   });
 
   it("combines with the other filters", async () => {
-    expect(await ids("operator", "q=refund&has=translation&number=0123&status=completed&flow=direct&from=2026-01-10&to=2026-01-10")).toEqual([c.refundEn]);
+    expect(await ids("operator", "q=refund&has=translation&number=14155550123&status=completed&flow=direct&from=2026-01-10&to=2026-01-10")).toEqual([c.refundEn]);
     expect(await ids("analyst", `q=refund&scoreMin=50&script=${script.id}`)).toEqual([c.refundEn]);
     expect(await ids("operator", "q=refund&status=failed")).toEqual([]);
   });
@@ -554,10 +568,6 @@ describe("the search functions apply the policies' rules themselves", () => {
   const textIds = (userId: string, org: string, q: string, original = false) =>
     withUser(claimsFor(userId), async (tx: Tx) =>
       (await tx<{ id: string }[]>`select private.text_search_call_ids(${org}, ${q}, ${original}) as id`).map((r) => r.id));
-  const numberIds = (userId: string, org: string, digits: string) =>
-    withUser(claimsFor(userId), async (tx: Tx) =>
-      (await tx<{ id: string }[]>`select private.number_search_call_ids(${org}, ${digits}) as id`).map((r) => r.id));
-
   it("nothing in an organization the caller does not belong to, or where their role may not read transcripts", async () => {
     expect(await textIds(p.owner.userId, other.orgId, "refund")).toEqual([]);
     expect(await textIds(p.viewer.userId, orgId, "refund")).toEqual([]);
@@ -573,11 +583,6 @@ describe("the search functions apply the policies' rules themselves", () => {
     expect(await textIds(p.operator.userId, orgId, "reembolso")).toContain(c.refundEn); // its translation, on global
   });
 
-  it("numbers only for members who see them whole", async () => {
-    expect(await numberIds(p.operator.userId, orgId, "5550123")).toEqual([c.refundEn]);
-    expect(await numberIds(p.viewer.userId, orgId, "5550123")).toEqual([]);
-    expect(await numberIds(p.owner.userId, other.orgId, "5550123")).toEqual([]);
-  });
 });
 
 // ---- highlights -----------------------------------------------------------------------------------

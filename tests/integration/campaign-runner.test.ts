@@ -2,6 +2,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleStatusCallback } from "@/lib/calls/status";
 import { sql } from "@/lib/db/client";
+import { numberHash } from "@/lib/pii/numbers";
 import { asService, withUser } from "@/lib/db";
 import { moveCampaign } from "@/lib/campaigns/campaigns";
 import { applyCampaignCallOutcome, PACE_MARGIN, runCampaignTick, sweepCampaigns, type GrantedAttempt } from "@/lib/campaigns/runner";
@@ -146,7 +147,7 @@ describe("campaign_tick", () => {
     await tick(id, { orphanAfterMs: 0 });
     expect(dialsTo(numbers[0]!)).toBe(1);
     const [call] = await sql()<{ key: string; campaignId: string }[]>`
-      select idempotency_key as key, campaign_id as "campaignId" from public.calls where to_number = ${numbers[0]!}`;
+      select idempotency_key as key, campaign_id as "campaignId" from public.calls where organization_id = ${org} and to_number_hash = ${await numberHash(org, numbers[0]!)}`;
     expect(call).toEqual({ key: `campaign:${id}:${(await targetsOf(id))[0]!.targetId}:1`, campaignId: id });
   });
 

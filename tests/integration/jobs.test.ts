@@ -378,7 +378,7 @@ describe("the worker", () => {
       // Its failure recorded, not merely the attempt taken: the log line below comes with the failure.
       await expect.poll(async () => (await jobsWithKey(`ingest:${html.sid}`))[0]?.lastError ?? null, { timeout: 10_000 }).not.toBeNull();
       const crons = await sql()<{ identifier: string }[]>`select identifier from graphile_worker._private_known_crontabs order by identifier`;
-      expect(crons.map((c) => c.identifier)).toEqual(["expire_evidence_exports", "reconcile_calls", "reconcile_transcriptions", "release_dead_workers", "retention_sweep", "sweep_campaigns"]);
+      expect(crons.map((c) => c.identifier)).toEqual(["expire_evidence_exports", "reconcile_calls", "reconcile_transcriptions", "release_dead_workers", "retention_sweep", "seal_numbers", "sweep_campaigns"]);
 
       // Each failure is one structured line with task, attempt and message; payloads (and the
       // bearer RecordingUrl in them) never reach the log.

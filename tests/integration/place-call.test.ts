@@ -5,6 +5,8 @@ import { sessionFromClaims, type Session } from "@/lib/db/claims";
 import type { PlaceCallRequest } from "@/lib/calls/contracts";
 import { placeCall as placeAuthorized, classifyDialError } from "@/lib/calls/place-call";
 import { sql } from "@/lib/db/client";
+import { openSnapshotNumbers } from "@/lib/calls/numbers";
+import { numberHash } from "@/lib/pii/numbers";
 import { asService } from "@/lib/db";
 import { authorize } from "@/lib/rbac/authorize";
 import { ForbiddenError, NotFoundError, PlanRequiredError, ProviderError, UnprocessableError, ConflictError, ValidationError } from "@/lib/errors";
@@ -58,7 +60,9 @@ describe("POST /api/calls → placeCall", () => {
     expect(replayed).toBe(false);
     expect(call).toMatchObject({ status: "queued", flow: "direct", to, modulations: { record: true } });
     const [row] = await sql()`select modulations, plan_tier, provider_call_sid, created_by from public.calls where id = ${call.id}`;
-    expect(row!.modulations).toMatchObject({ record: true, disclosure: "Recorded for quality.", to, from: "+14155550100" });
+    // The snapshot's numbers are stored sealed (docs/adr/0044) and open to the numbers dialled.
+    expect(row!.modulations).toMatchObject({ record: true, disclosure: "Recorded for quality.", to: expect.stringMatching(/^pn1\./), from: expect.stringMatching(/^pn1\./) });
+    expect(await asService((tx) => openSnapshotNumbers(tx, acme, "calls.modulations", row!.modulations))).toMatchObject({ to, from: "+14155550100" });
     expect(row!.plan_tier).toBe("global");
     const dialled = createsTo(to);
     expect(dialled).toHaveLength(1);
@@ -83,7 +87,7 @@ describe("POST /api/calls → placeCall", () => {
     expect(refused).toBeInstanceOf(UnprocessableError);
     expect((refused as UnprocessableError).code).toBe("do_not_call");
     expect((refused as Error).message).toContain("Asked not to be called");
-    expect(await sql()`select 1 from public.calls where organization_id = ${acme} and to_number = ${to}`).toHaveLength(0);
+    expect(await sql()`select 1 from public.calls where organization_id = ${acme} and to_number_hash = ${await numberHash(acme, to)}`).toHaveLength(0);
     expect(createsTo(to)).toHaveLength(0);
     // Another organization's mark is not this one's business: Borealis may call the number.
     await placeCall(sessions.borealisOwner!, borealis, { to }, key(), log);
