@@ -59,3 +59,28 @@ revoke all on function private.mask_call_numbers() from public;
 create trigger calls_mask_numbers before insert or update of to_number, from_number on public.calls
   for each row execute function private.mask_call_numbers();
 
+
+-- A call's snapshot stays frozen, but for its numbers' sealing: the re-sealing pass may replace
+-- the value of `from`, `to` or `operatorPhone` with another stored form of a number (sealed under
+-- a newer data key, or sealed at last). Anything else, a number removed or added, or a value that
+-- is not a stored number, is still a change and refused. Whether the new value opens to the same
+-- number the database cannot tell (it has no key); the pass writes it only where the old value
+-- is still the one it opened (lib/pii/reseal.ts).
+create function private.snapshot_changed(p_old jsonb, p_new jsonb) returns boolean
+language sql immutable
+set search_path = ''
+as $$
+  select (p_old - array['from', 'to', 'operatorPhone']) is distinct from (p_new - array['from', 'to', 'operatorPhone'])
+    or exists (
+      select 1 from unnest(array['from', 'to', 'operatorPhone']) as n(k)
+      where jsonb_typeof(p_old -> n.k) is distinct from jsonb_typeof(p_new -> n.k)
+         or (jsonb_typeof(p_new -> n.k) = 'string' and p_old ->> n.k <> p_new ->> n.k and not private.is_stored_number(p_new ->> n.k)))
+$$;
+revoke all on function private.snapshot_changed(jsonb, jsonb) from public;
+grant execute on function private.snapshot_changed(jsonb, jsonb) to service_role;
+
+drop trigger calls_snapshot_frozen on public.calls;
+create trigger calls_snapshot_frozen
+  before update of modulations on public.calls
+  for each row when (private.snapshot_changed(old.modulations, new.modulations))
+  execute function private.forbid_snapshot_change();
