@@ -8,9 +8,9 @@ import { sha256HexOf, verifyManifest } from "@/lib/evidence/manifest";
 import { evidenceKeyring } from "@/lib/evidence-sealing/authority";
 import { jwks } from "@/lib/evidence-sealing/keys";
 import { manifestsOfCall } from "@/lib/evidence-sealing/manifests";
-import { logEntries } from "@/lib/evidence-sealing/merkle-log";
 import { sealCall } from "@/lib/evidence-sealing/seal-call";
 import { StoredManifestError } from "@/lib/evidence-sealing/stored-manifest";
+import { verifyOrganizationLog } from "@/lib/evidence-sealing/verify-log";
 import { dataKeyIdOf, mintDataKey, sealNumber } from "@/lib/pii/numbers";
 import { resealNumbers } from "@/lib/pii/reseal";
 import { createOrg, createUser, member } from "@/tests/support/fixtures";
@@ -124,13 +124,17 @@ describe("a sealed manifest at rest", () => {
     await sql()`update private.evidence_manifest_numbers set numbers = ${[TO, ...numbers.slice(1)]}::text[] where manifest_id = ${manifestId}`;
     await expect(asService((tx) => manifestsOfCall(tx, { orgId, callId }))).rejects.toThrow(StoredManifestError);
     await expect(asService((tx) => manifestsOfCall(tx, { orgId, callId }))).rejects.toThrow(/does not reconstitute to the bytes that were signed/);
-    await expect(asService((tx) => logEntries(tx, orgId))).rejects.toThrow(StoredManifestError);
+    // The log check reports that leaf and carries on.
+    const report = await verifyOrganizationLog(orgId);
+    expect(report.ok).toBe(false);
+    expect(report.failures).toEqual([expect.objectContaining({ check: "log.leaf", subject: expect.stringContaining(manifestId), reason: "unreadable", message: expect.stringMatching(/does not reconstitute/) })]);
 
     // A value sealed for another field does not open here, even in the same organization.
     const elsewhere = await asService((tx) => sealNumber(tx, orgId, "calls.from_number", FROM));
     await sql()`update private.evidence_manifest_numbers set numbers = ${[elsewhere, ...numbers.slice(1)]}::text[] where manifest_id = ${manifestId}`;
     await expect(asService((tx) => manifestsOfCall(tx, { orgId, callId }))).rejects.toThrow(/numbers do not open/);
     await sql()`update private.evidence_manifest_numbers set numbers = ${numbers}::text[] where manifest_id = ${manifestId}`;
+    expect((await verifyOrganizationLog(orgId)).ok).toBe(true);
   });
 });
 
