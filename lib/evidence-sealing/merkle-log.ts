@@ -1,6 +1,8 @@
 import "server-only";
 import type { Tx } from "@/lib/db";
 import type { EvidenceKeyring } from "@/lib/evidence-sealing/keys";
+import { readStoredManifests } from "@/lib/evidence-sealing/manifests";
+import { StoredManifestError } from "@/lib/evidence-sealing/stored-manifest";
 import { hashLeaf, rootHash, type LeafHashReader } from "@/lib/evidence/merkle";
 import { signedTreeHeadBytes, signTreeHead } from "@/lib/evidence/tree-head";
 import type { TimeStampAuthority } from "@/lib/evidence-sealing/authority";
@@ -122,20 +124,46 @@ export async function treeHeadOfSize(tx: Tx, { orgId, treeSize }: { orgId: strin
   return rows.map((r) => ({ ...r, treeSize: Number(r.treeSize), rootHash: new Uint8Array(r.rootHash), timestampToken: new Uint8Array(r.timestampToken) }))[0];
 }
 
-/** Every leaf of the organization's log with the JWS it commits to, in index order (the `--log` check). */
-export async function logEntries(tx: Tx, orgId: string): Promise<Array<{ leafIndex: number; leafHash: Uint8Array; kind: "manifest" | "export"; sourceId: string; jws: string }>> {
-  const rows = await tx<{ leafIndex: string; leafHash: Buffer; manifestId: string | null; statementId: string | null; jws: string }[]>`
+/**
+ * Every leaf of the organization's log with the JWS it commits to, in index order (the `--log`
+ * check). A manifest's JWS is put back together from its stored form (readStoredManifests);
+ * one that cannot be (a changed number or row) comes with `unreadable` saying why, so the
+ * check reports that leaf instead of stopping.
+ */
+export async function logEntries(tx: Tx, orgId: string): Promise<LogEntry[]> {
+  const rows = await tx<{ leafIndex: string; leafHash: Buffer; manifestId: string | null; statementId: string | null; statementJws: string | null;
+                          organizationId: string; manifest: unknown; jws: string; manifestSha256: string; numbers: string[] | null }[]>`
     select e.leaf_index::text as "leafIndex", e.leaf_hash as "leafHash", e.manifest_id as "manifestId", e.export_statement_id as "statementId",
-           coalesce(m.jws, s.jws) as jws
+           s.jws as "statementJws", e.organization_id as "organizationId", m.manifest, m.jws, m.manifest_sha256 as "manifestSha256",
+           case when m.id is not null then private.evidence_manifest_numbers_of(m.organization_id, m.id) end as numbers
     from public.evidence_log_entries e
     left join public.evidence_manifests m on m.id = e.manifest_id
     left join public.evidence_export_statements s on s.id = e.export_statement_id
     where e.organization_id = ${orgId} order by e.leaf_index`;
-  return rows.map((r) => ({
-    leafIndex: Number(r.leafIndex),
-    leafHash: new Uint8Array(r.leafHash),
-    kind: r.manifestId ? "manifest" : "export",
-    sourceId: (r.manifestId ?? r.statementId)!,
-    jws: r.jws,
-  }));
+  const entries: LogEntry[] = [];
+  for (const r of rows) {
+    const entry = { leafIndex: Number(r.leafIndex), leafHash: new Uint8Array(r.leafHash) };
+    if (!r.manifestId) {
+      entries.push({ ...entry, kind: "export", sourceId: r.statementId!, jws: r.statementJws! });
+      continue;
+    }
+    try {
+      const [manifest] = await readStoredManifests(tx, [{ ...r, id: r.manifestId }]);
+      entries.push({ ...entry, kind: "manifest", sourceId: r.manifestId, jws: manifest!.jws });
+    } catch (error) {
+      if (!(error instanceof StoredManifestError)) throw error;
+      entries.push({ ...entry, kind: "manifest", sourceId: r.manifestId, jws: "", unreadable: error.message });
+    }
+  }
+  return entries;
+}
+
+export interface LogEntry {
+  leafIndex: number;
+  leafHash: Uint8Array;
+  kind: "manifest" | "export";
+  sourceId: string;
+  jws: string;
+  /** Why a manifest's JWS could not be put back together from its stored form. */
+  unreadable?: string;
 }

@@ -40,6 +40,10 @@ export async function verifyOrganizationLog(orgId: string): Promise<LogReport> {
   for (const [i, entry] of entries.entries()) {
     const subject = `leaf ${entry.leafIndex} (${entry.kind === "manifest" ? "manifest" : "export statement"} ${entry.sourceId})`;
     if (entry.leafIndex !== i) add(false, { check: "log.leaf", subject, field: "leafIndex", reason: "gap", message: `Leaf ${entry.leafIndex} is at position ${i}: the log has a gap.` });
+    if (entry.unreadable) {
+      add(false, { check: "log.leaf", subject, field: "manifest", reason: "unreadable", message: entry.unreadable });
+      continue;
+    }
     const expected = Buffer.from(hashLeaf(manifestLogEntry(entry.jws))).toString("hex");
     const stored = Buffer.from(entry.leafHash).toString("hex");
     add(expected === stored, { check: "log.leaf", subject, field: "leafHash", message: expected === stored ? `The leaf is its ${entry.kind === "manifest" ? "manifest's" : "export statement's"} JWS.` : `The stored leaf hash ${stored} is not SHA-256(0x00 ‖ JWS) = ${expected}.` });

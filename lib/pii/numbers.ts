@@ -27,7 +27,8 @@ export type NumberField =
   | "campaign_targets.number"
   | "erasure_requests.phone_number"
   | "voice_configs.caller_id"
-  | "voice_configs.operator_phone";
+  | "voice_configs.operator_phone"
+  | "evidence_manifests.numbers";
 
 const VERSION = "pn1";
 /** How long a process seals under the data key it last read as current before asking again (a rotation elsewhere is seen within this). */

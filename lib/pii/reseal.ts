@@ -27,6 +27,10 @@ export interface SealedColumn {
   jsonKeys?: readonly string[];
   /** The row's key column (unique; the pass walks it in order). */
   key: string;
+  /** The table's schema: public unless said (a side table in private). */
+  schema?: "public" | "private";
+  /** A `text[]` column: every element is a sealed number (no hash or mask beside it). */
+  array?: true;
 }
 
 const SNAPSHOT_KEYS = ["from", "to", "operatorPhone"] as const;
@@ -37,6 +41,7 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: "calls", column: "from_number", field: "calls.from_number", hash: "from_number_hash", mask: "from_number_mask", key: "id" },
   { table: "calls", column: "modulations", field: "calls.modulations", jsonKeys: SNAPSHOT_KEYS, key: "id" },
   { table: "campaigns", column: "modulations", field: "campaigns.modulations", jsonKeys: SNAPSHOT_KEYS, key: "id" },
+  { schema: "private", table: "evidence_manifest_numbers", column: "numbers", field: "evidence_manifests.numbers", key: "manifest_id", array: true },
 ];
 
 /** A data key's id as sealed values name it (lib/pii/numbers.ts: base64url of its 16 bytes). */
@@ -45,6 +50,7 @@ const CURRENT_TOKEN = `(select ${KEY_TOKEN} from private.number_data_keys k wher
 
 /** Whether row `t`'s value is not (all) sealed under its organization's current data key. */
 function staleTest(c: SealedColumn): string {
+  if (c.array) return `exists (select 1 from unnest(t.${c.column}) as v where split_part(v, '.', 2) is distinct from ${CURRENT_TOKEN})`;
   if (!c.jsonKeys) return `t.${c.column} is not null and split_part(t.${c.column}, '.', 2) is distinct from ${CURRENT_TOKEN}`;
   const keys = c.jsonKeys.map((k) => `'${k}'`).join(", ");
   return `exists (select 1 from unnest(array[${keys}]) as n(k)
@@ -54,7 +60,8 @@ function staleTest(c: SealedColumn): string {
 interface Stale {
   key: string;
   orgId: string;
-  value: string | Record<string, unknown>;
+  /** The column's value: a number, an array's elements, or a snapshot. */
+  value: string | string[] | Record<string, unknown>;
 }
 
 /**
@@ -65,7 +72,7 @@ interface Stale {
 async function staleRows(tx: Tx, c: SealedColumn, after: string, limit: number, orgIds: string[] | null): Promise<Stale[]> {
   return tx.unsafe<Stale[]>(`
     select t.${c.key}::text as key, t.organization_id::text as "orgId", t.${c.column} as value
-    from public.${c.table} t
+    from ${c.schema ?? "public"}.${c.table} t
     where t.${c.key}::text > $1 and ($2::uuid[] is null or t.organization_id = any ($2::uuid[])) and ${staleTest(c)}
     order by t.${c.key}::text
     limit ${limit}
@@ -75,6 +82,7 @@ async function staleRows(tx: Tx, c: SealedColumn, after: string, limit: number, 
 /** The numbers a stored value holds, and how to put numbers back in their places. */
 function numbersIn(c: SealedColumn, value: Stale["value"]): { numbers: string[]; rebuild: (numbers: string[]) => Stale["value"] } {
   if (typeof value === "string") return { numbers: [value], rebuild: (n) => n[0]! };
+  if (Array.isArray(value)) return { numbers: value, rebuild: (n) => n };
   const keys = (c.jsonKeys ?? []).filter((k) => typeof value[k] === "string");
   return { numbers: keys.map((k) => value[k] as string), rebuild: (n) => ({ ...value, ...Object.fromEntries(keys.map((k, i) => [k, n[i]])) }) };
 }
@@ -97,10 +105,10 @@ async function resealBatch(c: SealedColumn, after: string, limit: number, orgIds
       };
     }));
     const set = [`${c.column} = u.value`, c.hash && `${c.hash} = u.hash`, c.mask && `${c.mask} = u.mask`].filter(Boolean).join(", ");
-    const type = c.jsonKeys ? "jsonb" : "text";
+    const type = c.jsonKeys ? "jsonb" : c.array ? "text[]" : "text";
     // Only where the value is still the one read: a concurrent write is never overwritten.
     const result = await tx.unsafe(`
-      update public.${c.table} t set ${set}
+      update ${c.schema ?? "public"}.${c.table} t set ${set}
       from jsonb_to_recordset($1::jsonb) as u(key text, old ${type}, value ${type}, hash text, mask text)
       where t.${c.key}::text = u.key and t.${c.column} = u.old`, [updated as never]);
     return { done: result.count, last: rows.at(-1)!.key };

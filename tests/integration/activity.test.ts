@@ -32,7 +32,7 @@ let otherCall: string;
 async function sealManifest(org: string, call: string, at: string): Promise<string> {
   const [row] = await sql()<{ id: string }[]>`
     insert into public.evidence_manifests (organization_id, call_id, version, manifest, manifest_sha256, jws, kid, sealed_at)
-    values (${org}, ${call}, 1, '{}'::jsonb, ${"a".repeat(64)}, 'a.b.c', 'test-key', ${at}::timestamptz) returning id`;
+    values (${org}, ${call}, 1, '{}'::jsonb, ${"a".repeat(64)}, 'a..c', 'test-key', ${at}::timestamptz) returning id`;
   return row!.id;
 }
 

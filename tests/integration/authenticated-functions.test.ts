@@ -25,6 +25,7 @@ const REVIEWED: Record<string, string> = {
   "private.number_mask(p_value text)": "pure: the mask of an E.164 value; the trigger a member's insert runs",
   "private.modulations_problem(p_on text[], p_flow text)": "pure: the modulation rules",
   "private.add_number_data_key(p_org uuid, p_id uuid, p_kek text, p_wrapped text, p_replace boolean)": "only for the caller's own organization; replacing the current key only on the service path; adds a key the caller wrapped, which opens nothing without the KEK",
+  "private.evidence_manifest_numbers_of(p_org uuid, p_manifest uuid)": "nothing unless the caller may read that organization's manifests (evidence.export, the evidence_manifests policy); the numbers only sealed",
   "private.number_data_keys_of(p_org uuid, p_ids uuid[])": "nothing unless the caller is a member of that organization; the keys only wrapped",
   "private.org_ids_allowing(p_action text)": "the caller's own organizations",
   "private.org_ids_with_role(p_role member_role)": "the caller's own organizations",

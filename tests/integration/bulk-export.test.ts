@@ -268,7 +268,7 @@ describe("refusals", () => {
         select ${big}, ${member.userId}, 'direct', '+15550100000', '+15550100001', 'cap-' || g, '{}'::jsonb, 'global', 'completed' from generate_series(1, 501) g`;
       await tx`
         insert into public.evidence_manifests (organization_id, call_id, version, manifest, manifest_sha256, jws, kid)
-        select organization_id, id, 1, '{}'::jsonb, encode(sha256(id::text::bytea), 'hex'), 'a.b.c', 'test' from public.calls where organization_id = ${big}`;
+        select organization_id, id, 1, '{}'::jsonb, encode(sha256(id::text::bytea), 'hex'), 'a..c', 'test' from public.calls where organization_id = ${big}`;
     });
     const answer = await create(member.browser, { filter: { status: "completed" } }, big);
     expect(answer.status, JSON.stringify(answer.body)).toBe(422);

@@ -273,7 +273,7 @@ describe("in the feed's one order", () => {
         await recordOrganizationEvent(tx, { orgId: org, event: { kind: "member.role_changed", subject: owner.userId, payload: { from: "admin", to: "owner" } } });
       }
       await tx`insert into public.evidence_manifests (organization_id, call_id, version, manifest, manifest_sha256, jws, kid, sealed_at)
-               values (${org}, ${c}, 1, '{}'::jsonb, ${"a".repeat(64)}, 'a.b.c', 'test-key', now())`;
+               values (${org}, ${c}, 1, '{}'::jsonb, ${"a".repeat(64)}, 'a..c', 'test-key', now())`;
     });
     const all = (await feed(owner, org, "?limit=100")).body.events;
     expect(all).toHaveLength(11);

@@ -335,7 +335,7 @@ describe("events from their facts", () => {
       await tx`insert into public.call_artifacts (organization_id, call_id, kind, language, body, sha256, provenance, inputs)
                values (${orgId}, ${callId}, 'transcript', 'en', ${tx.json({ text: "hello" })}, ${h}, ${tx.json({ vendor: "test" })}, ${tx.json({})})`;
       await tx`insert into public.evidence_manifests (organization_id, call_id, version, manifest, manifest_sha256, jws, kid)
-               values (${orgId}, ${callId}, 1, ${tx.json({ v: 1 })}, ${h}, 'a.b.c', 'kid-1')`;
+               values (${orgId}, ${callId}, 1, ${tx.json({ v: 1 })}, ${h}, 'a..c', 'kid-1')`;
       const [exp] = await tx<{ id: string }[]>`insert into public.evidence_exports (organization_id, requested_by, call_ids, total)
                values (${orgId}, ${owner.userId}, ${[callId]}::uuid[], 1) returning id`;
       await tx`update public.evidence_exports set status = 'running', started_at = now() where id = ${exp!.id}`;

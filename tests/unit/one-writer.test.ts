@@ -122,6 +122,9 @@ describe("one writer per record", () => {
       expect(writersOf(new RegExp(`insert\\s+into\\s+public\\.${table}\\b`, "i"), code), table).toEqual([writer]);
       expect(writersOf(new RegExp(`(update|delete\\s+from)\\s+public\\.${table}\\b`, "i"), code), table).toEqual([]);
     }
+    // A version's numbers: inserted with it, then updated only by the re-sealing pass (lib/pii/reseal.ts SEALED_COLUMNS).
+    expect(writersOf(/insert\s+into\s+private\.evidence_manifest_numbers\b/i, code)).toEqual([path.join("lib", "evidence-sealing", "manifests.ts")]);
+    expect(writersOf(/(update|delete\s+from)\s+private\.evidence_manifest_numbers\b/i, code)).toEqual([]);
   });
 
   it("writes outbound webhooks' endpoints and secrets from lib/outbound/endpoints.ts, attempts from lib/outbound/deliver.ts, and events and deliveries in one SQL function", () => {
