@@ -168,7 +168,7 @@ export function CallFilters({ orgId, filters, onChange, capabilities }: {
             <div>
               <label htmlFor={`${id}-number`} className="block font-medium">Number</label>
               <input id={`${id}-number`} type="search" inputMode="tel" value={number} maxLength={32} onChange={(e) => setNumber(e.target.value)}
-                placeholder="Digits" className={`${input} font-mono`} />
+                placeholder="Whole number" className={`${input} font-mono`} />
             </div>
 
             <fieldset className="col-span-2">

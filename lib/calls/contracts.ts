@@ -250,7 +250,9 @@ export type HasFilter = (typeof HAS_FILTERS)[number];
  *                        fail or no_evidence (insights drill down to it; pair it with script=)
  *   answer   <question id>:<value>   the survey answer to that question was the digit, `invalid`
  *                        (no usable answer) or `speech` (any spoken answer); pair it with survey=
- *   number   digits of the number, matched as the caller may see it (viewers: the masked form)
+ *   number   a whole number (8+ digits, any punctuation) for members who see numbers, matched by
+ *            its keyed hash (numbers are sealed: docs/adr/0044); anything else, and anything a
+ *            viewer types, matched against what the mask shows (country code, last two digits)
  *   q        full-text search across the transcripts and translations the caller may read
  */
 export const callFilterSchema = z.object({
