@@ -34,6 +34,19 @@ export async function sessionSecret(dataDir: string): Promise<string> {
   return secret;
 }
 
+/**
+ * The bearer token for /api/metrics and the workers' metrics ports: METRICS_TOKEN, else one
+ * made once per data directory (`<data dir>/metrics-token`, mode 0600), as the README says.
+ */
+export async function metricsToken(dataDir: string): Promise<string> {
+  if (process.env.METRICS_TOKEN) return process.env.METRICS_TOKEN;
+  const file = path.join(dataDir, "metrics-token");
+  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
+  const token = randomBytes(32).toString("base64url");
+  await writeFile(file, token, { mode: 0o600 });
+  return token;
+}
+
 export interface CarrierCredentials {
   projectId: string;
   apiToken: string;
