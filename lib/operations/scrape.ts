@@ -84,3 +84,8 @@ export async function processScrape(): Promise<{ contentType: string; body: stri
   const registry = metricsRegistry();
   return { contentType: registry.contentType, body: await registry.metrics() };
 }
+
+/** Read the database gauges again on the next scrape (tests that change the database and scrape at once). */
+export function forgetDatabaseGauges(): void {
+  state().at = 0;
+}
