@@ -7,7 +7,7 @@ import { NotFoundError } from "@/lib/errors";
 import { clientIp, route, type RouteContext } from "@/lib/http/route";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
 import { routeTemplate } from "@/lib/http/route-template";
-import { metrics, webhookOutcome } from "@/lib/metrics";
+import { metrics, recording, webhookOutcome } from "@/lib/metrics";
 import { consumeAll, type LimitCheck } from "@/lib/rate-limits";
 
 /**
@@ -103,6 +103,7 @@ export function webhookRoute<V, P extends Record<string, string>>(
   });
   // Every answer is counted and timed by provider, route template and outcome, refusals included.
   return async (req: Request, next: Parameters<typeof handle>[1]): Promise<Response> => {
+    if (!recording()) return handle(req, next);
     const started = performance.now();
     const res = await handle(req, next);
     const params = next?.params ? await next.params : {};

@@ -135,10 +135,12 @@ const KEY = Symbol.for("verbatim.metrics");
  * it exists to measure what the metrics cost (`npm run bench:webhooks` side by side).
  */
 function disabled(): Metrics {
+  const holder = globalThis as unknown as Holder;
+  if (holder[OFF]) return holder[OFF];
   const noop = { inc() {}, dec() {}, set() {}, reset() {}, observe() {}, startTimer: () => () => 0 };
   const built = { registry: new Registry() } as Record<string, unknown>;
   for (const name of INSTRUMENTS) built[name] = noop;
-  return built as unknown as Metrics;
+  return (holder[OFF] = built as unknown as Metrics);
 }
 
 const INSTRUMENTS = [
@@ -147,10 +149,32 @@ const INSTRUMENTS = [
   "databaseScrapeErrors",
 ] as const satisfies readonly Exclude<keyof Metrics, "registry">[];
 
+const BUILT = Symbol.for("verbatim.metrics.built");
+type Holder = Record<symbol, Metrics | undefined>;
+
 /** The process's instruments, made on first use. */
 export function metrics(): Metrics {
-  const holder = globalThis as unknown as Record<symbol, Metrics | undefined>;
-  return (holder[KEY] ??= config().metrics.enabled ? build() : disabled());
+  const holder = globalThis as unknown as Holder;
+  return (holder[KEY] ??= config().metrics.enabled ? (holder[BUILT] ??= build()) : disabled());
+}
+
+/** Whether this process records metrics now (METRICS=on, and not switched off by a bench). */
+export function recording(): boolean {
+  return metrics().registry !== (globalThis as unknown as Holder)[OFF]?.registry;
+}
+
+const OFF = Symbol.for("verbatim.metrics.off");
+
+/**
+ * Switch recording off and on again in a running process: `npm run bench:webhooks --
+ * --metrics-rounds N` measures the webhook route with and without metrics, interleaved, on one
+ * server (bin/server.ts answers it on loopback only, and only with VERBATIM_METRICS_TOGGLE=1).
+ * What was counted before is kept while off.
+ */
+export function setRecording(on: boolean): void {
+  const holder = globalThis as unknown as Holder;
+  if (on) holder[KEY] = config().metrics.enabled ? (holder[BUILT] ??= build()) : disabled();
+  else holder[KEY] = holder[OFF] ??= disabled();
 }
 
 export function metricsRegistry(): Registry {

@@ -4,7 +4,7 @@ import { resetConfig } from "@/lib/config";
 import { sql } from "@/lib/db/client";
 import { forgetDatabaseGauges } from "@/lib/operations/scrape";
 import { createOrg, member } from "@/tests/support/fixtures";
-import { parseScrape, sampleValue, type ScrapedSample } from "@/tests/support/metrics-scrape";
+import { parseScrape, sampleValue, type ScrapedSample } from "@/scripts/metrics-scrape";
 import { Evaluator, firingAlerts, loadRules, type Series } from "@/tests/support/promql";
 import { configureSignalWire, ctx, queuedCall, sidOf, signedRequest, statusParams, statusPath } from "@/tests/support/signalwire";
 import path from "node:path";

@@ -1,5 +1,5 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import type { Labels } from "@/tests/support/promql";
+type Labels = Record<string, string>;
 
 export interface ScrapedSample {
   labels: Labels & { __name__: string };
