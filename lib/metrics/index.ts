@@ -148,6 +148,16 @@ const INSTRUMENTS = [
   "transcriptionsSettled", "sealingLag", "callsOpen", "callsEndedRecently", "jobQueueDepth", "jobQueueOldestAge", "jobWorkersLive",
   "databaseScrapeErrors",
 ] as const satisfies readonly Exclude<keyof Metrics, "registry">[];
+// Every instrument is in the list (a new one left out would be undefined when metrics are off).
+type Unlisted = Exclude<Exclude<keyof Metrics, "registry">, (typeof INSTRUMENTS)[number]>;
+const everyInstrumentListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyInstrumentListed;
+
+/** The metrics only app processes serve, read from the database at scrape (lib/operations/scrape.ts). */
+export const DATABASE_METRICS = [
+  "verbatim_calls_open", "verbatim_calls_ended_recent", "verbatim_job_queue_depth", "verbatim_job_queue_oldest_age_seconds",
+  "verbatim_job_workers_live", "verbatim_metrics_database_read_errors_total",
+] as const;
 
 const BUILT = Symbol.for("verbatim.metrics.built");
 type Holder = Record<symbol, Metrics | undefined>;

@@ -2,7 +2,7 @@ import "server-only";
 import { callStatusCounts } from "@/lib/calls/status-counts";
 import { sql } from "@/lib/db/client";
 import { logger } from "@/lib/logger";
-import { CALL_FLOWS, CALL_STATUSES, metrics, metricsRegistry, OPEN_CALL_STATUSES } from "@/lib/metrics";
+import { CALL_FLOWS, CALL_STATUSES, DATABASE_METRICS, metrics, metricsRegistry, OPEN_CALL_STATUSES } from "@/lib/metrics";
 import { queueDepths } from "@/lib/worker/queue";
 import { liveWorkerProcesses } from "@/lib/worker/liveness";
 import { taskList } from "@/lib/worker/task-list";
@@ -79,10 +79,22 @@ export async function appScrape(): Promise<{ contentType: string; body: string }
   return { contentType: registry.contentType, body: await registry.metrics() };
 }
 
-/** A worker process's scrape: its own instruments only (the database gauges are the app's). */
+/**
+ * A worker process's scrape: its own instruments only. The database gauges are the app's: a
+ * worker never reads them, and serving their unset zeros (no live worker, an empty queue) would
+ * contradict the app's values.
+ */
 export async function processScrape(): Promise<{ contentType: string; body: string }> {
   const registry = metricsRegistry();
-  return { contentType: registry.contentType, body: await registry.metrics() };
+  const names = new Set<string>(DATABASE_METRICS);
+  const kept = (await registry.metrics())
+    .split("\n")
+    .filter((line) => {
+      const name = line.startsWith("# ") ? line.split(" ")[2] : line.split(/[{ ]/)[0];
+      return !names.has(name ?? "");
+    })
+    .join("\n");
+  return { contentType: registry.contentType, body: kept };
 }
 
 /** Read the database gauges again on the next scrape (tests that change the database and scrape at once). */
