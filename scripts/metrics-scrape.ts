@@ -8,22 +8,29 @@ export interface ScrapedSample {
 
 /**
  * A scrape's text, parsed by a Prometheus text-format parser (parse-prometheus-text-format, a
- * port of the Prometheus Python client's parser), flattened to samples as Prometheus stores them:
- * a histogram is its `_bucket` (with `le`), `_count` and `_sum` series.
+ * port of the Prometheus Python client's parser), as samples the way Prometheus stores them: a
+ * histogram is its `_bucket` (with `le`), `_count` and `_sum` series. That parser folds a
+ * histogram family into one unlabelled entry, losing its labels, so histogram families are
+ * handed to it as untyped and each of their lines is parsed as a sample of its own.
  */
 export function parseScrape(text: string): ScrapedSample[] {
+  const histograms = new Set<string>();
+  const untyped = text.replace(/^# TYPE (\S+) histogram$/gm, (_, name: string) => {
+    histograms.add(name);
+    return `# TYPE ${name} untyped`;
+  });
   const samples: ScrapedSample[] = [];
-  for (const family of parsePrometheusTextFormat(text)) {
+  for (const family of parsePrometheusTextFormat(untyped)) {
     for (const m of family.metrics) {
-      const labels = m.labels ?? {};
-      if (family.type === "HISTOGRAM") {
-        for (const [le, count] of Object.entries(m.buckets ?? {})) samples.push({ labels: { ...labels, le, __name__: `${family.name}_bucket` }, value: Number(count) });
-        samples.push({ labels: { ...labels, __name__: `${family.name}_count` }, value: Number(m.count) });
-        samples.push({ labels: { ...labels, __name__: `${family.name}_sum` }, value: Number(m.sum) });
-      } else {
-        samples.push({ labels: { ...labels, __name__: family.name }, value: Number(m.value) });
-      }
+      if (m.value === undefined) throw new Error(`${family.name}: a sample without a value`);
+      const value = Number(m.value);
+      if (Number.isNaN(value) && !/^nan$/i.test(m.value)) throw new Error(`${family.name}: not a number: ${m.value}`);
+      samples.push({ labels: { ...m.labels, __name__: family.name }, value });
     }
+  }
+  const names = new Set(samples.map((s) => s.labels.__name__));
+  for (const h of histograms) {
+    for (const suffix of ["_bucket", "_count", "_sum"]) if (!names.has(`${h}${suffix}`) && names.has(`${h}_count`)) throw new Error(`${h}: no ${suffix} series`);
   }
   return samples;
 }

@@ -142,7 +142,7 @@ describe("the alert rules on what the app exported", () => {
 
   it("fires the call failure rate alert once more than 5% of 20+ recent calls failed, for 5 minutes", async () => {
     // Whatever earlier tests ended, bring the window to at least 20 calls with more than 5% failed.
-    for (let i = 0; i < 16; i++) await endedCall(i % 4 === 0 ? "failed" : "completed");
+    for (let i = 0; i < 20; i++) await endedCall(i % 4 === 0 ? "failed" : "completed");
     forgetDatabaseGauges();
     const scraped = await samples();
     const failed = sampleValue(scraped, "verbatim_calls_ended_recent", { status: "failed", flow: "direct" });
