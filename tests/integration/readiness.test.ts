@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { resetConfig } from "@/lib/config";
+import { closeDb } from "@/lib/db/client";
 import { forgetReadiness, type ReadinessReport } from "@/lib/operations/readiness";
 import { setupPipeline } from "@/tests/support/pipeline";
 import { ctx } from "@/tests/support/signalwire";
@@ -7,7 +9,7 @@ import { ctx } from "@/tests/support/signalwire";
  * GET /api/health/ready against the stand-ins (docs/adr/0042): healthy with the database,
  * storage, the carrier and transcriber stand-ins, the TSA and a running worker; degraded — 200,
  * still `ready`, naming it — once the transcriber stand-in stops; cached, so probes in between
- * do not reach the providers.
+ * do not reach the providers; critical — 503, not `ready` — when the database does not answer.
  */
 const pipeline = setupPipeline({ tmpPrefix: "verbatim-ready-", apiKey: "ready-test-transcriber-key" });
 const ready = await import("@/app/api/health/ready/route");
@@ -46,5 +48,27 @@ describe("readiness across dependencies", () => {
     expect(body.checks.transcriber.reason).toMatch(/the transcriber did not answer/);
     expect(body.checks.database.state).toBe("ok");
     expect(body.checks.carrier.state).toBe("ok");
+  });
+
+  it("is critical (503, not ready) when the database does not answer, and says so", async () => {
+    const url = process.env.DATABASE_URL!;
+    await closeDb();
+    // A port nothing listens on: connections are refused at once.
+    process.env.DATABASE_URL = "postgres://postgres:x@127.0.0.1:9/verbatim";
+    resetConfig();
+    try {
+      forgetReadiness();
+      const { status, body } = await readyNow();
+      expect(status).toBe(503);
+      expect(body).toMatchObject({ ready: false, status: "critical", database: "unreachable" });
+      expect(body.degraded).toContain("database");
+      expect(body.checks.database).toMatchObject({ state: "down", reason: "the database did not answer" });
+    } finally {
+      await closeDb();
+      process.env.DATABASE_URL = url;
+      resetConfig();
+      forgetReadiness();
+    }
+    expect((await readyNow()).status).toBe(200);
   });
 });
