@@ -37,6 +37,7 @@ function sha256(value: string): Buffer {
 }
 
 export const assemblyaiHeader: Verifier<VerifiedWebhook> = {
+  provider: "assemblyai",
   async verify(req) {
     const given = req.headers.get(WEBHOOK_AUTH_HEADER);
     if (!given) throw new WebhookAuthError();

@@ -23,6 +23,7 @@ const PUBLIC: Record<string, string> = {
   "app/api/auth/session/route.ts": "adopts a Supabase email link's session, verified with Supabase first",
   "app/api/health/live/route.ts": "liveness probe",
   "app/api/health/ready/route.ts": "readiness probe",
+  "app/api/metrics/route.ts": "Prometheus scrapes: the bearer token (METRICS_TOKEN) is the credential; none configured, 404",
   "app/api/evidence/jwks/route.ts": "public keys: anyone verifying a bundle needs them",
   "app/api/evidence/tsa/route.ts": "the TSA certificate: anyone verifying a bundle pins it",
   "app/api/storage/[...path]/route.ts": "the URL's signature is the authorization",
