@@ -1,6 +1,7 @@
 import "server-only";
 import path from "node:path";
 import { config } from "@/lib/config";
+import { currentRequestId } from "@/lib/correlation";
 import { keyringFromEnvironment, loadOrCreateLocalKeyring, type EvidenceKeyring } from "@/lib/evidence-sealing/keys";
 import { loadOrCreateLocalTsa } from "@/lib/evidence-sealing/local-tsa";
 import { requestTimeStamp, TIMESTAMP_REPLY_TYPE, type VerifiedTimeStamp } from "@/lib/evidence/timestamp";
@@ -59,7 +60,7 @@ async function loadAuthority(): Promise<TimeStampAuthority> {
   if (tsa.kind === "remote") {
     const trustedCertificates = splitPem(tsa.certificates);
     if (trustedCertificates.length === 0) throw new Error("EVIDENCE_TSA_CERTIFICATES holds no PEM certificate.");
-    return { name: tsa.url, trustedCertificates, stamp: (data) => requestTimeStamp(tsa.url, data, { trustedCertificates }) };
+    return { name: tsa.url, trustedCertificates, stamp: (data) => requestTimeStamp(tsa.url, data, { trustedCertificates, fetch: correlatedFetch }) };
   }
   const local = await loadOrCreateLocalTsa(path.resolve(process.cwd(), tsa.dir));
   // The local TSA answers in-process: the request still goes through requestTimeStamp (DER
@@ -71,6 +72,15 @@ async function loadAuthority(): Promise<TimeStampAuthority> {
   const trustedCertificates = [local.caCertificate];
   return { name: "local TSA", trustedCertificates, stamp: (data) => requestTimeStamp("local-tsa:", data, { trustedCertificates, fetch: inProcess }) };
 }
+
+/** fetch with the request id at work (the sealing job's: the call's placing request's) as `X-Request-Id`. */
+const correlatedFetch: typeof fetch = (url, init) => {
+  const requestId = currentRequestId();
+  if (!requestId) return fetch(url, init);
+  const headers = new Headers(init?.headers);
+  headers.set("x-request-id", requestId);
+  return fetch(url, { ...init, headers });
+};
 
 function splitPem(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];

@@ -1,6 +1,7 @@
 import "server-only";
 import type { z } from "zod";
 import { config } from "@/lib/config";
+import { withRequestId } from "@/lib/correlation";
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "@/lib/errors";
 import { crossSiteRefusal } from "@/lib/http/cross-site";
 import { takePrereadBody } from "@/lib/http/preread";
@@ -34,7 +35,9 @@ export function route<P = Record<string, never>>(
       const refused = crossSiteRefusal({ method: req.method, pathname, headers: req.headers, publicBaseUrl: () => config().publicBaseUrl });
       if (refused) throw refused;
       const params = next?.params ? await next.params : ({} as P);
-      const res = await handler(req, { params, requestId, log });
+      // Everything the handler awaits runs under its request id: the jobs it enqueues and the
+      // provider requests it makes carry it (lib/correlation.ts).
+      const res = await withRequestId(requestId, () => handler(req, { params, requestId, log }));
       res.headers.set(REQUEST_ID_HEADER, requestId);
       return res;
     } catch (err) {
