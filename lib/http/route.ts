@@ -7,6 +7,7 @@ import { crossSiteRefusal } from "@/lib/http/cross-site";
 import { takePrereadBody } from "@/lib/http/preread";
 import { errorResponse } from "@/lib/http/respond";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
+import { describeRoute } from "@/lib/http/route-contract";
 import { logger, type Logger } from "@/lib/logger";
 import { findUnsafeJson, textProblem } from "@/lib/pg-safe";
 
@@ -27,7 +28,8 @@ type NextContext<P> = { params: Promise<P> };
 export function route<P = Record<string, never>>(
   handler: (req: Request, ctx: RouteContext<P>) => Promise<Response>,
 ) {
-  return async (req: Request, next: NextContext<P>): Promise<Response> => {
+  // Public unless a wrapper around it says otherwise (lib/http/route-contract.ts).
+  return describeRoute(async (req: Request, next: NextContext<P>): Promise<Response> => {
     const requestId = requestIdFrom(req.headers);
     const { pathname } = new URL(req.url);
     const log = logger().child({ requestId, method: req.method, path: pathname });
@@ -43,7 +45,7 @@ export function route<P = Record<string, never>>(
     } catch (err) {
       return errorResponse(err, requestId, log);
     }
-  };
+  }, { auth: "public" });
 }
 
 /** Read the body once, refusing more than `limitBytes` without buffering the excess. */

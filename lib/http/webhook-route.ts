@@ -6,6 +6,7 @@ import { sql } from "@/lib/db/client";
 import { NotFoundError } from "@/lib/errors";
 import { clientIp, route, type RouteContext } from "@/lib/http/route";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
+import { describeRoute } from "@/lib/http/route-contract";
 import { consumeAll, type LimitCheck } from "@/lib/rate-limits";
 
 /**
@@ -27,6 +28,8 @@ import { consumeAll, type LimitCheck } from "@/lib/rate-limits";
 const subjectSchema = z.uuid();
 
 export interface Verifier<V> {
+  /** The proof's name, as the OpenAPI document's security scheme names it (`signalwireSignature`). */
+  readonly scheme: string;
   /** Read the request and return what was verified; throw an AppError when it does not verify. */
   verify(req: Request): Promise<V>;
 }
@@ -69,7 +72,7 @@ export function webhookRoute<V, P extends Record<string, string>>(
   options: WebhookOptions<P>,
   handler: (db: Db, input: WebhookInput<V, P>, ctx: RouteContext<P>) => Promise<Response>,
 ) {
-  return route<P>(async (req, ctx) => {
+  return describeRoute(route<P>(async (req, ctx) => {
     const source = clientIp(req);
     const perSource: LimitCheck = [WEBHOOK_LIMITS.perSource, source, "Too many webhook requests from this address."];
     WEBHOOK_LIMITS.perSource.assertNotSpent(source, perSource[2]);
@@ -96,5 +99,5 @@ export function webhookRoute<V, P extends Record<string, string>>(
     const input = { verified, params: ctx.params, url: new URL(req.url) };
     if (options.transaction === false) return handler(sql(), input, ctx);
     return asService((tx) => handler(tx, input, ctx));
-  });
+  }), { auth: "webhook", scheme: verifier.scheme });
 }
