@@ -34,7 +34,7 @@ function routeFiles(dir: string): string[] {
 interface MethodFacts {
   contract: RouteContract | undefined;
   /** Schemas the handler reads itself (readJson/readTextBody → body, readQuery → query). */
-  reads: { body?: unknown; query?: unknown; unresolved: string[] };
+  reads: { body?: unknown; bodyLimit?: number; query?: unknown; unresolved: string[] };
 }
 
 type RouteFacts = Map<RouteFile, Map<Method, MethodFacts>>;
@@ -47,8 +47,10 @@ async function readsOf(file: string): Promise<MethodFacts["reads"]> {
     for (const name of m[1]!.split(",").map((n) => n.trim().replace(/^type\s+/, "")).filter(Boolean)) imports.set(name.split(/\s+as\s+/).at(-1)!, m[2]!);
   }
   const reads: MethodFacts["reads"] = { unresolved: [] };
-  for (const m of source.matchAll(/\bread(Json|TextBody|Query)\(\s*[^,()]+,\s*([A-Za-z_$][\w$]*)/g)) {
-    const [, what, name] = m as unknown as [string, string, string];
+  for (const m of source.matchAll(/\bread(Json|TextBody|Query)\(\s*[^,()]+,\s*([A-Za-z_$][\w$]*)(?:,\s*([\d\s*]+)[,)])?/g)) {
+    const [, what, name, limit] = m as unknown as [string, string, string, string | undefined];
+    // `readJson(req, schema, 8 * 1024)`: the limit, when written as a product of numbers.
+    if (what === "Json") reads.bodyLimit = limit ? limit.split("*").reduce((n, f) => n * Number(f.trim()), 1) : DEFAULT_BODY_LIMIT;
     const from = imports.get(name);
     if (!from) {
       reads.unresolved.push(name);
@@ -124,6 +126,9 @@ function methodProblems(at: string, op: Operation, { contract, reads }: MethodFa
     // A provider's body is read by its verifier (a signed form, AssemblyAI's JSON), not by the route.
     body = contract.auth === "webhook" ? op.body?.schema : reads.body;
     query = reads.query;
+    if (reads.bodyLimit !== undefined && contract.auth !== "webhook" && reads.bodyLimit !== (op.body?.limit ?? DEFAULT_BODY_LIMIT)) {
+      problems.push(`${at}: reads at most ${reads.bodyLimit} bytes, the document says ${op.body?.limit ?? DEFAULT_BODY_LIMIT}`);
+    }
   }
   if (body !== op.body?.schema) problems.push(`${at}: the body schema is not the route's`);
   if (query !== op.query) problems.push(`${at}: the query schema is not the route's`);
@@ -234,6 +239,12 @@ describe("drift between a route and the document fails the test", () => {
     expect(swap({ body: { schema: placeCallRequestSchema } })).toContain(`POST ${callsFile}: reads at most 8192 bytes, the document says 65536`);
     expect(swap({ auth: { kind: "member", action: "operations.view" } })).toContain(`POST ${callsFile}: authorizes calls.place, the document says operations.view`);
     expect(swap({ auth: { kind: "public", why: "no" } })).toContain(`POST ${callsFile}: the route is member, the document says public`);
+  });
+
+  it("a public route's body limit that is not the one it reads with", () => {
+    const signIn = "app/api/auth/sign-in/route.ts" as RouteFile;
+    const changed = { ...API, [signIn]: { POST: { ...API[signIn]!.POST!, body: { ...API[signIn]!.POST!.body!, limit: 1024 } } } };
+    expect(driftProblems(routes, changed, doc)).toContain(`POST ${signIn}: reads at most 8192 bytes, the document says 1024`);
   });
 
   it("a query a public or provider route reads itself that is not the document's", () => {
