@@ -33,6 +33,12 @@ function jobContext(helpers: JobHelpers, requestId: string | undefined): JobCont
   };
 }
 
+/** The request id a job's payload carries (docs/adr/0043), if any and well formed. */
+export function requestIdOfJob(payload: unknown): string | undefined {
+  const correlation = jobCorrelationSchema.safeParse(payload);
+  return correlation.success ? correlation.data.requestId : undefined;
+}
+
 /**
  * The worker's task list: each task parses its payload with its schema and calls one domain
  * function (with, at most, the function of another domain it hands on to); nothing else. It
@@ -44,8 +50,7 @@ function jobContext(helpers: JobHelpers, requestId: string | undefined): JobCont
  */
 function task<T extends TaskName>(name: T, run: (payload: z.infer<(typeof TASK_SCHEMAS)[T]>, job: JobContext) => Promise<unknown>): Task {
   return async (raw, helpers) => {
-    const correlation = jobCorrelationSchema.safeParse(raw);
-    const requestId = correlation.success ? correlation.data.requestId : undefined;
+    const requestId = requestIdOfJob(raw);
     const job = jobContext(helpers, requestId);
     const parsed = TASK_SCHEMAS[name].safeParse(raw);
     if (!parsed.success) {
