@@ -10,6 +10,7 @@ import { findCall } from "@/lib/calls/queries";
 import { viewFor } from "@/lib/calls/call-view";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { config } from "@/lib/config";
+import { currentRequestId } from "@/lib/correlation";
 import { asService, continueAsUser, withUser, type Tx } from "@/lib/db";
 import { ConflictError, NotFoundError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
 import type { Logger } from "@/lib/logger";
@@ -216,8 +217,8 @@ export async function placeCall(
 
     const snapshot = snapshotModulations(membership, defaults.v, { ...request, to }, defaults.v.callerId ?? telephony.fromNumber, { survey, shopperScript });
     const rows = await tx<{ id: string }[]>`
-      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier)
-      values (${orgId}, ${session.userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${membership.plan})
+      insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier, request_id)
+      values (${orgId}, ${session.userId}, ${snapshot.flow}, ${snapshot.from}, ${snapshot.to}, ${idempotencyKey}, ${tx.json(snapshot as never)}, ${membership.plan}, ${currentRequestId() ?? null})
       on conflict (organization_id, idempotency_key) do nothing
       returning id`;
     if (!rows[0]) {

@@ -1,6 +1,7 @@
 import "server-only";
 import path from "node:path";
 import { config } from "@/lib/config";
+import { currentRequestId } from "@/lib/correlation";
 import { keyringFromEnvironment, loadOrCreateLocalKeyring, type EvidenceKeyring } from "@/lib/evidence-sealing/keys";
 import { loadOrCreateLocalTsa } from "@/lib/evidence-sealing/local-tsa";
 import { timedProviderRequest } from "@/lib/metrics";
@@ -63,7 +64,7 @@ async function loadAuthority(): Promise<TimeStampAuthority> {
     return {
       name: tsa.url,
       trustedCertificates,
-      stamp: (data) => timedProviderRequest("tsa", "timestamp", () => requestTimeStamp(tsa.url, data, { trustedCertificates })),
+      stamp: (data) => timedProviderRequest("tsa", "timestamp", () => requestTimeStamp(tsa.url, data, { trustedCertificates, fetch: correlatedFetch })),
     };
   }
   const local = await loadOrCreateLocalTsa(path.resolve(process.cwd(), tsa.dir));
@@ -80,6 +81,15 @@ async function loadAuthority(): Promise<TimeStampAuthority> {
     stamp: (data) => timedProviderRequest("tsa", "timestamp", () => requestTimeStamp("local-tsa:", data, { trustedCertificates, fetch: inProcess })),
   };
 }
+
+/** fetch with the request id at work (the sealing job's: the call's placing request's) as `X-Request-Id`. */
+const correlatedFetch: typeof fetch = (url, init) => {
+  const requestId = currentRequestId();
+  if (!requestId) return fetch(url, init);
+  const headers = new Headers(init?.headers);
+  headers.set("x-request-id", requestId);
+  return fetch(url, { ...init, headers });
+};
 
 function splitPem(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];

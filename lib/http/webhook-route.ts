@@ -6,6 +6,7 @@ import { sql } from "@/lib/db/client";
 import { NotFoundError } from "@/lib/errors";
 import { clientIp, route, type RouteContext } from "@/lib/http/route";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
+import { describeRoute } from "@/lib/http/route-contract";
 import { routeTemplate } from "@/lib/http/route-template";
 import { metrics, recording, webhookOutcome } from "@/lib/metrics";
 import { consumeAll, type LimitCheck } from "@/lib/rate-limits";
@@ -31,6 +32,8 @@ const subjectSchema = z.uuid();
 export interface Verifier<V> {
   /** Who is proving itself: the `provider` label of the webhook metrics. */
   readonly provider: "signalwire" | "assemblyai";
+  /** The proof's name, as the OpenAPI document's security scheme names it (`signalwireSignature`). */
+  readonly scheme: string;
   /** Read the request and return what was verified; throw an AppError when it does not verify. */
   verify(req: Request): Promise<V>;
 }
@@ -102,7 +105,7 @@ export function webhookRoute<V, P extends Record<string, string>>(
     return asService((tx) => handler(tx, input, ctx));
   });
   // Every answer is counted and timed by provider, route template and outcome, refusals included.
-  return async (req: Request, next: Parameters<typeof handle>[1]): Promise<Response> => {
+  const counted = async (req: Request, next: Parameters<typeof handle>[1]): Promise<Response> => {
     if (!recording()) return handle(req, next);
     const started = performance.now();
     const res = await handle(req, next);
@@ -113,4 +116,5 @@ export function webhookRoute<V, P extends Record<string, string>>(
     );
     return res;
   };
+  return describeRoute(counted, { auth: "webhook", scheme: verifier.scheme });
 }

@@ -4,7 +4,7 @@ import { parseCronItems, run, type Runner, type TaskList, type WorkerEvents } fr
 import { config, requireDatabaseUrl } from "@/lib/config";
 import { graphileLogger } from "@/lib/worker/graphile-log";
 import { holdLiveness, releaseDeadWorkers } from "@/lib/worker/liveness";
-import { taskList as defaultTaskList } from "@/lib/worker/task-list";
+import { requestIdOfJob, taskList as defaultTaskList } from "@/lib/worker/task-list";
 import { logger, type Logger } from "@/lib/logger";
 import { metrics } from "@/lib/metrics";
 
@@ -121,6 +121,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
         jobId: job.id,
         attempt: job.attempts,
         maxAttempts: job.max_attempts,
+        requestId: requestIdOfJob(job.payload),
         err: error instanceof Error ? error.message : String(error),
       },
       final ? "job failed for good" : "job failed; will retry",
@@ -129,7 +130,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   // One line per job run, with its key, at debug: what `npm run bench:cluster` counts to show
   // that every job ran once, in one worker, however many workers share the queue.
   events.on("job:complete", ({ worker, job, error }) => {
-    log.debug({ task: job.task_identifier, jobId: job.id, jobKey: job.key, attempt: job.attempts, workerId: worker.workerId, ok: !error }, "job run");
+    log.debug({ task: job.task_identifier, jobId: job.id, jobKey: job.key, attempt: job.attempts, workerId: worker.workerId, requestId: requestIdOfJob(job.payload), ok: !error }, "job run");
   });
   events.on("pool:listen:error", ({ error }) => {
     log.warn({ err: error instanceof Error ? error.message : String(error) }, "job worker lost its LISTEN connection; reconnecting");
