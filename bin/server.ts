@@ -49,6 +49,8 @@ async function main(): Promise<void> {
 
   const countingDb = process.env.VERBATIM_COUNT_ROUND_TRIPS === "1";
   const memoryProbe = process.env.VERBATIM_MEMORY_PROBE === "1";
+  // Loaded after ./machine-routes, whose hook lets `server-only` modules load in this process.
+  const metricsToggle = process.env.VERBATIM_METRICS_TOGGLE === "1" ? (await import("@/lib/metrics")).setRecording : undefined;
   const server = createServer((req, res) => {
     stampClientIp(req, trust);
     // Every answer carries the browser-side defences, whoever writes it (docs/adr/0026): set
@@ -66,6 +68,12 @@ async function main(): Promise<void> {
       const gc = (globalThis as { gc?: () => void }).gc;
       if (req.url.includes("gc=1") && gc) gc();
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ...process.memoryUsage(), gc: Boolean(gc) }));
+      return;
+    }
+    // `npm run bench:webhooks -- --metrics-rounds N` turns recording off and on (lib/metrics).
+    if (metricsToggle && req.url?.startsWith("/__bench/metrics?") && req.socket.remoteAddress?.replace(/^::ffff:/, "") === "127.0.0.1") {
+      metricsToggle(req.url.endsWith("on=1"));
+      res.writeHead(204).end();
       return;
     }
     // A path that does not decode would make every router below throw (a bare 500): 400 here.

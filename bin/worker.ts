@@ -4,11 +4,14 @@
  * needed; runs until SIGINT/SIGTERM, then lets running jobs finish and exits.
  *
  *   WORKER_CONCURRENCY   jobs at once in this process (default 2)
+ *   WORKER_METRICS_PORT  serve this process's Prometheus metrics at /metrics on this port
+ *                        (HOSTNAME, default 127.0.0.1), for Bearer METRICS_TOKEN (docs/adr/0042)
  */
 // First: the allocator setting may replace this process before anything else runs (docs/adr/0032).
 import "./allocator";
 import { config } from "@/lib/config";
 import { closeDb } from "@/lib/db/client";
+import { serveWorkerMetrics } from "@/lib/operations/metrics-server";
 import { startWorker } from "@/lib/worker/runner";
 import { logger } from "@/lib/logger";
 
@@ -20,7 +23,10 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
 }
 
 try {
-  config();
+  const { metrics } = config();
+  const metricsServer = metrics.workerPort
+    ? await serveWorkerMetrics({ port: metrics.workerPort, hostname: process.env.HOSTNAME ?? "127.0.0.1", log })
+    : undefined;
   const worker = await startWorker({ concurrency });
   let stopping = false;
   const stop = async (signal: string) => {
@@ -33,6 +39,7 @@ try {
     }, 30_000);
     force.unref();
     await worker.stop();
+    metricsServer?.close();
     await closeDb();
     process.exit(0);
   };

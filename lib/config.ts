@@ -125,6 +125,11 @@ const envSchema = z.object({
     .refine((v) => Buffer.from(v, "base64").length === 32, "NUMBER_INDEX_KEY must be 32 bytes, base64-encoded")
     .optional(),
   NUMBER_KEYS_DIR: z.string().min(1).default(".data/number-keys"),
+  // Metrics (docs/adr/0042): the bearer token /api/metrics and the worker's metrics port ask
+  // for (unset: neither is served), the worker's port, and a switch that records nothing.
+  METRICS_TOKEN: z.string().min(32, "METRICS_TOKEN must be at least 32 characters").optional(),
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS: z.enum(["on", "off"]).default("on"),
 });
 
 /**
@@ -211,6 +216,11 @@ export interface Config {
    * default creates) and the RFC 3161 authority (EVIDENCE_TSA_URL with the certificates its
    * signing certificate chains to, or the local TSA in a directory, answered in-process).
    */
+  /**
+   * Prometheus metrics: the bearer token a scrape must carry (none: nothing is served), the
+   * worker's metrics port, and whether anything is recorded (`METRICS=off` to measure their cost).
+   */
+  metrics: { token: string | undefined; workerPort: number | undefined; enabled: boolean };
   evidence: {
     keys: { kind: "environment"; signingKey: string; signingKeyId: string | undefined; retiredKeys: string | undefined } | { kind: "local"; dir: string };
     tsa: { kind: "remote"; url: string; certificates: string } | { kind: "local"; dir: string };
@@ -359,6 +369,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     sentryDsn: e.SENTRY_DSN,
     proxyTrust: { hops: e.TRUSTED_PROXY_HOPS, proxies: e.TRUSTED_PROXIES },
     evidence,
+    metrics: { token: e.METRICS_TOKEN, workerPort: e.WORKER_METRICS_PORT, enabled: e.METRICS === "on" },
   };
 }
 

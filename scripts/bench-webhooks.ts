@@ -24,6 +24,14 @@
  *
  * Prints each one's throughput and p50/p99 latency, and the ratios app/raw and app/floor
  * (throughput). The database URL defaults to the embedded one `npm start` made for this port.
+ *
+ * `--metrics-rounds R` (docs/adr/0042) measures what the metrics cost instead: (a) 2R times on
+ * fresh calls, rounds with metrics recorded and not in the order on off off on …, on one server
+ * started with VERBATIM_METRICS_TOGGLE=1 (which lets this script switch recording on loopback).
+ * During every "on" round it scrapes /api/metrics once a second with the metrics token
+ * (`<data dir>/metrics-token`, or METRICS_TOKEN), parses each scrape with a Prometheus
+ * text-format parser, and reports the acknowledged-webhook counter moving between scrapes;
+ * then the median throughput on and off and the cost in %.
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -31,6 +39,7 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { fromProviderStatus } from "@/lib/calls/state-machine";
 import { benchDatabaseUrl, httpClient, percentile, signInCookie } from "@/scripts/bench-support";
+import { parseScrape, sampleValue } from "@/scripts/metrics-scrape";
 import { RESERVED_NUMBERS, signWebhook } from "@/scripts/simulator";
 
 const { values } = parseArgs({
@@ -43,8 +52,10 @@ const { values } = parseArgs({
     "database-url": { type: "string" },
     /** Run only some of the four (app,raw,floor,dispatch), e.g. to profile the server during one. */
     only: { type: "string", default: "app,raw,floor,dispatch" },
+    "metrics-rounds": { type: "string", default: "0" },
   },
 });
+const METRICS_ROUNDS = Number(values["metrics-rounds"]);
 const N = Number(values.calls);
 const CONCURRENCY = Number(values.concurrency);
 const BASE = values["base-url"]!.replace(/\/$/, "");
@@ -76,9 +87,10 @@ async function main(): Promise<void> {
   if (!health?.ok) throw new Error(`The app is not ready at ${BASE}. Start it with \`npm run dev\` (or \`npm start\`) first.`);
   const cookie = await signInCookie(BASE, "operator@acme.test");
 
-  console.log(`placing ${N} calls to the simulator's silent number ${SILENT}…`);
+  const rounds = METRICS_ROUNDS > 0 ? 2 * METRICS_ROUNDS : 1;
+  console.log(`placing ${N * rounds} calls to the simulator's silent number ${SILENT}…`);
   const callIds: string[] = [];
-  await pool(Array.from({ length: N }, (_, i) => i), 8, async () => {
+  await pool(Array.from({ length: N * rounds }, (_, i) => i), 8, async () => {
     const res = await fetch(`${BASE}/api/calls`, {
       method: "POST",
       headers: { "content-type": "application/json", cookie, "idempotency-key": crypto.randomUUID() },
@@ -98,22 +110,17 @@ async function main(): Promise<void> {
   const client = httpClient(CONCURRENCY);
   const requests = N * EVENTS.length * COPIES;
 
+  if (METRICS_ROUNDS > 0) {
+    await metricsRounds(client, callIds, sidOf, carrier.signingKey, failures);
+    client.close();
+    if (failures.size > 0) process.exitCode = 1;
+    return;
+  }
+
   // (a) the app's webhook route. Every callback is built and signed before the clock starts
   // (signing is the carrier's work, not ours), then sent in order per call, calls in parallel.
   if (ONLY.has("app")) {
-    const perCall = callIds.map((callId) => {
-      const sid = sidOf.get(callId);
-      if (!sid) throw new Error(`the simulator has no record of call ${callId}`);
-      const url = `${BASE}/api/webhooks/signalwire/${callId}/status`;
-      return EVENTS.map((status, seq) => {
-        const params: Record<string, string> = {
-          CallSid: sid, CallStatus: status, SequenceNumber: String(seq), Direction: "outbound-api",
-          Timestamp: new Date().toUTCString(), ...(status === "completed" ? { CallDuration: "30" } : {}),
-        };
-        const headers = { "content-type": "application/x-www-form-urlencoded", "x-signalwire-signature": signWebhook(carrier.signingKey, url, params) };
-        return { url, headers, body: new URLSearchParams(params).toString() };
-      });
-    });
+    const perCall = signedCallbacks(callIds, sidOf, carrier.signingKey);
     const latencies: number[] = [];
     const started = performance.now();
     await pool(perCall, CONCURRENCY, async (callbacks) => {
@@ -164,6 +171,93 @@ async function main(): Promise<void> {
   }
   console.log(`  non-2xx   ${failures.size === 0 ? "none" : [...failures].map(([s, n]) => `${n}×${s}`).join(", ")}`);
   if (failures.size > 0) process.exitCode = 1;
+}
+
+type Callback = { url: string; headers: Record<string, string>; body: string };
+
+/** Each call's status callbacks, signed as the carrier signs them (before any clock starts). */
+function signedCallbacks(callIds: string[], sidOf: Map<string | undefined, string>, signingKey: string): Callback[][] {
+  return callIds.map((callId) => {
+    const sid = sidOf.get(callId);
+    if (!sid) throw new Error(`the simulator has no record of call ${callId}`);
+    const url = `${BASE}/api/webhooks/signalwire/${callId}/status`;
+    return EVENTS.map((status, seq) => {
+      const params: Record<string, string> = {
+        CallSid: sid, CallStatus: status, SequenceNumber: String(seq), Direction: "outbound-api",
+        Timestamp: new Date().toUTCString(), ...(status === "completed" ? { CallDuration: "30" } : {}),
+      };
+      const headers = { "content-type": "application/x-www-form-urlencoded", "x-signalwire-signature": signWebhook(signingKey, url, params) };
+      return { url, headers, body: new URLSearchParams(params).toString() };
+    });
+  });
+}
+
+/** The metrics' cost: (a) in 2R rounds on fresh calls, metrics on and off in the order on off off on … */
+async function metricsRounds(client: ReturnType<typeof httpClient>, callIds: string[], sidOf: Map<string | undefined, string>, signingKey: string, failures: Map<number, number>): Promise<void> {
+  const token = process.env.METRICS_TOKEN ?? (await readFile(path.join(values["data-dir"]!, "metrics-token"), "utf8").catch(() => "")).trim();
+  if (!token) throw new Error("No metrics token: set METRICS_TOKEN or pass the app's --data-dir (its metrics-token file).");
+  const toggle = async (on: boolean) => {
+    const res = await fetch(`${BASE}/__bench/metrics?on=${on ? 1 : 0}`);
+    if (res.status !== 204) throw new Error(`The app did not switch its metrics (${res.status}): start it with VERBATIM_METRICS_TOGGLE=1.`);
+  };
+  const scrapeOnce = async () => {
+    const res = await fetch(`${BASE}/api/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200) throw new Error(`GET /api/metrics answered ${res.status}`);
+    return parseScrape(await res.text());
+  };
+  const acknowledged = (samples: ReturnType<typeof parseScrape>) =>
+    sampleValue(samples, "verbatim_webhook_request_duration_seconds_count", { provider: "signalwire", route: "/api/webhooks/signalwire/{callId}/status", outcome: "acknowledged" });
+
+  const rounds = 2 * METRICS_ROUNDS;
+  const perRound = callIds.length / rounds;
+  const rates: { on: number[]; off: number[] } = { on: [], off: [] };
+  const counters: number[] = [];
+  let scrapes = 0;
+  let series = 0;
+  for (let r = 0; r < rounds; r++) {
+    const on = r % 4 === 0 || r % 4 === 3;
+    await toggle(on);
+    const perCall = signedCallbacks(callIds.slice(r * perRound, (r + 1) * perRound), sidOf, signingKey);
+    let scraping: NodeJS.Timeout | undefined;
+    const pending: Promise<void>[] = [];
+    if (on) {
+      scraping = setInterval(() => {
+        pending.push(scrapeOnce().then((samples) => {
+          scrapes += 1;
+          series = samples.length;
+          counters.push(acknowledged(samples));
+        }));
+      }, 1000);
+    }
+    let sent = 0;
+    const started = performance.now();
+    await pool(perCall, CONCURRENCY, async (callbacks) => {
+      for (const { url, headers, body } of callbacks) {
+        for (let copy = 0; copy < COPIES; copy++) {
+          const status = await client.send("POST", url, headers, body);
+          sent += 1;
+          if (status !== 204) failures.set(status, (failures.get(status) ?? 0) + 1);
+        }
+      }
+    });
+    const rate = sent / ((performance.now() - started) / 1000);
+    clearInterval(scraping);
+    await Promise.all(pending);
+    rates[on ? "on" : "off"].push(rate);
+    console.log(`  round ${r + 1}/${rounds}: metrics ${on ? "on " : "off"} ${rate.toFixed(0).padStart(6)} req/s (${sent} callbacks)`);
+  }
+  await toggle(true);
+  const last = await scrapeOnce();
+  counters.push(acknowledged(last));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const moving = counters.every((c, i) => i === 0 || c >= counters[i - 1]!) && counters.at(-1)! > counters[0]!;
+  console.log(`\nmetrics cost: ${rounds} rounds of ${perRound} calls (${perRound * EVENTS.length * COPIES} callbacks each), concurrency ${CONCURRENCY}`);
+  console.log(`  on  (recording, scraped every second): median ${median(rates.on).toFixed(0)} req/s  [${rates.on.map((x) => x.toFixed(0)).join(", ")}]`);
+  console.log(`  off (recording nothing):              median ${median(rates.off).toFixed(0)} req/s  [${rates.off.map((x) => x.toFixed(0)).join(", ")}]`);
+  console.log(`  cost ${(100 * (1 - median(rates.on) / median(rates.off))).toFixed(1)}% of throughput (on/off ${(median(rates.on) / median(rates.off)).toFixed(3)})`);
+  console.log(`  scrapes: ${scrapes + 1}, each parsed by a Prometheus text-format parser (${series} samples); acknowledged callbacks counted ${counters[0]} → ${counters.at(-1)}, ${moving ? "moving up between scrapes" : "NOT MOVING"}`);
+  console.log(`  non-2xx   ${failures.size === 0 ? "none" : [...failures].map(([s, n]) => `${n}×${s}`).join(", ")}`);
+  if (!moving) process.exitCode = 1;
 }
 
 async function trivialRequests(client: ReturnType<typeof httpClient>, name: string, method: "GET" | "HEAD", count: number, failures: Map<number, number>): Promise<Result> {

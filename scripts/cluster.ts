@@ -40,6 +40,7 @@ import { DEMO_PASSWORD, DEMO_USERS } from "@/scripts/seed";
 import {
   bounded,
   carrierCredentials,
+  metricsToken,
   prepareDatabase,
   removeDataDir,
   serverArgs,
@@ -225,6 +226,7 @@ async function main(): Promise<void> {
   const shared: Record<string, string> = {
     DATABASE_URL: database.url,
     SESSION_SECRET: await sessionSecret(dataDir),
+    METRICS_TOKEN: await metricsToken(dataDir),
     PUBLIC_BASE_URL: publicBaseUrl,
     STORAGE_DIR: process.env.STORAGE_DIR ?? path.join(dataDir, "storage"),
     MAIL_OUTBOX_DIR: process.env.MAIL_OUTBOX_DIR ?? path.join(dataDir, "outbox"),

@@ -15,7 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { EmbeddedPostgresError, portIsFree } from "@/scripts/embedded-postgres";
 import { DEMO_PASSWORD, DEMO_USERS } from "@/scripts/seed";
-import { bounded, prepareDatabase, removeDataDir, serverArgs, sessionSecret, startSimulators, waitForHttp, type PreparedDatabase, type Simulators } from "@/scripts/stack";
+import { bounded, metricsToken, prepareDatabase, removeDataDir, serverArgs, sessionSecret, startSimulators, waitForHttp, type PreparedDatabase, type Simulators } from "@/scripts/stack";
 
 const { values: args } = parseArgs({
   options: {
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     ...process.env,
     DATABASE_URL: database.url,
     SESSION_SECRET: await sessionSecret(dataDir),
+    METRICS_TOKEN: await metricsToken(dataDir),
     PUBLIC_BASE_URL: publicBaseUrl,
     STORAGE_DIR: process.env.STORAGE_DIR ?? path.join(dataDir, "storage"),
     MAIL_OUTBOX_DIR: outboxDir,

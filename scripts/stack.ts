@@ -24,14 +24,27 @@ import {
   type CarrierSimulator,
 } from "@/scripts/simulator";
 
-/** The session secret: SESSION_SECRET, else one made once per data directory. */
-export async function sessionSecret(dataDir: string): Promise<string> {
-  if (process.env.SESSION_SECRET) return process.env.SESSION_SECRET;
-  const file = path.join(dataDir, "session-secret");
+/** `given` when set, else the secret kept in `<dataDir>/<name>` (mode 0600), made once from `bytes` random bytes. */
+async function keptSecret(dataDir: string, name: string, given: string | undefined, bytes: number): Promise<string> {
+  if (given) return given;
+  const file = path.join(dataDir, name);
   if (existsSync(file)) return (await readFile(file, "utf8")).trim();
-  const secret = randomBytes(48).toString("base64url");
+  const secret = randomBytes(bytes).toString("base64url");
   await writeFile(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/** The session secret: SESSION_SECRET, else one made once per data directory. */
+export function sessionSecret(dataDir: string): Promise<string> {
+  return keptSecret(dataDir, "session-secret", process.env.SESSION_SECRET, 48);
+}
+
+/**
+ * The bearer token for /api/metrics and the workers' metrics ports: METRICS_TOKEN, else one
+ * made once per data directory (`<data dir>/metrics-token`), as the README says.
+ */
+export function metricsToken(dataDir: string): Promise<string> {
+  return keptSecret(dataDir, "metrics-token", process.env.METRICS_TOKEN, 32);
 }
 
 export interface CarrierCredentials {

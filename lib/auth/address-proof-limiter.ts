@@ -2,6 +2,7 @@ import "server-only";
 import { RateLimiterRes } from "rate-limiter-flexible";
 import { limiterKey, postgresRule, whenAgain } from "@/lib/auth/limiter-store";
 import { RateLimitedError } from "@/lib/errors";
+import { metrics } from "@/lib/metrics";
 
 /**
  * Limits on asking for an address proof (docs/adr/0027), in the sign-in limits' Postgres store.
@@ -40,5 +41,6 @@ export async function consumeAddressProofRequest(ip: string, email: string): Pro
   }
   if (refusals.length === 0) return;
   const wait = Math.max(1, ...refusals.map((res) => Math.ceil(res.msBeforeNext / 1000)));
+  metrics().rateLimitRefusals.inc({ limit: "address_proof" });
   throw new RateLimitedError(`Too many requests for a link to set a password. Try again ${whenAgain(wait)}.`, wait);
 }

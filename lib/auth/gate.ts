@@ -4,11 +4,12 @@
  * an invitation's page, preview and accept endpoint (the token is the credential; accepting
  * still needs a session, except to create a local account for the invitation's own email), and
  * the endpoint that turns a Supabase email link's tokens into a session, asking for and using a
- * link that proves an address (the link's token is the credential, docs/adr/0027), and the
- * static favicon and robots.txt.
+ * link that proves an address (the link's token is the credential, docs/adr/0027), the API's
+ * OpenAPI document and its page (they describe, reveal no data: docs/adr/0043), the static
+ * favicon and robots.txt, and the metrics, whose bearer token is the credential.
  * Pure, so tests cover it without a server.
  */
-const PUBLIC_EXACT = ["/favicon.ico", "/favicon.svg", "/robots.txt", "/login", "/api/auth/sign-in", "/api/auth/session", "/api/auth/address-proof", "/api/auth/address-proof/confirm", "/password", "/api/invitations/preview", "/api/invitations/accept", "/api/evidence/jwks", "/api/evidence/tsa"];
+const PUBLIC_EXACT = ["/favicon.ico", "/favicon.svg", "/robots.txt", "/login", "/api/auth/sign-in", "/api/auth/session", "/api/auth/address-proof", "/api/auth/address-proof/confirm", "/password", "/api/invitations/preview", "/api/invitations/accept", "/api/evidence/jwks", "/api/evidence/tsa", "/api/metrics", "/api/openapi.json", "/api/docs"];
 const PUBLIC_PREFIXES = ["/api/health/", "/api/webhooks/", "/api/laml/", "/api/storage/", "/invite/", "/password/"];
 
 export function isPublicPath(pathname: string): boolean {

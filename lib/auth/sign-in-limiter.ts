@@ -3,6 +3,7 @@ import type { RateLimiterRes } from "rate-limiter-flexible";
 import { asService } from "@/lib/db";
 import { limiterKey, postgresRule, whenAgain, type Rule } from "@/lib/auth/limiter-store";
 import { RateLimitedError } from "@/lib/errors";
+import { metrics } from "@/lib/metrics";
 
 /**
  * Sign-in protection after rate-limiter-flexible's login-endpoint pattern, counters in
@@ -65,6 +66,7 @@ export async function assertSignInAllowed(ip: string, email: string): Promise<vo
   ].filter((res): res is RateLimiterRes => res !== null);
   if (refusals.length === 0) return;
   const wait = Math.max(1, ...refusals.map((res) => Math.ceil(res.msBeforeNext / 1000)));
+  metrics().rateLimitRefusals.inc({ limit: "sign_in" });
   throw new RateLimitedError(`Too many failed sign-ins. Try again ${whenAgain(wait)}.`, wait);
 }
 

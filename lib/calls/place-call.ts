@@ -11,6 +11,7 @@ import { viewFor } from "@/lib/calls/call-view";
 import { callNumberColumns, openCallNumbers, sealSnapshotNumbers } from "@/lib/calls/numbers";
 import { appendCallEvent } from "@/lib/calls/timeline";
 import { config } from "@/lib/config";
+import { currentRequestId } from "@/lib/correlation";
 import { asService, continueAsUser, withUser, type Tx } from "@/lib/db";
 import { ConflictError, NotFoundError, ProviderError, UnprocessableError, ValidationError } from "@/lib/errors";
 import type { Logger } from "@/lib/logger";
@@ -219,7 +220,7 @@ export async function placeCall(
     const snapshot = snapshotModulations(membership, defaults.v, { ...request, to }, defaults.v.callerId ?? telephony.fromNumber, { survey, shopperScript });
     const numbers = await callNumberColumns(tx, orgId, snapshot);
     const rows = await tx<{ id: string }[]>`
-      insert into public.calls ${tx({ organization_id: orgId, created_by: session.userId, flow: snapshot.flow, ...numbers, idempotency_key: idempotencyKey, modulations: tx.json((await sealSnapshotNumbers(tx, orgId, "calls.modulations", snapshot)) as never), plan_tier: membership.plan })}
+      insert into public.calls ${tx({ organization_id: orgId, created_by: session.userId, flow: snapshot.flow, ...numbers, idempotency_key: idempotencyKey, modulations: tx.json((await sealSnapshotNumbers(tx, orgId, "calls.modulations", snapshot)) as never), plan_tier: membership.plan, request_id: currentRequestId() ?? null })}
       on conflict (organization_id, idempotency_key) do nothing
       returning id`;
     if (!rows[0]) {

@@ -20,6 +20,7 @@ import { carrierView, type CarrierView, type ProviderCall, type ProviderRecordin
 import { logger, type Logger } from "@/lib/logger";
 import { signalwire } from "@/lib/telephony/client";
 import { openCallNumbers } from "@/lib/calls/numbers";
+import { countReconcilerActions } from "@/lib/metrics";
 
 /**
  * `reconcile_calls`: compare the carrier's view with ours and record what is missing. Runs every
@@ -214,6 +215,7 @@ export async function reconcileCalls(options: ReconcileOptions = {}): Promise<Re
     report.statusesApplied + report.adopted + report.callsNotFound + report.recordingsQueued + report.recordingsMissing +
     report.pendingRequeued + report.pendingAbsent;
   log[changed > 0 || report.errors > 0 ? "info" : "debug"]({ ...report }, "reconcile_calls finished");
+  countReconcilerActions("calls", report);
   return report;
 }
 

@@ -1,8 +1,10 @@
 import "server-only";
 import path from "node:path";
 import { config } from "@/lib/config";
+import { currentRequestId } from "@/lib/correlation";
 import { keyringFromEnvironment, loadOrCreateLocalKeyring, type EvidenceKeyring } from "@/lib/evidence-sealing/keys";
 import { loadOrCreateLocalTsa } from "@/lib/evidence-sealing/local-tsa";
+import { timedProviderRequest } from "@/lib/metrics";
 import { requestTimeStamp, TIMESTAMP_REPLY_TYPE, type VerifiedTimeStamp } from "@/lib/evidence/timestamp";
 
 /**
@@ -59,7 +61,11 @@ async function loadAuthority(): Promise<TimeStampAuthority> {
   if (tsa.kind === "remote") {
     const trustedCertificates = splitPem(tsa.certificates);
     if (trustedCertificates.length === 0) throw new Error("EVIDENCE_TSA_CERTIFICATES holds no PEM certificate.");
-    return { name: tsa.url, trustedCertificates, stamp: (data) => requestTimeStamp(tsa.url, data, { trustedCertificates }) };
+    return {
+      name: tsa.url,
+      trustedCertificates,
+      stamp: (data) => timedProviderRequest("tsa", "timestamp", () => requestTimeStamp(tsa.url, data, { trustedCertificates, fetch: correlatedFetch })),
+    };
   }
   const local = await loadOrCreateLocalTsa(path.resolve(process.cwd(), tsa.dir));
   // The local TSA answers in-process: the request still goes through requestTimeStamp (DER
@@ -69,9 +75,43 @@ async function loadAuthority(): Promise<TimeStampAuthority> {
     return new Response((await local.respond(body)) as Uint8Array<ArrayBuffer>, { status: 200, headers: { "content-type": TIMESTAMP_REPLY_TYPE } });
   };
   const trustedCertificates = [local.caCertificate];
-  return { name: "local TSA", trustedCertificates, stamp: (data) => requestTimeStamp("local-tsa:", data, { trustedCertificates, fetch: inProcess }) };
+  return {
+    name: "local TSA",
+    trustedCertificates,
+    stamp: (data) => timedProviderRequest("tsa", "timestamp", () => requestTimeStamp("local-tsa:", data, { trustedCertificates, fetch: inProcess })),
+  };
 }
+
+/** fetch with the request id at work (the sealing job's: the call's placing request's) as `X-Request-Id`. */
+const correlatedFetch: typeof fetch = (url, init) => {
+  const requestId = currentRequestId();
+  if (!requestId) return fetch(url, init);
+  const headers = new Headers(init?.headers);
+  headers.set("x-request-id", requestId);
+  return fetch(url, { ...init, headers });
+};
 
 function splitPem(text: string): string[] {
   return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/**
+ * Is the time-stamping authority there? Remote: any HTTP answer to a GET of its URL within
+ * `timeoutMs` below 500 (a TSA takes POSTs; a 405 still says it is up), so a probe never asks
+ * for, or pays for, a token. Local: its key and certificate load.
+ */
+export async function probeTimeStampAuthority(timeoutMs: number): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const tsa = config().evidence.tsa;
+  try {
+    if (tsa.kind === "local") {
+      await timeStampAuthority();
+      return { ok: true };
+    }
+    const res = await fetch(tsa.url, { signal: AbortSignal.timeout(timeoutMs), redirect: "manual" });
+    await res.body?.cancel();
+    return res.status >= 500 ? { ok: false, reason: `the TSA answered HTTP ${res.status}` } : { ok: true };
+  } catch (err) {
+    const message = err instanceof Error && err.name === "TimeoutError" ? "timed out" : err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    return { ok: false, reason: `the TSA did not answer: ${message.slice(0, 200)}` };
+  }
 }

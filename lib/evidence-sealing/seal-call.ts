@@ -23,6 +23,7 @@ import { appendCustodyEvent } from "@/lib/evidence-sealing/custody";
 import { appendAndSignHead, lockLog } from "@/lib/evidence-sealing/merkle-log";
 import { insertManifest, latestManifest } from "@/lib/evidence-sealing/manifests";
 import type { Logger } from "@/lib/logger";
+import { metrics } from "@/lib/metrics";
 import { storage } from "@/lib/storage";
 
 /**
@@ -40,7 +41,7 @@ import { storage } from "@/lib/storage";
  * final status event enqueues the job again.
  */
 export type SealOutcome =
-  | { outcome: "sealed"; manifestId: string; version: number; manifestSha256: string; leafIndex: number; treeSize: number }
+  | { outcome: "sealed"; manifestId: string; version: number; manifestSha256: string; leafIndex: number; treeSize: number; endedAt?: string | null }
   | { outcome: "unchanged"; version: number }
   | { outcome: "not_final" }
   | { outcome: "not_found" };
@@ -51,6 +52,10 @@ export async function sealCall({ orgId, callId }: { orgId: string; callId: strin
     return sealCallLocked(tx, { orgId, callId });
   });
   if (result.outcome === "sealed") {
+    // Committed: how long after the call ended this version was sealed (docs/adr/0042).
+    if (result.endedAt) {
+      metrics().sealingLag.observe({ version: result.version === 1 ? "first" : "later" }, Math.max(0, (Date.now() - Date.parse(result.endedAt)) / 1000));
+    }
     job.log.info({ orgId, callId, version: result.version, leafIndex: result.leafIndex, missing: undefined }, "seal_call: sealed a manifest version");
   } else {
     job.log.debug({ orgId, callId, outcome: result.outcome }, "seal_call: nothing sealed");
@@ -87,7 +92,7 @@ export async function sealCallLocked(tx: Tx, { orgId, callId }: { orgId: string;
     const { id: manifestId } = await insertManifest(tx, { orgId, callId, manifest, manifestSha256: sha256, jws, kid: keyring.signing.kid, supersedes: previous?.id ?? null });
     const { leafIndex, treeSize } = await appendAndSignHead(tx, { orgId, source: { manifestId, jws }, keyring, tsa });
     await appendCustodyEvent(tx, { orgId, actorUserId: null, action: "manifest.sealed", callId, manifestId, sha256, requestId: null });
-    return { outcome: "sealed", manifestId, version: manifest.version, manifestSha256: sha256, leafIndex, treeSize } as const;
+    return { outcome: "sealed", manifestId, version: manifest.version, manifestSha256: sha256, leafIndex, treeSize, endedAt: facts.call.endedAt } as const;
   }
 }
 

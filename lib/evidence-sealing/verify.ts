@@ -51,7 +51,7 @@ const BUSY_RETRY_AFTER_SECONDS = 10;
 const bundleVerifications = new ConcurrencyLimit(() => config().evidence.verifyConcurrency, {
   message: "This server is already checking as many evidence bundles as it checks at once. Send the bundle again shortly.",
   retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
-});
+}, "evidence_verify");
 
 export async function verifyUpload(req: Request, args: { orgId: string; actorUserId: string; requestId: string }): Promise<VerificationReport> {
   const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";

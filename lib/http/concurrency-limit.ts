@@ -1,5 +1,6 @@
 import "server-only";
 import { RateLimitedError } from "@/lib/errors";
+import { metrics } from "@/lib/metrics";
 
 /**
  * At most `max()` runs of one kind of work at once in this process; one more is refused at
@@ -14,11 +15,16 @@ export class ConcurrencyLimit {
   constructor(
     private readonly max: () => number,
     private readonly refusal: { message: string; retryAfterSeconds: number },
+    /** The `limit` label of its refusals (verbatim_rate_limit_refusals_total). */
+    private readonly name = "concurrency",
   ) {}
 
   /** Run `work` in a slot, released when it settles; throws without running it when none is free. */
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.max()) throw new RateLimitedError(this.refusal.message, this.refusal.retryAfterSeconds);
+    if (this.running >= this.max()) {
+      metrics().rateLimitRefusals.inc({ limit: this.name });
+      throw new RateLimitedError(this.refusal.message, this.refusal.retryAfterSeconds);
+    }
     this.running += 1;
     try {
       return await work();

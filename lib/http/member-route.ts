@@ -7,6 +7,7 @@ import type { Tx } from "@/lib/db";
 import { NotFoundError, UnauthenticatedError } from "@/lib/errors";
 import { isUuid } from "@/lib/pg-safe";
 import { readJson, readQuery, readTextBody, route, type RouteContext } from "@/lib/http/route";
+import { describeRoute } from "@/lib/http/route-contract";
 import { authorizeRequest, withMemberRequest, type Membership } from "@/lib/rbac/authorize";
 import type { Action } from "@/lib/rbac/policy";
 
@@ -155,12 +156,21 @@ export function memberRoute<P, B extends z.ZodType, Q extends z.ZodType>(
       return handler({ ...input, tx, membership, orgId: membership.orgId });
     }, guards);
   });
-  if (!options.upload) return handle;
-  return async (req, next) => {
+  const contract = {
+    auth: "member" as const,
+    action,
+    ...(options.body ? { body: options.body, bodyLimit: options.bodyLimit ?? 64 * 1024 } : {}),
+    ...(options.textBody ? { textBody: options.textBody } : {}),
+    ...(options.optionalBody ? { optionalBody: true } : {}),
+    ...(options.query ? { query: options.query } : {}),
+    ...(options.upload ? { upload: true } : {}),
+  };
+  if (!options.upload) return describeRoute(handle, contract);
+  return describeRoute<Handler<P>>(async (req, next) => {
     const res = await handle(req, next);
     if (!res.ok) res.headers.set("connection", "close");
     return res;
-  };
+  }, contract);
 }
 
 /**
@@ -177,5 +187,5 @@ export function orgFromQuery(name: string): NonNullable<MemberRouteOptions<z.Zod
  * lists the few routes allowed to use this instead.
  */
 export function sessionRoute<P = Record<string, never>>(handler: (ctx: SessionContext<P>) => Promise<Response>): Handler<P> {
-  return route<P>(async (req, ctx) => handler({ ...ctx, req, session: await requireSession() }));
+  return describeRoute(route<P>(async (req, ctx) => handler({ ...ctx, req, session: await requireSession() })), { auth: "session" });
 }

@@ -1,11 +1,13 @@
 import "server-only";
 import type { z } from "zod";
 import { config } from "@/lib/config";
+import { withRequestId } from "@/lib/correlation";
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from "@/lib/errors";
 import { crossSiteRefusal } from "@/lib/http/cross-site";
 import { takePrereadBody } from "@/lib/http/preread";
 import { errorResponse } from "@/lib/http/respond";
 import { REQUEST_ID_HEADER, requestIdFrom } from "@/lib/http/request-id";
+import { describeRoute } from "@/lib/http/route-contract";
 import { logger, type Logger } from "@/lib/logger";
 import { findUnsafeJson, textProblem } from "@/lib/pg-safe";
 
@@ -26,7 +28,8 @@ type NextContext<P> = { params: Promise<P> };
 export function route<P = Record<string, never>>(
   handler: (req: Request, ctx: RouteContext<P>) => Promise<Response>,
 ) {
-  return async (req: Request, next: NextContext<P>): Promise<Response> => {
+  // Public unless a wrapper around it says otherwise (lib/http/route-contract.ts).
+  return describeRoute(async (req: Request, next: NextContext<P>): Promise<Response> => {
     const requestId = requestIdFrom(req.headers);
     const { pathname } = new URL(req.url);
     const log = logger().child({ requestId, method: req.method, path: pathname });
@@ -34,13 +37,15 @@ export function route<P = Record<string, never>>(
       const refused = crossSiteRefusal({ method: req.method, pathname, headers: req.headers, publicBaseUrl: () => config().publicBaseUrl });
       if (refused) throw refused;
       const params = next?.params ? await next.params : ({} as P);
-      const res = await handler(req, { params, requestId, log });
+      // Everything the handler awaits runs under its request id: the jobs it enqueues and the
+      // provider requests it makes carry it (lib/correlation.ts).
+      const res = await withRequestId(requestId, () => handler(req, { params, requestId, log }));
       res.headers.set(REQUEST_ID_HEADER, requestId);
       return res;
     } catch (err) {
       return errorResponse(err, requestId, log);
     }
-  };
+  }, { auth: "public" });
 }
 
 /** Read the body once, refusing more than `limitBytes` without buffering the excess. */

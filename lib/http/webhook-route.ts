@@ -6,6 +6,9 @@ import { sql } from "@/lib/db/client";
 import { NotFoundError } from "@/lib/errors";
 import { clientIp, route, type RouteContext } from "@/lib/http/route";
 import { WEBHOOK_LIMITS } from "@/lib/http/webhook-limits";
+import { describeRoute } from "@/lib/http/route-contract";
+import { routeTemplate } from "@/lib/http/route-template";
+import { metrics, recording, webhookOutcome } from "@/lib/metrics";
 import { consumeAll, type LimitCheck } from "@/lib/rate-limits";
 
 /**
@@ -27,6 +30,10 @@ import { consumeAll, type LimitCheck } from "@/lib/rate-limits";
 const subjectSchema = z.uuid();
 
 export interface Verifier<V> {
+  /** Who is proving itself: the `provider` label of the webhook metrics. */
+  readonly provider: "signalwire" | "assemblyai";
+  /** The proof's name, as the OpenAPI document's security scheme names it (`signalwireSignature`). */
+  readonly scheme: string;
   /** Read the request and return what was verified; throw an AppError when it does not verify. */
   verify(req: Request): Promise<V>;
 }
@@ -69,7 +76,7 @@ export function webhookRoute<V, P extends Record<string, string>>(
   options: WebhookOptions<P>,
   handler: (db: Db, input: WebhookInput<V, P>, ctx: RouteContext<P>) => Promise<Response>,
 ) {
-  return route<P>(async (req, ctx) => {
+  const handle = route<P>(async (req, ctx) => {
     const source = clientIp(req);
     const perSource: LimitCheck = [WEBHOOK_LIMITS.perSource, source, "Too many webhook requests from this address."];
     WEBHOOK_LIMITS.perSource.assertNotSpent(source, perSource[2]);
@@ -97,4 +104,17 @@ export function webhookRoute<V, P extends Record<string, string>>(
     if (options.transaction === false) return handler(sql(), input, ctx);
     return asService((tx) => handler(tx, input, ctx));
   });
+  // Every answer is counted and timed by provider, route template and outcome, refusals included.
+  const counted = async (req: Request, next: Parameters<typeof handle>[1]): Promise<Response> => {
+    if (!recording()) return handle(req, next);
+    const started = performance.now();
+    const res = await handle(req, next);
+    const params = next?.params ? await next.params : {};
+    metrics().webhookRequests.observe(
+      { provider: verifier.provider, route: routeTemplate(new URL(req.url).pathname, params as Record<string, string>), outcome: webhookOutcome(res.status) },
+      (performance.now() - started) / 1000,
+    );
+    return res;
+  };
+  return describeRoute(counted, { auth: "webhook", scheme: verifier.scheme });
 }

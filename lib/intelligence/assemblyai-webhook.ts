@@ -22,14 +22,14 @@ import { enqueueRedactedAudio, recordProviderStatus, transcriptionFor, transcrip
  */
 
 const uuid = z.uuid();
-const bodySchema = z.looseObject({
+export const assemblyaiWebhookBodySchema = z.looseObject({
   status: z.string().max(64),
   transcript_id: z.string().min(1).max(128).optional(),
 });
 
 export interface VerifiedWebhook {
   target: TranscriptionTarget;
-  body: z.infer<typeof bodySchema>;
+  body: z.infer<typeof assemblyaiWebhookBodySchema>;
 }
 
 function sha256(value: string): Buffer {
@@ -37,6 +37,8 @@ function sha256(value: string): Buffer {
 }
 
 export const assemblyaiHeader: Verifier<VerifiedWebhook> = {
+  provider: "assemblyai",
+  scheme: "assemblyaiWebhookSecret",
   async verify(req) {
     const given = req.headers.get(WEBHOOK_AUTH_HEADER);
     if (!given) throw new WebhookAuthError();
@@ -51,7 +53,7 @@ export const assemblyaiHeader: Verifier<VerifiedWebhook> = {
     const ok = timingSafeEqual(sha256(given), expected) && stored.secretSha256 !== null;
     if (!ok) throw new WebhookAuthError();
     // Authenticated from here on: a body that does not parse is a 4xx, not a failed verification.
-    const body = await readJson(req, bodySchema).catch((err: unknown) => {
+    const body = await readJson(req, assemblyaiWebhookBodySchema).catch((err: unknown) => {
       throw new AuthenticatedButInvalid(err);
     });
     return { target: { orgId: stored.orgId, callId, transcriptionId }, body };

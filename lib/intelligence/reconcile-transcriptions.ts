@@ -12,6 +12,7 @@ import {
   requestTranscription,
 } from "@/lib/intelligence/transcriptions";
 import { logger, type Logger } from "@/lib/logger";
+import { countReconcilerActions } from "@/lib/metrics";
 
 /**
  * The `reconcile_transcriptions` task, beside `reconcile_calls` (lib/calls/reconcile.ts) in the
@@ -114,5 +115,6 @@ export async function reconcileTranscriptions(options: TranscriptionReconcileOpt
   });
   const changed = report.transcriptionsRequested + report.transcriptionsRequeued + report.transcriptionsSettled + report.redactedAudioRequeued;
   log[changed > 0 || report.errors > 0 ? "info" : "debug"]({ ...report }, "reconcile_transcriptions finished");
+  countReconcilerActions("transcriptions", report);
   return report;
 }

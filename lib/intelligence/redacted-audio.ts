@@ -9,6 +9,7 @@ import { isLastAttempt, type JobContext } from "@/lib/jobs/context";
 import type { TranscriptionPayload } from "@/lib/jobs/payloads";
 import { storage as configuredStorage, type BlobStorage } from "@/lib/storage";
 import { assertStoragePath } from "@/lib/storage/paths";
+import { timedProviderRequest } from "@/lib/metrics";
 
 /**
  * `store_redacted_audio`: copy AssemblyAI's PII-redacted audio into our storage, hashing it on
@@ -38,11 +39,12 @@ export async function storeRedactedAudio(
     return "already_stored";
   }
 
+  const transcriptId = row.providerTranscriptId;
   const path = `${payload.orgId}/${payload.callId}/redacted/${payload.transcriptionId}.wav`;
   assertStoragePath(path);
   let written: { bytes: number; sha256: string };
   try {
-    const { redacted_audio_url: url } = await assemblyai().transcripts.redactedAudio(row.providerTranscriptId);
+    const { redacted_audio_url: url } = await timedProviderRequest("transcriber", "transcripts.redacted_audio", () => assemblyai().transcripts.redactedAudio(transcriptId));
     const res = await fetch(url, { redirect: "follow", signal: AbortSignal.timeout(10 * 60_000) });
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => {});

@@ -10,12 +10,14 @@ import {
   enqueueRedactedAudio,
   markTranscriptionCompleted,
   markTranscriptionFailed,
+  countSettled,
   transcriptionFor,
   type TranscriptionRow,
   type TranscriptionTarget,
 } from "@/lib/intelligence/transcriptions";
 import type { JobContext } from "@/lib/jobs/context";
 import type { TranscriptionPayload } from "@/lib/jobs/payloads";
+import { timedProviderRequest } from "@/lib/metrics";
 
 /**
  * `fetch_transcript` (after AssemblyAI's webhook, or from the reconciler): ask AssemblyAI for
@@ -109,9 +111,10 @@ export async function settleTranscription(payload: TranscriptionPayload, job: Jo
   if (row.status === "completed" || row.status === "error") return "already_settled";
   if (!row.providerTranscriptId) return "not_ready";
 
-  const transcript = await assemblyai().transcripts.get(row.providerTranscriptId);
+  const transcriptId = row.providerTranscriptId;
+  const transcript = await timedProviderRequest("transcriber", "transcripts.get", () => assemblyai().transcripts.get(transcriptId));
   if (transcript.status === "error") {
-    await asService((tx) => markTranscriptionFailed(tx, payload, transcript.error ?? "AssemblyAI reported an error without a reason."), db);
+    countSettled("error", await asService((tx) => markTranscriptionFailed(tx, payload, transcript.error ?? "AssemblyAI reported an error without a reason."), db));
     log.warn({ transcriptId: transcript.id, reason: transcript.error }, "transcription failed");
     return "failed";
   }
@@ -123,6 +126,7 @@ export async function settleTranscription(payload: TranscriptionPayload, job: Jo
     await storeTranscription(tx, payload, current, transcript);
     return "completed" as const;
   }, db);
+  countSettled("completed", outcome === "completed");
   if (outcome === "completed") log.info({ transcriptId: transcript.id, words: transcript.words?.length ?? 0 }, "transcript stored");
   return outcome;
 }

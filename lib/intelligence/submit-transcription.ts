@@ -5,10 +5,11 @@ import { config } from "@/lib/config";
 import { asService, type Sql } from "@/lib/db";
 import { sql as sharedSql } from "@/lib/db/client";
 import { assemblyai } from "@/lib/intelligence/assemblyai";
-import { armSubmission, markSubmitted, markTranscriptionFailed, transcriptionFor, type TranscriptionRow } from "@/lib/intelligence/transcriptions";
+import { armSubmission, countSettled, markSubmitted, markTranscriptionFailed, transcriptionFor, type TranscriptionRow } from "@/lib/intelligence/transcriptions";
 import { isLastAttempt, type JobContext } from "@/lib/jobs/context";
 import type { TranscriptionPayload } from "@/lib/jobs/payloads";
 import { storage } from "@/lib/storage";
+import { timedProviderRequest } from "@/lib/metrics";
 
 /**
  * `submit_transcription`: hand a stored recording to AssemblyAI (`transcripts.submit`, which
@@ -85,12 +86,12 @@ export async function submitTranscription(payload: TranscriptionPayload, job: Jo
   }
   if (row.status !== "pending") return "not_pending";
   if (!row.recordingPath) {
-    await asService((tx) => markTranscriptionFailed(tx, payload, "The recording is not in storage."), db);
+    countSettled("error", await asService((tx) => markTranscriptionFailed(tx, payload, "The recording is not in storage."), db));
     return "failed";
   }
 
   if (!config().transcriber) {
-    await asService((tx) => markTranscriptionFailed(tx, payload, "Transcription is not configured on this server (ASSEMBLYAI_API_KEY)."), db);
+    countSettled("error", await asService((tx) => markTranscriptionFailed(tx, payload, "Transcription is not configured on this server (ASSEMBLYAI_API_KEY)."), db));
     return "failed";
   }
 
@@ -101,19 +102,19 @@ export async function submitTranscription(payload: TranscriptionPayload, job: Jo
   let transcriptId: string;
   try {
     const audioUrl = await storage().signedUrl(row.recordingPath, { expiresInSeconds: AUDIO_URL_SECONDS });
-    const transcript = await assemblyai().transcripts.submit({
+    const transcript = await timedProviderRequest("transcriber", "transcripts.submit", () => assemblyai().transcripts.submit({
       // audio_url, not `audio`: the SDK would upload a string that is not a URL as a local file.
       audio_url: audioUrl,
       ...parameters,
       webhook_url: webhookUrl(payload),
       webhook_auth_header_name: WEBHOOK_AUTH_HEADER,
       webhook_auth_header_value: secret,
-    });
+    }));
     transcriptId = transcript.id;
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
     if (isLastAttempt(job)) {
-      await asService((tx) => markTranscriptionFailed(tx, payload, `AssemblyAI did not accept the request: ${message}`), db);
+      countSettled("error", await asService((tx) => markTranscriptionFailed(tx, payload, `AssemblyAI did not accept the request: ${message}`), db));
       log.error({ err: message }, "transcription submission failed for good");
       return "failed";
     }

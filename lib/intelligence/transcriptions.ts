@@ -4,6 +4,7 @@ import { modulationSnapshotSchema } from "@/lib/calls/snapshot";
 import { openSnapshotNumbers } from "@/lib/calls/numbers";
 import type { Db, Tx } from "@/lib/db";
 import { enqueue } from "@/lib/jobs/enqueue";
+import { metrics } from "@/lib/metrics";
 
 /**
  * Transcription requests (`public.transcriptions`): the one module that reads and writes them.
@@ -247,4 +248,9 @@ export async function redactedAudioMissing(tx: Tx, { thresholdSeconds, limit }: 
       and t.settled_at > now() - interval '24 hours'
       and not exists (select 1 from public.call_artifacts a where a.transcription_id = t.id and a.kind = 'redacted_audio')
     order by t.settled_at limit ${limit}`;
+}
+
+/** Count a transcription that reached its final state, once its transaction committed (`changed`: it was this call that settled it). */
+export function countSettled(outcome: "completed" | "error", changed: boolean): void {
+  if (changed) metrics().transcriptionsSettled.inc({ outcome });
 }

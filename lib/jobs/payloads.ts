@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { REQUEST_ID_PATTERN } from "@/lib/correlation";
 
 /**
  * The background tasks and their payloads, one zod schema per task (types by `z.infer`).
@@ -114,4 +115,11 @@ export const TASK_SCHEMAS = {
 } as const;
 
 export type TaskName = keyof typeof TASK_SCHEMAS;
+
+/**
+ * Beside any task's own fields: the request id the job continues (docs/adr/0043), stamped by
+ * `enqueue` or, for a job about a call, by `private.enqueue_job` from the call. The task schemas
+ * above leave it out, so a payload without it (an older job, a cron run) is as valid as before.
+ */
+export const jobCorrelationSchema = z.object({ requestId: z.string().regex(REQUEST_ID_PATTERN).optional().catch(undefined) });
 export type TaskPayloads = { [T in TaskName]: z.input<(typeof TASK_SCHEMAS)[T]> };

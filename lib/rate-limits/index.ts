@@ -2,6 +2,7 @@ import "server-only";
 import { createHash } from "node:crypto";
 import { RateLimiterRes } from "rate-limiter-flexible";
 import { RateLimitedError } from "@/lib/errors";
+import { metrics } from "@/lib/metrics";
 import { sharedLimiter, type BatchedPostgresLimiter } from "@/lib/rate-limits/shared-store";
 
 /**
@@ -35,7 +36,7 @@ export class Limit {
     try {
       await this.store.consume(storedKey(key), 1);
     } catch (res) {
-      if (res instanceof RateLimiterRes) throw refusal(message, res);
+      if (res instanceof RateLimiterRes) throw refusal(this.name, message, res);
       throw res;
     }
   }
@@ -47,7 +48,7 @@ export class Limit {
    */
   assertNotSpent(key: string, message: string): void {
     const ms = this.store.getInMemoryBlockMsBeforeExpire(`${this.name}:${storedKey(key)}`);
-    if (ms > 0) throw refusal(message, new RateLimiterRes(0, ms));
+    if (ms > 0) throw refusal(this.name, message, new RateLimiterRes(0, ms));
   }
 
   /**
@@ -75,7 +76,8 @@ export async function consumeAll(checks: LimitCheck[]): Promise<void> {
 /** Fixed length for the store's varchar(255), and no client addresses in clear there. */
 const storedKey = (key: string) => createHash("sha256").update(key).digest("base64url");
 
-function refusal(message: string, res: RateLimiterRes): RateLimitedError {
+function refusal(limit: string, message: string, res: RateLimiterRes): RateLimitedError {
+  metrics().rateLimitRefusals.inc({ limit });
   const wait = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
   return new RateLimitedError(`${message} Try again in ${wait} second${wait === 1 ? "" : "s"}.`, wait);
 }

@@ -2,6 +2,7 @@ import "server-only";
 import type { RealtimeNotice } from "@/lib/calls/contracts";
 import { sql } from "@/lib/db/client";
 import { logger } from "@/lib/logger";
+import { metrics } from "@/lib/metrics";
 
 /**
  * Live updates for the embedded default: ONE Postgres LISTEN per process on the channel the
@@ -215,6 +216,7 @@ export function subscribe(orgId: string, holder: Holder | null = null): Subscrip
   // First, so that a missing database configuration fails before anything is registered.
   ensureListening();
   const sub = new Subscription(orgId, (closed) => {
+    metrics().sseConnections.dec();
     const subs = state.byOrg.get(closed.orgId);
     if (!subs) return;
     subs.delete(closed);
@@ -226,6 +228,7 @@ export function subscribe(orgId: string, holder: Holder | null = null): Subscrip
     state.byOrg.set(orgId, subs);
   }
   subs.add(sub);
+  metrics().sseConnections.inc();
   return sub;
 }
 

@@ -163,6 +163,10 @@ export const targetImportQuerySchema = z
   .refine((q) => q.mode === "preview" || q.token, { message: "a commit names the preview's token", path: ["token"] });
 export type TargetImportQuery = z.infer<typeof targetImportQuerySchema>;
 
+/** The import's body: the CSV file's text, whole (read by memberRoute as one of these types). */
+export const IMPORT_MEDIA_TYPES = ["text/csv", "text/plain"] as const;
+export const targetImportBodySchema = z.string();
+
 export const IMPORT_REFUSALS = [
   "missing_name",
   "bad_name",

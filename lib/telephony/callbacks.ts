@@ -250,3 +250,14 @@ export function parseDialCallback(form: Record<string, string>): DialCallback {
 export function isIgnored(value: object): value is Ignored {
   return "ignored" in value;
 }
+
+/** The LaML document's query: which step of the call's flow (`/api/laml/{callId}?step=`). */
+export const lamlQuerySchema = z.object({
+  step: z.enum(["start", "whisper", "after-record", "after-dial"], { error: "step must be one of start, whisper, after-record, after-dial." }),
+});
+
+/** A survey Gather action's query: the question and the attempt (`/api/laml/{callId}/gather?q=&attempt=`). */
+export const gatherQuerySchema = z.object({
+  q: z.string({ error: "q (question number) is required" }).regex(/^\d{1,2}$/, "q must be a question number").transform(Number).pipe(z.number().max(20)),
+  attempt: z.enum(["1", "2"], { error: "attempt must be 1 or 2" }).transform((v) => Number(v) as 1 | 2),
+});

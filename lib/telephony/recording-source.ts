@@ -6,6 +6,7 @@ import type { LookupFunction } from "node:net";
 import { Readable } from "node:stream";
 import ipaddr from "ipaddr.js";
 import { config } from "@/lib/config";
+import { currentRequestId } from "@/lib/correlation";
 
 /**
  * Where recording audio may be fetched from: the carrier, and nothing else a callback could
@@ -116,7 +117,10 @@ export async function fetchRecordingAudio(value: string, opts: { signal: AbortSi
 function get(url: URL, opts: { signal: AbortSignal; accept: string; lookup: LookupFunction | undefined }): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const request = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = request(url, { method: "GET", headers: { accept: opts.accept }, signal: opts.signal, ...(opts.lookup ? { lookup: opts.lookup } : {}) }, resolve);
+    // The request id the ingest job continues (the call's placing request's), for the carrier's logs.
+    const requestId = currentRequestId();
+    const headers = { accept: opts.accept, ...(requestId ? { "x-request-id": requestId } : {}) };
+    const req = request(url, { method: "GET", headers, signal: opts.signal, ...(opts.lookup ? { lookup: opts.lookup } : {}) }, resolve);
     req.on("error", (err: NodeJS.ErrnoException) => reject(err.code === "ENOTPUBLIC" ? new RefusedSourceError() : err));
     req.end();
   });

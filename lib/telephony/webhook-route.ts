@@ -5,7 +5,7 @@ import { webhookRoute, type Verifier } from "@/lib/http/webhook-route";
 import { verifiedForm } from "@/lib/telephony/signature";
 
 /** SignalWire's proof: X-SignalWire-Signature over the public URL and the form (lib/telephony/signature.ts). */
-const signalwireSignature: Verifier<Record<string, string>> = { verify: verifiedForm };
+const signalwireSignature: Verifier<Record<string, string>> = { provider: "signalwire", scheme: "signalwireSignature", verify: verifiedForm };
 
 /** Every SignalWire endpoint: the provider webhook shape (lib/http/webhook-route.ts) with SignalWire's signature, about one call. */
 export function signalwireRoute(

@@ -186,3 +186,20 @@ async function takeKey(session: Sql): Promise<number> {
   }
   throw new Error("could not take a worker liveness key");
 }
+
+/**
+ * How many worker processes are alive now: recorded in `private.worker_processes` with their
+ * liveness lock held by a session (the heartbeat readiness and the metrics report). Needs the
+ * database owner's connection: the table has no grant to any API role.
+ */
+export async function liveWorkerProcesses(sql: Sql): Promise<number> {
+  const [row] = await sql<{ live: number }[]>`
+    select count(distinct w.process_key)::int as live
+    from private.worker_processes w
+    where exists (
+      select 1 from pg_locks l
+      where l.locktype = 'advisory' and l.granted
+        and l.classid = ${WORKER_LOCK_SPACE}::integer::oid and l.objid = w.process_key::oid and l.objsubid = 2
+    )`;
+  return row!.live;
+}

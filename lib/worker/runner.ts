@@ -4,8 +4,9 @@ import { parseCronItems, run, type Runner, type TaskList, type WorkerEvents } fr
 import { config, requireDatabaseUrl } from "@/lib/config";
 import { graphileLogger } from "@/lib/worker/graphile-log";
 import { holdLiveness, releaseDeadWorkers } from "@/lib/worker/liveness";
-import { taskList as defaultTaskList } from "@/lib/worker/task-list";
+import { requestIdOfJob, taskList as defaultTaskList } from "@/lib/worker/task-list";
 import { logger, type Logger } from "@/lib/logger";
+import { metrics } from "@/lib/metrics";
 
 /**
  * The job worker: graphile-worker's runner with our task list and a crontab that runs
@@ -104,14 +105,31 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   const concurrency = options.concurrency ?? 2;
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
 
+  // Metrics by task name, from the task list only: a job row naming anything else is "other".
+  const knownTasks = new Set(Object.keys(options.taskList ?? defaultTaskList));
+  const taskLabel = (task: string) => (knownTasks.has(task) ? task : "other");
+  const started = new Map<string, number>();
+  events.on("job:start", ({ job }) => {
+    started.set(job.id, performance.now());
+  });
+  events.on("job:success", ({ job }) => {
+    metrics().jobRuns.inc({ task: taskLabel(job.task_identifier), outcome: "success" });
+  });
+  events.on("job:complete", ({ job }) => {
+    const t0 = started.get(job.id);
+    started.delete(job.id);
+    if (t0 !== undefined) metrics().jobDuration.observe({ task: taskLabel(job.task_identifier) }, (performance.now() - t0) / 1000);
+  });
   events.on("job:error", ({ job, error }) => {
     const final = job.attempts >= job.max_attempts;
+    metrics().jobRuns.inc({ task: taskLabel(job.task_identifier), outcome: final ? "failed" : "retry" });
     log[final ? "error" : "warn"](
       {
         task: job.task_identifier,
         jobId: job.id,
         attempt: job.attempts,
         maxAttempts: job.max_attempts,
+        requestId: requestIdOfJob(job.payload),
         err: error instanceof Error ? error.message : String(error),
       },
       final ? "job failed for good" : "job failed; will retry",
@@ -120,7 +138,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   // One line per job run, with its key, at debug: what `npm run bench:cluster` counts to show
   // that every job ran once, in one worker, however many workers share the queue.
   events.on("job:complete", ({ worker, job, error }) => {
-    log.debug({ task: job.task_identifier, jobId: job.id, jobKey: job.key, attempt: job.attempts, workerId: worker.workerId, ok: !error }, "job run");
+    log.debug({ task: job.task_identifier, jobId: job.id, jobKey: job.key, attempt: job.attempts, workerId: worker.workerId, requestId: requestIdOfJob(job.payload), ok: !error }, "job run");
   });
   events.on("pool:listen:error", ({ error }) => {
     log.warn({ err: error instanceof Error ? error.message : String(error) }, "job worker lost its LISTEN connection; reconnecting");

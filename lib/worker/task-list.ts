@@ -14,20 +14,30 @@ import { applyCampaignCallOutcome, runCampaignTick, sweepCampaigns } from "@/lib
 import { deliverWebhook } from "@/lib/outbound/deliver";
 import { applyRetention, sweepRetention } from "@/lib/retention/deletions";
 import type { JobContext } from "@/lib/jobs/context";
-import { TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
+import { jobCorrelationSchema, TASK_SCHEMAS, type TaskName } from "@/lib/jobs/payloads";
+import { withRequestId } from "@/lib/correlation";
 import { logger } from "@/lib/logger";
 import { sealStoredNumbers } from "@/lib/pii/reseal";
 import { releaseDeadWorkers } from "@/lib/worker/liveness";
 
-/** A job as its task sees it: attempt, limit, abort signal and a logger naming the job. */
-function jobContext(helpers: JobHelpers): JobContext {
+/**
+ * A job as its task sees it: attempt, limit, abort signal and a logger naming the job and the
+ * request it continues (the request that placed its call, say), so every line it logs carries it.
+ */
+function jobContext(helpers: JobHelpers, requestId: string | undefined): JobContext {
   const { job } = helpers;
   return {
     attempts: job.attempts,
     maxAttempts: job.max_attempts,
     abortSignal: helpers.abortSignal,
-    log: logger().child({ task: job.task_identifier, jobId: job.id, attempt: job.attempts }),
+    log: logger().child({ task: job.task_identifier, jobId: job.id, attempt: job.attempts, ...(requestId ? { requestId } : {}) }),
   };
+}
+
+/** The request id a job's payload carries (docs/adr/0043), if any and well formed. */
+export function requestIdOfJob(payload: unknown): string | undefined {
+  const correlation = jobCorrelationSchema.safeParse(payload);
+  return correlation.success ? correlation.data.requestId : undefined;
 }
 
 /**
@@ -41,13 +51,15 @@ function jobContext(helpers: JobHelpers): JobContext {
  */
 function task<T extends TaskName>(name: T, run: (payload: z.infer<(typeof TASK_SCHEMAS)[T]>, job: JobContext) => Promise<unknown>): Task {
   return async (raw, helpers) => {
-    const job = jobContext(helpers);
+    const requestId = requestIdOfJob(raw);
+    const job = jobContext(helpers, requestId);
     const parsed = TASK_SCHEMAS[name].safeParse(raw);
     if (!parsed.success) {
       job.log.error({ issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) }, `${name}: invalid payload, dropped`);
       return;
     }
-    await run(parsed.data as z.infer<(typeof TASK_SCHEMAS)[T]>, job);
+    // The jobs this one enqueues, and its provider requests, carry the same id.
+    await withRequestId(requestId, () => run(parsed.data as z.infer<(typeof TASK_SCHEMAS)[T]>, job));
   };
 }
 

@@ -81,6 +81,9 @@ const PUBLIC = [
   /^\/api\/invitations\/(preview|accept)$/,
   /^\/api\/evidence\/jwks$/,
   /^\/api\/evidence\/tsa$/,
+  // The API's description and its reference page reveal no data (docs/adr/0043).
+  /^\/api\/openapi\.json$/,
+  /^\/api\/docs$/,
 ];
 
 test("every API route without a session answers 401 with the error body", async ({ request }) => {

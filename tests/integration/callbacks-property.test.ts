@@ -72,8 +72,9 @@ async function observable(callId: string) {
     select provider_recording_sid, status, duration_seconds, channels from public.recordings where call_id = ${callId}
     order by provider_recording_sid`;
   // graphile-worker's public view has no payload; the revision shows whether a job was re-enqueued.
+  // The request id is each call's own (the one that placed it), so it is left out with the ids.
   const jobs = await sql()`
-    select t.identifier as task, j.key, j.revision, j.payload::jsonb - 'recordingId' - 'callId' as payload
+    select t.identifier as task, j.key, j.revision, j.payload::jsonb - 'recordingId' - 'callId' - 'requestId' as payload
     from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
     where j.key in (select 'ingest:' || provider_recording_sid from public.recordings where call_id = ${callId}) order by j.key`;
   return { call, events, recordings, jobs };

@@ -4,10 +4,10 @@ import { requestIdFrom } from "@/lib/http/request-id";
 
 describe("auth gate", () => {
   it("lets through only sign-in, health probes, the signed provider endpoints, signed storage URLs, invitation links and address proofs", () => {
-    for (const p of ["/login", "/api/auth/sign-in", "/api/health/live", "/api/health/ready", "/api/webhooks/signalwire/x/status", "/api/laml/x", "/api/storage/org/call/rec.wav", "/invite/abc", "/api/invitations/preview", "/api/invitations/accept", "/api/auth/session", "/password", "/password/abc", "/api/auth/address-proof", "/api/auth/address-proof/confirm"]) {
+    for (const p of ["/login", "/api/auth/sign-in", "/api/health/live", "/api/health/ready", "/api/webhooks/signalwire/x/status", "/api/laml/x", "/api/storage/org/call/rec.wav", "/invite/abc", "/api/invitations/preview", "/api/invitations/accept", "/api/auth/session", "/password", "/password/abc", "/api/auth/address-proof", "/api/auth/address-proof/confirm", "/api/metrics"]) {
       expect(isPublicPath(p), p).toBe(true);
     }
-    for (const p of ["/", "/api/me", "/api/auth/sign-out", "/api/calls", "/api/health", "/login/extra", "/api/auth/sign-in-x", "/api/lamlx", "/api/storage", "/api/storagex/a", "/api/invitations", "/api/invitations/x", "/invite", "/invitex/a", "/passwordx", "/api/auth/address-proof/x", "/api/auth/address-proofs"]) {
+    for (const p of ["/", "/api/me", "/api/auth/sign-out", "/api/calls", "/api/health", "/login/extra", "/api/auth/sign-in-x", "/api/lamlx", "/api/storage", "/api/storagex/a", "/api/invitations", "/api/invitations/x", "/invite", "/invitex/a", "/passwordx", "/api/auth/address-proof/x", "/api/auth/address-proofs", "/api/metrics/x", "/api/metricsx"]) {
       expect(isPublicPath(p), p).toBe(false);
     }
     expect(isApiPath("/api/me")).toBe(true);

@@ -23,6 +23,7 @@ const PUBLIC: Record<string, string> = {
   "app/api/auth/session/route.ts": "adopts a Supabase email link's session, verified with Supabase first",
   "app/api/health/live/route.ts": "liveness probe",
   "app/api/health/ready/route.ts": "readiness probe",
+  "app/api/metrics/route.ts": "Prometheus scrapes: the bearer token (METRICS_TOKEN) is the credential; none configured, 404",
   "app/api/evidence/jwks/route.ts": "public keys: anyone verifying a bundle needs them",
   "app/api/evidence/tsa/route.ts": "the TSA certificate: anyone verifying a bundle pins it",
   "app/api/storage/[...path]/route.ts": "the URL's signature is the authorization",
@@ -30,6 +31,8 @@ const PUBLIC: Record<string, string> = {
   "app/api/invitations/accept/route.ts": "the session is optional: signed out, a password creates the invited account",
   "app/api/auth/address-proof/route.ts": "asks for a link sent to the address itself; the same answer for every address",
   "app/api/auth/address-proof/confirm/route.ts": "the link's token is the credential: it proves the address",
+  "app/api/openapi.json/route.ts": "the OpenAPI document: it describes the API and reveals no data",
+  "app/api/docs/route.ts": "the OpenAPI document as a page: it describes the API and reveals no data",
 };
 
 /** Signed in, but acting in no organization (so `organization_required` would be wrong). */

@@ -1,10 +1,14 @@
-import { readiness } from "@/lib/db/readiness";
 import { route } from "@/lib/http/route";
+import { readinessReport } from "@/lib/operations/readiness";
 
 export const dynamic = "force-dynamic";
 
-/** Readiness: 200 when the database answers and migrations are current, 503 otherwise. */
+/**
+ * Readiness: `healthy` or `degraded` (a provider, storage or the worker down, named in
+ * `degraded`) answer 200 with `ready: true`; `critical` (the database unreachable or its
+ * migrations not current) answers 503. Each dependency's state and latency; cached 10 s.
+ */
 export const GET = route(async () => {
-  const result = await readiness();
-  return Response.json(result, { status: result.ready ? 200 : 503 });
+  const report = await readinessReport();
+  return Response.json(report, { status: report.ready ? 200 : 503, headers: { "cache-control": "no-store" } });
 });

@@ -1,19 +1,15 @@
-import { z } from "zod";
 import { lockCall } from "@/lib/calls/lock";
 import { handleDialResult } from "@/lib/calls/status";
 import { config } from "@/lib/config";
 import { UnprocessableError } from "@/lib/errors";
 import { readQuery } from "@/lib/http/route";
+import { lamlQuerySchema } from "@/lib/telephony/callbacks";
 import { buildLaml, LamlStepError, type LamlInput } from "@/lib/telephony/laml";
 import { laml, signalwireRoute } from "@/lib/telephony/webhook-route";
 
-const querySchema = z.object({
-  step: z.enum(["start", "whisper", "after-record", "after-dial"], { error: "step must be one of start, whisper, after-record, after-dial." }),
-});
-
 /** The LaML document for a step of the call's flow: a pure function of its modulation snapshot. */
 const handler = signalwireRoute(async (tx, { callId, form, url }) => {
-  const { step } = readQuery(url, querySchema);
+  const { step } = readQuery(url, lamlQuerySchema);
   const snapshot = step === "after-dial" ? await handleDialResult(tx, callId, form) : (await lockCall(tx, callId)).snapshot;
   const input: LamlInput = { step };
   try {

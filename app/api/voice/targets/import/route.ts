@@ -1,6 +1,5 @@
-import { z } from "zod";
 import { memberRoute } from "@/lib/http/member-route";
-import { IMPORT_MAX_BYTES, targetImportQuerySchema } from "@/lib/targets/contracts";
+import { IMPORT_MAX_BYTES, IMPORT_MEDIA_TYPES, targetImportBodySchema, targetImportQuerySchema } from "@/lib/targets/contracts";
 import { commitImport, previewImport } from "@/lib/targets/import";
 
 export const dynamic = "force-dynamic";
@@ -14,4 +13,4 @@ export const dynamic = "force-dynamic";
 export const POST = memberRoute("target.write", async ({ tx, orgId, membership, body, query }) => {
   if (query.mode === "preview") return Response.json({ mode: "preview", ...(await previewImport(tx, { orgId, csv: body })) });
   return Response.json(await commitImport(tx, { membership, csv: body, token: query.token! }), { status: 201 });
-}, { body: z.string(), textBody: ["text/csv", "text/plain"], bodyLimit: IMPORT_MAX_BYTES, query: targetImportQuerySchema });
+}, { body: targetImportBodySchema, textBody: IMPORT_MEDIA_TYPES, bodyLimit: IMPORT_MAX_BYTES, query: targetImportQuerySchema });
