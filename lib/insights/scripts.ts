@@ -33,7 +33,7 @@ interface Scope { orgId: string; scriptId: string; range: InsightsRange; campaig
 
 function scriptCalls(tx: Tx, { orgId, scriptId, range, campaign }: Scope) {
   return tx`
-    select c.id, c.status, c.created_at, c.to_number, c.organization_id
+    select c.id, c.status, c.created_at, c.to_number, c.to_number_hash, c.organization_id
     from public.calls c
     where c.organization_id = ${orgId} and c.snapshot_script_id = ${scriptId}
       ${campaign ? tx`and c.campaign_id = ${campaign.id}::uuid` : tx``}
@@ -138,7 +138,8 @@ export async function scriptInsights(
             select key, count(*)::int as scored, avg(score)::text as average
             from scored group by key order by count(*) desc, key limit 20)
           select top.key, top.scored, top.average,
-                 (select t.name from public.voice_targets t where t.organization_id = ${orgId} and t.number = top.key) as target,
+                 (select t.name from public.voice_targets t where t.organization_id = ${orgId}
+                    and t.number_hash = (select sc.to_number_hash from sc where sc.to_number = top.key limit 1)) as target,
                  (select coalesce(jsonb_agg(jsonb_build_object('key', top.key, 'bucket', to_char(b.day, 'YYYY-MM-DD'), 'scored', b.n, 'average', b.a::text)), '[]')
                     from (select day, count(*)::int as n, avg(score) as a from scored where scored.key = top.key group by day) b) as buckets
           from top
@@ -150,7 +151,7 @@ export async function scriptInsights(
       scored as (
         select tag as key, ${bucket} as day, cs.score
         from sc join cs on cs.call_id = sc.id
-        join public.voice_targets t on t.organization_id = sc.organization_id and t.number = sc.to_number
+        join public.voice_targets t on t.organization_id = sc.organization_id and t.number_hash = sc.to_number_hash
         cross join lateral unnest(t.tags) as tag
         where cs.score is not null),
       top as (

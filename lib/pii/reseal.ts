@@ -30,6 +30,8 @@ export interface SealedColumn {
 export const SEALED_COLUMNS: SealedColumn[] = [
   { table: "calls", column: "to_number", field: "calls.to_number", hash: "to_number_hash", mask: "to_number_mask", key: "id" },
   { table: "calls", column: "from_number", field: "calls.from_number", hash: "from_number_hash", mask: "from_number_mask", key: "id" },
+  { table: "voice_targets", column: "number", field: "voice_targets.number", hash: "number_hash", key: "id" },
+  { table: "campaign_targets", column: "number", field: "campaign_targets.number", key: "id" },
 ];
 
 /** A data key's id as sealed values name it (lib/pii/numbers.ts: base64url of its 16 bytes). */

@@ -5,6 +5,7 @@ import { callHighlightsResponseSchema, callListResponseSchema, type CallListResp
 import { maskNumber, viewFor } from "@/lib/calls/call-view";
 import type { ShopperScript, Survey } from "@/lib/surveys/documents";
 import { asService, withUser, type Tx } from "@/lib/db";
+import { numberHash } from "@/lib/pii/numbers";
 import { storeArtifact, storeScoreArtifact } from "@/lib/intelligence/artifacts";
 import type { Role } from "@/lib/rbac/policy";
 import { savedTarget } from "@/tests/support/campaigns";
@@ -56,9 +57,9 @@ async function makeCall(orgId: string, createdBy: string, spec: CallSpec): Promi
   const flow = spec.flow ?? "direct";
   const to = spec.to ?? "+14155550177";
   const record = spec.record ?? Boolean(spec.transcribe);
-  const [row] = await asService((tx) => tx<{ id: string }[]>`
-    insert into public.calls (organization_id, created_by, flow, from_number, to_number, status, idempotency_key, modulations, plan_tier, created_at, updated_at)
-    values (${orgId}, ${createdBy}, ${flow}, '+15550100000', ${to}, ${spec.status ?? "completed"}, ${`search-${seq}-${randomUUID()}`},
+  const [row] = await asService(async (tx) => tx<{ id: string }[]>`
+    insert into public.calls (organization_id, created_by, flow, from_number, to_number, to_number_hash, status, idempotency_key, modulations, plan_tier, created_at, updated_at)
+    values (${orgId}, ${createdBy}, ${flow}, '+15550100000', ${to}, ${await numberHash(orgId, to)}, ${spec.status ?? "completed"}, ${`search-${seq}-${randomUUID()}`},
             ${tx.json({
               flow, from: "+15550100000", to, operatorPhone: flow === "bridge" ? "+15550100999" : null,
               record, transcribe: Boolean(spec.transcribe), translate: spec.translate ? { languages: spec.translate } : null,
