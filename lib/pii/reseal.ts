@@ -32,6 +32,9 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: "calls", column: "from_number", field: "calls.from_number", hash: "from_number_hash", mask: "from_number_mask", key: "id" },
   { table: "voice_targets", column: "number", field: "voice_targets.number", hash: "number_hash", key: "id" },
   { table: "campaign_targets", column: "number", field: "campaign_targets.number", key: "id" },
+  { table: "erasure_requests", column: "phone_number", field: "erasure_requests.phone_number", hash: "phone_number_hash", key: "id" },
+  { table: "voice_configs", column: "caller_id", field: "voice_configs.caller_id", key: "organization_id" },
+  { table: "voice_configs", column: "operator_phone", field: "voice_configs.operator_phone", key: "organization_id" },
 ];
 
 /** A data key's id as sealed values name it (lib/pii/numbers.ts: base64url of its 16 bytes). */
