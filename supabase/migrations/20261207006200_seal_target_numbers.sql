@@ -53,3 +53,22 @@ drop trigger erasure_requests_append_only on public.erasure_requests;
 create trigger erasure_requests_append_only before update or delete on public.erasure_requests
   for each row execute function private.erasure_request_reseal_only();
 grant update (phone_number, phone_number_hash) on public.erasure_requests to service_role;
+
+-- A target's updated_at says when someone last changed it: the re-sealing pass (the service path
+-- rewriting the number and its hash alone, the same number) does not count. Runs after
+-- voice_targets_guard (triggers fire by name), which sets updated_at on every update.
+create function private.keep_target_updated_at_on_reseal() returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_setting('role', true) = 'service_role'
+     and (to_jsonb(new) - 'number' - 'number_hash' - 'updated_at') = (to_jsonb(old) - 'number' - 'number_hash' - 'updated_at') then
+    new.updated_at := old.updated_at;
+  end if;
+  return new;
+end
+$$;
+revoke all on function private.keep_target_updated_at_on_reseal() from public;
+create trigger voice_targets_reseal_keeps_updated_at before update of number on public.voice_targets
+  for each row execute function private.keep_target_updated_at_on_reseal();

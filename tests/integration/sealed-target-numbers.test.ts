@@ -150,9 +150,9 @@ describe("numbers written in E.164 before (by SQL), then the re-sealing pass", (
   it("seals them, writes their hashes, and the API reads them back as they were", async () => {
     const number = "+12125550150";
     const subject = "+12125550151";
-    const [target] = await sql()<{ id: string }[]>`
+    const [target] = await sql()<{ id: string; updatedAt: Date }[]>`
       insert into public.voice_targets (organization_id, name, number, time_zone, created_by)
-      values (${acme}, 'Legacy Office', ${number}, 'America/New_York', ${people.owner!.userId}) returning id`;
+      values (${acme}, 'Legacy Office', ${number}, 'America/New_York', ${people.owner!.userId}) returning id, updated_at as "updatedAt"`;
     const [request] = await sql()<{ id: string }[]>`
       insert into public.erasure_requests (organization_id, phone_number, requested_by) values (${acme}, ${subject}, ${people.owner!.userId}) returning id`;
     await sql()`update public.voice_configs set caller_id = '+14155550152', operator_phone = null where organization_id = ${acme}`;
@@ -161,9 +161,12 @@ describe("numbers written in E.164 before (by SQL), then the re-sealing pass", (
 
     const progress = await resealNumbers({ batch: 2 });
     expect(progress.finished).toBe(true);
-    const [t] = await sql()<{ number: string; number_hash: string }[]>`select number, number_hash from public.voice_targets where id = ${target!.id}`;
+    const [t] = await sql()<{ number: string; number_hash: string; updatedAt: Date }[]>`
+      select number, number_hash, updated_at as "updatedAt" from public.voice_targets where id = ${target!.id}`;
     expectSealed(t!.number, number);
     expect(t!.number_hash).toBe(await numberHash(acme, number));
+    // Re-sealing is not a change anyone made to the target.
+    expect(t!.updatedAt).toEqual(target!.updatedAt);
     const [e] = await sql()<{ phone_number: string; phone_number_hash: string }[]>`select phone_number, phone_number_hash from public.erasure_requests where id = ${request!.id}`;
     expectSealed(e!.phone_number, subject);
     expect(e!.phone_number_hash).toBe(await numberHash(acme, subject));
