@@ -387,9 +387,11 @@ async function report(r: ReportInput): Promise<boolean> {
   }
 
   // The database's side: attempts per target, one call per attempt key, each carrier sid one campaign call.
-  const attemptsRows = await r.db<{ number: string; attempts: number; state: string }[]>`
-    select number, attempts, state from public.campaign_targets where campaign_id = ${r.campaignId}`;
-  const attemptsOf = new Map(attemptsRows.map((row) => [row.number, row.attempts]));
+  // By name: the stored number is sealed (docs/adr/0044), and each target's name is unique here.
+  const numberOf = new Map(r.targets.map((t) => [t.name, t.number]));
+  const attemptsRows = await r.db<{ name: string; attempts: number; state: string }[]>`
+    select name, attempts, state from public.campaign_targets where campaign_id = ${r.campaignId}`;
+  const attemptsOf = new Map(attemptsRows.map((row) => [numberOf.get(row.name), row.attempts]));
   const moreThanAttempts = [...perNumber.entries()].filter(([n, ds]) => ds.length > (attemptsOf.get(n) ?? 0));
   const [keys] = await r.db<{ calls: number; keys: number; attempts: number; unlinked: number }[]>`
     select (select count(*)::int from public.calls where campaign_id = ${r.campaignId}) as calls,

@@ -283,7 +283,7 @@ function tests(tx: Tx, orgId: string, r: Resolved, view: CallView, mode: TestMod
  */
 function tagProbe(tx: Tx, tag: string) {
   return tx`exists (select 1 from public.voice_targets t
-    where t.organization_id = c.organization_id and t.number = c.to_number and t.tags @> array[${tag}]::text[] ${probeEnd(tx)})`;
+    where t.organization_id = c.organization_id and t.number_hash = c.to_number_hash and t.tags @> array[${tag}]::text[] ${probeEnd(tx)})`;
 }
 
 /**

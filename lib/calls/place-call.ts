@@ -20,6 +20,7 @@ import { signalwire } from "@/lib/telephony/client";
 import { wholeCallRecording } from "@/lib/telephony/laml";
 import { callUrls } from "@/lib/telephony/urls";
 import { readVoiceConfig } from "@/lib/calls/voice-config";
+import { numberHash } from "@/lib/pii/numbers";
 import { resolveRef } from "@/lib/surveys/versions";
 
 /**
@@ -200,6 +201,7 @@ export async function placeCall(
   const telephony = config().telephony;
   const to = normalizeNumber(request.to, "The number to call");
 
+  const toHash = await numberHash(orgId, to);
   const created = await withUser(session.claims, async (tx) => {
     // Independent reads, issued together (pipelined: one round trip).
     const [existing, defaults, survey, shopperScript, [doNotCall]] = await Promise.all([
@@ -208,7 +210,8 @@ export async function placeCall(
       request.surveyVersion ? resolveRef(tx, "survey", { orgId, ref: request.surveyVersion }) : null,
       request.shopperScriptVersion ? resolveRef(tx, "shopperScript", { orgId, ref: request.shopperScriptVersion }) : null,
       // A number typed by hand is held to the saved targets' do-not-call mark as the picker is.
-      tx<{ name: string }[]>`select name from public.voice_targets where organization_id = ${orgId} and number = ${to} and dnc`,
+      // By the keyed hash, or still in E.164 for a target the re-sealing pass has not sealed yet (docs/adr/0044).
+      tx<{ name: string }[]>`select name from public.voice_targets where organization_id = ${orgId} and (number_hash = ${toHash} or number = ${to}) and dnc`,
     ]);
     if (existing) return { membership, callId: replay(existing, to, request.flow), replayed: true, snapshot: null };
     if (doNotCall) {

@@ -20,6 +20,7 @@ import { carrierView, type CarrierView, type ProviderCall, type ProviderRecordin
 import { logger, type Logger } from "@/lib/logger";
 import { signalwire } from "@/lib/telephony/client";
 import { openCallNumbers } from "@/lib/calls/numbers";
+import { maskNumber } from "@/lib/pii/numbers";
 import { countReconcilerActions } from "@/lib/metrics";
 
 /**
@@ -373,8 +374,9 @@ async function checkLostDial(ctx: RunContext, call: LostDial): Promise<void> {
       const sid = notFoundSid(call.id);
       await appendCallEvent(tx, call, "reconcile.not_found", {
         Reason: "The create-call request timed out and the carrier has no matching call.",
-        SearchedTo: to,
-        SearchedFrom: call.fromNumber,
+        // As a viewer sees them: the timeline keeps no number (docs/adr/0044).
+        SearchedTo: maskNumber(to),
+        SearchedFrom: maskNumber(call.fromNumber),
       }, { dedupeKey: "reconcile.not_found" });
       await applyStatusEvent(tx, {
         orgId: call.orgId,

@@ -7,6 +7,7 @@ import { config as appConfig } from "@/lib/config";
 import type { Tx } from "@/lib/db";
 import { ConflictError, NotFoundError, UnprocessableError } from "@/lib/errors";
 import { changedVoiceConfigFields, recordOrganizationEvent } from "@/lib/orgs/audit";
+import { openNumbers, sealNumber, type NumberField } from "@/lib/pii/numbers";
 import { check, type Membership } from "@/lib/rbac/authorize";
 import { POLICY, planAllows, roleAllows, type Action } from "@/lib/rbac/policy";
 import { carrierKind, carrierNotice } from "@/lib/telephony/client";
@@ -18,6 +19,21 @@ import { carrierKind, carrierNotice } from "@/lib/telephony/client";
 
 /** The view as the database returns it: the survey and script still unchecked JSON. */
 type VoiceConfigRow = Omit<VoiceConfigView, "survey" | "shopperScript"> & { survey: unknown; shopperScript: unknown };
+
+/** The caller id and operator phone as stored: sealed (docs/adr/0044), either absent. */
+const NUMBER_FIELDS = [["callerId", "voice_configs.caller_id"], ["operatorPhone", "voice_configs.operator_phone"]] as const satisfies readonly (readonly [keyof VoiceConfigView, NumberField])[];
+
+/** The config's numbers opened (no statement once the process knows the organization's data keys). */
+async function openConfigNumbers(tx: Tx, orgId: string, row: VoiceConfigRow): Promise<VoiceConfigRow> {
+  const present = NUMBER_FIELDS.filter(([key]) => row[key] !== null);
+  const opened = await openNumbers(tx, present.map(([key, field]) => ({ orgId, field, value: row[key]! })));
+  return { ...row, ...Object.fromEntries(present.map(([key], i) => [key, opened[i]!])) };
+}
+
+/** A number to store, sealed for its field; null stays null. */
+async function sealed(tx: Tx, orgId: string, field: NumberField, e164: string | null): Promise<string | null> {
+  return e164 === null ? null : sealNumber(tx, orgId, field, e164);
+}
 
 /**
  * The config with its default survey and script as the versions they pin (document and hash).
@@ -37,10 +53,11 @@ export async function readVoiceConfig(tx: Tx, { orgId }: { orgId: string }): Pro
       on pv.organization_id = c.organization_id and pv.script_id = c.shopper_script_id and pv.version = c.shopper_script_version
     where c.organization_id = ${orgId}`;
   if (!row) throw new NotFoundError("This organization has no voice configuration.");
+  const config = await openConfigNumbers(tx, orgId, row);
   return {
-    ...row,
-    survey: row.survey ? surveySchema.parse(row.survey) : null,
-    shopperScript: row.shopperScript ? shopperScriptSchema.parse(row.shopperScript) : null,
+    ...config,
+    survey: config.survey ? surveySchema.parse(config.survey) : null,
+    shopperScript: config.shopperScript ? shopperScriptSchema.parse(config.shopperScript) : null,
   };
 }
 
@@ -114,9 +131,12 @@ export async function updateVoiceConfig(
     throw new UnprocessableError("Choose at least one language to translate into.", "invalid_modulations");
   }
 
+  // Sealed one after the other: the first may read the data key, the second finds it in memory.
+  const callerId = await sealed(tx, orgId, "voice_configs.caller_id", next.callerId);
+  const operatorPhone = await sealed(tx, orgId, "voice_configs.operator_phone", next.operatorPhone);
   const written = await tx`
     update public.voice_configs set
-      flow = ${next.flow}, caller_id = ${next.callerId}, operator_phone = ${next.operatorPhone},
+      flow = ${next.flow}, caller_id = ${callerId}, operator_phone = ${operatorPhone},
       record = ${next.record}, transcribe = ${next.transcribe}, translate = ${next.translate},
       translate_languages = ${next.translateLanguages}, redact_pii = ${next.redactPii},
       ${update.survey === undefined ? tx`` : tx`survey_id = ${next.survey?.id ?? null}, survey_version = ${next.survey?.version ?? null},

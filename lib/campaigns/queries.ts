@@ -2,6 +2,7 @@ import "server-only";
 import type { Tx } from "@/lib/db";
 import { maskNumber } from "@/lib/calls/call-view";
 import { openSnapshotNumbers } from "@/lib/calls/numbers";
+import { openNumbers } from "@/lib/pii/numbers";
 import { type CampaignProgress, type CampaignView, type CampaignTargetState, CAMPAIGN_TARGET_STATES, ATTEMPT_OUTCOMES } from "@/lib/campaigns/contracts";
 import { actsFrom, type CampaignState } from "@/lib/campaigns/states";
 import { campaignScheduleSchema, callableIntervals } from "@/lib/campaigns/windows";
@@ -192,5 +193,6 @@ export async function campaignResults(tx: Tx, { orgId, id, numbers, scores }: { 
     from public.campaign_targets t
     where t.organization_id = ${orgId} and t.campaign_id = ${id}
     order by t.name, t.id`;
-  return rows.map((r) => ({ ...r, number: numbers ? r.number : maskNumber(r.number) }));
+  const opened = await openNumbers(tx, rows.map((r) => ({ orgId, field: "campaign_targets.number" as const, value: r.number })));
+  return rows.map((r, i) => ({ ...r, number: numbers ? opened[i]! : maskNumber(opened[i]!) }));
 }

@@ -5,6 +5,7 @@ import { sql } from "@/lib/db/client";
 import { UnprocessableError } from "@/lib/errors";
 import { enqueue } from "@/lib/jobs";
 import type { Logger } from "@/lib/logger";
+import { openNumber, openNumbers, sealNumber } from "@/lib/pii/numbers";
 import type { Membership } from "@/lib/rbac/membership";
 import { e164Of } from "@/lib/targets/numbers";
 import { CAMPAIGN_MAX_TARGETS, type CampaignTargetState } from "@/lib/campaigns/contracts";
@@ -83,7 +84,11 @@ export async function launchCampaign(tx: Tx, { membership, id, now = new Date() 
   }
   const schedule = scheduleOf(c);
   const from = new Date(Math.max(now.getTime(), schedule.startsAt.getTime()));
-  const rows = selected.map((t) => {
+  const numbers = await openNumbers(tx, selected.map((t) => ({ orgId, field: "voice_targets.number" as const, value: t.number })));
+  // The campaign's copy is sealed too (docs/adr/0044); one by one, so only the first may read the data key.
+  const copies: string[] = [];
+  for (const number of numbers) copies.push(await sealNumber(tx, orgId, "campaign_targets.number", number));
+  const rows = selected.map((t, i) => {
     let state: CampaignTargetState = "pending";
     let nextAt: Date | null = null;
     let zoneOk = true;
@@ -93,12 +98,12 @@ export async function launchCampaign(tx: Tx, { membership, id, now = new Date() 
       zoneOk = false;
     }
     if (t.dnc) state = "skipped_dnc";
-    else if (!e164Of(t.number) || !zoneOk) state = "skipped_invalid";
+    else if (!e164Of(numbers[i]!) || !zoneOk) state = "skipped_invalid";
     else {
       nextAt = dueAt(c, schedule, t.timeZone, from, t.id, 1);
       if (!nextAt) state = "skipped_window";
     }
-    return { target_id: t.id, name: t.name, number: t.number, time_zone: t.timeZone, state, next_at: nextAt?.toISOString() ?? null };
+    return { target_id: t.id, name: t.name, number: copies[i]!, time_zone: t.timeZone, state, next_at: nextAt?.toISOString() ?? null };
   });
   await tx`
     insert into public.campaign_targets (organization_id, campaign_id, target_id, name, number, time_zone, state, next_at)
@@ -129,6 +134,7 @@ export interface GrantedAttempt {
   campaignTargetId: string;
   targetId: string;
   attempt: number;
+  /** The number to dial, opened (the row keeps it sealed). */
   number: string;
   key: string;
   grantedAt: Date;
@@ -253,6 +259,7 @@ async function finishAtEnd(campaign: CampaignForRun): Promise<CampaignForRun["st
 interface DueRow {
   id: string;
   targetId: string;
+  /** As stored: sealed. */
   number: string;
   timeZone: string;
   attempts: number;
@@ -308,7 +315,8 @@ async function takeOne(tx: Tx, campaign: CampaignForRun, schedule: CampaignSched
     values (${orgId}, ${campaignId}, ${row.id}, ${attempt}, ${key})
     returning id`;
   await tx`update public.campaign_targets set state = 'calling', attempts = ${attempt}, next_at = null, updated_at = now() where id = ${row.id}`;
-  return { kind: "granted", attempt: { attemptId: inserted!.id, campaignTargetId: row.id, targetId: row.targetId, attempt, number: row.number, key, grantedAt: slot.at } };
+  const number = await openNumber(tx, orgId, "campaign_targets.number", row.number);
+  return { kind: "granted", attempt: { attemptId: inserted!.id, campaignTargetId: row.id, targetId: row.targetId, attempt, number, key, grantedAt: slot.at } };
 }
 
 /** Place the attempt's call (after its transaction committed) and link the two. */
@@ -405,7 +413,7 @@ async function resumeOrphans(campaign: CampaignForRun, schedule: CampaignSchedul
       });
       if (!slot.granted) return { retryInMs: slot.reason === "pace" ? slot.retryInMs : 1000 };
       const { timeZone: _zone, callId: _call, dnc: _dnc, ...attempt } = r;
-      return { ...attempt, grantedAt: slot.at };
+      return { ...attempt, number: await openNumber(tx, orgId, "campaign_targets.number", r.number), grantedAt: slot.at };
     });
     if (step === "none") break;
     if (step === "settled") continue;

@@ -42,6 +42,11 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   { table: "calls", column: "modulations", field: "calls.modulations", jsonKeys: SNAPSHOT_KEYS, key: "id" },
   { table: "campaigns", column: "modulations", field: "campaigns.modulations", jsonKeys: SNAPSHOT_KEYS, key: "id" },
   { schema: "private", table: "evidence_manifest_numbers", column: "numbers", field: "evidence_manifests.numbers", key: "manifest_id", array: true },
+  { table: "voice_targets", column: "number", field: "voice_targets.number", hash: "number_hash", key: "id" },
+  { table: "campaign_targets", column: "number", field: "campaign_targets.number", key: "id" },
+  { table: "erasure_requests", column: "phone_number", field: "erasure_requests.phone_number", hash: "phone_number_hash", key: "id" },
+  { table: "voice_configs", column: "caller_id", field: "voice_configs.caller_id", key: "organization_id" },
+  { table: "voice_configs", column: "operator_phone", field: "voice_configs.operator_phone", key: "organization_id" },
 ];
 
 /** A data key's id as sealed values name it (lib/pii/numbers.ts: base64url of its 16 bytes). */

@@ -3,13 +3,17 @@ import { maskNumber, type CallView } from "@/lib/calls/call-view";
 import type { Tx } from "@/lib/db";
 import { UnprocessableError, ValidationError } from "@/lib/errors";
 import { emailsOf } from "@/lib/orgs/members";
+import { numberHash, openNumbers } from "@/lib/pii/numbers";
 import { EXPORT_MAX_ROWS, type TargetFilter, type TargetListResponse, type TargetView } from "@/lib/targets/contracts";
 import type { ExportRow } from "@/lib/targets/csv";
+import { e164Of } from "@/lib/targets/numbers";
 
 /**
  * Reads of saved targets, always under RLS (`withUser`) and filtered by organization as well.
  * What a role sees of a number is decided by the caller and passed in as `view`, the call
- * list's own (lib/calls/call-view.ts): numbers masked without `numbers.view`.
+ * list's own (lib/calls/call-view.ts): numbers masked without `numbers.view`. The number is
+ * stored sealed with its keyed hash beside it (docs/adr/0044): every read opens it here, and
+ * every look-up by number compares the hash.
  */
 export interface TargetRow {
   id: string;
@@ -41,6 +45,34 @@ export function targetView(row: TargetRow, view: NumberView, emails: Map<string,
   };
 }
 
+/**
+ * The rows with their numbers opened (sealed, or E.164 still: a row from before the re-sealing
+ * pass). No statement once the process knows the organization's data keys.
+ */
+async function opened<T extends { number: string }>(tx: Tx, orgId: string, rows: T[]): Promise<T[]> {
+  const numbers = await openNumbers(tx, rows.map((r) => ({ orgId, field: "voice_targets.number" as const, value: r.number })));
+  return rows.map((r, i) => ({ ...r, number: numbers[i]! }));
+}
+
+/** E.164 numbers with their keyed hashes in the organization: what numberIn compares. */
+export interface HashedNumbers {
+  numbers: string[];
+  hashes: string[];
+}
+
+export async function hashed(orgId: string, numbers: string[]): Promise<HashedNumbers> {
+  return { numbers, hashes: await Promise.all(numbers.map((n) => numberHash(orgId, n))) };
+}
+
+/**
+ * Targets `t` whose number is one of these: by the keyed hash, or, for a row written before the
+ * re-sealing pass gave it a hash, by its number still in E.164 (a sealed value never equals a
+ * number). Both, so a duplicate is never missed in between.
+ */
+export function numberIn(tx: Tx, { numbers, hashes }: HashedNumbers) {
+  return tx`(t.number_hash = any (${hashes}::text[]) or t.number = any (${numbers}::text[]))`;
+}
+
 async function views(rows: TargetRow[], view: NumberView): Promise<TargetView[]> {
   const emails = await emailsOf(rows.flatMap((r) => (r.dncSetBy ? [r.dncSetBy] : [])));
   return rows.map((r) => targetView(r, view, emails));
@@ -51,17 +83,24 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
  * The filter as SQL. `q` matches the name or the notes (case-insensitively), and for roles that
- * see numbers the number's digits too: a viewer learns nothing of a number by searching for it.
+ * see numbers a whole number too: `q` read as a phone number in international form, compared
+ * through the hash (a sealed number has no digits to match part of; docs/adr/0044). A viewer
+ * learns nothing of a number by searching for it.
  */
-function where(tx: Tx, orgId: string, filter: TargetFilter, view: NumberView) {
+function where(tx: Tx, orgId: string, filter: TargetFilter, number: HashedNumbers | null) {
   const q = filter.q?.trim();
-  const digits = q?.replace(/[^\d]/g, "") ?? "";
   const pattern = q ? `%${likeEscape(q)}%` : null;
   return tx`t.organization_id = ${orgId}
     ${pattern ? tx`and (t.name ilike ${pattern} or t.notes ilike ${pattern}
-      ${view.numbers && digits.length >= 2 ? tx`or t.number like ${`%${digits}%`}` : tx``})` : tx``}
+      ${number ? tx`or ${numberIn(tx, number)}` : tx``})` : tx``}
     ${filter.tag?.length ? tx`and t.tags @> ${filter.tag}::text[]` : tx``}
     ${filter.dnc === undefined ? tx`` : tx`and t.dnc = ${filter.dnc}`}`;
+}
+
+/** The search's number, hashed: `q` as a whole number in international form, for roles that see numbers. */
+async function searchedNumber(orgId: string, filter: TargetFilter, view: NumberView): Promise<HashedNumbers | null> {
+  const number = view.numbers && filter.q ? e164Of(filter.q) : null;
+  return number ? hashed(orgId, [number]) : null;
 }
 
 function encodeCursor(row: { name: string; id: string }): string {
@@ -86,17 +125,17 @@ export async function listTargets(
   const cursor = after ? decodeCursor(after) : null;
   const rows = await tx<TargetRow[]>`
     select ${COLUMNS(tx)} from public.voice_targets t
-    where ${where(tx, orgId, filter, view)} ${cursor ? tx`and (t.name, t.id) > (${cursor.name}, ${cursor.id}::uuid)` : tx``}
+    where ${where(tx, orgId, filter, await searchedNumber(orgId, filter, view))} ${cursor ? tx`and (t.name, t.id) > (${cursor.name}, ${cursor.id}::uuid)` : tx``}
     order by t.name, t.id
     limit ${limit + 1}`;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return { targets: await views(page, view), nextAfter: rows.length > limit && last ? encodeCursor(last) : null };
+  return { targets: await views(await opened(tx, orgId, page), view), nextAfter: rows.length > limit && last ? encodeCursor(last) : null };
 }
 
 export async function targetRow(tx: Tx, { orgId, id }: { orgId: string; id: string }): Promise<TargetRow | null> {
   const [row] = await tx<TargetRow[]>`select ${COLUMNS(tx)} from public.voice_targets t where t.organization_id = ${orgId} and t.id = ${id}`;
-  return row ?? null;
+  return row ? (await opened(tx, orgId, [row]))[0]! : null;
 }
 
 export async function findTarget(tx: Tx, { orgId, id, view }: { orgId: string; id: string; view: NumberView }): Promise<TargetView | null> {
@@ -108,14 +147,14 @@ export async function findTarget(tx: Tx, { orgId, id, view }: { orgId: string; i
 export async function savedNumbers(tx: Tx, { orgId, numbers }: { orgId: string; numbers: string[] }): Promise<Map<string, string>> {
   if (numbers.length === 0) return new Map();
   const rows = await tx<{ number: string; name: string }[]>`
-    select number, name from public.voice_targets where organization_id = ${orgId} and number = any(${numbers}::text[])`;
-  return new Map(rows.map((r) => [r.number, r.name]));
+    select t.number, t.name from public.voice_targets t where t.organization_id = ${orgId} and ${numberIn(tx, await hashed(orgId, numbers))}`;
+  return new Map((await opened(tx, orgId, rows)).map((r) => [r.number, r.name]));
 }
 
 /** Every target the filter matches, by name, for the CSV export (422 past EXPORT_MAX_ROWS: narrow it). */
 export async function exportRows(tx: Tx, { orgId, filter, view }: { orgId: string; filter: TargetFilter; view: NumberView }): Promise<ExportRow[]> {
   const rows = await tx<TargetRow[]>`
-    select ${COLUMNS(tx)} from public.voice_targets t where ${where(tx, orgId, filter, view)}
+    select ${COLUMNS(tx)} from public.voice_targets t where ${where(tx, orgId, filter, await searchedNumber(orgId, filter, view))}
     order by t.name, t.id limit ${EXPORT_MAX_ROWS + 1}`;
   if (rows.length > EXPORT_MAX_ROWS) {
     throw new UnprocessableError(
@@ -124,5 +163,5 @@ export async function exportRows(tx: Tx, { orgId, filter, view }: { orgId: strin
       { maxRows: EXPORT_MAX_ROWS },
     );
   }
-  return rows.map((r) => ({ ...r, number: view.numbers ? r.number : maskNumber(r.number) }));
+  return (await opened(tx, orgId, rows)).map((r) => ({ ...r, number: view.numbers ? r.number : maskNumber(r.number) }));
 }

@@ -2,18 +2,20 @@ import "server-only";
 import type { Tx } from "@/lib/db";
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from "@/lib/errors";
 import { recordOrganizationEvent } from "@/lib/orgs/audit";
+import { numberHash, sealNumber } from "@/lib/pii/numbers";
 import type { Membership } from "@/lib/rbac/membership";
 import { POLICY, allows, whoMay } from "@/lib/rbac/policy";
 import type { TargetCreate, TargetUpdate, TargetView } from "@/lib/targets/contracts";
 import { deriveTimeZone, e164Of } from "@/lib/targets/numbers";
-import { findTarget, targetRow } from "@/lib/targets/queries";
+import { findTarget, hashed, numberIn, targetRow } from "@/lib/targets/queries";
 
 /**
  * Saved targets: the one module that writes `public.voice_targets` (create, change, mark or
  * clear do-not-call, delete, and the import's insert). It runs as the member, under RLS, and the
  * table's trigger records who set or cleared a mark and when (supabase/migrations/
  * *_create_voice_targets.sql); each change of a mark, and each import, is also recorded in the
- * organization's own changes (lib/orgs/audit.ts) in the same transaction.
+ * organization's own changes (lib/orgs/audit.ts) in the same transaction. The number is stored
+ * sealed, with its keyed hash, which the unique constraint is on (docs/adr/0044).
  */
 
 export interface NewTarget {
@@ -50,10 +52,16 @@ async function timeZoneFor(number: string, given: string | null | undefined): Pr
   return { timeZone: derived, derived: true };
 }
 
-/** Postgres's unique violation on (organization_id, number). */
+/** The number as the row stores it: sealed, and its keyed hash (one target per hash per organization). */
+async function storedNumber(tx: Tx, orgId: string, e164: string): Promise<{ number: string; number_hash: string }> {
+  const [number, hash] = await Promise.all([sealNumber(tx, orgId, "voice_targets.number", e164), numberHash(orgId, e164)]);
+  return { number, number_hash: hash };
+}
+
+/** Postgres's unique violation on (organization_id, number_hash). */
 function isDuplicateNumber(err: unknown): boolean {
   const e = err as { code?: string; constraint_name?: string } | null;
-  return e?.code === "23505" && e.constraint_name === "voice_targets_organization_id_number_key";
+  return e?.code === "23505" && e.constraint_name === "voice_targets_organization_id_number_hash_key";
 }
 
 /**
@@ -63,8 +71,8 @@ function isDuplicateNumber(err: unknown): boolean {
  */
 async function assertNumberFree(tx: Tx, { orgId, number, except }: { orgId: string; number: string; except?: string }): Promise<void> {
   const [row] = await tx<{ id: string; name: string }[]>`
-    select id, name from public.voice_targets
-    where organization_id = ${orgId} and number = ${number} ${except ? tx`and id <> ${except}` : tx``}`;
+    select t.id, t.name from public.voice_targets t
+    where t.organization_id = ${orgId} and ${numberIn(tx, await hashed(orgId, [number]))} ${except ? tx`and t.id <> ${except}` : tx``}`;
   if (row) throw duplicate(number, row);
 }
 
@@ -117,9 +125,10 @@ export async function createTarget(
   const { timeZone, derived } = await timeZoneFor(number, input.timeZone);
   await assertNumberFree(tx, { orgId, number });
   await assertZoneKnown(tx, timeZone);
+  const stored = await storedNumber(tx, orgId, number);
   const [row] = await unlessRefused(number, () => tx<{ id: string }[]>`
-    insert into public.voice_targets (organization_id, name, number, time_zone, tags, notes, dnc, created_by)
-    values (${orgId}, ${input.name}, ${number}, ${timeZone}, ${input.tags ?? []}::text[], ${input.notes ?? ""}, ${input.dnc ?? false}, ${membership.userId})
+    insert into public.voice_targets (organization_id, name, number, number_hash, time_zone, tags, notes, dnc, created_by)
+    values (${orgId}, ${input.name}, ${stored.number}, ${stored.number_hash}, ${timeZone}, ${input.tags ?? []}::text[], ${input.notes ?? ""}, ${input.dnc ?? false}, ${membership.userId})
     returning id`);
   if (input.dnc) await recordOrganizationEvent(tx, { orgId, event: { kind: "target.dnc_set", subject: row!.id, payload: { name: input.name } } });
   const target = await findTarget(tx, { orgId, id: row!.id, view: { numbers: true } });
@@ -158,9 +167,11 @@ export async function updateTarget(
   };
   if (number !== current.number) await assertNumberFree(tx, { orgId, number, except: id });
   if (timeZone !== current.timeZone) await assertZoneKnown(tx, timeZone);
+  // Written only when it changes: an operator's marking may change nothing else (the trigger).
+  const stored = number === current.number ? null : await storedNumber(tx, orgId, number);
   await unlessRefused(number, () => tx`
     update public.voice_targets
-    set name = ${next.name}, number = ${next.number}, time_zone = ${next.timeZone}, tags = ${next.tags}::text[], notes = ${next.notes}, dnc = ${next.dnc}
+    set name = ${next.name}, ${stored ? tx`number = ${stored.number}, number_hash = ${stored.number_hash},` : tx``} time_zone = ${next.timeZone}, tags = ${next.tags}::text[], notes = ${next.notes}, dnc = ${next.dnc}
     where organization_id = ${orgId} and id = ${id}`);
   if (next.dnc !== current.dnc) {
     await recordOrganizationEvent(tx, {
@@ -190,12 +201,15 @@ export async function deleteTarget(tx: Tx, { orgId, id }: { orgId: string; id: s
  */
 export async function insertTargets(tx: Tx, { orgId, userId, rows }: { orgId: string; userId: string; rows: NewTarget[] }): Promise<number> {
   if (rows.length === 0) return 0;
+  // One by one: the first reads the organization's data key, the rest seal under it in memory.
+  const stored: Awaited<ReturnType<typeof storedNumber>>[] = [];
+  for (const r of rows) stored.push(await storedNumber(tx, orgId, r.number));
   const inserted = await unlessRefused("", () => tx`
-    insert into public.voice_targets (organization_id, name, number, time_zone, tags, notes, dnc, created_by)
-    select ${orgId}, r.name, r.number, r.time_zone, array(select jsonb_array_elements_text(r.tags)), r.notes, r.dnc, ${userId}
-    from jsonb_to_recordset(${tx.json(rows.map((r) => ({ name: r.name, number: r.number, time_zone: r.timeZone, tags: r.tags, notes: r.notes, dnc: r.dnc })))})
-      as r (name text, number text, time_zone text, tags jsonb, notes text, dnc boolean)
-    on conflict (organization_id, number) do nothing
+    insert into public.voice_targets (organization_id, name, number, number_hash, time_zone, tags, notes, dnc, created_by)
+    select ${orgId}, r.name, r.number, r.number_hash, r.time_zone, array(select jsonb_array_elements_text(r.tags)), r.notes, r.dnc, ${userId}
+    from jsonb_to_recordset(${tx.json(rows.map((r, i) => ({ name: r.name, ...stored[i]!, time_zone: r.timeZone, tags: r.tags, notes: r.notes, dnc: r.dnc })))})
+      as r (name text, number text, number_hash text, time_zone text, tags jsonb, notes text, dnc boolean)
+    on conflict (organization_id, number_hash) do nothing
     returning id`);
   if (inserted.length !== rows.length) {
     // Thrown, so the transaction rolls back what was inserted: all or nothing.

@@ -49,8 +49,6 @@ const timestamp = z.string().transform((v, ctx) => {
   return date;
 });
 
-/** A phone number, SIP address or client name as the carrier reports a party. */
-const party = pgText.regex(/^(?:\+?[0-9]{1,20}|(?:sip|client):[A-Za-z0-9._~%!$&'()*+,;=:@-]{1,200}|anonymous|restricted|unknown)$/i);
 
 /** Each optional field and the value it becomes. Keys not listed here are never read or stored. */
 const optionalFields = {
@@ -59,8 +57,6 @@ const optionalFields = {
   Timestamp: timestamp,
   CallDuration: count(7 * 24 * 3600),
   Direction: z.enum(["inbound", "outbound-api", "outbound-dial"]),
-  From: party,
-  To: party,
   CallbackSource: z.enum(["call-progress-events"]),
   AnsweredBy: z.enum(["human", "machine_start", "machine_end_beep", "machine_end_silence", "machine_end_other", "fax", "unknown"]),
   RecordingDuration: count(7 * 24 * 3600),
@@ -132,7 +128,11 @@ export interface StatusCallback {
   dropped: string[];
 }
 
-const STATUS_FIELDS = ["SequenceNumber", "Timestamp", "CallDuration", "Direction", "From", "To", "CallbackSource", "AnsweredBy"] as const;
+/**
+ * What a status callback may put on the timeline. Not `From` and `To`: they are the call's own
+ * numbers, already on its row (sealed, docs/adr/0044), and the timeline would keep them in the clear.
+ */
+const STATUS_FIELDS = ["SequenceNumber", "Timestamp", "CallDuration", "Direction", "CallbackSource", "AnsweredBy"] as const;
 
 export function parseStatusCallback(form: Record<string, string>): StatusCallback | Ignored {
   const callSid = requireSid(form, "CallSid");

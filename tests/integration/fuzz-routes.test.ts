@@ -864,7 +864,7 @@ async function freshSession(): Promise<string> {
 }
 
 const STORABLE_KEYS = new Set([
-  "CallSid", "CallStatus", "SequenceNumber", "Timestamp", "CallDuration", "Direction", "From", "To", "CallbackSource", "AnsweredBy",
+  "CallSid", "CallStatus", "SequenceNumber", "Timestamp", "CallDuration", "Direction", "CallbackSource", "AnsweredBy",
   "RecordingSid", "RecordingStatus", "RecordingDuration", "RecordingChannels", "RecordingSource", "RecordingStartTime", "ErrorCode",
   "Digits", "DialCallSid", "DialCallStatus", "DialCallDuration", "question", "attempt", "Confidence", "Speech",
 ]);

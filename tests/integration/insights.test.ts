@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { callListResponseSchema } from "@/lib/calls/contracts";
 import { asService } from "@/lib/db";
+import { numberHash } from "@/lib/pii/numbers";
 import { storeArtifact, storeScoreArtifact } from "@/lib/intelligence/artifacts";
 import { scriptInsightsSchema, surveyInsightsSchema, type ScriptInsights, type SurveyInsights } from "@/lib/insights/contracts";
 import type { ShopperScript, Survey } from "@/lib/surveys/documents";
@@ -42,9 +43,9 @@ let seq = 0;
 async function makeCall(orgId: string, by: string, spec: { at: string; status?: string; to?: string; script?: ShopperScript | null; survey?: Survey | null }): Promise<string> {
   seq += 1;
   const to = spec.to ?? "+14155550199";
-  const [row] = await asService((tx) => tx<{ id: string }[]>`
-    insert into public.calls (organization_id, created_by, flow, from_number, to_number, status, idempotency_key, modulations, plan_tier, created_at, updated_at)
-    values (${orgId}, ${by}, 'direct', '+15550100000', ${to}, ${spec.status ?? "completed"}, ${`insights-${seq}-${randomUUID()}`},
+  const [row] = await asService(async (tx) => tx<{ id: string }[]>`
+    insert into public.calls (organization_id, created_by, flow, from_number, to_number, to_number_hash, status, idempotency_key, modulations, plan_tier, created_at, updated_at)
+    values (${orgId}, ${by}, 'direct', '+15550100000', ${to}, ${await numberHash(orgId, to)}, ${spec.status ?? "completed"}, ${`insights-${seq}-${randomUUID()}`},
             ${tx.json({
               flow: "direct", from: "+15550100000", to, operatorPhone: null, record: true, transcribe: true, translate: null,
               redact: false, disclosure: "This call is recorded.", survey: spec.survey ?? null, shopperScript: spec.script ?? null, configVersion: 1,
@@ -341,7 +342,7 @@ describe("a script's insights", () => {
     // Written apart: each current numeric score joined to the target of its number, per tag and per week (date_bin from a Monday).
     const truth = await asService((tx) => tx<{ key: string; kind: "number" | "tag"; start: string | null; n: number; total: number }[]>`
       with scored as (
-        select c.to_number, c.created_at, (s.body ->> 'score')::float8 as score
+        select c.to_number, c.to_number_hash, c.created_at, (s.body ->> 'score')::float8 as score
         from public.call_artifacts s join public.calls c on c.id = s.call_id
         where s.kind = 'score' and jsonb_typeof(s.body -> 'score') = 'number'
           and s.id not in (select supersedes from public.call_artifacts where supersedes is not null)
@@ -353,7 +354,7 @@ describe("a script's insights", () => {
         union all
         select tag, 'tag', to_char(date_bin('7 days', scored.created_at, '2026-11-02T00:00:00Z'), 'YYYY-MM-DD'), scored.score
         from scored, public.voice_targets t, unnest(t.tags) as tag
-        where t.organization_id = ${orgId} and t.number = scored.to_number) x
+        where t.organization_id = ${orgId} and t.number_hash = scored.to_number_hash) x
       group by grouping sets ((x.key, x.kind, x.start), (x.key, x.kind))`);
     const of = (kind: string, key: string, start: string | null) => truth.find((r) => r.kind === kind && r.key === key && r.start === start);
     const check = async (kind: "number" | "tag", key: string, group: { scoredCalls: number; averageScore: number | null; url: string; points: { from: string; scoredCalls: number; averageScore: number | null; url: string }[] }) => {

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Claims } from "@/lib/db/claims";
 import { sql } from "@/lib/db/client";
 import { withUser, type Tx } from "@/lib/db";
+import { numberHash } from "@/lib/pii/numbers";
 import { ROLES, allows, type Role } from "@/lib/rbac/policy";
 import { createOrg, member } from "@/tests/support/fixtures";
 
@@ -46,10 +47,10 @@ beforeAll(async () => {
   for (const role of ROLES) people[role] = await member(orgId, role);
   outsider = await member(otherOrgId, "owner");
   const rows = await sql()<{ id: string }[]>`
-    insert into public.voice_targets (organization_id, name, number, time_zone, created_by, dnc)
-    values (${orgId}, 'Riverside', '+12125550101', 'America/New_York', ${people.owner.userId}, false),
-           (${orgId}, 'Hillside', '+12125550102', 'America/New_York', ${people.owner.userId}, true),
-           (${otherOrgId}, 'Elsewhere', '+12125550101', 'America/New_York', ${outsider.userId}, false)
+    insert into public.voice_targets (organization_id, name, number, number_hash, time_zone, created_by, dnc)
+    values (${orgId}, 'Riverside', '+12125550101', ${await numberHash(orgId, "+12125550101")}, 'America/New_York', ${people.owner.userId}, false),
+           (${orgId}, 'Hillside', '+12125550102', ${await numberHash(orgId, "+12125550102")}, 'America/New_York', ${people.owner.userId}, true),
+           (${otherOrgId}, 'Elsewhere', '+12125550101', ${await numberHash(otherOrgId, "+12125550101")}, 'America/New_York', ${outsider.userId}, false)
     returning id`;
   [target, marked, otherTarget] = rows.map((r) => r.id) as [string, string, string];
 });
@@ -124,12 +125,12 @@ describe("voice_targets under RLS, role by role", () => {
     expect(cleared).toEqual({ dnc: false, dncSetBy: people.admin.userId });
   });
 
-  it("a number is saved once per organization; another organization may save the same", async () => {
+  it("a number is saved once per organization, by its keyed hash; another organization may save the same", async () => {
     const dup = await attempt(people.owner.claims, async (tx) => (await tx`
-      insert into public.voice_targets (organization_id, name, number, time_zone, created_by)
-      values (${orgId}, 'Again', '+12125550102', 'America/New_York', ${people.owner.userId}) returning id`).length);
+      insert into public.voice_targets (organization_id, name, number, number_hash, time_zone, created_by)
+      values (${orgId}, 'Again', '+12125550102', ${await numberHash(orgId, "+12125550102")}, 'America/New_York', ${people.owner.userId}) returning id`).length);
     expect(dup.ok).toBe(false);
-    expect(dup.error).toMatch(/voice_targets_organization_id_number_key/);
+    expect(dup.error).toMatch(/voice_targets_organization_id_number_hash_key/);
   });
 
   it("refuses a time zone Postgres does not know, a number not in E.164, and tags not as stored", async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { asService, withUser } from "@/lib/db";
+import { numberHash, sealNumber } from "@/lib/pii/numbers";
 import type { Claims } from "@/lib/db/claims";
 import { sessionFromClaims } from "@/lib/db/claims";
 import { authorize } from "@/lib/rbac/authorize";
@@ -27,12 +28,12 @@ export function zoneWhere(callable: boolean, now = new Date()): string {
 }
 
 let n = 0;
-/** A saved target (service path), tagged. */
+/** A saved target (service path), tagged, its number stored as lib/targets stores it: sealed, with its hash. */
 export async function savedTarget(orgId: string, createdBy: string, { number, timeZone, tags = [], dnc = false, name }: { number: string; timeZone: string; tags?: string[]; dnc?: boolean; name?: string }): Promise<string> {
   n += 1;
-  const [row] = await asService((tx) => tx<{ id: string }[]>`
-    insert into public.voice_targets (organization_id, name, number, time_zone, tags, dnc, created_by)
-    values (${orgId}, ${name ?? `Target ${String(n).padStart(4, "0")}`}, ${number}, ${timeZone}, ${tags}::text[], ${dnc}, ${createdBy})
+  const [row] = await asService(async (tx) => tx<{ id: string }[]>`
+    insert into public.voice_targets (organization_id, name, number, number_hash, time_zone, tags, dnc, created_by)
+    values (${orgId}, ${name ?? `Target ${String(n).padStart(4, "0")}`}, ${await sealNumber(tx, orgId, "voice_targets.number", number)}, ${await numberHash(orgId, number)}, ${timeZone}, ${tags}::text[], ${dnc}, ${createdBy})
     returning id`);
   return row!.id;
 }

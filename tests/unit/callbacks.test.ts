@@ -31,12 +31,20 @@ describe("status callbacks, field by field", () => {
     expect(() => parseStatusCallback({ CallSid: SID })).toThrow(/CallStatus/);
   });
 
+  it("never keeps the call's numbers (From, To): they are on the call's row, sealed", () => {
+    const cb = parseStatusCallback({ ...base, From: "+14155550100", To: "+13125550101" });
+    if (isIgnored(cb)) throw new Error("ignored");
+    expect(cb.payload).not.toHaveProperty("From");
+    expect(cb.payload).not.toHaveProperty("To");
+    expect(cb.dropped).toEqual([]);
+  });
+
   it("drops odd optional fields and keeps the event", () => {
-    const cb = parseStatusCallback({ ...base, Timestamp: "-271821-04-20T00:00:00.000Z", Direction: "sideways", CallDuration: "99999999999", From: "+1555SequenceNumber1" });
+    const cb = parseStatusCallback({ ...base, Timestamp: "-271821-04-20T00:00:00.000Z", Direction: "sideways", CallDuration: "99999999999", AnsweredBy: "+1555SequenceNumber1" });
     if (isIgnored(cb)) throw new Error("ignored");
     expect(cb.occurredAt).toBeNull();
     expect(cb.durationSeconds).toBeNull();
-    expect(cb.dropped.sort()).toEqual(["CallDuration", "Direction", "From", "Timestamp"]);
+    expect(cb.dropped.sort()).toEqual(["AnsweredBy", "CallDuration", "Direction", "Timestamp"]);
     expect(Object.keys(cb.payload).sort()).toEqual(["CallSid", "CallStatus", "SequenceNumber"]);
   });
 });
