@@ -6,7 +6,6 @@ import { maskNumber, viewFor } from "@/lib/calls/call-view";
 import { callNumberColumns } from "@/lib/calls/numbers";
 import type { ShopperScript, Survey } from "@/lib/surveys/documents";
 import { asService, withUser, type Tx } from "@/lib/db";
-import { numberHash } from "@/lib/pii/numbers";
 import { storeArtifact, storeScoreArtifact } from "@/lib/intelligence/artifacts";
 import type { Role } from "@/lib/rbac/policy";
 import { savedTarget } from "@/tests/support/campaigns";
