@@ -27,6 +27,7 @@ import { clearEvidenceDirs, unzip, useEvidenceDirs } from "@/tests/support/evide
 import { addMembership, claimsFor, createOrg } from "@/tests/support/fixtures";
 import { as, signedInUser } from "@/tests/support/member-requests";
 import { withWebhookKeysDir } from "@/tests/support/outbound";
+import { callNumberColumns } from "@/lib/calls/numbers";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
 
@@ -44,14 +45,19 @@ let owner: Awaited<ReturnType<typeof signedInUser>>;
 let membership: Membership;
 
 async function oldCall(daysAgo: number, to = "+15550100001"): Promise<string> {
-  const [row] = await asService((tx) => tx<{ id: string }[]>`
-    insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier, status,
-                              provider_call_sid, answered_at, ended_at, duration_seconds, created_at)
-    values (${orgId}, ${owner.userId}, 'direct', '+15550100000', ${to}, ${randomUUID()},
+  // The numbers as the app writes them: sealed, with their hashes (an erasure finds calls by hash).
+  const [row] = await asService(async (tx) => {
+    const n = await callNumberColumns(tx, orgId, { from: "+15550100000", to });
+    return tx<{ id: string }[]>`
+    insert into public.calls (organization_id, created_by, flow, from_number, to_number, from_number_hash, to_number_hash, from_number_mask, to_number_mask,
+                              idempotency_key, modulations, plan_tier, status, provider_call_sid, answered_at, ended_at, duration_seconds, created_at)
+    values (${orgId}, ${owner.userId}, 'direct', ${n.from_number}, ${n.to_number}, ${n.from_number_hash}, ${n.to_number_hash}, ${n.from_number_mask}, ${n.to_number_mask},
+            ${randomUUID()},
             ${tx.json({ record: true, transcribe: true, translate: { languages: ["es"] }, disclosure: "This call is recorded." } as never)},
             'global', 'completed', ${`CA${randomUUID().replaceAll("-", "")}`}, now() - make_interval(days => ${daysAgo}),
             now() - make_interval(days => ${daysAgo}) + interval '1 minute', 60, now() - make_interval(days => ${daysAgo}))
-    returning id`);
+    returning id`;
+  });
   return row!.id;
 }
 

@@ -14,6 +14,7 @@ import { addMembership, claimsFor, createOrg } from "@/tests/support/fixtures";
 import { call, signedInUser, type Browser } from "@/tests/support/member-requests";
 import { configureSignalWire, ctx, planFor, queuedCall, sidOf, signedRequest, startTestCarrier } from "@/tests/support/signalwire";
 import { RUBRIC_CRITERIA } from "@/tests/support/surveys";
+import { openSnapshotNumbers } from "@/lib/calls/numbers";
 
 vi.mock("next/headers", async () => (await import("@/tests/support/member-requests")).nextHeadersMock);
 
@@ -229,7 +230,7 @@ describe("the org default, the call that pins a version, and speech answers", ()
     sim.setScenario("+14155550161", { kind: "silent" });
     const placed = await placeCall(operator, await authorize(operator, "calls.place", acme), { to: "+14155550161" }, `k-${Date.now()}`, log);
     const [row] = await sql()`select modulations from public.calls where id = ${placed.call.id}`;
-    const snapshot = modulationSnapshotSchema.parse(row!.modulations);
+    const snapshot = modulationSnapshotSchema.parse(await asService((tx) => openSnapshotNumbers(tx, acme, "calls.modulations", row!.modulations)));
     expect(snapshot.survey).toMatchObject({ id: created.id, version: 1, sha256: created.sha256 });
     // The frozen content is what was hashed: anyone can recompute it from the snapshot alone.
     expect(versionHash(snapshot.survey!)).toBe(snapshot.survey!.sha256);

@@ -393,8 +393,10 @@ describe("the reconciler", () => {
     // Recreate "stored but never requested": a fresh call row whose recording row points at stored audio.
     const orphanCall = await asService(async (tx) => {
       const [row] = await tx<{ id: string }[]>`
-        insert into public.calls (organization_id, created_by, flow, from_number, to_number, idempotency_key, modulations, plan_tier, status)
-        select organization_id, created_by, flow, from_number, to_number, ${randomUUID()}, modulations, plan_tier, 'completed'
+        insert into public.calls (organization_id, created_by, flow, from_number, to_number, from_number_hash, to_number_hash, from_number_mask, to_number_mask,
+                                  idempotency_key, modulations, plan_tier, status)
+        select organization_id, created_by, flow, from_number, to_number, from_number_hash, to_number_hash, from_number_mask, to_number_mask,
+               ${randomUUID()}, modulations, plan_tier, 'completed'
         from public.calls where id = ${second} returning id`;
       await tx`
         insert into public.recordings (organization_id, call_id, provider_recording_sid, status, storage_path, sha256, bytes, channels, media_type, stored_at)
