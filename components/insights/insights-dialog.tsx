@@ -1,8 +1,9 @@
 "use client";
 
-import { useEffect, useId, useRef, useState } from "react";
+import { useId, useState } from "react";
 import useSWR from "swr";
 import { errorMessage, swrFetcher } from "@/components/shared/api-client";
+import { useModalDialog } from "@/components/shared/modal-dialog";
 import { calls, CountLink, DataTable, ScoreLine, StackedBars } from "@/components/insights/charts";
 import type { ScorePoint, ScriptInsights, SurveyInsights } from "@/lib/insights/contracts";
 import type { LibrarySummary } from "@/lib/surveys/contracts";
@@ -28,24 +29,7 @@ const input = "mt-1 rounded border border-slate-400 bg-white px-2 py-1 text-sm";
 
 export function InsightsDialog({ orgId, onClose }: { orgId: string; onClose: () => void }) {
   const id = useId();
-  const dialog = useRef<HTMLDialogElement>(null);
-  const onCloseRef = useRef(onClose);
-  useEffect(() => {
-    onCloseRef.current = onClose;
-  }, [onClose]);
-  useEffect(() => {
-    const el = dialog.current;
-    if (!el) return;
-    if (!el.open) el.showModal();
-    const closed = () => {
-      if (!el.open) onCloseRef.current();
-    };
-    el.addEventListener("close", closed);
-    return () => {
-      el.removeEventListener("close", closed);
-      if (el.open) el.close();
-    };
-  }, []);
+  const dialog = useModalDialog(onClose);
 
   const scripts = useSWR<{ shopperScripts: LibrarySummary[] }>(["/api/shopper-scripts", orgId] as const, swrFetcher);
   const surveys = useSWR<{ surveys: LibrarySummary[] }>(["/api/surveys", orgId] as const, swrFetcher);

@@ -1,7 +1,8 @@
 "use client";
 
-import { lazy, Suspense, useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
+import { lazy, Suspense, useId, useRef, useState, type KeyboardEvent } from "react";
 import { MembersPanel } from "@/components/settings/members-panel";
+import { useModalDialog } from "@/components/shared/modal-dialog";
 import { VoiceConfigSection } from "@/components/settings/voice-config-form";
 import type { Role } from "@/lib/rbac/policy";
 
@@ -31,33 +32,11 @@ export interface SettingsDialogProps {
 
 export function SettingsDialog({ orgId, role, onClose }: SettingsDialogProps) {
   const id = useId();
-  const dialog = useRef<HTMLDialogElement>(null);
+  const dialog = useModalDialog(onClose);
   const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({ voice: null, library: null, members: null });
   const [tab, setTab] = useState<Tab>("voice");
   // A tab once shown stays mounted (hidden), so switching back keeps unsaved edits.
   const [visited, setVisited] = useState<Set<Tab>>(() => new Set(["voice"]));
-
-  // The latest onClose, without reopening the dialog when the parent passes a new function.
-  const onCloseRef = useRef(onClose);
-  useEffect(() => {
-    onCloseRef.current = onClose;
-  }, [onClose]);
-
-  useEffect(() => {
-    const el = dialog.current;
-    if (!el) return;
-    if (!el.open) el.showModal();
-    // `close` is dispatched later, as a task: React's development double run of this effect closes
-    // and reopens the dialog at once, and that first close must not close it for the person.
-    const closed = () => {
-      if (!el.open) onCloseRef.current();
-    };
-    el.addEventListener("close", closed);
-    return () => {
-      el.removeEventListener("close", closed);
-      if (el.open) el.close();
-    };
-  }, []);
 
   function choose(next: Tab, focus = false) {
     setTab(next);

@@ -9,26 +9,7 @@ import { useEffect, useId, useRef, type ReactNode } from "react";
  */
 export function ModalDialog({ title, onClose, children, testId }: { title: string; onClose: () => void; children: ReactNode; testId?: string }) {
   const id = useId();
-  const dialog = useRef<HTMLDialogElement>(null);
-  const onCloseRef = useRef(onClose);
-  useEffect(() => {
-    onCloseRef.current = onClose;
-  }, [onClose]);
-
-  useEffect(() => {
-    const el = dialog.current;
-    if (!el) return;
-    if (!el.open) el.showModal();
-    // `close` comes later, as a task: React's development double run closes and reopens at once.
-    const closed = () => {
-      if (!el.open) onCloseRef.current();
-    };
-    el.addEventListener("close", closed);
-    return () => {
-      el.removeEventListener("close", closed);
-      if (el.open) el.close();
-    };
-  }, []);
+  const dialog = useModalDialog(onClose);
 
   return (
     <dialog ref={dialog} aria-labelledby={`${id}-title`} data-testid={testId}
@@ -43,6 +24,36 @@ export function ModalDialog({ title, onClose, children, testId }: { title: strin
       <div className="px-5 py-4 text-sm">{children}</div>
     </dialog>
   );
+}
+
+/**
+ * The native <dialog> a panel renders, opened with showModal when it mounts (focus moves in, the
+ * rest of the page is inert, Escape closes) and closed when it unmounts; `onClose` (the latest
+ * one, without reopening) runs once the person has closed it. Every modal panel opens this way.
+ */
+export function useModalDialog(onClose: () => void) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const onCloseRef = useRef(onClose);
+  useEffect(() => {
+    onCloseRef.current = onClose;
+  }, [onClose]);
+
+  useEffect(() => {
+    const el = dialog.current;
+    if (!el) return;
+    if (!el.open) el.showModal();
+    // `close` comes later, as a task: React's development double run closes and reopens at once,
+    // and that first close must not close it for the person.
+    const closed = () => {
+      if (!el.open) onCloseRef.current();
+    };
+    el.addEventListener("close", closed);
+    return () => {
+      el.removeEventListener("close", closed);
+      if (el.open) el.close();
+    };
+  }, []);
+  return dialog;
 }
 
 /** The classes every input of these panels shares. */
