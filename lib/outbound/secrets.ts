@@ -1,6 +1,6 @@
 import "server-only";
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { secretFileOnce } from "@/lib/secret-file";
 import path from "node:path";
 import { config } from "@/lib/config";
 
@@ -23,16 +23,8 @@ export class SecretsKeyError extends Error {
 }
 
 async function localKey(dir: string): Promise<Buffer> {
-  const file = path.join(dir, KEY_FILE);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  try {
-    await writeFile(file, randomBytes(32).toString("base64"), { flag: "wx", mode: 0o600 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-  await chmod(file, 0o600).catch(() => undefined);
-  const key = Buffer.from((await readFile(file, "utf8")).trim(), "base64");
-  if (key.length !== 32) throw new SecretsKeyError(`${file} does not hold a 32-byte key`);
+  const key = Buffer.from(await secretFileOnce(dir, KEY_FILE, () => randomBytes(32).toString("base64")), "base64");
+  if (key.length !== 32) throw new SecretsKeyError(`${path.join(dir, KEY_FILE)} does not hold a 32-byte key`);
   return key;
 }
 

@@ -1,8 +1,9 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { config, parseNumberKeys } from "@/lib/config";
+import { secretFileOnce } from "@/lib/secret-file";
 
 /**
  * The keys that live outside the database (docs/adr/0044): the key-encryption keys (KEKs),
@@ -34,17 +35,6 @@ const KEK_FILE = "key-encryption-keys";
 const INDEX_FILE = "index-key";
 let cached: Promise<KeyRing> | undefined;
 
-/** Writes `content` to `file` unless it exists (0600); returns what the file holds. */
-async function makeOnce(file: string, content: () => string): Promise<string> {
-  try {
-    await writeFile(file, content(), { flag: "wx", mode: 0o600 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-  await chmod(file, 0o600).catch(() => undefined);
-  return (await readFile(file, "utf8")).trim();
-}
-
 const newEntry = () => `k${Date.now().toString(36)}:${randomBytes(32).toString("base64")}`;
 
 function ringOf(entries: { id: string; key: string }[] | null, indexKey: string, source: string): KeyRing {
@@ -56,9 +46,8 @@ function ringOf(entries: { id: string; key: string }[] | null, indexKey: string,
 }
 
 async function localRing(dir: string): Promise<KeyRing> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const keks = await makeOnce(path.join(dir, KEK_FILE), newEntry);
-  const index = await makeOnce(path.join(dir, INDEX_FILE), () => randomBytes(32).toString("base64"));
+  const keks = await secretFileOnce(dir, KEK_FILE, newEntry);
+  const index = await secretFileOnce(dir, INDEX_FILE, () => randomBytes(32).toString("base64"));
   return ringOf(parseNumberKeys(keks), index, dir);
 }
 
